@@ -1,0 +1,57 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { addDays, civilDate, daysBetween, extendPeriod, isIsoDate, nextCollectionDate, proRataDays } from './periods.ts';
+
+const dateArb = fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2099-12-31T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10));
+
+describe('periods', () => {
+  it('validates calendar dates', () => {
+    expect(isIsoDate('2024-02-29')).toBe(true);
+    expect(isIsoDate('2023-02-29')).toBe(false);
+    expect(isIsoDate('2024-13-01')).toBe(false);
+    expect(isIsoDate('24-01-01')).toBe(false);
+  });
+
+  it('uses South African civil dates', () => {
+    expect(civilDate(new Date('2024-06-30T22:30:00Z'))).toBe('2024-07-01');
+    expect(civilDate(new Date('2024-06-30T21:59:00Z'))).toBe('2024-06-30');
+  });
+
+  it('next collection date is strictly after, on the collection day', () => {
+    expect(nextCollectionDate('2024-06-06', 15)).toBe('2024-06-15');
+    expect(nextCollectionDate('2024-06-15', 15)).toBe('2024-07-15');
+    expect(nextCollectionDate('2024-12-20', 1)).toBe('2025-01-01');
+    expect(proRataDays('2024-06-06', 15)).toBe(9);
+    fc.assert(
+      fc.property(dateArb, fc.integer({ min: 1, max: 28 }), (d, day) => {
+        const next = nextCollectionDate(d, day);
+        expect(next > d).toBe(true);
+        expect(Number(next.slice(8))).toBe(day);
+        const days = proRataDays(d, day);
+        expect(days).toBeGreaterThanOrEqual(1);
+        expect(days).toBeLessThanOrEqual(31);
+      }),
+    );
+  });
+
+  it('addDays and daysBetween are inverse', () => {
+    fc.assert(
+      fc.property(dateArb, fc.integer({ min: -5000, max: 5000 }), (d, n) => {
+        expect(daysBetween(d, addDays(d, n))).toBe(n);
+      }),
+    );
+  });
+
+  it('a purchase extends a current period and restarts a lapsed one from today', () => {
+    expect(extendPeriod('2024-03-10', '2024-03-01', 7)).toBe('2024-03-17');
+    expect(extendPeriod('2024-02-10', '2024-03-01', 7)).toBe('2024-03-08');
+    expect(extendPeriod(null, '2024-03-01', 21)).toBe('2024-03-22');
+    fc.assert(
+      fc.property(fc.option(dateArb, { nil: null }), dateArb, fc.integer({ min: 0, max: 1000 }), (end, today, days) => {
+        const next = extendPeriod(end, today, days);
+        expect(daysBetween(today, next)).toBeGreaterThanOrEqual(days);
+        if (end !== null) expect(next >= end).toBe(true);
+      }),
+    );
+  });
+});

@@ -1,0 +1,65 @@
+/**
+ * Calendar dates (`YYYY-MM-DD`) for billing periods. Dates are civil dates in the operator's time zone
+ * (South Africa: UTC+2 all year, no daylight saving), computed on UTC midnights so no local clock leaks in.
+ *
+ * `latest_period_end_date` is the date the paid period ends: a 7-day bundle bought on 1 March covers
+ * 1–7 March and ends on 8 March.
+ */
+export type IsoDate = string;
+
+const DAY_MS = 86_400_000;
+/** South Africa Standard Time. */
+export const OPERATOR_UTC_OFFSET_MINUTES = 120;
+
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+export function isIsoDate(value: string): value is IsoDate {
+  const m = ISO_DATE.exec(value);
+  if (!m) return false;
+  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+  return d.getUTCFullYear() === Number(m[1]) && d.getUTCMonth() === Number(m[2]) - 1 && d.getUTCDate() === Number(m[3]);
+}
+
+function toUtcMs(date: IsoDate): number {
+  if (!isIsoDate(date)) throw new RangeError(`not a calendar date: ${date}`);
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  return Date.UTC(y, m - 1, d);
+}
+
+const fromUtcMs = (ms: number): IsoDate => new Date(ms).toISOString().slice(0, 10);
+
+/** The operator's calendar date at an instant. */
+export const civilDate = (instant: Date, offsetMinutes = OPERATOR_UTC_OFFSET_MINUTES): IsoDate =>
+  fromUtcMs(instant.getTime() + offsetMinutes * 60_000);
+
+export const addDays = (date: IsoDate, days: number): IsoDate => fromUtcMs(toUtcMs(date) + days * DAY_MS);
+
+/** Whole days from `from` to `to` (negative when `to` is earlier). */
+export const daysBetween = (from: IsoDate, to: IsoDate): number => Math.round((toUtcMs(to) - toUtcMs(from)) / DAY_MS);
+
+export const maxDate = (a: IsoDate, b: IsoDate): IsoDate => (a >= b ? a : b);
+
+/** Collection days run 1–28 so that every month has one. */
+export const isCollectionDay = (day: number): boolean => Number.isInteger(day) && day >= 1 && day <= 28;
+
+/** The first date strictly after `from` that falls on `collectionDay`. */
+export function nextCollectionDate(from: IsoDate, collectionDay: number): IsoDate {
+  if (!isCollectionDay(collectionDay)) throw new RangeError(`collection day must be 1–28, got ${collectionDay}`);
+  const [y, m, d] = from.split('-').map(Number) as [number, number, number];
+  const sameMonth = d < collectionDay;
+  const month = sameMonth ? m - 1 : m; // 0-based month index of the result
+  return fromUtcMs(Date.UTC(y, month, collectionDay));
+}
+
+/** Days an upfront (pro-rata) purchase covers: from the order date up to the next collection day. */
+export const proRataDays = (orderDate: IsoDate, collectionDay: number): number =>
+  daysBetween(orderDate, nextCollectionDate(orderDate, collectionDay));
+
+/**
+ * Where the paid period ends after buying `days` more: days bought ahead extend the current period; a
+ * lapsed period starts again from today.
+ */
+export function extendPeriod(currentEnd: IsoDate | null, today: IsoDate, days: number): IsoDate {
+  const start = currentEnd === null ? today : maxDate(currentEnd, today);
+  return addDays(start, days);
+}

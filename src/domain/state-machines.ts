@@ -1,0 +1,44 @@
+import type { PaymentStatus, PurchaseStatusId } from './enums.ts';
+import { PurchaseStatus as P } from './enums.ts';
+
+/**
+ * Payment attempts (Kill Bill's lesson): pending and unknown are states, not guesses. Only a definitive
+ * provider answer moves to succeeded or failed, and nothing ever leaves those.
+ */
+const paymentTransitions = {
+  pending: ['succeeded', 'failed', 'unknown'],
+  unknown: ['succeeded', 'failed'],
+  succeeded: [],
+  failed: [],
+} as const satisfies Record<PaymentStatus, readonly PaymentStatus[]>;
+
+export const isTerminalPayment = (s: PaymentStatus): boolean => paymentTransitions[s].length === 0;
+
+export function canMovePayment(from: PaymentStatus, to: PaymentStatus): boolean {
+  return (paymentTransitions[from] as readonly PaymentStatus[]).includes(to);
+}
+
+/** Statuses that block another attempt on the same purchase (enforced again by a unique index). */
+export const LIVE_PAYMENT_STATUSES = ['pending', 'unknown', 'succeeded'] as const satisfies readonly PaymentStatus[];
+
+/**
+ * Purchases. A failed collection attempt returns a purchase to where it was payable from (Unpaid, or Quote
+ * for a buy-now purchase); Paid, Cancelled and Expired are final.
+ */
+const purchaseTransitions: Record<PurchaseStatusId, readonly PurchaseStatusId[]> = {
+  [P.Scheduled]: [P.Unpaid, P.Submitted, P.Cancelled],
+  [P.Submitted]: [P.Paid, P.Unpaid, P.Quote, P.Failed],
+  [P.Unpaid]: [P.Submitted, P.Paid, P.Cancelled, P.Failed],
+  [P.Paid]: [],
+  [P.Failed]: [P.Unpaid, P.Cancelled],
+  [P.Quote]: [P.Submitted, P.Paid, P.Expired, P.Cancelled],
+  [P.Cancelled]: [],
+  [P.Expired]: [],
+};
+
+export function canMovePurchase(from: PurchaseStatusId, to: PurchaseStatusId): boolean {
+  return purchaseTransitions[from].includes(to);
+}
+
+/** A purchase a customer can be asked to pay right now. */
+export const PAYABLE_PURCHASE_STATUSES: readonly PurchaseStatusId[] = [P.Unpaid, P.Quote, P.Scheduled];
