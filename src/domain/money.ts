@@ -55,3 +55,6 @@ export const centsToRational = (cents: Cents): Rational => rational(BigInt(cents
 
 /** An exact fraction of cents → rand for JSON display (line amounts carry more precision than cents). */
 export const rationalToRand = (amount: Rational): number => toNumber(rational(amount.num, amount.den * 100n));
+
+/** A decimal with up to two places as an integer count of hundredths (15.5 % → 1550 basis points). */
+export const toHundredths = randToCents;

@@ -1,0 +1,113 @@
+import { ConfigError, loadConfig } from './config.ts';
+import { DataDirLockedError } from './db/data-dir-lock.ts';
+import { seedDemo } from './demo/seed-demo.ts';
+import { findUser } from './modules/customers/repo.ts';
+import { banner, createLogger, openRuntime, startServer } from './server.ts';
+import { signToken } from './lib/tokens.ts';
+
+const HELP = `payrail — Purchase Order Service and Payment Service
+
+Usage: payrail <command> [options]
+
+Commands:
+  serve              Run the HTTP API (the default command)
+  migrate            Apply database migrations and exit
+  seed-demo          Apply migrations and load the demo data into an empty database
+  token <user-id>    Print a bearer token for a user (sandbox mode: PAYRAIL_JWT_SECRET or the generated one)
+  help, --help       Show this help
+
+Configuration is read from environment variables (see README.md), for example:
+  PORT (8080)  HOST (127.0.0.1)  DATABASE_URL (embedded PGlite when unset)  PAYRAIL_DATA_DIR (./data)
+  PAYRAIL_JWT_SECRET  PAYRAIL_PUBLIC_URL  PAYRAIL_SANDBOX  PAYRAIL_DEMO  PAYRAIL_LOG_LEVEL
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command = 'serve', ...args] = argv;
+  if (['help', '--help', '-h'].includes(command) || args.includes('--help')) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const config = loadConfig();
+  const log = createLogger(config);
+
+  switch (command) {
+    case 'serve': {
+      const server = await startServer(config, log);
+      process.stdout.write(banner(server));
+      let signals = 0;
+      const onSignal = (signal: NodeJS.Signals) => {
+        if (++signals > 1) {
+          log.warn({ signal }, 'second signal: exiting now');
+          process.exit(1);
+        }
+        log.info({ signal }, 'signal received');
+        // Whatever happens, do not hang: in-flight requests get 15 seconds.
+        setTimeout(() => process.exit(1), 15_000).unref();
+        server.stop().then(
+          () => process.exit(0),
+          (err) => {
+            log.error({ err }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+      return -1; // keep running
+    }
+    case 'migrate': {
+      const runtime = await openRuntime(config, log);
+      await runtime.close();
+      process.stdout.write('Migrations applied.\n');
+      return 0;
+    }
+    case 'seed-demo': {
+      const runtime = await openRuntime(config, log);
+      try {
+        const seeded = await seedDemo(runtime.ctx);
+        process.stdout.write(seeded ? 'Demo data loaded.\n' : 'The database already has data; demo data was not loaded.\n');
+      } finally {
+        await runtime.close();
+      }
+      return 0;
+    }
+    case 'token': {
+      const userId = args[0];
+      if (!userId) {
+        process.stderr.write('Usage: payrail token <user-id>\n');
+        return 2;
+      }
+      const runtime = await openRuntime(config, log);
+      try {
+        if (!runtime.config.jwt.secret) throw new Error('no PAYRAIL_JWT_SECRET to sign with');
+        const rows = await runtime.ctx.database.query<{ operator_id: string }>('SELECT operator_id FROM users WHERE id = $1::uuid', [userId]).catch(() => []);
+        const user = rows[0] ? await findUser(runtime.ctx.database.db, rows[0].operator_id, userId) : null;
+        if (!user) {
+          process.stderr.write(`No user with id ${userId}.\n`);
+          return 1;
+        }
+        process.stdout.write(`${signToken(runtime.config.jwt.secret, { sub: user.id, operatorId: user.operatorId, role: user.role, customerId: user.customerId })}\n`);
+      } finally {
+        await runtime.close();
+      }
+      return 0;
+    }
+    default:
+      process.stderr.write(`Unknown command "${command}".\n\n${HELP}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (err: unknown) => {
+    if (err instanceof ConfigError || err instanceof DataDirLockedError) {
+      process.stderr.write(`payrail: ${err.message}\n`);
+      process.exit(78); // EX_CONFIG: nothing to retry until the operator acts
+    }
+    process.stderr.write(`payrail: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

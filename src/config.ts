@@ -1,0 +1,178 @@
+import { isAbsolute, resolve } from 'node:path';
+import { Secret } from './lib/secret.ts';
+
+/**
+ * Configuration comes only from the environment and is parsed once, at start. Every problem names its
+ * variable; all problems are reported together.
+ */
+export interface ProviderSettings {
+  /** Where the connector sends its requests; the built-in sandbox unless configured. */
+  baseUrl: string;
+  credentials: Record<string, Secret>;
+}
+
+export type ProviderName = 'peach' | 'payfast' | 'vodapay' | 'debitsuccess' | 'vendor';
+
+export interface Config {
+  port: number;
+  host: string;
+  publicUrl: string;
+  /** PostgreSQL connection string; null means the embedded PGlite database in `dataDir`. */
+  databaseUrl: Secret | null;
+  dbPoolSize: number;
+  dataDir: string;
+  jwt: { secret: Secret | null; jwksUrl: string | null; issuer: string | null; audience: string | null };
+  /** Key for provider tokens at rest (32 bytes). Generated in the data dir in sandbox mode when unset. */
+  encryptionKey: Secret | null;
+  sandbox: boolean;
+  demo: boolean;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  providers: Record<ProviderName, ProviderSettings>;
+}
+
+/** Each provider's credential variables. Setting any of them means real credentials are configured. */
+export const PROVIDER_CREDENTIAL_VARS: Record<ProviderName, readonly string[]> = {
+  peach: ['PAYRAIL_PEACH_ENTITY_ID', 'PAYRAIL_PEACH_SECRET_TOKEN'],
+  payfast: ['PAYRAIL_PAYFAST_MERCHANT_ID', 'PAYRAIL_PAYFAST_MERCHANT_KEY', 'PAYRAIL_PAYFAST_PASSPHRASE'],
+  vodapay: ['PAYRAIL_VODAPAY_API_KEY'],
+  debitsuccess: ['PAYRAIL_DEBITSUCCESS_USERNAME', 'PAYRAIL_DEBITSUCCESS_PASSWORD'],
+  vendor: ['PAYRAIL_VENDOR_USERNAME', 'PAYRAIL_VENDOR_PASSWORD'],
+};
+
+const SANDBOX_PATHS: Record<ProviderName, string> = {
+  peach: '/sandbox/peach',
+  payfast: '/sandbox/payfast',
+  vodapay: '/sandbox/vodapay',
+  debitsuccess: '/sandbox/debitsuccess',
+  vendor: '/sandbox/vendor/prepaidutility/v3',
+};
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
+  const problems: string[] = [];
+  const str = (name: string): string | null => {
+    const v = env[name];
+    return v === undefined || v.trim() === '' ? null : v.trim();
+  };
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const v = str(name);
+    if (v === null) return fallback;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push(`${name} must be a whole number from ${min} to ${max}, got "${v}"`);
+      return fallback;
+    }
+    return n;
+  };
+  const bool = (name: string, fallback: boolean): boolean => {
+    const v = str(name)?.toLowerCase();
+    if (v === undefined) return fallback;
+    if (['1', 'true', 'on', 'yes'].includes(v)) return true;
+    if (['0', 'false', 'off', 'no'].includes(v)) return false;
+    problems.push(`${name} must be true or false (or 1/0, on/off), got "${env[name]}"`);
+    return fallback;
+  };
+  const url = (name: string, protocols: readonly string[]): string | null => {
+    const v = str(name);
+    if (v === null) return null;
+    try {
+      const u = new URL(v);
+      if (!protocols.includes(u.protocol)) throw new Error('protocol');
+      return v.replace(/\/+$/, '');
+    } catch {
+      problems.push(`${name} must be a ${protocols.join(' or ')} URL, got "${redactUrl(v)}"`);
+      return null;
+    }
+  };
+
+  const port = int('PORT', 8080, 0, 65535);
+  const host = str('HOST') ?? '127.0.0.1';
+  const publicUrl = url('PAYRAIL_PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${port}`;
+  const databaseUrl = url('DATABASE_URL', ['postgres:', 'postgresql:']);
+  const dataDirRaw = str('PAYRAIL_DATA_DIR') ?? './data';
+  const dataDir = isAbsolute(dataDirRaw) ? dataDirRaw : resolve(cwd, dataDirRaw);
+
+  const jwtSecret = str('PAYRAIL_JWT_SECRET');
+  if (jwtSecret !== null && jwtSecret.length < 32) {
+    problems.push('PAYRAIL_JWT_SECRET must be at least 32 characters (HS256 needs a 256-bit key)');
+  }
+  const jwksUrl = url('PAYRAIL_JWKS_URL', ['http:', 'https:']);
+
+  const encryptionKey = str('PAYRAIL_ENCRYPTION_KEY');
+  if (encryptionKey !== null && !/^[0-9a-fA-F]{64}$/.test(encryptionKey)) {
+    problems.push('PAYRAIL_ENCRYPTION_KEY must be 64 hex characters (32 bytes)');
+  }
+
+  const realCredentials = Object.values(PROVIDER_CREDENTIAL_VARS).some((vars) => vars.some((v) => str(v) !== null));
+  const sandbox = bool('PAYRAIL_SANDBOX', !realCredentials);
+  const demo = bool('PAYRAIL_DEMO', databaseUrl === null);
+
+  const logLevelRaw = (str('PAYRAIL_LOG_LEVEL') ?? 'info').toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevelRaw)) {
+    problems.push(`PAYRAIL_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevelRaw}"`);
+  }
+
+  if (!sandbox && jwtSecret === null && jwksUrl === null) {
+    problems.push('PAYRAIL_JWT_SECRET (or PAYRAIL_JWKS_URL) is required when PAYRAIL_SANDBOX is off');
+  }
+  if (!sandbox && encryptionKey === null) {
+    problems.push('PAYRAIL_ENCRYPTION_KEY is required when PAYRAIL_SANDBOX is off');
+  }
+
+  const providers = {} as Record<ProviderName, ProviderSettings>;
+  for (const name of Object.keys(PROVIDER_CREDENTIAL_VARS) as ProviderName[]) {
+    const upper = name.toUpperCase();
+    const credentials: Record<string, Secret> = {};
+    for (const v of PROVIDER_CREDENTIAL_VARS[name]) {
+      const value = str(v);
+      if (value !== null) credentials[v.slice(`PAYRAIL_${upper}_`.length).toLowerCase()] = new Secret(value);
+    }
+    providers[name] = {
+      baseUrl: url(`PAYRAIL_${upper}_BASE_URL`, ['http:', 'https:']) ?? `${publicUrl}${SANDBOX_PATHS[name]}`,
+      credentials,
+    };
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    port,
+    host,
+    publicUrl,
+    databaseUrl: databaseUrl === null ? null : new Secret(databaseUrl),
+    dbPoolSize: int('PAYRAIL_DB_POOL_SIZE', 10, 1, 200),
+    dataDir,
+    jwt: {
+      secret: jwtSecret === null ? null : new Secret(jwtSecret),
+      jwksUrl,
+      issuer: str('PAYRAIL_JWT_ISSUER'),
+      audience: str('PAYRAIL_JWT_AUDIENCE'),
+    },
+    encryptionKey: encryptionKey === null ? null : new Secret(encryptionKey.toLowerCase()),
+    sandbox,
+    demo,
+    logLevel: logLevelRaw as Config['logLevel'],
+    providers,
+  };
+}
+
+/** A URL fit for a message: its password replaced. */
+export function redactUrl(value: string): string {
+  try {
+    const u = new URL(value);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparseable)';
+  }
+}

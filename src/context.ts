@@ -1,0 +1,23 @@
+import type { Logger } from 'pino';
+import type { Config } from './config.ts';
+import type { Database } from './db/client.ts';
+import type { TokenVault } from './lib/token-vault.ts';
+
+/** What use-cases, routes and jobs are given: nothing global, everything passed in. */
+export interface AppContext {
+  config: Config;
+  database: Database;
+  vault: TokenVault;
+  /** The current instant; tests move it. */
+  clock: () => Date;
+  log: Logger;
+}
+
+/** Who is acting, for the audit trail. */
+export interface Actor {
+  id: string;
+  role: string;
+  requestId: string | null;
+}
+
+export const SYSTEM_ACTOR: Actor = { id: 'payrail', role: 'system', requestId: null };

@@ -1,0 +1,87 @@
+import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
+import type { ExtractTablesWithRelations } from 'drizzle-orm';
+import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import pg from 'pg';
+import * as schema from './schema.ts';
+
+export type Schema = typeof schema;
+/** The Drizzle handle repositories use; the same type on PGlite and PostgreSQL. */
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
+/** Repositories take either the database or an open transaction. */
+export type Executor = Db | Tx;
+
+export interface Database {
+  readonly kind: 'pglite' | 'postgres';
+  readonly db: Db;
+  /**
+   * A raw parameterised query for read models that need one round trip. `name` makes it a prepared
+   * statement on PostgreSQL (planned once per connection); PGlite ignores it.
+   */
+  query<R extends Record<string, unknown>>(text: string, params?: readonly unknown[], name?: string): Promise<R[]>;
+  close(): Promise<void>;
+}
+
+// Cents and sequence numbers stay well inside 2^53; dates stay calendar strings, never local-time Dates.
+const INT8 = 20;
+const DATE = 1082;
+const NUMERIC = 1700;
+
+export async function openPglite(options: { dataDir?: string; loadDataDir?: Blob | File } = {}): Promise<Database> {
+  const client = new PGlite({
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
+    parsers: {
+      [INT8]: (v: string) => Number(v),
+      [DATE]: (v: string) => v,
+      [NUMERIC]: (v: string) => v,
+    },
+  });
+  await client.waitReady;
+  await client.exec(`SET TIME ZONE 'UTC'`);
+  return pgliteDatabase(client);
+}
+
+export function pgliteDatabase(client: PGlite): Database {
+  const db = drizzlePglite(client, { schema }) as unknown as Db;
+  return {
+    kind: 'pglite',
+    db,
+    async query(text, params = []) {
+      const result = await client.query(text, params as unknown[]);
+      return result.rows as never;
+    },
+    close: () => client.close(),
+  };
+}
+
+export function openPostgres(url: string, poolSize = 10): Database {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    options: '-c timezone=UTC',
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+        if (oid === INT8) return (v: string) => Number(v);
+        if (oid === DATE || oid === NUMERIC) return (v: string) => v;
+        return pg.types.getTypeParser(oid, format);
+      }) as typeof pg.types.getTypeParser,
+    },
+  });
+  // An idle client's error (server restart) must not crash the process; the next query reconnects.
+  pool.on('error', () => {});
+  const db = drizzleNodePg(pool, { schema }) as unknown as Db;
+  return {
+    kind: 'postgres',
+    db,
+    async query(text, params = [], name) {
+      const result = await pool.query({ text, values: params as unknown[], ...(name ? { name } : {}) });
+      return result.rows;
+    },
+    close: () => pool.end(),
+  };
+}
+
+export { pgliteTypes };

@@ -1,0 +1,99 @@
+import Type from 'typebox';
+import type { AppContext } from '../../context.ts';
+import { toRand } from '../../domain/money.ts';
+import { NotFoundError } from '../../lib/errors.ts';
+import { pageRequest, toPage } from '../../lib/pagination.ts';
+import { listPayments } from '../../modules/payments/repo.ts';
+import { findPurchase, listPurchases } from '../../modules/purchases/repo.ts';
+import { findService } from '../../modules/services/repo.ts';
+import { errorResponses, Nullable, Page, PageQuery, Timestamp, Uuid } from '../schemas/common.ts';
+import { PaymentStatusSchema, ProviderSchema } from '../schemas/enums.ts';
+import { PurchaseSchema } from '../schemas/resources.ts';
+import { scopeOf, secured, type App } from '../route-kit.ts';
+import { purchaseView } from '../views.ts';
+
+const PaymentSchema = Type.Object({
+  id: Uuid(),
+  purchase_id: Uuid(),
+  medium_id: Nullable(Uuid()),
+  provider: ProviderSchema,
+  status: PaymentStatusSchema,
+  amount: Type.Number({ description: 'Rand' }),
+  currency: Type.String(),
+  merchant_reference: Type.String({ description: 'Our reference, sent to the provider' }),
+  provider_reference: Nullable(Type.String({ description: "The provider's reference" })),
+  failure_code: Nullable(Type.String()),
+  failure_message: Nullable(Type.String()),
+  purchase_source_id: Nullable(Uuid()),
+  comment: Nullable(Type.String()),
+  created_date: Timestamp(),
+  settled_date: Nullable(Timestamp()),
+});
+
+export function purchaseRoutes(app: App, ctx: AppContext): void {
+  app.get(
+    '/purchases',
+    {
+      schema: {
+        ...secured('Purchases'),
+        summary: 'Purchases of a service, newest first',
+        querystring: Type.Object({ serviceId: Uuid(), ...PageQuery }),
+        response: { 200: Page(PurchaseSchema), ...errorResponses(400, 401, 404) },
+      },
+    },
+    async (request) => {
+      const scope = scopeOf(request);
+      if (!(await findService(ctx.database.db, scope, request.query.serviceId))) throw new NotFoundError('service', request.query.serviceId);
+      const page = pageRequest(request.query);
+      return toPage(await listPurchases(ctx.database.db, scope, request.query.serviceId, page), page, purchaseView);
+    },
+  );
+
+  app.get(
+    '/purchases/:id',
+    {
+      schema: { ...secured('Purchases'), summary: 'A purchase with its lines', params: Type.Object({ id: Uuid() }), response: { 200: PurchaseSchema, ...errorResponses(400, 401, 404) } },
+    },
+    async (request) => {
+      const purchase = await findPurchase(ctx.database.db, scopeOf(request), request.params.id);
+      if (!purchase) throw new NotFoundError('purchase', request.params.id);
+      return purchaseView(purchase);
+    },
+  );
+
+  app.get(
+    '/payments',
+    {
+      schema: {
+        ...secured('Purchases'),
+        summary: 'Collection attempts of a purchase, newest first',
+        description: 'Each attempt to collect the purchase: its provider, status and references.',
+        querystring: Type.Object({ purchaseId: Uuid(), ...PageQuery }),
+        response: { 200: Page(PaymentSchema), ...errorResponses(400, 401, 404) },
+      },
+    },
+    async (request) => {
+      const scope = scopeOf(request);
+      const purchase = await findPurchase(ctx.database.db, scope, request.query.purchaseId);
+      if (!purchase) throw new NotFoundError('purchase', request.query.purchaseId);
+      const page = pageRequest(request.query);
+      return toPage(await listPayments(ctx.database.db, scope.operatorId, purchase.id, page), page, (p) => ({
+        id: p.id,
+        purchase_id: p.purchaseId,
+        medium_id: p.mediumId,
+        provider: p.provider,
+        status: p.status,
+        amount: toRand(p.amountCents),
+        currency: p.currency,
+        merchant_reference: p.merchantReference,
+        provider_reference: p.providerReference,
+        failure_code: p.failureCode,
+        failure_message: p.failureMessage,
+        purchase_source_id: p.purchaseSourceId,
+        comment: p.comment,
+        created_date: p.createdAt.toISOString(),
+        settled_date: p.settledAt?.toISOString() ?? null,
+      }));
+    },
+  );
+}

@@ -1,0 +1,151 @@
+import Type from 'typebox';
+import { IsoDate, Nullable, Rand, Timestamp, Uuid } from './common.ts';
+import {
+  BillingSchemeSchema,
+  BillingStatusSchema,
+  MediumStatusSchema,
+  MediumTypeSchema,
+  PurchaseCreationEventIdSchema,
+  PurchaseLineTypeIdSchema,
+  PurchaseStatusIdSchema,
+  ServiceStatusCategorySchema,
+  ServiceStatusSchema,
+} from './enums.ts';
+
+/** A purchase line exactly as seed 000 writes it. Line amounts carry more precision than cents. */
+export const PurchaseLineSchema = Type.Object({
+  id: Uuid(),
+  purchase_id: Uuid(),
+  original_purchase_line_id: Nullable(Uuid()),
+  purchase_line_type_id: PurchaseLineTypeIdSchema,
+  description: Type.String(),
+  total_amount: Rand('What the line costs, VAT-inclusive'),
+  amount_per_quantity: Type.Number({ description: 'VAT-exclusive price of one unit (price incl / (1 + VAT rate))' }),
+  net_amount_excl: Type.Number({ description: 'amount_per_quantity × quantity' }),
+  tax_rate: Type.Number({ description: 'VAT rate in percent' }),
+  tax_amount: Type.Number({ description: 'total_amount − net_amount_excl' }),
+  quantity: Type.Integer(),
+  period_contribution_per_quantity: Type.Integer({ description: 'Days each unit adds to the service period' }),
+  product_price_id: Nullable(Uuid()),
+});
+
+/** A purchase exactly as seed 000 writes it, plus the buy-now statement reference and comment. */
+export const PurchaseSchema = Type.Object({
+  id: Uuid(),
+  service_id: Uuid(),
+  amount_excl: Rand('VAT-exclusive total: Σ net_amount_excl rounded half-up to the cent'),
+  tax_amount: Rand('amount − amount_excl'),
+  amount: Rand('Total to pay: Σ total_amount'),
+  medium_id: Nullable(Uuid()),
+  purchase_date: Timestamp(),
+  purchase_status_id: PurchaseStatusIdSchema,
+  payment_reference: Nullable(Type.String()),
+  small_key: Type.Integer({ description: 'Short number for statements and support calls' }),
+  purchase_plan_id: Nullable(Uuid()),
+  period_applied: Type.Boolean({ description: "Whether the purchase's days have been added to the service period" }),
+  purchase_source_id: Nullable(Uuid()),
+  purchase_creation_event_id: PurchaseCreationEventIdSchema,
+  purchase_lines: Type.Array(PurchaseLineSchema),
+  customer_statement_ref: Nullable(Type.String()),
+  comment: Nullable(Type.String()),
+});
+
+/** A medium as details-and-actions lists it (seed 000). */
+export const ServiceMediumSchema = Type.Object({
+  external_reference: Type.String(),
+  customer_id: Nullable(Uuid()),
+  medium_detail_id: Uuid(),
+  medium_type: MediumTypeSchema,
+  medium_status: MediumStatusSchema,
+  created_date: Timestamp(),
+  account_name: Type.String(),
+  account_number: Nullable(Type.String({ description: 'Last digits only' })),
+});
+
+/** A medium as GET /payment-mediums lists it (seed 000). */
+export const PaymentMediumSchema = Type.Object({
+  medium_detail_id: Uuid(),
+  medium_type: MediumTypeSchema,
+  bank_account: Type.String({ description: 'Display name of the medium' }),
+  account_nr_partial: Nullable(Type.String({ description: 'Last digits only' })),
+  is_linked: Type.Boolean({ description: 'Whether the medium is the active medium of one of the customer’s services' }),
+  medium_status: MediumStatusSchema,
+});
+
+const BuyOptionSchema = Type.Object({
+  product_price_id: Uuid(),
+  purchase_line_type_id: PurchaseLineTypeIdSchema,
+  description: Type.String(),
+  quantity: Type.Integer({ description: 'Units in this option; buy-now may ask for 1 to max_quantity units' }),
+  max_quantity: Type.Integer(),
+  total_amount: Rand('Price of one unit, VAT-inclusive'),
+  amount_per_quantity: Type.Number({ description: 'VAT-exclusive price of one unit' }),
+  amount_per_quantity_incl: Rand('VAT-inclusive price of one unit'),
+  net_amount_excl: Type.Number(),
+  tax_rate: Type.Number(),
+  tax_amount: Type.Number(),
+  period_contribution_per_quantity: Type.Integer({ description: 'Days one unit adds' }),
+});
+
+const VariableAmountSchema = Type.Object(
+  {
+    product_price_id: Uuid(),
+    purchase_line_type_id: PurchaseLineTypeIdSchema,
+    description: Type.String(),
+    amount_per_quantity: Type.Number({ description: 'VAT-exclusive price of one day' }),
+    amount_per_quantity_incl: Type.Number({ description: 'VAT-inclusive price of one day' }),
+    tax_rate: Type.Number(),
+    period_contribution_per_quantity: Type.Integer(),
+    monthly_amount: Rand('The monthly price, a natural amount to offer'),
+    min_amount: Rand('The least amount that buys one day'),
+    max_amount: Rand('The most one buy-now may spend'),
+  },
+  { description: 'Recurring services: spend any amount on days; quantity = floor(amount / daily price incl)' },
+);
+
+export const CanBuyInfoSchema = Type.Object({
+  can_buy: Type.Boolean(),
+  options: Type.Array(BuyOptionSchema, { description: 'Priced units (day bundles) to buy with POST /purchases/buy-now' }),
+  variable_amount: Nullable(VariableAmountSchema),
+});
+
+export const DetailsAndActionsSchema = Type.Object({
+  service_id: Uuid(),
+  service_status: ServiceStatusSchema,
+  service_status_category: ServiceStatusCategorySchema,
+  collector_id: Uuid(),
+  service_type: BillingSchemeSchema,
+  billing_status: BillingStatusSchema,
+  latest_period_end_date: Nullable(IsoDate('The date the paid period ends')),
+  suspension_date: Nullable(IsoDate()),
+  collection_day: Nullable(Type.Integer({ minimum: 1, maximum: 28 })),
+  plan_id: Nullable(Uuid()),
+  mediums: Type.Array(ServiceMediumSchema),
+  must_pay_info: Nullable(
+    Type.Object({
+      must_pay: Type.Boolean(),
+      arrears_purchase: PurchaseSchema,
+    }),
+  ),
+  can_buy_info: Nullable(CanBuyInfoSchema),
+  last_purchase_is_pending: Type.Boolean({ description: 'A payment for this service is in flight (pending or unknown)' }),
+  on_network_date: Nullable(IsoDate()),
+});
+
+export const ServiceSchema = Type.Object({
+  id: Uuid(),
+  customer_id: Uuid(),
+  product_id: Uuid(),
+  collector_id: Uuid(),
+  service_type: BillingSchemeSchema,
+  service_status: ServiceStatusSchema,
+  service_status_category: ServiceStatusCategorySchema,
+  billing_status: BillingStatusSchema,
+  collection_day: Nullable(Type.Integer()),
+  plan_id: Nullable(Uuid()),
+  active_medium_id: Nullable(Uuid()),
+  latest_period_end_date: Nullable(IsoDate()),
+  suspension_date: Nullable(IsoDate()),
+  on_network_date: Nullable(IsoDate()),
+  created_date: Timestamp(),
+});

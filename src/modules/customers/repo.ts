@@ -1,0 +1,46 @@
+import { and, desc, eq } from 'drizzle-orm';
+import type { Executor } from '../../db/client.ts';
+import { afterCursor, type PageRequest } from '../../lib/pagination.ts';
+import { customers, users } from './schema.ts';
+
+export type CustomerRow = typeof customers.$inferSelect;
+export type UserRow = typeof users.$inferSelect;
+
+/** A customer of the operator; with `customerScope`, only if it is that customer. */
+export async function findCustomer(db: Executor, operatorId: string, id: string, customerScope: string | null = null): Promise<CustomerRow | null> {
+  if (customerScope !== null && customerScope !== id) return null;
+  const [row] = await db.select().from(customers).where(and(eq(customers.id, id), eq(customers.operatorId, operatorId)));
+  return row ?? null;
+}
+
+export async function listCustomers(db: Executor, operatorId: string, page: PageRequest): Promise<CustomerRow[]> {
+  return db
+    .select()
+    .from(customers)
+    .where(and(eq(customers.operatorId, operatorId), afterCursor(page, customers.createdAt, customers.id)))
+    .orderBy(desc(customers.createdAt), desc(customers.id))
+    .limit(page.limit + 1);
+}
+
+export async function insertCustomer(db: Executor, row: typeof customers.$inferInsert): Promise<CustomerRow> {
+  const [created] = await db.insert(customers).values(row).returning();
+  return created!;
+}
+
+export async function findUser(db: Executor, operatorId: string, id: string): Promise<UserRow | null> {
+  const [row] = await db.select().from(users).where(and(eq(users.id, id), eq(users.operatorId, operatorId)));
+  return row ?? null;
+}
+
+export async function listUsersOfCustomer(db: Executor, operatorId: string, customerId: string): Promise<UserRow[]> {
+  return db
+    .select()
+    .from(users)
+    .where(and(eq(users.operatorId, operatorId), eq(users.customerId, customerId)))
+    .orderBy(desc(users.createdAt), desc(users.id));
+}
+
+export async function insertUser(db: Executor, row: typeof users.$inferInsert): Promise<UserRow | null> {
+  const [created] = await db.insert(users).values(row).onConflictDoNothing().returning();
+  return created ?? null;
+}

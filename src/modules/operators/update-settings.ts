@@ -1,0 +1,40 @@
+import type { Actor, AppContext } from '../../context.ts';
+import { providerMediumTypes, type Provider } from '../../domain/enums.ts';
+import { NotFoundError, UnprocessableError } from '../../lib/errors.ts';
+import { recordAudit } from '../audit/record.ts';
+import { findOperator, updateOperator, type OperatorRow } from './repo.ts';
+
+export interface OperatorSettingsChange {
+  name?: string;
+  vatRateBp?: number;
+  paymentLinksEnabled?: boolean;
+  graceDays?: number;
+  defaultBankProvider?: Provider;
+  defaultCardProvider?: Provider;
+}
+
+/** Change an operator's settings (admins). A default provider must be able to collect its medium type. */
+export async function updateOperatorSettings(ctx: Pick<AppContext, 'database'>, operatorId: string, actor: Actor, change: OperatorSettingsChange): Promise<OperatorRow> {
+  const wrong = [
+    change.defaultBankProvider && !(providerMediumTypes[change.defaultBankProvider] as readonly string[]).includes('BankAccount')
+      ? { name: 'body.default_providers.bank_account', reason: `${change.defaultBankProvider} does not collect from bank accounts` }
+      : null,
+    change.defaultCardProvider && !(providerMediumTypes[change.defaultCardProvider] as readonly string[]).includes('CreditCard')
+      ? { name: 'body.default_providers.credit_card', reason: `${change.defaultCardProvider} does not collect from cards` }
+      : null,
+  ].filter((e) => e !== null);
+  if (wrong.length > 0) throw new UnprocessableError('operator.provider_unsuitable', 'A default provider cannot collect that medium type.', { errors: wrong });
+
+  return ctx.database.db.transaction(async (tx) => {
+    const before = await findOperator(tx, operatorId);
+    if (!before) throw new NotFoundError('operator', operatorId);
+    const changes = Object.fromEntries(Object.entries(change).filter(([, v]) => v !== undefined));
+    if (Object.keys(changes).length === 0) return before;
+    const after = await updateOperator(tx, operatorId, changes);
+    const diff = Object.fromEntries(
+      Object.keys(changes).map((k) => [k, { from: before[k as keyof OperatorRow], to: after[k as keyof OperatorRow] }]),
+    );
+    await recordAudit(tx, actor, { operatorId, entityType: 'operator', entityId: operatorId, action: 'operator.settings_changed', data: diff });
+    return after;
+  });
+}

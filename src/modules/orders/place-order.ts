@@ -1,0 +1,166 @@
+import { randomUUID } from 'node:crypto';
+import type { Actor, AppContext } from '../../context.ts';
+import { PurchaseCreationEvent, PurchaseStatus } from '../../domain/enums.ts';
+import { addDays, civilDate, daysBetween, isCollectionDay, type IsoDate } from '../../domain/periods.ts';
+import { upfrontLines } from '../../domain/pricing.ts';
+import { ConflictError, UnprocessableError } from '../../lib/errors.ts';
+import { recordAudit, type AuditEntry } from '../audit/record.ts';
+import { findProduct, schemeOf, toDomainPrice } from '../catalog/repo.ts';
+import { findCustomer } from '../customers/repo.ts';
+import { findCustomerMediumOfType, insertMedium, type MediumRow } from '../mediums/repo.ts';
+import { findCollector, findOperator } from '../operators/repo.ts';
+import { insertPurchase, type PurchaseRecord } from '../purchases/repo.ts';
+import { findService, insertService, type ServiceRecord } from '../services/repo.ts';
+
+export interface PlaceOrderInput {
+  serviceId?: string;
+  customerId: string;
+  productId: string;
+  collectorId: string;
+  collectionDay?: number;
+  orderDate?: IsoDate;
+  onNetworkDate?: IsoDate;
+}
+
+export interface PlacedOrder {
+  service: ServiceRecord;
+  upfrontPurchase: PurchaseRecord | null;
+  /** The off-system and payment-link mediums the order created for the customer (none if they had them). */
+  createdMediums: MediumRow[];
+}
+
+/** Orders may be back- or forward-dated by up to a year (migrations from another system). */
+const MAX_ORDER_DATE_SKEW_DAYS = 366;
+
+/**
+ * `POST /orders` (SPEC §5): creates the service and its purchase plan, the upfront purchase of every
+ * `on_order` price (a Recurring monthly price pro-rata to the first collection day), the customer's
+ * OffSystem medium and, when the operator has payment links on, their PaymentLink medium. All or nothing.
+ */
+export async function placeOrder(ctx: Pick<AppContext, 'database' | 'vault' | 'clock'>, operatorId: string, actor: Actor, input: PlaceOrderInput): Promise<PlacedOrder> {
+  const now = ctx.clock();
+  const today = civilDate(now);
+  const orderDate = input.orderDate ?? today;
+  if (Math.abs(daysBetween(today, orderDate)) > MAX_ORDER_DATE_SKEW_DAYS) {
+    throw new UnprocessableError('order.date_out_of_range', `order_date must be within a year of today (${today}).`, {
+      errors: [{ name: 'body.order_date', reason: `must be between ${addDays(today, -MAX_ORDER_DATE_SKEW_DAYS)} and ${addDays(today, MAX_ORDER_DATE_SKEW_DAYS)}` }],
+    });
+  }
+
+  return ctx.database.db.transaction(async (tx) => {
+    const operator = await findOperator(tx, operatorId);
+    const customer = await findCustomer(tx, operatorId, input.customerId);
+    const product = await findProduct(tx, operatorId, input.productId);
+    const collector = await findCollector(tx, operatorId, input.collectorId);
+    const unknown = [
+      !customer && { name: 'body.customer_id', reason: 'no such customer' },
+      (!product || !product.active) && { name: 'body.product_id', reason: 'no such active product' },
+      !collector && { name: 'body.collector_id', reason: 'no such collector' },
+    ].filter((e): e is { name: string; reason: string } => Boolean(e));
+    if (!operator || !customer || !product || !product.active || !collector) {
+      throw new UnprocessableError('order.unknown_reference', 'The order refers to something that does not exist.', { errors: unknown });
+    }
+
+    const scheme = schemeOf(product);
+    let collectionDay: number | null = null;
+    if (scheme === 'Recurring') {
+      collectionDay = input.collectionDay ?? product.defaultCollectionDay;
+      if (collectionDay === null || !isCollectionDay(collectionDay)) {
+        throw new UnprocessableError('order.collection_day_required', 'A Recurring service needs a collection day (1–28): the product has no default.', {
+          errors: [{ name: 'body.collection_day', reason: 'is required for Recurring products without a default' }],
+        });
+      }
+    } else if (input.collectionDay !== undefined) {
+      throw new UnprocessableError('order.collection_day_not_applicable', `A ${scheme} service has no collection day.`, {
+        errors: [{ name: 'body.collection_day', reason: `does not apply to ${scheme} products` }],
+      });
+    }
+
+    const serviceId = input.serviceId?.toLowerCase() ?? randomUUID();
+    if (input.serviceId && (await findService(tx, { operatorId, customerId: null }, serviceId))) {
+      throw new ConflictError('service.exists', `A service with id ${serviceId} already exists.`);
+    }
+
+    const lines = upfrontLines({
+      scheme,
+      prices: product.prices.map(toDomainPrice),
+      orderDate,
+      collectionDay,
+      rateBp: operator.vatRateBp,
+    });
+    const owes = lines.some((l) => l.totalCents > 0);
+    const planId = randomUUID();
+    await insertService(
+      tx,
+      {
+        id: serviceId,
+        operatorId,
+        customerId: customer.id,
+        productId: product.id,
+        collectorId: collector.id,
+        status: 'PendingIspApplication',
+        billingStatus: owes ? 'InArrears' : 'PaidUp',
+        collectionDay,
+        onNetworkDate: input.onNetworkDate ?? null,
+      },
+      { id: planId, activeMediumId: null },
+    );
+
+    const upfrontPurchase =
+      lines.length === 0
+        ? null
+        : await insertPurchase(tx, {
+            id: randomUUID(),
+            operatorId,
+            customerId: customer.id,
+            serviceId,
+            purchasePlanId: planId,
+            statusId: PurchaseStatus.Unpaid,
+            creationEventId: PurchaseCreationEvent.Order,
+            purchaseDate: now,
+            lines: lines.map((l) => ({ ...l, id: randomUUID() })),
+          });
+
+    const createdMediums: MediumRow[] = [];
+    if (!(await findCustomerMediumOfType(tx, customer.id, 'OffSystem'))) {
+      createdMediums.push(
+        await insertMedium(tx, ctx.vault, {
+          id: randomUUID(),
+          operatorId,
+          customerId: customer.id,
+          mediumType: 'OffSystem',
+          provider: 'OffSystem',
+          externalReference: randomUUID(),
+          accountName: 'N/A',
+          accountNumber: null,
+        }),
+      );
+    }
+    if (operator.paymentLinksEnabled && !(await findCustomerMediumOfType(tx, customer.id, 'PaymentLink'))) {
+      createdMediums.push(
+        await insertMedium(tx, ctx.vault, {
+          id: randomUUID(),
+          operatorId,
+          customerId: customer.id,
+          mediumType: 'PaymentLink',
+          provider: 'PayFast',
+          externalReference: randomUUID(),
+          accountName: customer.email ?? customer.name,
+          accountNumber: '',
+        }),
+      );
+    }
+
+    const audit: AuditEntry[] = [
+      { operatorId, entityType: 'service', entityId: serviceId, action: 'service.created', toState: 'PendingIspApplication', data: { product_id: product.id } },
+      ...(upfrontPurchase
+        ? [{ operatorId, entityType: 'purchase' as const, entityId: upfrontPurchase.id, action: 'purchase.created', toState: String(PurchaseStatus.Unpaid), data: { amount_cents: upfrontPurchase.amountCents, creation_event_id: PurchaseCreationEvent.Order } }]
+        : []),
+      ...createdMediums.map((m) => ({ operatorId, entityType: 'medium' as const, entityId: m.id, action: 'medium.created', toState: m.status, data: { medium_type: m.mediumType } })),
+    ];
+    await recordAudit(tx, actor, audit);
+
+    const service = await findService(tx, { operatorId, customerId: null }, serviceId);
+    return { service: service!, upfrontPurchase, createdMediums };
+  });
+}

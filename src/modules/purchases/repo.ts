@@ -1,0 +1,113 @@
+import { and, asc, desc, eq, inArray } from 'drizzle-orm';
+import type { Executor } from '../../db/client.ts';
+import type { PurchaseCreationEventId, PurchaseStatusId } from '../../domain/enums.ts';
+import type { PricedLine } from '../../domain/pricing.ts';
+import { purchaseTotals } from '../../domain/vat.ts';
+import { afterCursor, type PageRequest } from '../../lib/pagination.ts';
+import { purchaseLines, purchases } from './schema.ts';
+
+export type PurchaseRow = typeof purchases.$inferSelect;
+export type PurchaseLineRow = typeof purchaseLines.$inferSelect;
+export interface PurchaseRecord extends PurchaseRow {
+  lines: PurchaseLineRow[];
+}
+
+export interface PurchaseScope {
+  operatorId: string;
+  customerId: string | null;
+}
+
+const scoped = (scope: PurchaseScope) =>
+  and(eq(purchases.operatorId, scope.operatorId), scope.customerId === null ? undefined : eq(purchases.customerId, scope.customerId));
+
+export interface NewPurchase {
+  id: string;
+  operatorId: string;
+  customerId: string;
+  serviceId: string;
+  purchasePlanId: string | null;
+  statusId: PurchaseStatusId;
+  creationEventId: PurchaseCreationEventId;
+  purchaseDate: Date;
+  mediumId?: string | null;
+  purchaseSourceId?: string | null;
+  customerStatementRef?: string | null;
+  comment?: string | null;
+  smallKey?: number;
+  /** For purchases recorded as already paid (imports, demo data). */
+  paid?: { at: Date; periodApplied: boolean; paymentReference?: string | null };
+  lines: (PricedLine & { id: string })[];
+}
+
+/** Store a purchase with its lines; totals come from the domain's VAT rules, never from the caller. */
+export async function insertPurchase(db: Executor, input: NewPurchase): Promise<PurchaseRecord> {
+  const totals = purchaseTotals(input.lines);
+  const [row] = await db
+    .insert(purchases)
+    .values({
+      id: input.id,
+      operatorId: input.operatorId,
+      customerId: input.customerId,
+      serviceId: input.serviceId,
+      purchasePlanId: input.purchasePlanId,
+      mediumId: input.mediumId ?? null,
+      purchaseSourceId: input.purchaseSourceId ?? null,
+      statusId: input.statusId,
+      creationEventId: input.creationEventId,
+      purchaseDate: input.purchaseDate,
+      customerStatementRef: input.customerStatementRef ?? null,
+      comment: input.comment ?? null,
+      amountCents: totals.amountCents,
+      amountExclCents: totals.amountExclCents,
+      taxCents: totals.taxCents,
+      ...(input.smallKey === undefined ? {} : { smallKey: input.smallKey }),
+      ...(input.paid ? { paidAt: input.paid.at, periodApplied: input.paid.periodApplied, paymentReference: input.paid.paymentReference ?? null } : {}),
+    })
+    .returning();
+  const lines = await db
+    .insert(purchaseLines)
+    .values(
+      input.lines.map((l, position) => ({
+        id: l.id,
+        purchaseId: input.id,
+        position,
+        lineTypeId: l.lineTypeId,
+        description: l.description,
+        quantity: l.quantity,
+        unitPriceInclNum: Number(l.unitPriceIncl.num),
+        unitPriceInclDen: Number(l.unitPriceIncl.den),
+        taxRateBp: l.rateBp,
+        totalAmountCents: l.totalCents,
+        periodContributionPerQuantity: l.periodContributionPerQuantity,
+        productPriceId: l.productPriceId,
+      })),
+    )
+    .returning();
+  return { ...row!, lines: lines.sort((a, b) => a.position - b.position) };
+}
+
+async function withLines(db: Executor, rows: PurchaseRow[]): Promise<PurchaseRecord[]> {
+  if (rows.length === 0) return [];
+  const lines = await db
+    .select()
+    .from(purchaseLines)
+    .where(inArray(purchaseLines.purchaseId, rows.map((r) => r.id)))
+    .orderBy(asc(purchaseLines.position));
+  return rows.map((r) => ({ ...r, lines: lines.filter((l) => l.purchaseId === r.id) }));
+}
+
+export async function findPurchase(db: Executor, scope: PurchaseScope, id: string): Promise<PurchaseRecord | null> {
+  const rows = await db.select().from(purchases).where(and(eq(purchases.id, id), scoped(scope)));
+  const [record] = await withLines(db, rows);
+  return record ?? null;
+}
+
+export async function listPurchases(db: Executor, scope: PurchaseScope, serviceId: string, page: PageRequest): Promise<PurchaseRecord[]> {
+  const rows = await db
+    .select()
+    .from(purchases)
+    .where(and(scoped(scope), eq(purchases.serviceId, serviceId), afterCursor(page, purchases.createdAt, purchases.id)))
+    .orderBy(desc(purchases.createdAt), desc(purchases.id))
+    .limit(page.limit + 1);
+  return withLines(db, rows);
+}

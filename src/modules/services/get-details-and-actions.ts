@@ -1,0 +1,146 @@
+import type { AppContext } from '../../context.ts';
+import { buyNowOffer, type BuyNowOffer } from '../../domain/buy-now.ts';
+import type { BillingScheme, BillingStatus, ServiceStatus } from '../../domain/enums.ts';
+import { NotFoundError } from '../../lib/errors.ts';
+import { toDomainPrice, type ProductPriceRow } from '../catalog/repo.ts';
+import { GLOBAL_OPAQUE_MEDIUM_ID, type MediumRow } from '../mediums/repo.ts';
+import type { PurchaseLineRow, PurchaseRecord } from '../purchases/repo.ts';
+import type { ServiceScope } from './repo.ts';
+
+export interface ServiceDetails {
+  id: string;
+  customerId: string;
+  collectorId: string;
+  status: ServiceStatus;
+  billingStatus: BillingStatus;
+  billingScheme: BillingScheme;
+  collectionDay: number | null;
+  latestPeriodEndDate: string | null;
+  suspensionDate: string | null;
+  onNetworkDate: string | null;
+  planId: string | null;
+  mediums: MediumRow[];
+  /** The oldest unpaid purchase, or null when nothing is owed. */
+  mustPay: PurchaseRecord | null;
+  canBuy: BuyNowOffer | null;
+  paymentInFlight: boolean;
+}
+
+/**
+ * The Pay-Now screen's one call (seed 000, `GET /services/{id}/details-and-actions`). It reads the
+ * service, its customer's valid mediums, the oldest unpaid purchase with its lines, the buy-now prices
+ * and whether a payment is in flight in ONE round trip: this is the hottest read in the system.
+ */
+const DETAILS_SQL = `
+SELECT s.id, s.customer_id, s.collector_id, s.status, s.billing_status, s.collection_day,
+       s.latest_period_end_date, s.suspension_date, s.on_network_date,
+       p.billing_scheme, pl.id AS plan_id, o.vat_rate_bp,
+       (SELECT coalesce(json_agg(json_build_object(
+                 'id', m.id, 'operatorId', m.operator_id, 'customerId', m.customer_id, 'mediumType', m.medium_type,
+                 'status', m.status, 'provider', m.provider, 'externalReference', m.external_reference,
+                 'accountName', m.account_name, 'accountNumber', m.account_number, 'expiryMonth', m.expiry_month,
+                 'expiryYear', m.expiry_year, 'createdAt', m.created_at, 'updatedAt', m.updated_at)
+               ORDER BY m.customer_id IS NULL, m.created_at, m.id), '[]'::json)
+          FROM mediums m
+         WHERE m.status = 'Valid' AND (m.customer_id = s.customer_id OR m.id = $4::uuid)) AS mediums,
+       (SELECT json_build_object(
+                 'id', u.id, 'operatorId', u.operator_id, 'customerId', u.customer_id, 'serviceId', u.service_id,
+                 'purchasePlanId', u.purchase_plan_id, 'mediumId', u.medium_id, 'purchaseSourceId', u.purchase_source_id,
+                 'statusId', u.status_id, 'creationEventId', u.creation_event_id, 'purchaseDate', u.purchase_date,
+                 'smallKey', u.small_key, 'paymentReference', u.payment_reference, 'periodApplied', u.period_applied,
+                 'currency', u.currency, 'amountCents', u.amount_cents, 'amountExclCents', u.amount_excl_cents,
+                 'taxCents', u.tax_cents, 'customerStatementRef', u.customer_statement_ref, 'comment', u.comment,
+                 'paidAt', u.paid_at, 'createdAt', u.created_at, 'updatedAt', u.updated_at,
+                 'lines', (SELECT json_agg(json_build_object(
+                             'id', l.id, 'purchaseId', l.purchase_id, 'originalPurchaseLineId', l.original_purchase_line_id,
+                             'position', l.position, 'lineTypeId', l.line_type_id, 'description', l.description,
+                             'quantity', l.quantity, 'unitPriceInclNum', l.unit_price_incl_num,
+                             'unitPriceInclDen', l.unit_price_incl_den, 'taxRateBp', l.tax_rate_bp,
+                             'totalAmountCents', l.total_amount_cents,
+                             'periodContributionPerQuantity', l.period_contribution_per_quantity,
+                             'productPriceId', l.product_price_id) ORDER BY l.position)
+                             FROM purchase_lines l WHERE l.purchase_id = u.id))
+          FROM purchases u
+         WHERE u.service_id = s.id AND u.status_id = 3
+         ORDER BY u.purchase_date, u.small_key
+         LIMIT 1) AS must_pay,
+       (SELECT coalesce(json_agg(json_build_object(
+                 'id', pp.id, 'productId', pp.product_id, 'description', pp.description, 'lineTypeId', pp.line_type_id,
+                 'priceInclCents', pp.price_incl_cents, 'periodContributionPerQuantity', pp.period_contribution_per_quantity,
+                 'daysInPeriod', pp.days_in_period, 'onOrder', pp.on_order, 'buyNow', pp.buy_now,
+                 'maxQuantity', pp.max_quantity, 'position', pp.position, 'active', pp.active)
+               ORDER BY pp.position, pp.description), '[]'::json)
+          FROM product_prices pp
+         WHERE pp.product_id = s.product_id AND pp.buy_now AND pp.active) AS buy_prices,
+       EXISTS (SELECT 1 FROM purchases q WHERE q.service_id = s.id AND q.status_id = 2) AS payment_in_flight
+  FROM services s
+  JOIN products p ON p.id = s.product_id
+  JOIN operators o ON o.id = s.operator_id
+  LEFT JOIN purchase_plans pl ON pl.service_id = s.id
+ WHERE s.id = $1::uuid AND s.operator_id = $2::uuid AND ($3::uuid IS NULL OR s.customer_id = $3::uuid)`;
+
+interface DetailsRow extends Record<string, unknown> {
+  id: string;
+  customer_id: string;
+  collector_id: string;
+  status: ServiceStatus;
+  billing_status: BillingStatus;
+  collection_day: number | null;
+  latest_period_end_date: string | null;
+  suspension_date: string | null;
+  on_network_date: string | null;
+  billing_scheme: BillingScheme;
+  plan_id: string | null;
+  vat_rate_bp: number;
+  mediums: JsonRow[] | string;
+  must_pay: (JsonRow & { lines: JsonRow[] }) | string | null;
+  buy_prices: JsonRow[] | string;
+  payment_in_flight: boolean;
+}
+
+type JsonRow = Record<string, unknown>;
+
+export async function getDetailsAndActions(ctx: Pick<AppContext, 'database'>, scope: ServiceScope, serviceId: string): Promise<ServiceDetails> {
+  const [row] = await ctx.database.query<DetailsRow>(
+    DETAILS_SQL,
+    [serviceId, scope.operatorId, scope.customerId, GLOBAL_OPAQUE_MEDIUM_ID],
+    'details_and_actions_v1',
+  );
+  if (!row) throw new NotFoundError('service', serviceId);
+
+  const mustPayJson = json(row.must_pay);
+  const mustPay = mustPayJson ? purchaseFromJson(mustPayJson as JsonRow & { lines: JsonRow[] }) : null;
+  const prices = (json(row.buy_prices) as JsonRow[]).map((p) => toDomainPrice(p as unknown as ProductPriceRow));
+  const open = row.status !== 'Cancelled' && mustPay === null;
+  return {
+    id: row.id,
+    customerId: row.customer_id,
+    collectorId: row.collector_id,
+    status: row.status,
+    billingStatus: row.billing_status,
+    billingScheme: row.billing_scheme,
+    collectionDay: row.collection_day,
+    latestPeriodEndDate: row.latest_period_end_date,
+    suspensionDate: row.suspension_date,
+    onNetworkDate: row.on_network_date,
+    planId: row.plan_id,
+    mediums: (json(row.mediums) as JsonRow[]).map((m) => withDates(m, ['createdAt', 'updatedAt']) as unknown as MediumRow),
+    mustPay,
+    canBuy: open ? buyNowOffer(row.billing_scheme, prices, row.vat_rate_bp) : null,
+    paymentInFlight: row.payment_in_flight,
+  };
+}
+
+// node-postgres parses json columns; PGlite too, but be tolerant of text.
+const json = (v: unknown): unknown => (typeof v === 'string' ? JSON.parse(v) : v);
+
+function withDates(row: JsonRow, keys: string[]): JsonRow {
+  const out = { ...row };
+  for (const k of keys) if (typeof out[k] === 'string') out[k] = new Date(out[k] as string);
+  return out;
+}
+
+function purchaseFromJson(p: JsonRow & { lines: JsonRow[] }): PurchaseRecord {
+  const base = withDates(p, ['purchaseDate', 'paidAt', 'createdAt', 'updatedAt']);
+  return { ...(base as unknown as PurchaseRecord), lines: (p.lines ?? []) as unknown as PurchaseLineRow[] };
+}

@@ -1,0 +1,78 @@
+import { and, desc, eq } from 'drizzle-orm';
+import type { Executor } from '../../db/client.ts';
+import type { BillingScheme } from '../../domain/enums.ts';
+import { afterCursor, type PageRequest } from '../../lib/pagination.ts';
+import { products } from '../catalog/schema.ts';
+import { purchasePlans, services } from './schema.ts';
+
+export type ServiceRow = typeof services.$inferSelect;
+export type PurchasePlanRow = typeof purchasePlans.$inferSelect;
+export interface ServiceRecord extends ServiceRow {
+  billingScheme: BillingScheme;
+  planId: string | null;
+  activeMediumId: string | null;
+}
+
+export interface ServiceScope {
+  operatorId: string;
+  /** Set for customers: only their own services exist for them. */
+  customerId: string | null;
+}
+
+function scoped(scope: ServiceScope) {
+  return and(eq(services.operatorId, scope.operatorId), scope.customerId === null ? undefined : eq(services.customerId, scope.customerId));
+}
+
+function selectRecords(db: Executor) {
+  return db
+    .select({
+      service: services,
+      billingScheme: products.billingScheme,
+      planId: purchasePlans.id,
+      activeMediumId: purchasePlans.activeMediumId,
+    })
+    .from(services)
+    .innerJoin(products, eq(products.id, services.productId))
+    .leftJoin(purchasePlans, eq(purchasePlans.serviceId, services.id));
+}
+
+const toRecord = (r: { service: ServiceRow; billingScheme: BillingScheme; planId: string | null; activeMediumId: string | null }): ServiceRecord => ({
+  ...r.service,
+  billingScheme: r.billingScheme,
+  planId: r.planId,
+  activeMediumId: r.activeMediumId,
+});
+
+export async function findService(db: Executor, scope: ServiceScope, id: string): Promise<ServiceRecord | null> {
+  const [row] = await selectRecords(db).where(and(eq(services.id, id), scoped(scope)));
+  return row ? toRecord(row) : null;
+}
+
+export async function listServices(db: Executor, scope: ServiceScope, customerId: string | undefined, page: PageRequest): Promise<ServiceRecord[]> {
+  const rows = await selectRecords(db)
+    .where(
+      and(
+        scoped(scope),
+        customerId === undefined ? undefined : eq(services.customerId, customerId),
+        afterCursor(page, services.createdAt, services.id),
+      ),
+    )
+    .orderBy(desc(services.createdAt), desc(services.id))
+    .limit(page.limit + 1);
+  return rows.map(toRecord);
+}
+
+export async function insertService(db: Executor, service: typeof services.$inferInsert & { id: string }, plan: { id: string; activeMediumId: string | null }) {
+  const [created] = await db.insert(services).values(service).returning();
+  const [createdPlan] = await db.insert(purchasePlans).values({ id: plan.id, serviceId: service.id, activeMediumId: plan.activeMediumId }).returning();
+  return { service: created!, plan: createdPlan! };
+}
+
+export async function setActiveMedium(db: Executor, serviceId: string, mediumId: string): Promise<PurchasePlanRow> {
+  const [plan] = await db
+    .update(purchasePlans)
+    .set({ activeMediumId: mediumId, updatedAt: new Date() })
+    .where(eq(purchasePlans.serviceId, serviceId))
+    .returning();
+  return plan!;
+}
