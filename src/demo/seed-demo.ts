@@ -1,16 +1,19 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
 import type { AppContext } from '../context.ts';
 import { SYSTEM_ACTOR } from '../context.ts';
 import type { Executor } from '../db/client.ts';
 import * as t from '../db/schema.ts';
 import { PurchaseCreationEvent, PurchaseLineType, PurchaseStatus, type PurchaseStatusId } from '../domain/enums.ts';
 import { addDays, civilDate } from '../domain/periods.ts';
-import { daysLine, unitLine, type PricedLine } from '../domain/pricing.ts';
+import { daysLine, unitLine, UPFRONT_MONTHLY_DESCRIPTION, type PricedLine } from '../domain/pricing.ts';
 import { recordAudit } from '../modules/audit/record.ts';
 import { toDomainPrice } from '../modules/catalog/repo.ts';
 import { insertMedium } from '../modules/mediums/repo.ts';
 import { insertPurchase } from '../modules/purchases/repo.ts';
 import { DEMO, DEMO_PAYFAST_CARD_TOKEN } from './ids.ts';
+
+const DEMO_SEED_LOCK = 7_276_824_502;
 
 /**
  * Demo data (SPEC §5): seed 000's operator Net99, its collector and five purchase sources, the customer
@@ -19,12 +22,14 @@ import { DEMO, DEMO_PAYFAST_CARD_TOKEN } from './ids.ts';
  * Returns false (and changes nothing) when there is data already.
  */
 export async function seedDemo(ctx: Pick<AppContext, 'database' | 'vault' | 'clock'>): Promise<boolean> {
-  const existing = await ctx.database.db.select({ id: t.operators.id }).from(t.operators).limit(1);
-  if (existing.length > 0) return false;
   const now = ctx.clock();
   const today = civilDate(now);
 
-  await ctx.database.db.transaction(async (tx) => {
+  return ctx.database.db.transaction(async (tx) => {
+    // Several processes may start together on one PostgreSQL: one seeds, the others find data and skip.
+    await tx.execute(sql`SELECT pg_advisory_xact_lock(${DEMO_SEED_LOCK})`);
+    const existing = await tx.select({ id: t.operators.id }).from(t.operators).limit(1);
+    if (existing.length > 0) return false;
     await tx.insert(t.operators).values({
       id: DEMO.operatorId,
       name: 'Net99',
@@ -115,6 +120,7 @@ export async function seedDemo(ctx: Pick<AppContext, 'database' | 'vault' | 'clo
         statusId,
         creationEventId: extra.creationEventId ?? PurchaseCreationEvent.Order,
         purchaseDate,
+        createdAt: purchaseDate < now ? purchaseDate : now,
         mediumId: DEMO.mediums.card,
         ...(extra.smallKey === undefined ? {} : { smallKey: extra.smallKey }),
         ...(extra.paidAt ? { paid: { at: extra.paidAt, periodApplied: true, paymentReference: 'EFT demo' }, purchaseSourceId: extra.purchaseSourceId ?? null } : {}),
@@ -124,7 +130,7 @@ export async function seedDemo(ctx: Pick<AppContext, 'database' | 'vault' | 'clo
     // Seed 000's service and its unpaid 30-day upfront purchase.
     const ordered = new Date('2024-06-06T07:09:45.250Z');
     await service({ id: DEMO.services.recurringInArrears, planId: DEMO.plans.recurringInArrears, productId: DEMO.products.recurring, status: 'PendingIspApplication', billingStatus: 'InArrears', collectionDay: 15, createdAt: ordered });
-    await purchase(DEMO.services.recurringInArrears, DEMO.plans.recurringInArrears, [daysLine(price(DEMO.prices.monthly), 30, 1500, 'On Order/Upfront Monthly')], PurchaseStatus.Unpaid, ordered, {
+    await purchase(DEMO.services.recurringInArrears, DEMO.plans.recurringInArrears, [daysLine(price(DEMO.prices.monthly), 30, 1500, UPFRONT_MONTHLY_DESCRIPTION)], PurchaseStatus.Unpaid, ordered, {
       id: DEMO.purchases.arrears,
       lineIds: [DEMO.purchases.arrearsLine],
       smallKey: 1928142,
@@ -153,7 +159,7 @@ export async function seedDemo(ctx: Pick<AppContext, 'database' | 'vault' | 'clo
     const longAgo = new Date(now.getTime() - 40 * 86_400_000);
     await paidUp(
       { id: DEMO.services.recurringPaidUp, planId: DEMO.plans.recurringPaidUp, productId: DEMO.products.recurring, status: 'Active', billingStatus: 'PaidUp', collectionDay: 1, periodEnd: addDays(today, 20), createdAt: longAgo },
-      [daysLine(price(DEMO.prices.monthly), 30, 1500, 'On Order/Upfront Monthly')],
+      [daysLine(price(DEMO.prices.monthly), 30, 1500, UPFRONT_MONTHLY_DESCRIPTION)],
     );
     await paidUp(
       { id: DEMO.services.dayBundle, planId: DEMO.plans.dayBundle, productId: DEMO.products.dayBundle, status: 'Active', billingStatus: 'PaidUp', periodEnd: addDays(today, 3), createdAt: new Date(longAgo.getTime() + 60_000) },
@@ -170,6 +176,6 @@ export async function seedDemo(ctx: Pick<AppContext, 'database' | 'vault' | 'clo
     });
 
     await recordAudit(tx as Executor, SYSTEM_ACTOR, { operatorId: DEMO.operatorId, entityType: 'operator', entityId: DEMO.operatorId, action: 'demo.seeded' });
+    return true;
   });
-  return true;
 }

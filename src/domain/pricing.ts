@@ -78,6 +78,9 @@ export function variableAmountLine(price: ProductPrice, amountCents: Cents, rate
   return { ...daysLine(price, days, rateBp), totalCents: amountCents };
 }
 
+/** Seed 000's description of the pro-rata line an order charges for a monthly price. */
+export const UPFRONT_MONTHLY_DESCRIPTION = 'On Order/Upfront Monthly';
+
 export interface UpfrontInput {
   scheme: BillingScheme;
   prices: readonly ProductPrice[];
@@ -100,7 +103,7 @@ export function upfrontLines(input: UpfrontInput): PricedLine[] {
           throw new RangeError(`monthly price ${p.id} needs a Recurring service with a collection day`);
         }
         const days = proRataDays(input.orderDate, input.collectionDay);
-        return daysLine(p, days, input.rateBp, `On Order/Upfront ${p.description}`);
+        return daysLine(p, days, input.rateBp, UPFRONT_MONTHLY_DESCRIPTION);
       }
       return unitLine(p, 1, input.rateBp);
     });

@@ -55,7 +55,7 @@ describe('seed 000 figures', () => {
   it('an upfront Recurring order is pro-rata to the collection day', () => {
     const [line] = upfrontLines({ scheme: 'Recurring', prices: [monthly], orderDate: '2024-06-06', collectionDay: 15, rateBp: 1500 });
     expect(line!.quantity).toBe(9);
-    expect(line!.description).toBe('On Order/Upfront Monthly Recurring 20/10');
+    expect(line!.description).toBe('On Order/Upfront Monthly');
     expect(line!.totalCents).toBe(11370); // 9 × 379/30 = 113.70
   });
 });

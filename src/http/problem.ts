@@ -69,7 +69,7 @@ function fieldName(part: string | undefined, item: ValidationItem): string {
   const params = item.params as { missingProperty?: string; additionalProperty?: string };
   const extra =
     item.keyword === 'required' ? `.${String(params.missingProperty)}` : item.keyword === 'additionalProperties' ? `.${String(params.additionalProperty)}` : '';
-  return `${part ?? 'request'}${path}${extra}`;
+  return `${part === 'querystring' ? 'query' : (part ?? 'request')}${path}${extra}`;
 }
 
 /** Fastify's error handler: every error leaves as problem+json. */

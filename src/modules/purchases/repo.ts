@@ -34,6 +34,8 @@ export interface NewPurchase {
   customerStatementRef?: string | null;
   comment?: string | null;
   smallKey?: number;
+  /** When the record was made, if not now (imports, demo data). */
+  createdAt?: Date;
   /** For purchases recorded as already paid (imports, demo data). */
   paid?: { at: Date; periodApplied: boolean; paymentReference?: string | null };
   lines: (PricedLine & { id: string })[];
@@ -61,6 +63,7 @@ export async function insertPurchase(db: Executor, input: NewPurchase): Promise<
       amountExclCents: totals.amountExclCents,
       taxCents: totals.taxCents,
       ...(input.smallKey === undefined ? {} : { smallKey: input.smallKey }),
+      ...(input.createdAt ? { createdAt: input.createdAt, updatedAt: input.createdAt } : {}),
       ...(input.paid ? { paidAt: input.paid.at, periodApplied: input.paid.periodApplied, paymentReference: input.paid.paymentReference ?? null } : {}),
     })
     .returning();

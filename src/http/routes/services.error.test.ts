@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHarness, type Harness } from '../../../test/helpers/harness.ts';
+import { DEMO } from '../../demo/ids.ts';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await createHarness();
+});
+afterAll(() => h.close());
+
+describe('services: bad input is a 400 problem, never a 500', () => {
+  it.each([
+    '/services/not-a-uuid/details-and-actions',
+    '/services/E14C231D5899-44BE-B7A1-AA46893C8D83/details-and-actions',
+    '/services/urn:uuid:e14c231d-5899-44be-b7a1-aa46893c8d83/details-and-actions',
+    '/services/{e14c231d-5899-44be-b7a1-aa46893c8d83}/details-and-actions',
+    "/services/e14c231d-5899-44be-b7a1-aa46893c8d8'/details-and-actions",
+    '/services/%00/details-and-actions',
+    '/services/not-a-uuid',
+  ])('%s → 400', async (url) => {
+    const res = await h.call('GET', url);
+    expect(res.status).toBe(400);
+    expect(res.headers['content-type']).toBe('application/problem+json; charset=utf-8');
+    expect(res.body).toMatchObject({ status: 400, title: 'Bad Request', code: 'request.invalid' });
+    expect(res.body.errors[0].name).toBe('params.id');
+    expect(res.text).not.toMatch(/at .*\.ts:\d+/); // no stack trace
+  });
+
+  it('rejects a malformed pagination cursor and limit', async () => {
+    const cursor = await h.call('GET', '/services?cursor=definitely-not-ours');
+    expect(cursor.status).toBe(400);
+    expect(cursor.body.errors).toEqual([{ name: 'query.cursor', reason: 'is not a valid cursor' }]);
+    const forged = Buffer.from(JSON.stringify(['x', "'; drop table services; --"])).toString('base64url');
+    expect((await h.call('GET', `/services?cursor=${forged}`)).status).toBe(400);
+    expect((await h.call('GET', '/services?limit=0')).status).toBe(400);
+    expect((await h.call('GET', '/services?limit=101')).status).toBe(400);
+    expect((await h.call('GET', '/services?limit=abc')).status).toBe(400);
+    expect((await h.call('GET', '/services?customerId=nope')).status).toBe(400);
+  });
+
+  it('a uuid of nothing is 404, for details-and-actions and for the service', async () => {
+    expect((await h.call('GET', '/services/00000000-0000-0000-0000-000000000000/details-and-actions')).status).toBe(404);
+    expect((await h.call('GET', '/services/00000000-0000-0000-0000-000000000000')).status).toBe(404);
+  });
+});
+
+describe('services: reads', () => {
+  it('pages through the customer’s services with a cursor, newest first, without repeats', async () => {
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res: { body: { items: { id: string }[]; next_cursor: string | null } } = await h.call('GET', `/services?limit=1${cursor ? `&cursor=${cursor}` : ''}`);
+      seen.push(...res.body.items.map((s) => s.id));
+      cursor = res.body.next_cursor;
+    } while (cursor);
+    expect(seen).toHaveLength(4);
+    expect(new Set(seen).size).toBe(4);
+    const all = await h.call('GET', '/services?limit=100');
+    expect(all.body.items.map((s: { id: string }) => s.id)).toEqual(seen);
+    expect(all.body.next_cursor).toBeNull();
+  });
+
+  it('shows one service with its plan and active medium', async () => {
+    const res = await h.call('GET', `/services/${DEMO.services.hybrid}`);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      id: DEMO.services.hybrid,
+      customer_id: DEMO.customerId,
+      product_id: DEMO.products.hybrid,
+      service_type: 'HybridDayBundle',
+      service_status: 'Active',
+      service_status_category: 'ActiveStatuses',
+      billing_status: 'PaidUp',
+      plan_id: DEMO.plans.hybrid,
+      active_medium_id: DEMO.mediums.card,
+      collection_day: null,
+    });
+  });
+});

@@ -1,0 +1,19 @@
+import { loadConfig, type Config } from '../../src/config.ts';
+
+/** Test configuration: fixed secrets, sandbox on, silent logs. */
+export const TEST_JWT_SECRET = 'test-jwt-secret-that-is-long-enough-for-hs256';
+export const TEST_ENCRYPTION_KEY = '0f'.repeat(32);
+
+export function testConfig(env: Record<string, string> = {}): Config {
+  return loadConfig(
+    {
+      PAYRAIL_JWT_SECRET: TEST_JWT_SECRET,
+      PAYRAIL_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+      PAYRAIL_SANDBOX: 'true',
+      PAYRAIL_LOG_LEVEL: 'silent',
+      PAYRAIL_DATA_DIR: '/nonexistent-payrail-test-dir',
+      ...env,
+    },
+    '/',
+  );
+}
