@@ -20,6 +20,8 @@ export interface Config {
   /** PostgreSQL connection string; null means the embedded PGlite database in `dataDir`. */
   databaseUrl: Secret | null;
   dbPoolSize: number;
+  /** details-and-actions responses kept per process (revalidated on every request); 0 turns it off. */
+  detailsCacheSize: number;
   dataDir: string;
   jwt: { secret: Secret | null; jwksUrl: string | null; issuer: string | null; audience: string | null };
   /** Key for provider tokens at rest (32 bytes). Generated in the data dir in sandbox mode when unset. */
@@ -151,6 +153,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     publicUrl,
     databaseUrl: databaseUrl === null ? null : new Secret(databaseUrl),
     dbPoolSize: int('PAYRAIL_DB_POOL_SIZE', 10, 1, 200),
+    detailsCacheSize: int('PAYRAIL_DETAILS_CACHE_SIZE', 10_000, 0, 1_000_000),
     dataDir,
     jwt: {
       secret: jwtSecret === null ? null : new Secret(jwtSecret),

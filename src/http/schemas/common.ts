@@ -1,4 +1,4 @@
-import Type, { type TSchema } from 'typebox';
+import Type, { type Static, type TSchema } from 'typebox';
 
 const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
 const UUID_RE = new RegExp(UUID_PATTERN);
@@ -9,7 +9,11 @@ export const isUuid = (value: string): boolean => UUID_RE.test(value);
 export const Uuid = (options: { description?: string } = {}) =>
   Type.String({ pattern: UUID_PATTERN, minLength: 36, maxLength: 36, ...options });
 
-export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+/**
+ * `T | null`, written the OpenAPI 3.0 way (`nullable: true`). Unlike `anyOf [T, null]` it lets the
+ * response serializer skip validating every nested value to choose a branch.
+ */
+export const Nullable = <T extends TSchema>(schema: T) => Type.Unsafe<Static<T> | null>({ ...schema, nullable: true });
 
 /** Money in rand as the seed writes it (`378.90`); exact cents inside. */
 export const Rand = (description = 'Amount in rand (ZAR), VAT-inclusive unless the field says otherwise') =>

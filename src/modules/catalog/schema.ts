@@ -19,6 +19,8 @@ export const products = pgTable(
     /** How many days before the period ends the auto-recharge purchase is collected. */
     autoRechargeLeadDays: smallint('auto_recharge_lead_days').notNull().default(1),
     active: boolean('active').notNull().default(true),
+    /** Bumped by triggers whenever anything a read model shows of it changes (see migration 0003). */
+    version: bigint('version', { mode: 'number' }).notNull().default(0),
     ...timestamps,
   },
   (t) => [

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, index, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import { bigint, check, index, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import { id, timestamps } from '../../db/columns.ts';
 import { operators } from '../operators/schema.ts';
 import type { Role } from '../../domain/enums.ts';
@@ -13,6 +13,8 @@ export const customers = pgTable(
     email: text('email'),
     cellNumber: text('cell_number'),
     externalReference: text('external_reference'),
+    /** Bumped by triggers whenever anything a read model shows of it changes (see migration 0003). */
+    version: bigint('version', { mode: 'number' }).notNull().default(0),
     ...timestamps,
   },
   (t) => [index('customers_operator').on(t.operatorId, t.createdAt)],

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { boolean, check, index, integer, pgTable, text, unique, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, check, index, integer, pgTable, text, unique, uuid } from 'drizzle-orm/pg-core';
 import { id, timestamps } from '../../db/columns.ts';
 import type { Provider } from '../../domain/enums.ts';
 
@@ -15,6 +15,8 @@ export const operators = pgTable(
     defaultBankProvider: text('default_bank_provider').$type<Provider>().notNull().default('Debitsuccess'),
     defaultCardProvider: text('default_card_provider').$type<Provider>().notNull().default('PeachPayments'),
     graceDays: integer('grace_days').notNull().default(7),
+    /** Bumped by triggers whenever anything a read model shows of it changes (see migration 0003). */
+    version: bigint('version', { mode: 'number' }).notNull().default(0),
     ...timestamps,
   },
   (t) => [

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, date, index, pgTable, smallint, text, uuid } from 'drizzle-orm/pg-core';
+import { bigint, check, date, index, pgTable, smallint, text, uuid } from 'drizzle-orm/pg-core';
 import { id, timestamps } from '../../db/columns.ts';
 import { products } from '../catalog/schema.ts';
 import { customers } from '../customers/schema.ts';
@@ -22,6 +22,8 @@ export const services = pgTable(
     latestPeriodEndDate: date('latest_period_end_date', { mode: 'string' }),
     suspensionDate: date('suspension_date', { mode: 'string' }),
     onNetworkDate: date('on_network_date', { mode: 'string' }),
+    /** Bumped by triggers whenever anything a read model shows of it changes (see migration 0003). */
+    version: bigint('version', { mode: 'number' }).notNull().default(0),
     ...timestamps,
   },
   (t) => [
