@@ -1,0 +1,199 @@
+/**
+ * `npm run bench`: for PGlite (and PostgreSQL when DATABASE_URL is set), load each hot path of a real
+ * `payrail serve` and a bare-Fastify baseline making the same number of database round trips, one after
+ * the other on the same machine, and report each path's req/s as a ratio to its baseline. Absolute
+ * numbers depend on the machine; the ratio is what to compare between runs. See bench/README.md.
+ */
+import { cpus, platform, release } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, startChild, stopAllChildren, waitForHttp, type Child } from './children.ts';
+import { preparePglite, preparePostgres, postgresVersion, type BenchDatabase, type Engine } from './databases.ts';
+import { measure, verify, type LoadSettings, type Target } from './load.ts';
+import { isFailed, printReport, ratio, writeReport, type BaselineResult, type EngineReport, type PathResult } from './report.ts';
+import { BASELINES, ENCRYPTION_KEY, JWT_SECRET, SCENARIOS, runContext, type BaselineKey } from './scenarios.ts';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+function positiveInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a whole number above 0, got "${raw}"`);
+  return n;
+}
+
+const settings: LoadSettings = {
+  connections: positiveInt('BENCH_CONNECTIONS', 50),
+  durationSeconds: positiveInt('BENCH_DURATION', 10),
+  warmupSeconds: 2,
+};
+
+/** The children get our environment minus anything that could point them at another database or config. */
+function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (k === 'DATABASE_URL' || k.startsWith('PAYRAIL_') || k.startsWith('BENCH_')) continue;
+    env[k] = v;
+  }
+  return { ...env, ...extra };
+}
+
+/** Fails with the child's stderr if it died while we were loading it. */
+function assertAlive(child: Child): void {
+  if (child.process.exitCode !== null || child.process.signalCode !== null) {
+    throw new Error(`${child.name} exited (${child.process.exitCode ?? child.process.signalCode}) during the run:\n${child.stderr()}`);
+  }
+}
+
+async function runBaselines(db: BenchDatabase): Promise<Record<string, BaselineResult>> {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const env = childEnv({ ...db.baselineEnv, BENCH_PORT: String(port), BENCH_ENCRYPTION_KEY: ENCRYPTION_KEY });
+  const child = startChild('baseline-server', ['--import', 'tsx', join(ROOT, 'bench', 'baseline-server.ts')], env, ROOT);
+  try {
+    const used = [...new Set(SCENARIOS.map((s) => s.baseline))] as BaselineKey[];
+    await waitForHttp(child, base + BASELINES[used[0]!].path);
+    const results: Record<string, BaselineResult> = {};
+    for (const key of used) {
+      const b = BASELINES[key];
+      const target: Target = { url: base + b.path, method: 'GET', headers: {} };
+      await verify(`baseline ${b.name}`, target);
+      log(`  baseline ${b.name} …`);
+      results[key] = { name: b.name, url: target.url, roundTrips: b.roundTrips, ...(await measure(target, settings)) };
+      assertAlive(child);
+    }
+    return results;
+  } finally {
+    await child.stop();
+  }
+}
+
+async function runPayrail(db: BenchDatabase, baselines: Record<string, BaselineResult>): Promise<PathResult[]> {
+  // Scenarios that need the server configured differently get a payrail process of their own.
+  const groups = new Map<string, typeof SCENARIOS>();
+  for (const s of SCENARIOS) {
+    const key = JSON.stringify(s.serverEnv ?? {});
+    groups.set(key, [...(groups.get(key) ?? []), s]);
+  }
+  const results = new Map<string, PathResult>();
+  for (const [key, scenarios] of groups) {
+    for (const r of await runPayrailWith(db, baselines, JSON.parse(key) as Record<string, string>, scenarios)) results.set(r.name, r);
+  }
+  return SCENARIOS.map((s) => results.get(s.name)!);
+}
+
+async function runPayrailWith(
+  db: BenchDatabase,
+  baselines: Record<string, BaselineResult>,
+  serverEnv: Record<string, string>,
+  scenarios: typeof SCENARIOS,
+): Promise<PathResult[]> {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const env = childEnv({
+    ...db.payrailEnv,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    PAYRAIL_JWT_SECRET: JWT_SECRET,
+    PAYRAIL_ENCRYPTION_KEY: ENCRYPTION_KEY,
+    PAYRAIL_SANDBOX: 'true',
+    PAYRAIL_DEMO: 'true',
+    // As in production: request logging on (to /dev/null), so its cost is part of the measurement.
+    PAYRAIL_LOG_LEVEL: 'info',
+    ...serverEnv,
+  });
+  const child = startChild('payrail', [join(ROOT, 'bin', 'payrail.js'), 'serve'], env, ROOT);
+  try {
+    await waitForHttp(child, `${base}/health`);
+    const run = runContext();
+    const results: PathResult[] = [];
+    for (const s of scenarios) {
+      const target: Target = { url: base + s.path, method: s.method, headers: s.headers(run), ...(s.body ? { body: s.body(run) } : {}) };
+      await verify(s.name, target);
+      log(`  ${s.name} …`);
+      const m = await measure(target, settings);
+      assertAlive(child);
+      const b = baselines[s.baseline]!;
+      results.push({ name: s.name, method: s.method, url: target.url, ...m, baseline: b.name, baselineReqPerSec: b.reqPerSec, ratio: ratio(m.reqPerSec, b.reqPerSec) });
+    }
+    return results;
+  } finally {
+    await child.stop();
+  }
+}
+
+/** Databases still to drop or delete; the signal handler disposes of them too. */
+const pending = new Set<BenchDatabase>();
+
+async function benchEngine(engine: Engine): Promise<EngineReport> {
+  const db = engine === 'pglite' ? preparePglite() : await preparePostgres(process.env.DATABASE_URL!);
+  pending.add(db);
+  try {
+    const version = engine === 'postgres' ? ` (PostgreSQL ${await postgresVersion(process.env.DATABASE_URL!)})` : '';
+    log(`\n${engine}: ${db.describe}${version}`);
+    const baselines = await runBaselines(db);
+    const paths = await runPayrail(db, baselines);
+    const partial = {
+      engine,
+      date: new Date().toISOString(),
+      node: process.version,
+      cpus: cpus().length,
+      database: db.describe + version,
+      connections: settings.connections,
+      durationSeconds: settings.durationSeconds,
+      warmupSeconds: settings.warmupSeconds,
+      baseline: baselines.oneSelect!,
+      baselines: Object.fromEntries(Object.values(baselines).map((b) => [b.name, b])),
+      paths,
+    };
+    return { ...partial, failed: isFailed(partial) };
+  } finally {
+    await stopAllChildren();
+    pending.delete(db);
+    await db.dispose();
+  }
+}
+
+function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+async function cleanUp(): Promise<void> {
+  await stopAllChildren();
+  await Promise.allSettled([...pending].map((db) => db.dispose()));
+}
+
+// Ctrl-C or a kill: stop the servers and drop the databases before going.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    log(`\n${signal}: stopping the servers and cleaning up…`);
+    cleanUp().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  });
+}
+
+async function main(): Promise<number> {
+  const engines: Engine[] = process.env.DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
+  const cpu = cpus();
+  process.stdout.write(
+    `payrail bench: node ${process.version}, ${platform()} ${release()}, ${cpu.length} CPUs (${cpu[0]?.model ?? 'unknown'}), ` +
+      `engines: ${engines.join(', ')}; ${settings.connections} connections, ${settings.durationSeconds} s per run\n`,
+  );
+  let failed = false;
+  for (const engine of engines) {
+    const report = await benchEngine(engine);
+    printReport(report);
+    log(`results: ${writeReport(report)}`);
+    failed ||= report.failed;
+  }
+  return failed ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  async (err: unknown) => {
+    log(`\nbench failed: ${err instanceof Error ? err.message : String(err)}`);
+    await cleanUp();
+    process.exit(1);
+  },
+);
