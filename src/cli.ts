@@ -4,6 +4,7 @@ import { seedDemo } from './demo/seed-demo.ts';
 import { findUser } from './modules/customers/repo.ts';
 import { banner, createLogger, openRuntime, startServer } from './server.ts';
 import { signToken } from './lib/tokens.ts';
+import { isUuid } from './http/schemas/common.ts';
 
 const HELP = `payrail — Purchase Order Service and Payment Service
 
@@ -77,13 +78,18 @@ async function main(argv: string[]): Promise<number> {
         process.stderr.write('Usage: payrail token <user-id>\n');
         return 2;
       }
+      if (!isUuid(userId)) {
+        process.stderr.write(`"${userId}" is not a user id (a UUID).\n`);
+        return 2;
+      }
       const runtime = await openRuntime(config, log);
       try {
         if (!runtime.config.jwt.secret) throw new Error('no PAYRAIL_JWT_SECRET to sign with');
-        const rows = await runtime.ctx.database.query<{ operator_id: string }>('SELECT operator_id FROM users WHERE id = $1::uuid', [userId]).catch(() => []);
+        const rows = await runtime.ctx.database.query<{ operator_id: string }>('SELECT operator_id FROM users WHERE id = $1::uuid', [userId]);
         const user = rows[0] ? await findUser(runtime.ctx.database.db, rows[0].operator_id, userId) : null;
         if (!user) {
-          process.stderr.write(`No user with id ${userId}.\n`);
+          const empty = (await runtime.ctx.database.query('SELECT 1 FROM operators LIMIT 1')).length === 0;
+          process.stderr.write(`No user with id ${userId}.${empty ? ' The database is empty: load the demo data with `npm run payrail -- seed-demo` (or `npm start`).' : ''}\n`);
           return 1;
         }
         process.stdout.write(`${signToken(runtime.config.jwt.secret, { sub: user.id, operatorId: user.operatorId, role: user.role, customerId: user.customerId })}\n`);

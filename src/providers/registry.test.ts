@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { testConfig } from '../../test/helpers/config.ts';
+import { ConnectorError } from '../lib/errors.ts';
+import { createConnectorRegistry } from './registry.ts';
+
+describe('connector registry', () => {
+  const registry = createConnectorRegistry(testConfig());
+
+  it('finds connectors by provider and by capability', () => {
+    expect(registry.get('OffSystem').id).toBe('OffSystem');
+    expect(registry.withCapability('offSystem').map((c) => c.id)).toEqual(['OffSystem']);
+    expect(registry.withCapability('tokenCharges')).toEqual([]);
+  });
+
+  it('says plainly when a provider has no connector', () => {
+    expect(() => registry.get('VodaPay')).toThrow(ConnectorError);
+    expect(() => registry.get('VodaPay')).toThrow('payrail has no connector for VodaPay.');
+  });
+
+  it('records an off-system allocation as final, for exactly the amount', async () => {
+    const result = await registry.get('OffSystem').allocate!(
+      { merchantReference: 'pay-1', amount: { amountCents: 37900, currency: 'ZAR' }, purchaseSourceId: 'cash', comment: 'paid at the shop' },
+      { fetch, clock: () => new Date(), log: undefined as never },
+    );
+    expect(result).toMatchObject({ status: 'succeeded', amount: { amountCents: 37900 }, providerReference: 'pay-1' });
+  });
+});
