@@ -5,6 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController } from 'fastify';
 import type { AppContext } from './context.ts';
 import { createTokenVerifier, type TokenVerifier } from './http/auth.ts';
+import { registerJsonBodyParser } from './http/json-body.ts';
 import { registerAuthentication } from './http/plugins/authentication.ts';
 import { registerIdempotency } from './http/plugins/idempotency.ts';
 import { registerMetrics, type Metrics } from './http/plugins/metrics.ts';
@@ -59,6 +60,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
 
   app.setValidatorCompiler(validatorCompiler());
+  registerJsonBodyParser(app);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) =>
     sendProblem(reply, problem(404, `There is no ${request.method} ${instanceOf(request)}.`, instanceOf(request), { code: 'route.not_found' })),
