@@ -5,7 +5,7 @@ import { defineConfig } from 'vitest/config';
  * TEST_DATABASE_URL is set, again on PostgreSQL: the same tests, the same migrations.
  */
 const engines = ['pglite', ...(process.env.TEST_DATABASE_URL ? ['postgres'] : [])];
-const unit = ['src/domain/**/*.test.ts', 'src/lib/**/*.test.ts', 'src/config.test.ts', 'src/db/data-dir-lock.test.ts', 'src/providers/registry.test.ts'];
+const unit = ['src/domain/**/*.test.ts', 'src/lib/**/*.test.ts', 'src/config.test.ts', 'src/db/data-dir-lock.test.ts', 'src/providers/registry.test.ts', 'src/http/auth.test.ts'];
 
 export default defineConfig({
   test: {

@@ -113,6 +113,12 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`payrail: ${err.message}\n`);
       process.exit(78); // EX_CONFIG: nothing to retry until the operator acts
     }
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+      const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+      process.stderr.write(`payrail: cannot listen on ${e.address ?? 'HOST'}:${e.port ?? 'PORT'} (${code}). Set PORT (or HOST) to a free address.\n`);
+      process.exit(78);
+    }
     process.stderr.write(`payrail: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(1);
   },

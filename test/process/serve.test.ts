@@ -64,6 +64,20 @@ describe.runIf(inject('engine') === 'pglite')('payrail serve on the embedded dat
     expect(await third.exited).toBe(0);
   });
 
+  it('says plainly when its port is taken', async () => {
+    const blocker = (await import('node:net')).createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const run = runPayrail(['serve'], { ...env, PAYRAIL_DATA_DIR: join(mkdtempSync(join(tmpdir(), 'payrail-port-')), 'data'), PORT: String(port) });
+      expect(await run.exited).toBe(78);
+      expect(run.output()).toContain(`cannot listen on 127.0.0.1:${port} (EADDRINUSE)`);
+      expect(run.output()).not.toMatch(/at .*\.ts:\d+/);
+    } finally {
+      blocker.close();
+    }
+  });
+
   it('refuses to start with a configuration error that names the variable', async () => {
     const bad = runPayrail(['serve'], { ...env, PAYRAIL_DATA_DIR: dataDir, PORT: 'eighty' });
     expect(await bad.exited).toBe(78);

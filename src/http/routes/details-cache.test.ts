@@ -62,6 +62,10 @@ describe('details-and-actions cache', () => {
     const notModified = await h.call('GET', path(DEMO.services.recurringPaidUp), { headers: { 'if-none-match': etag } });
     expect(notModified.status).toBe(304);
     expect(notModified.text).toBe('');
+    for (const header of [`"other", ${etag}`, `W/${etag}`, '*']) {
+      expect((await h.call('GET', path(DEMO.services.recurringPaidUp), { headers: { 'if-none-match': header } })).status, header).toBe(304);
+    }
+    expect((await h.call('GET', path(DEMO.services.recurringPaidUp), { headers: { 'if-none-match': '"da-0.0.0.0"' } })).status).toBe(200);
     await sql(`UPDATE services SET collection_day = 2 WHERE id = $1`, [DEMO.services.recurringPaidUp]);
     const changed = await h.call('GET', path(DEMO.services.recurringPaidUp), { headers: { 'if-none-match': etag } });
     expect(changed.status).toBe(200);

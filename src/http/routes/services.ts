@@ -56,7 +56,7 @@ export function serviceRoutes(app: App, ctx: AppContext): void {
       }
       const etag = `"da-${entry.version}"`;
       reply.header('etag', etag).header('cache-control', 'private, no-cache');
-      if (request.headers['if-none-match'] === etag) return reply.status(304).send();
+      if (matchesEtag(request.headers['if-none-match'], etag)) return reply.status(304).send();
       return reply.type('application/json; charset=utf-8').send(entry.body);
     },
   );
@@ -95,4 +95,11 @@ export function serviceRoutes(app: App, ctx: AppContext): void {
       return serviceView(service);
     },
   );
+}
+
+/** RFC 9110 If-None-Match: `*`, or a list of (possibly weak) entity tags compared weakly. */
+function matchesEtag(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  if (header.trim() === '*') return true;
+  return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
 }
