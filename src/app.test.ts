@@ -68,7 +68,9 @@ describe('platform', () => {
     expect(purchase.properties.purchase_lines.items.properties.purchase_line_type_id.description).toContain('3 = Installation/Once-off');
     expect(details.properties.mediums.items.properties.medium_type.description).toContain('1 = BankAccount; 2 = CreditCard');
     expect(details.properties.service_type.description).toContain('1 = Recurring');
-    expect(JSON.stringify(doc.paths['/services/{id}/details-and-actions'].get.responses['404'])).toContain('Problem');
+    expect(doc.paths['/services/{id}/details-and-actions'].get.responses['404'].content).toEqual({
+      'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } },
+    });
   });
 
   it('serves Swagger UI at /docs without a token', async () => {

@@ -51,4 +51,6 @@ export const PageQuery = {
 
 /** Standard error responses, referenced by every route for the OpenAPI document. */
 export const errorResponses = (...statuses: number[]) =>
-  Object.fromEntries(statuses.map((s) => [s, { ...Type.Ref('Problem'), description: `Problem (${s})` }]));
+  Object.fromEntries(
+    statuses.map((s) => [s, { description: `Problem (${s})`, content: { 'application/problem+json': { schema: Type.Ref('Problem') } } }]),
+  );
