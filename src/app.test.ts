@@ -19,6 +19,19 @@ describe('platform', () => {
     expect(res.body).toEqual({ status: 'ok', database: h.ctx.database.kind });
   });
 
+  it('reports 503 when the database is unreachable', async () => {
+    const broken = await createHarness();
+    await broken.ctx.database.close();
+    try {
+      const res = await broken.call('GET', '/health', { token: null });
+      expect(res.status).toBe(503);
+      expect(res.body).toEqual({ status: 'unavailable', database: broken.ctx.database.kind });
+    } finally {
+      await broken.app.close();
+      await broken.close().catch(() => {}); // the database is closed already; the run's teardown drops it
+    }
+  });
+
   it('serves Prometheus metrics with request counts by route pattern, never by raw id', async () => {
     await h.call('GET', `/services/${DEMO.services.hybrid}`);
     const res = await h.call('GET', '/metrics', { token: null });

@@ -78,6 +78,10 @@ async function main(argv: string[]): Promise<number> {
         process.stderr.write('Usage: payrail token <user-id>\n');
         return 2;
       }
+      if (!config.sandbox) {
+        process.stderr.write('payrail signs tokens only in sandbox mode; outside it, tokens come from your identity provider.\n');
+        return 2;
+      }
       if (!isUuid(userId)) {
         process.stderr.write(`"${userId}" is not a user id (a UUID).\n`);
         return 2;

@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, loadConfig, withListeningPort } from './config.ts';
 
 describe('config from the environment', () => {
   it('has the documented defaults', () => {
@@ -15,6 +15,15 @@ describe('config from the environment', () => {
     const c = loadConfig({ PORT: '9000', PAYRAIL_PUBLIC_URL: 'https://pay.example.co.za/' });
     expect(c.publicUrl).toBe('https://pay.example.co.za');
     expect(c.providers.payfast.baseUrl).toBe('https://pay.example.co.za/sandbox/payfast');
+  });
+
+  it('follows the port actually listened on when PORT=0, unless a public URL is configured', () => {
+    const c = withListeningPort(loadConfig({ PORT: '0', PAYRAIL_VENDOR_BASE_URL: 'https://vendor.example.co.za' }), 43210);
+    expect(c.publicUrl).toBe('http://localhost:43210');
+    expect(c.providers.peach.baseUrl).toBe('http://localhost:43210/sandbox/peach');
+    expect(c.providers.vendor.baseUrl).toBe('https://vendor.example.co.za');
+    const fixed = withListeningPort(loadConfig({ PORT: '0', PAYRAIL_PUBLIC_URL: 'https://pay.example.co.za' }), 43210);
+    expect(fixed.publicUrl).toBe('https://pay.example.co.za');
   });
 
   it('turns demo data off by default on PostgreSQL', () => {

@@ -8,6 +8,8 @@ import { Secret } from './lib/secret.ts';
 export interface ProviderSettings {
   /** Where the connector sends its requests; the built-in sandbox unless configured. */
   baseUrl: string;
+  /** The base URL is payrail's own sandbox, derived from the public URL. */
+  builtInSandbox: boolean;
   credentials: Record<string, Secret>;
 }
 
@@ -17,6 +19,8 @@ export interface Config {
   port: number;
   host: string;
   publicUrl: string;
+  /** PAYRAIL_PUBLIC_URL was given; otherwise the public URL follows the port actually listened on. */
+  publicUrlConfigured: boolean;
   /** PostgreSQL connection string; null means the embedded PGlite database in `dataDir`. */
   databaseUrl: Secret | null;
   dbPoolSize: number;
@@ -99,7 +103,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
 
   const port = int('PORT', 8080, 0, 65535);
   const host = str('HOST') ?? '127.0.0.1';
-  const publicUrl = url('PAYRAIL_PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${port}`;
+  const configuredPublicUrl = url('PAYRAIL_PUBLIC_URL', ['http:', 'https:']);
+  const publicUrl = configuredPublicUrl ?? `http://localhost:${port}`;
   const databaseUrl = url('DATABASE_URL', ['postgres:', 'postgresql:']);
   const dataDirRaw = str('PAYRAIL_DATA_DIR') ?? './data';
   const dataDir = isAbsolute(dataDirRaw) ? dataDirRaw : resolve(cwd, dataDirRaw);
@@ -139,10 +144,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       const value = str(v);
       if (value !== null) credentials[v.slice(`PAYRAIL_${upper}_`.length).toLowerCase()] = new Secret(value);
     }
-    providers[name] = {
-      baseUrl: url(`PAYRAIL_${upper}_BASE_URL`, ['http:', 'https:']) ?? `${publicUrl}${SANDBOX_PATHS[name]}`,
-      credentials,
-    };
+    const baseUrl = url(`PAYRAIL_${upper}_BASE_URL`, ['http:', 'https:']);
+    providers[name] = { baseUrl: baseUrl ?? `${publicUrl}${SANDBOX_PATHS[name]}`, builtInSandbox: baseUrl === null, credentials };
   }
 
   if (problems.length > 0) throw new ConfigError(problems);
@@ -151,6 +154,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     port,
     host,
     publicUrl,
+    publicUrlConfigured: configuredPublicUrl !== null,
     databaseUrl: databaseUrl === null ? null : new Secret(databaseUrl),
     dbPoolSize: int('PAYRAIL_DB_POOL_SIZE', 10, 1, 200),
     detailsCacheSize: int('PAYRAIL_DETAILS_CACHE_SIZE', 10_000, 0, 1_000_000),
@@ -167,6 +171,19 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     logLevel: logLevelRaw as Config['logLevel'],
     providers,
   };
+}
+
+/**
+ * The configuration once payrail listens: with `PORT=0` the port is only known then, and a public URL
+ * (and the built-in sandboxes' URLs) not configured explicitly follow it.
+ */
+export function withListeningPort(config: Config, port: number): Config {
+  if (config.publicUrlConfigured || port === config.port) return config;
+  const publicUrl = `http://localhost:${port}`;
+  const providers = Object.fromEntries(
+    Object.entries(config.providers).map(([name, p]) => [name, p.builtInSandbox ? { ...p, baseUrl: `${publicUrl}${SANDBOX_PATHS[name as ProviderName]}` } : p]),
+  ) as Config['providers'];
+  return { ...config, port, publicUrl, providers };
 }
 
 /** A URL fit for a message: its password replaced. */

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { buildApp } from './app.ts';
-import { redactUrl, type Config } from './config.ts';
+import { redactUrl, withListeningPort, type Config } from './config.ts';
 import type { AppContext } from './context.ts';
 import { openPglite, openPostgres, type Database } from './db/client.ts';
 import { acquireDataDirLock, type DataDirLock } from './db/data-dir-lock.ts';
@@ -99,6 +99,9 @@ export async function startServer(rawConfig: Config, log: Logger = createLogger(
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  // Before any request is handled (this runs ahead of I/O callbacks): URLs that follow the real port.
+  ctx.config = withListeningPort(config, port);
+  runtime.config = ctx.config;
 
   let stopping: Promise<void> | null = null;
   const stop = () =>

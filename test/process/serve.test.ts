@@ -29,6 +29,8 @@ describe.runIf(inject('engine') === 'pglite')('payrail serve on the embedded dat
   it('serves the demo data, refuses a second process on the same data dir, and keeps working', async () => {
     const first = await start({ PAYRAIL_DATA_DIR: dataDir });
     expect(first.output()).toContain('Demo bearer tokens');
+    // PORT=0: the banner shows the port the OS gave, not 0.
+    expect(first.output()).toContain(`API docs          http://localhost:${new URL(first.url).port}/docs`);
     expect((await get(first.url, DETAILS)).status).toBe(200);
 
     const second = runPayrail(['serve'], { ...env, PAYRAIL_DATA_DIR: dataDir });
