@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig } from './config.ts';
-import { DataDirLockedError } from './db/data-dir-lock.ts';
+import { DataDirLockedError, DataDirUnusableError } from './db/data-dir-lock.ts';
 import { seedDemo } from './demo/seed-demo.ts';
 import { findUser } from './modules/customers/repo.ts';
 import { banner, createLogger, openRuntime, startServer } from './server.ts';
@@ -113,7 +113,7 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exit(code);
   },
   (err: unknown) => {
-    if (err instanceof ConfigError || err instanceof DataDirLockedError) {
+    if (err instanceof ConfigError || err instanceof DataDirLockedError || err instanceof DataDirUnusableError) {
       process.stderr.write(`payrail: ${err.message}\n`);
       process.exit(78); // EX_CONFIG: nothing to retry until the operator acts
     }

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { acquireDataDirLock, DataDirLockedError } from './data-dir-lock.ts';
+import { acquireDataDirLock, DataDirLockedError, DataDirUnusableError } from './data-dir-lock.ts';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'payrail-lock-'));
 
@@ -44,6 +44,14 @@ describe('the data-dir lock', () => {
     acquireDataDirLock(d).release();
     const nested = join(dir(), 'a', 'b');
     acquireDataDirLock(nested).release();
+  });
+
+  it('names PAYRAIL_DATA_DIR when the data dir is a file', () => {
+    const file = join(dir(), 'not-a-dir');
+    writeFileSync(file, 'x');
+    expect(() => acquireDataDirLock(file)).toThrow(DataDirUnusableError);
+    expect(() => acquireDataDirLock(file)).toThrow(/PAYRAIL_DATA_DIR .*not-a-dir cannot be used \(EEXIST\)/);
+    expect(() => acquireDataDirLock(join(file, 'below'))).toThrow(/ENOTDIR/);
   });
 
   it('does not release a lock someone else holds now', () => {

@@ -35,8 +35,20 @@ export interface DataDirLock {
 
 const LOCK_FILE = 'payrail.lock';
 
+/** The data dir cannot be created or written (it is a file, or not ours). */
+export class DataDirUnusableError extends Error {
+  constructor(dataDir: string, cause: NodeJS.ErrnoException) {
+    super(`PAYRAIL_DATA_DIR ${dataDir} cannot be used (${cause.code ?? cause.message}): point it at a directory payrail may create and write.`, { cause });
+    this.name = 'DataDirUnusableError';
+  }
+}
+
 export function acquireDataDirLock(dataDir: string): DataDirLock {
-  mkdirSync(dataDir, { recursive: true });
+  try {
+    mkdirSync(dataDir, { recursive: true });
+  } catch (err) {
+    throw new DataDirUnusableError(dataDir, err as NodeJS.ErrnoException);
+  }
   const path = join(dataDir, LOCK_FILE);
   const me: LockHolder = {
     pid: process.pid,
@@ -61,7 +73,9 @@ export function acquireDataDirLock(dataDir: string): DataDirLock {
       process.on('exit', lock.release);
       return lock;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EACCES' || code === 'EROFS' || code === 'ENOTDIR') throw new DataDirUnusableError(dataDir, err as NodeJS.ErrnoException);
+      if (code !== 'EEXIST') throw err;
     }
     const holder = readHolder(path);
     if (holder && isAlive(holder)) throw new DataDirLockedError(dataDir, holder);

@@ -23,7 +23,8 @@ export function registerAuthentication(app: FastifyInstance, verify: TokenVerifi
     const config = request.routeOptions.config;
     if (config.public || request.is404) return;
     const header = request.headers.authorization;
-    const match = header ? /^Bearer ([A-Za-z0-9_\-.]{10,4096})$/.exec(header.trim()) : null;
+    // The scheme name is case-insensitive (RFC 9110 §11.1).
+    const match = header ? /^bearer +([A-Za-z0-9_\-.]{10,4096})$/i.exec(header.trim()) : null;
     if (!match?.[1]) return sendUnauthorized(request, reply, header ? 'malformed authorization header' : 'missing');
     try {
       request.principal = await verify(match[1]);

@@ -50,9 +50,10 @@ describe('authentication (SPEC §3)', () => {
     expect(res.headers['www-authenticate']).toBe('Bearer realm="payrail", error="invalid_token", error_description="token expired"');
   });
 
-  it('accepts a valid token with the documented claims', async () => {
-    const res = await h.call('GET', DETAILS, { token: sign(customerClaims, { expiresIn: 60_000 }) });
-    expect(res.status).toBe(200);
+  it('accepts a valid token with the documented claims, whatever the case of "Bearer"', async () => {
+    const token = sign(customerClaims, { expiresIn: 60_000 });
+    expect((await h.call('GET', DETAILS, { token })).status).toBe(200);
+    expect((await h.call('GET', DETAILS, { token: null, headers: { authorization: `bearer ${token}` } })).status).toBe(200);
   });
 });
 
