@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { AppContext } from '../context.ts';
 import { SYSTEM_ACTOR } from '../context.ts';
-import type { Executor } from '../db/client.ts';
 import * as t from '../db/schema.ts';
 import { PurchaseCreationEvent, PurchaseLineType, PurchaseStatus, type PurchaseStatusId } from '../domain/enums.ts';
 import { addDays, civilDate } from '../domain/periods.ts';
@@ -175,7 +174,7 @@ export async function seedDemo(ctx: Pick<AppContext, 'database' | 'vault' | 'clo
       creationEventId: PurchaseCreationEvent.AutoRecharge,
     });
 
-    await recordAudit(tx as Executor, SYSTEM_ACTOR, { operatorId: DEMO.operatorId, entityType: 'operator', entityId: DEMO.operatorId, action: 'demo.seeded' });
+    await recordAudit(tx, SYSTEM_ACTOR, { operatorId: DEMO.operatorId, entityType: 'operator', entityId: DEMO.operatorId, action: 'demo.seeded' });
     return true;
   });
 }

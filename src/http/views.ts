@@ -4,6 +4,7 @@ import { rationalToRand, toRand } from '../domain/money.ts';
 import { rational } from '../domain/rational.ts';
 import { exclusiveOf, lineAmounts, rateBpToPercent } from '../domain/vat.ts';
 import type { MediumRow } from '../modules/mediums/repo.ts';
+import type { PaymentRow } from '../modules/payments/repo.ts';
 import type { PurchaseLineRow, PurchaseRecord } from '../modules/purchases/repo.ts';
 import type { ServiceDetails } from '../modules/services/get-details-and-actions.ts';
 import type { ServiceRecord } from '../modules/services/repo.ts';
@@ -156,5 +157,25 @@ export function detailsView(d: ServiceDetails) {
     can_buy_info: d.canBuy ? canBuyView(d.canBuy) : null,
     last_purchase_is_pending: d.paymentInFlight,
     on_network_date: d.onNetworkDate,
+  };
+}
+
+export function paymentView(p: PaymentRow) {
+  return {
+    id: p.id,
+    purchase_id: p.purchaseId,
+    medium_id: p.mediumId,
+    provider: p.provider,
+    status: p.status,
+    amount: toRand(p.amountCents),
+    currency: p.currency,
+    merchant_reference: p.merchantReference,
+    provider_reference: p.providerReference,
+    failure_code: p.failureCode,
+    failure_message: p.failureMessage,
+    purchase_source_id: p.purchaseSourceId,
+    comment: p.comment,
+    created_date: p.createdAt.toISOString(),
+    settled_date: p.settledAt?.toISOString() ?? null,
   };
 }

@@ -1,34 +1,14 @@
 import Type from 'typebox';
 import type { AppContext } from '../../context.ts';
-import { toRand } from '../../domain/money.ts';
 import { NotFoundError } from '../../lib/errors.ts';
 import { pageRequest, toPage } from '../../lib/pagination.ts';
 import { listPayments } from '../../modules/payments/repo.ts';
 import { findPurchase, listPurchases } from '../../modules/purchases/repo.ts';
 import { findService } from '../../modules/services/repo.ts';
-import { errorResponses, Nullable, Page, PageQuery, Timestamp, Uuid } from '../schemas/common.ts';
-import { PaymentStatusSchema, ProviderSchema } from '../schemas/enums.ts';
-import { PurchaseSchema } from '../schemas/resources.ts';
+import { errorResponses, Page, PageQuery, Uuid } from '../schemas/common.ts';
+import { PaymentSchema, PurchaseSchema } from '../schemas/resources.ts';
 import { scopeOf, secured, type App } from '../route-kit.ts';
-import { purchaseView } from '../views.ts';
-
-const PaymentSchema = Type.Object({
-  id: Uuid(),
-  purchase_id: Uuid(),
-  medium_id: Nullable(Uuid()),
-  provider: ProviderSchema,
-  status: PaymentStatusSchema,
-  amount: Type.Number({ description: 'Rand' }),
-  currency: Type.String(),
-  merchant_reference: Type.String({ description: 'Our reference, sent to the provider' }),
-  provider_reference: Nullable(Type.String({ description: "The provider's reference" })),
-  failure_code: Nullable(Type.String()),
-  failure_message: Nullable(Type.String()),
-  purchase_source_id: Nullable(Uuid()),
-  comment: Nullable(Type.String()),
-  created_date: Timestamp(),
-  settled_date: Nullable(Timestamp()),
-});
+import { paymentView, purchaseView } from '../views.ts';
 
 export function purchaseRoutes(app: App, ctx: AppContext): void {
   app.get(
@@ -77,23 +57,7 @@ export function purchaseRoutes(app: App, ctx: AppContext): void {
       const purchase = await findPurchase(ctx.database.db, scope, request.query.purchaseId);
       if (!purchase) throw new NotFoundError('purchase', request.query.purchaseId);
       const page = pageRequest(request.query);
-      return toPage(await listPayments(ctx.database.db, scope.operatorId, purchase.id, page), page, (p) => ({
-        id: p.id,
-        purchase_id: p.purchaseId,
-        medium_id: p.mediumId,
-        provider: p.provider,
-        status: p.status,
-        amount: toRand(p.amountCents),
-        currency: p.currency,
-        merchant_reference: p.merchantReference,
-        provider_reference: p.providerReference,
-        failure_code: p.failureCode,
-        failure_message: p.failureMessage,
-        purchase_source_id: p.purchaseSourceId,
-        comment: p.comment,
-        created_date: p.createdAt.toISOString(),
-        settled_date: p.settledAt?.toISOString() ?? null,
-      }));
+      return toPage(await listPayments(ctx.database.db, scope.operatorId, purchase.id, page), page, paymentView);
     },
   );
 }

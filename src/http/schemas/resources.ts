@@ -3,6 +3,8 @@ import { IsoDate, Nullable, Rand, Timestamp, Uuid } from './common.ts';
 import {
   BillingSchemeSchema,
   BillingStatusSchema,
+  PaymentStatusSchema,
+  ProviderSchema,
   MediumStatusSchema,
   MediumTypeSchema,
   PurchaseCreationEventIdSchema,
@@ -148,4 +150,23 @@ export const ServiceSchema = Type.Object({
   suspension_date: Nullable(IsoDate()),
   on_network_date: Nullable(IsoDate()),
   created_date: Timestamp(),
+});
+
+/** One collection attempt of a purchase. */
+export const PaymentSchema = Type.Object({
+  id: Uuid(),
+  purchase_id: Uuid(),
+  medium_id: Nullable(Uuid()),
+  provider: ProviderSchema,
+  status: PaymentStatusSchema,
+  amount: Type.Number({ description: 'Rand' }),
+  currency: Type.String(),
+  merchant_reference: Type.String({ description: 'Our reference, sent to the provider' }),
+  provider_reference: Nullable(Type.String({ description: "The provider's reference" })),
+  failure_code: Nullable(Type.String()),
+  failure_message: Nullable(Type.String()),
+  purchase_source_id: Nullable(Uuid()),
+  comment: Nullable(Type.String()),
+  created_date: Timestamp(),
+  settled_date: Nullable(Timestamp()),
 });
