@@ -5,6 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController } from 'fastify';
 import type { AppContext } from './context.ts';
 import { createTokenVerifier, type TokenVerifier } from './http/auth.ts';
+import { registerFormBodyParser } from './http/form-body.ts';
 import { registerJsonBodyParser } from './http/json-body.ts';
 import { registerAuthentication } from './http/plugins/authentication.ts';
 import { registerIdempotency } from './http/plugins/idempotency.ts';
@@ -25,6 +26,7 @@ import { purchaseRoutes } from './http/routes/purchases.ts';
 import { serviceRoutes } from './http/routes/services.ts';
 import { ProblemSchema } from './http/schemas/common.ts';
 import { validatorCompiler } from './http/validation.ts';
+import { registerSandboxes } from './providers/sandboxes.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -61,6 +63,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
 
   app.setValidatorCompiler(validatorCompiler());
   registerJsonBodyParser(app);
+  registerFormBodyParser(app);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) =>
     sendProblem(reply, problem(404, `There is no ${request.method} ${instanceOf(request)}.`, instanceOf(request), { code: 'route.not_found' })),
@@ -140,5 +143,6 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   ]) {
     routes(app, ctx);
   }
+  await registerSandboxes(app, ctx);
   return app;
 }

@@ -34,11 +34,33 @@ export interface Config {
   demo: boolean;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   providers: Record<ProviderName, ProviderSettings>;
+  collections: {
+    /** How long a connector waits for a provider's answer before the outcome is unknown. */
+    providerTimeoutMs: number;
+    /**
+     * Origins (besides payrail's own) that browser redirects may lead to: the operator's client
+     * interfaces. A return URL elsewhere is refused, so payrail is never an open redirect.
+     */
+    redirectOrigins: string[];
+  };
+  jobs: {
+    /** Run the janitor and the webhook dispatcher inside `serve` (off when `payrail worker` does it). */
+    inProcess: boolean;
+    /** How often each job looks for due work. */
+    intervalMs: number;
+    /** First webhook retry delay; it doubles per attempt. */
+    webhookBackoffMs: number;
+    webhookMaxAttempts: number;
+  };
+  sandboxes: {
+    /** Test card …0119: how long the sandbox holds the connection before dropping it (0 = at once). */
+    lostResponseAfterMs: number;
+  };
 }
 
 /** Each provider's credential variables. Setting any of them means real credentials are configured. */
 export const PROVIDER_CREDENTIAL_VARS: Record<ProviderName, readonly string[]> = {
-  peach: ['PAYRAIL_PEACH_ENTITY_ID', 'PAYRAIL_PEACH_SECRET_TOKEN'],
+  peach: ['PAYRAIL_PEACH_ENTITY_ID', 'PAYRAIL_PEACH_SECRET_TOKEN', 'PAYRAIL_PEACH_ACCESS_TOKEN'],
   payfast: ['PAYRAIL_PAYFAST_MERCHANT_ID', 'PAYRAIL_PAYFAST_MERCHANT_KEY', 'PAYRAIL_PAYFAST_PASSPHRASE'],
   vodapay: ['PAYRAIL_VODAPAY_API_KEY'],
   debitsuccess: ['PAYRAIL_DEBITSUCCESS_USERNAME', 'PAYRAIL_DEBITSUCCESS_PASSWORD'],
@@ -148,6 +170,25 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     providers[name] = { baseUrl: baseUrl ?? `${publicUrl}${SANDBOX_PATHS[name]}`, builtInSandbox: baseUrl === null, credentials };
   }
 
+  const redirectOrigins: string[] = [];
+  for (const raw of (str('PAYRAIL_REDIRECT_ORIGINS') ?? '').split(',').map((o) => o.trim()).filter(Boolean)) {
+    try {
+      const u = new URL(raw);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('protocol');
+      redirectOrigins.push(u.origin);
+    } catch {
+      problems.push(`PAYRAIL_REDIRECT_ORIGINS must be a comma-separated list of http(s) origins, got "${raw}"`);
+    }
+  }
+  const collections = { providerTimeoutMs: int('PAYRAIL_PROVIDER_TIMEOUT_MS', 20_000, 100, 300_000), redirectOrigins };
+  const jobs = {
+    inProcess: bool('PAYRAIL_JOBS_IN_PROCESS', true),
+    intervalMs: int('PAYRAIL_JOBS_INTERVAL_MS', 2_000, 10, 3_600_000),
+    webhookBackoffMs: int('PAYRAIL_WEBHOOK_BACKOFF_MS', 10_000, 1, 86_400_000),
+    webhookMaxAttempts: int('PAYRAIL_WEBHOOK_MAX_ATTEMPTS', 12, 1, 100),
+  };
+  const sandboxes = { lostResponseAfterMs: int('PAYRAIL_SANDBOX_LOST_RESPONSE_MS', 30_000, 0, 600_000) };
+
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -170,6 +211,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     demo,
     logLevel: logLevelRaw as Config['logLevel'],
     providers,
+    collections,
+    jobs,
+    sandboxes,
   };
 }
 

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { Database } from './db/client.ts';
 import type { TokenVault } from './lib/token-vault.ts';
+import type { ConnectorRegistry } from './providers/registry.ts';
 
 /** What use-cases, routes and jobs are given: nothing global, everything passed in. */
 export interface AppContext {
@@ -11,6 +12,8 @@ export interface AppContext {
   /** The current instant; tests move it. */
   clock: () => Date;
   log: Logger;
+  /** Every payment provider's connector. */
+  connectors: ConnectorRegistry;
 }
 
 /** Who is acting, for the audit trail. */

@@ -12,6 +12,7 @@ import type { App } from './http/route-kit.ts';
 import { withLocalSecrets } from './lib/local-secrets.ts';
 import { signToken } from './lib/tokens.ts';
 import { TokenVault } from './lib/token-vault.ts';
+import { createConnectorRegistry } from './providers/registry.ts';
 
 /** Fields that must never reach a log line, wherever they appear. */
 const REDACT = [
@@ -65,7 +66,7 @@ export async function openRuntime(rawConfig: Config, log: Logger): Promise<Runti
     throw err;
   }
   if (!config.encryptionKey) throw new Error('no encryption key: set PAYRAIL_ENCRYPTION_KEY');
-  const ctx: AppContext = { config, database, vault: new TokenVault(config.encryptionKey), clock: () => new Date(), log };
+  const ctx: AppContext = { config, database, vault: new TokenVault(config.encryptionKey), clock: () => new Date(), log, connectors: createConnectorRegistry() };
   return {
     config,
     ctx,

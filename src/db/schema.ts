@@ -8,3 +8,5 @@ export * from '../modules/purchases/schema.ts';
 export * from '../modules/payments/schema.ts';
 export * from '../modules/idempotency/schema.ts';
 export * from '../modules/audit/schema.ts';
+export * from '../modules/webhooks/schema.ts';
+export * from '../providers/sandbox-kit/schema.ts';

@@ -82,6 +82,11 @@ export async function seedDemo(ctx: Pick<AppContext, 'database' | 'vault' | 'clo
       { ...owner, id: DEMO.mediums.card, mediumType: 'CreditCard', provider: 'PayFast', externalReference: '2903c73f-d075-4344-b034-888050375c1b', accountName: 'test 4242', accountNumber: '4242', expiryMonth: 12, expiryYear: 2030, createdAt: new Date('2024-06-06T07:09:11.748Z') },
       { provider: 'PayFast', value: DEMO_PAYFAST_CARD_TOKEN },
     );
+    // The PayFast sandbox knows the demo card's token: it is test card 4242…, which approves.
+    await tx
+      .insert(t.sandboxTokens)
+      .values({ token: DEMO_PAYFAST_CARD_TOKEN, provider: 'PayFast', outcome: 'approve', cardBin: '424242', cardLast4: '4242', expiryMonth: 12, expiryYear: 2030, holder: 'test 4242' })
+      .onConflictDoNothing();
     await insertMedium(tx, ctx.vault, { ...owner, id: DEMO.mediums.paymentLink, mediumType: 'PaymentLink', provider: 'PayFast', externalReference: 'a8104184-86e0-4bb3-bf68-35197d916ed8', accountName: 'konstandNet99@alpha.20240606.1', accountNumber: '', createdAt: new Date('2024-06-06T07:09:45.136Z') });
     await insertMedium(tx, ctx.vault, { ...owner, id: DEMO.mediums.offSystem, mediumType: 'OffSystem', provider: 'OffSystem', externalReference: 'fa19f2f6-9737-4d0e-9c51-0234ae725940', accountName: 'N/A', accountNumber: null, createdAt: new Date('2024-06-06T07:09:45.204Z') });
 
@@ -145,6 +150,8 @@ export async function seedDemo(ctx: Pick<AppContext, 'database' | 'vault' | 'clo
         purchaseId: p.id,
         mediumId: DEMO.mediums.offSystem,
         provider: 'OffSystem',
+        kind: 'allocation',
+        payableStatusId: PurchaseStatus.Unpaid,
         status: 'succeeded',
         amountCents: p.amountCents,
         merchantReference: `demo-${p.smallKey}`,

@@ -16,6 +16,7 @@
  *   outright (misconfigured credentials, provider down before accepting): then no money moved.
  */
 import type { Logger } from 'pino';
+import type { ProviderSettings } from '../config.ts';
 import type { MediumType, Provider } from '../domain/enums.ts';
 import type { Cents } from '../domain/money.ts';
 
@@ -114,6 +115,8 @@ export interface HostedSession {
 }
 
 export interface LookupInput {
+  /** What the attempt was: a token charge, a hosted page or a payment link (they are looked up differently). */
+  kind: 'token' | 'hosted' | 'link';
   merchantReference: string;
   providerReference: string | null;
   amount: Money;
@@ -121,6 +124,8 @@ export interface LookupInput {
 
 /** An HTTP request from a provider, exactly as received: verification needs the raw body. */
 export interface InboundRequest {
+  /** Which of the provider's callbacks this is: the browser's return, a webhook, PayFast's ITN. */
+  channel: 'redirect' | 'webhook' | 'itn';
   method: string;
   path: string;
   query: Record<string, string>;
@@ -132,8 +137,15 @@ export interface InboundRequest {
 export interface VerifiedCallback {
   /** The provider's id of this event: callbacks are stored once per event id. */
   eventId: string;
-  merchantReference: string;
+  /** `payment`: the outcome of an attempt. `token_update`: a tokenised card was replaced (PayFast card update). */
+  kind: 'payment' | 'token_update';
+  /** Our reference of the attempt (payments); null for a token update. */
+  merchantReference: string | null;
+  /** The provider's id of the attempt or session (Peach checkoutId), when it names one. */
+  providerReference: string | null;
   result: AttemptResult;
+  /** token_update: the token whose card was replaced, and what is known of the new card. */
+  tokenUpdate?: { token: string; accountNumber: string | null; expiryMonth?: number; expiryYear?: number };
   /** When the provider says it happened: out-of-order callbacks never move a state backwards. */
   occurredAt: Date | null;
 }
@@ -164,11 +176,23 @@ export interface ConnectorContext {
   fetch: typeof fetch;
   clock: () => Date;
   log: Logger;
+  /** The provider's base URL and credentials (the built-in sandbox and its published test credentials by default). */
+  settings: ProviderSettings;
+  /** How long to wait for an answer; after that the outcome of a sent request is `unknown`. */
+  timeoutMs: number;
+}
+
+export interface ConnectorTiming {
+  /** How long after an attempt starts the janitor first asks about it if nothing has settled it. */
+  firstCheckAfterMs: number;
+  /** How long a hosted page or payment link accepts payment. */
+  sessionTtlMs: number;
 }
 
 export interface Connector {
   readonly id: ProviderId;
   readonly capabilities: ConnectorCapabilities;
+  readonly timing: ConnectorTiming;
   /** Charge a stored token (card, bank account or mandate) now. */
   chargeToken?(input: ChargeTokenInput, ctx: ConnectorContext): Promise<AttemptResult>;
   /** Start a hosted payment (Peach Checkout, Debitsuccess payment form, VodaPay initiate). */

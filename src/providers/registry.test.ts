@@ -4,7 +4,7 @@ import { ConnectorError } from '../lib/errors.ts';
 import { createConnectorRegistry } from './registry.ts';
 
 describe('connector registry', () => {
-  const registry = createConnectorRegistry(testConfig());
+  const registry = createConnectorRegistry();
 
   it('finds connectors by provider and by capability', () => {
     expect(registry.get('OffSystem').id).toBe('OffSystem');
@@ -20,7 +20,7 @@ describe('connector registry', () => {
   it('records an off-system allocation as final, for exactly the amount', async () => {
     const result = await registry.get('OffSystem').allocate!(
       { merchantReference: 'pay-1', amount: { amountCents: 37900, currency: 'ZAR' }, purchaseSourceId: 'cash', comment: 'paid at the shop' },
-      { fetch, clock: () => new Date(), log: undefined as never },
+      { fetch, clock: () => new Date(), log: undefined as never, settings: testConfig().providers.payfast, timeoutMs: 1000 },
     );
     expect(result).toMatchObject({ status: 'succeeded', amount: { amountCents: 37900 }, providerReference: 'pay-1' });
   });

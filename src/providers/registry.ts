@@ -1,14 +1,21 @@
-import type { Config } from '../config.ts';
+import type { ProviderName } from '../config.ts';
 import { ConnectorError } from '../lib/errors.ts';
 import type { Connector, ConnectorCapabilities, ProviderId } from './contract.ts';
 import { offSystemConnector } from './off-system/connector.ts';
 
 /**
  * Every connector payrail has, by provider. Adding a provider means its own folder and one line here.
- * Factories get the configuration (base URL and credentials; the built-in sandbox by default).
+ * Connectors are stateless: base URL and credentials reach them per call (ConnectorContext.settings).
  */
-const FACTORIES: Partial<Record<ProviderId, (config: Config) => Connector>> = {
-  OffSystem: () => offSystemConnector,
+const CONNECTORS: readonly Connector[] = [offSystemConnector];
+
+/** The configuration section of each provider that has one (off-system has none). */
+export const PROVIDER_SETTINGS_NAME: Partial<Record<ProviderId, ProviderName>> = {
+  PeachPayments: 'peach',
+  PayFast: 'payfast',
+  VodaPay: 'vodapay',
+  Debitsuccess: 'debitsuccess',
+  UtilityVendor: 'vendor',
 };
 
 export interface ConnectorRegistry {
@@ -18,9 +25,8 @@ export interface ConnectorRegistry {
   withCapability(capability: keyof ConnectorCapabilities): Connector[];
 }
 
-export function createConnectorRegistry(config: Config): ConnectorRegistry {
-  const connectors = new Map<ProviderId, Connector>();
-  for (const [id, factory] of Object.entries(FACTORIES) as [ProviderId, (c: Config) => Connector][]) connectors.set(id, factory(config));
+export function createConnectorRegistry(list: readonly Connector[] = CONNECTORS): ConnectorRegistry {
+  const connectors = new Map<ProviderId, Connector>(list.map((c) => [c.id, c]));
   return {
     get(id) {
       const connector = connectors.get(id);

@@ -12,6 +12,11 @@ export function testConfig(env: Record<string, string> = {}): Config {
       PAYRAIL_SANDBOX: 'true',
       PAYRAIL_LOG_LEVEL: 'silent',
       PAYRAIL_DATA_DIR: '/nonexistent-payrail-test-dir',
+      // Tests run the jobs themselves, and a lost sandbox answer is dropped at once.
+      PAYRAIL_JOBS_IN_PROCESS: 'false',
+      PAYRAIL_SANDBOX_LOST_RESPONSE_MS: '0',
+      PAYRAIL_PROVIDER_TIMEOUT_MS: '5000',
+      PAYRAIL_WEBHOOK_BACKOFF_MS: '1',
       ...env,
     },
     '/',

@@ -4,7 +4,7 @@ import pg from 'pg';
 import pino from 'pino';
 import { inject } from 'vitest';
 import { buildApp, type BuildOptions } from '../../src/app.ts';
-import type { Config } from '../../src/config.ts';
+import { withListeningPort, type Config } from '../../src/config.ts';
 import type { AppContext } from '../../src/context.ts';
 import { openPglite, openPostgres, type Database } from '../../src/db/client.ts';
 import { DEMO } from '../../src/demo/ids.ts';
@@ -12,12 +12,15 @@ import type { App } from '../../src/http/route-kit.ts';
 import { Secret } from '../../src/lib/secret.ts';
 import { signToken } from '../../src/lib/tokens.ts';
 import { TokenVault } from '../../src/lib/token-vault.ts';
+import { createConnectorRegistry } from '../../src/providers/registry.ts';
 import { TEST_ENCRYPTION_KEY, TEST_JWT_SECRET, testConfig } from './config.ts';
 import { FIX } from './fixtures.ts';
 import { adminUrl, databaseUrl } from './postgres.ts';
 
 export interface Harness {
   app: App;
+  /** With `listen: true`: payrail's address on a random port (connectors reach the sandboxes over real HTTP). */
+  baseUrl: string;
   ctx: AppContext;
   /** PostgreSQL only: the connection string of this test file's database. */
   url: string | null;
@@ -76,7 +79,7 @@ export function testTokens() {
   };
 }
 
-export async function createHarness(options: { config?: Config; clock?: () => Date; build?: BuildOptions } = {}): Promise<Harness> {
+export async function createHarness(options: { config?: Config; clock?: () => Date; build?: BuildOptions; listen?: boolean } = {}): Promise<Harness> {
   const { database, url, drop } = await freshDatabase();
   const ctx: AppContext = {
     config: options.config ?? testConfig(),
@@ -84,12 +87,22 @@ export async function createHarness(options: { config?: Config; clock?: () => Da
     vault: new TokenVault(new Secret(TEST_ENCRYPTION_KEY)),
     clock: options.clock ?? (() => new Date()),
     log: pino({ level: 'silent' }),
+    connectors: createConnectorRegistry(),
   };
   const app = await buildApp(ctx, options.build);
   await app.ready();
+  let baseUrl = ctx.config.publicUrl;
+  if (options.listen) {
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    ctx.config = withListeningPort({ ...ctx.config, port: -1 }, port);
+    baseUrl = ctx.config.publicUrl;
+  }
   const tokens = testTokens();
   return {
     app,
+    baseUrl,
     ctx,
     url,
     tokens,

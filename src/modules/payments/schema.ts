@@ -1,10 +1,13 @@
 import { sql } from 'drizzle-orm';
-import { bigint, check, index, integer, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, check, index, integer, jsonb, pgTable, smallint, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { id, instant, timestamps } from '../../db/columns.ts';
 import { mediums } from '../mediums/schema.ts';
 import { operators, purchaseSources } from '../operators/schema.ts';
 import { purchases } from '../purchases/schema.ts';
-import type { PaymentStatus, Provider } from '../../domain/enums.ts';
+import type { PaymentStatus, Provider, PurchaseStatusId } from '../../domain/enums.ts';
+
+/** How an attempt collects: a stored token charged now, a hosted page, a payment link, or an off-system allocation. */
+export type PaymentKind = 'token' | 'hosted' | 'link' | 'allocation';
 
 /**
  * One collection attempt of a purchase. pending and unknown are states, not guesses: only a definitive
@@ -18,6 +21,7 @@ export const payments = pgTable(
     purchaseId: uuid('purchase_id').notNull().references(() => purchases.id),
     mediumId: uuid('medium_id').references(() => mediums.id),
     provider: text('provider').$type<Provider>().notNull(),
+    kind: text('kind').$type<PaymentKind>().notNull(),
     status: text('status').$type<PaymentStatus>().notNull().default('pending'),
     amountCents: bigint('amount_cents', { mode: 'number' }).notNull(),
     currency: text('currency').notNull().default('ZAR'),
@@ -28,6 +32,22 @@ export const payments = pgTable(
     failureMessage: text('failure_message'),
     purchaseSourceId: uuid('purchase_source_id').references(() => purchaseSources.id),
     comment: text('comment'),
+    /** The purchase status a failed attempt returns the purchase to (Unpaid, or Quote for buy-now). */
+    payableStatusId: smallint('payable_status_id').$type<PurchaseStatusId>().notNull(),
+    /** Hosted pages and links: where the customer was sent, and where the browser goes back to. */
+    redirectUrl: text('redirect_url'),
+    successUrl: text('success_url'),
+    failureUrl: text('failure_url'),
+    /** Hosted pages: keep the card as a new medium of the customer. */
+    tokenise: boolean('tokenise').notNull().default(false),
+    /** Hosted pages and links stop accepting payment at this instant; the janitor then settles the attempt. */
+    expiresAt: instant('expires_at'),
+    /** The medium a hosted payment's tokenised card became. */
+    createdMediumId: uuid('created_medium_id').references(() => mediums.id),
+    /** The provider's last answer, without secrets or card data. */
+    raw: jsonb('raw'),
+    lastCheckError: text('last_check_error'),
+    createdBy: text('created_by'),
     /** When the janitor should next ask the provider about a pending or unknown attempt. */
     nextCheckAt: instant('next_check_at'),
     checks: integer('checks').notNull().default(0),
@@ -40,7 +60,41 @@ export const payments = pgTable(
     // At most one in-flight or succeeded attempt per purchase: the database, not the code, has the last word.
     uniqueIndex('payments_one_live_per_purchase').on(t.purchaseId).where(sql`${t.status} in ('pending', 'unknown', 'succeeded')`),
     check('payments_status', sql`${t.status} in ('pending', 'succeeded', 'failed', 'unknown')`),
+    index('payments_provider_reference').on(t.provider, t.providerReference),
+    check('payments_kind', sql`${t.kind} in ('token', 'hosted', 'link', 'allocation')`),
     check('payments_amount', sql`${t.amountCents} > 0`),
     check('payments_settled', sql`(${t.status} in ('succeeded', 'failed')) = (${t.settledAt} is not null)`),
+  ],
+);
+
+/**
+ * Every callback a provider sent (redirect POSTs, webhooks, ITNs), stored before anything is done with it:
+ * raw, with whether it verified. A provider's event id is stored once, so a duplicate is absorbed.
+ */
+export const providerEvents = pgTable(
+  'provider_events',
+  {
+    id: id(),
+    provider: text('provider').$type<Provider>().notNull(),
+    /** `redirect`, `webhook`, `itn`, `card_update`. */
+    channel: text('channel').notNull(),
+    /** The provider's id of the event; null when the callback did not verify (its id cannot be trusted). */
+    eventId: text('event_id'),
+    verified: boolean('verified').notNull(),
+    rejection: text('rejection'),
+    merchantReference: text('merchant_reference'),
+    paymentId: uuid('payment_id').references(() => payments.id),
+    remoteAddress: text('remote_address'),
+    headers: jsonb('headers').notNull(),
+    body: text('body').notNull(),
+    occurredAt: instant('occurred_at'),
+    receivedAt: instant('received_at').notNull().defaultNow(),
+    processedAt: instant('processed_at'),
+    outcome: text('outcome'),
+  },
+  (t) => [
+    uniqueIndex('provider_events_once').on(t.provider, t.eventId),
+    index('provider_events_unprocessed').on(t.receivedAt).where(sql`${t.verified} and ${t.processedAt} is null`),
+    index('provider_events_payment').on(t.paymentId),
   ],
 );

@@ -18,6 +18,7 @@ export const offSystemConnector: Connector = {
     offSystem: true,
     utilityVend: false,
   },
+  timing: { firstCheckAfterMs: 0, sessionTtlMs: 0 },
   async allocate(input: AllocationInput): Promise<AttemptResult> {
     return {
       status: 'succeeded',
