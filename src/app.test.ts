@@ -1,3 +1,4 @@
+import { createTelemetry } from './lib/telemetry.ts';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -126,7 +127,7 @@ describe('logs', () => {
         done();
       },
     });
-    const app = await buildApp({ ...h.ctx, log: pino({ level: 'info' }, sink) });
+    const app = await buildApp({ ...h.ctx, telemetry: createTelemetry(), log: pino({ level: 'info' }, sink) });
     const token = h.tokens.integrator;
     await app.inject({ method: 'GET', url: `/payment-mediums?userId=${FIX.otherCustomer.userId}`, headers: { authorization: `Bearer ${token}` } });
     await app.inject({ method: 'GET', url: '/services/nope/details-and-actions', headers: { authorization: `Bearer ${token}` } });

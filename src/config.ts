@@ -51,10 +51,14 @@ export interface Config {
     /** First webhook retry delay; it doubles per attempt. */
     webhookBackoffMs: number;
     webhookMaxAttempts: number;
+    /** Overrides every provider's delay before the janitor first asks about an unsettled attempt (null: the provider's own). */
+    firstCheckAfterMs: number | null;
   };
   sandboxes: {
     /** Test card …0119: how long the sandbox holds the connection before dropping it (0 = at once). */
     lostResponseAfterMs: number;
+    /** How long a sandbox waits, after charging a stored card, before it answers (a slow provider). */
+    answerDelayMs: number;
   };
 }
 
@@ -186,8 +190,12 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     intervalMs: int('PAYRAIL_JOBS_INTERVAL_MS', 2_000, 10, 3_600_000),
     webhookBackoffMs: int('PAYRAIL_WEBHOOK_BACKOFF_MS', 10_000, 1, 86_400_000),
     webhookMaxAttempts: int('PAYRAIL_WEBHOOK_MAX_ATTEMPTS', 12, 1, 100),
+    firstCheckAfterMs: str('PAYRAIL_JANITOR_FIRST_CHECK_MS') === null ? null : int('PAYRAIL_JANITOR_FIRST_CHECK_MS', 0, 0, 86_400_000),
   };
-  const sandboxes = { lostResponseAfterMs: int('PAYRAIL_SANDBOX_LOST_RESPONSE_MS', 30_000, 0, 600_000) };
+  const sandboxes = {
+    lostResponseAfterMs: int('PAYRAIL_SANDBOX_LOST_RESPONSE_MS', 30_000, 0, 600_000),
+    answerDelayMs: int('PAYRAIL_SANDBOX_ANSWER_DELAY_MS', 0, 0, 600_000),
+  };
 
   if (problems.length > 0) throw new ConfigError(problems);
 

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { Database } from './db/client.ts';
+import type { Telemetry } from './lib/telemetry.ts';
 import type { TokenVault } from './lib/token-vault.ts';
 import type { ConnectorRegistry } from './providers/registry.ts';
 
@@ -14,6 +15,7 @@ export interface AppContext {
   log: Logger;
   /** Every payment provider's connector. */
   connectors: ConnectorRegistry;
+  telemetry: Telemetry;
 }
 
 /** Who is acting, for the audit trail. */

@@ -5,6 +5,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The route takes HTML form posts (provider callbacks, sandbox pages); every other route takes JSON only. */
     form?: boolean;
+    /** The path carries a secret (a provider token): logs show the route pattern instead. */
+    sensitivePath?: boolean;
   }
   interface FastifyRequest {
     /** The body exactly as received, for form posts: provider signatures are computed over it. */

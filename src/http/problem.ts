@@ -14,6 +14,8 @@ export interface Problem {
   instance: string;
   code?: string;
   errors?: FieldError[];
+  /** RFC 7807 extension members an error chose to expose (the in-flight payment's id, say). */
+  [extension: string]: unknown;
 }
 
 const TYPES: Record<number, [type: string, title: string]> = {
@@ -23,6 +25,7 @@ const TYPES: Record<number, [type: string, title: string]> = {
   404: ['https://tools.ietf.org/html/rfc7231#section-6.5.4', 'Not Found'],
   405: ['https://tools.ietf.org/html/rfc7231#section-6.5.5', 'Method Not Allowed'],
   406: ['https://tools.ietf.org/html/rfc7231#section-6.5.6', 'Not Acceptable'],
+  402: ['https://tools.ietf.org/html/rfc7231#section-6.5.2', 'Payment Required'],
   409: ['https://tools.ietf.org/html/rfc7231#section-6.5.8', 'Conflict'],
   413: ['https://tools.ietf.org/html/rfc7231#section-6.5.11', 'Payload Too Large'],
   415: ['https://tools.ietf.org/html/rfc7231#section-6.5.13', 'Unsupported Media Type'],
@@ -36,9 +39,9 @@ const TYPES: Record<number, [type: string, title: string]> = {
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
 
-export function problem(status: number, detail: string, instance: string, extra: Pick<Problem, 'code' | 'errors'> = {}): Problem {
+export function problem(status: number, detail: string, instance: string, extra: Pick<Problem, 'code' | 'errors'> & { extensions?: Record<string, unknown> } = {}): Problem {
   const [type, title] = TYPES[status] ?? TYPES[status >= 500 ? 500 : 400]!;
-  const body: Problem = { type, title, status, detail, instance };
+  const body: Problem = { ...(extra.extensions ?? {}), type, title, status, detail, instance };
   if (extra.code !== undefined) body.code = extra.code;
   if (extra.errors !== undefined && extra.errors.length > 0) body.errors = extra.errors;
   return body;
@@ -78,7 +81,7 @@ export function errorHandler(error: FastifyError | AppError | Error, request: Fa
   if (error instanceof AppError) {
     if (error.status === 401) return sendUnauthorized(request, reply, error.message);
     if (error.status >= 500) request.log.warn({ err: error, code: error.code }, 'request failed');
-    return sendProblem(reply, problem(error.status, error.message, instance, { code: error.code, errors: error.errors }));
+    return sendProblem(reply, problem(error.status, error.message, instance, { code: error.code, errors: error.errors, extensions: error.extensions }));
   }
   const fe = error as FastifyError;
   if (fe.validation) {

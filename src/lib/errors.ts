@@ -14,12 +14,15 @@ export interface AppErrorOptions {
   context?: Record<string, unknown>;
   cause?: unknown;
   errors?: FieldError[];
+  /** Members added to the problem+json body: only what the caller may see (ids of their own records). */
+  extensions?: Record<string, unknown>;
 }
 
 export class AppError extends Error {
   readonly retryable: boolean;
   readonly context: Record<string, unknown>;
   readonly errors: FieldError[] | undefined;
+  readonly extensions: Record<string, unknown> | undefined;
 
   constructor(
     readonly status: number,
@@ -32,6 +35,7 @@ export class AppError extends Error {
     this.retryable = options.retryable ?? false;
     this.context = options.context ?? {};
     this.errors = options.errors;
+    this.extensions = options.extensions;
   }
 }
 

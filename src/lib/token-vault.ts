@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import type { Secret } from './secret.ts';
 
 /**
@@ -20,6 +20,14 @@ export class TokenVault {
     cipher.setAAD(Buffer.from(context));
     const ct = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
     return ['v1', iv, cipher.getAuthTag(), ct].map((p) => (typeof p === 'string' ? p : p.toString('base64url'))).join('.');
+  }
+
+  /**
+   * A keyed hash of a token, to find the medium a provider names by its token without storing the token
+   * in the clear. Deterministic, and useless without the key.
+   */
+  fingerprint(provider: string, token: string): string {
+    return createHmac('sha256', this.#key).update(`payrail-token-fingerprint\0${provider}\0${token}`).digest('base64url');
   }
 
   /** `context` binds a sealed value to its row (the medium id): a token copied to another row won't open. */

@@ -13,6 +13,7 @@ import { Secret } from '../../src/lib/secret.ts';
 import { signToken } from '../../src/lib/tokens.ts';
 import { TokenVault } from '../../src/lib/token-vault.ts';
 import { createConnectorRegistry } from '../../src/providers/registry.ts';
+import { createTelemetry } from '../../src/lib/telemetry.ts';
 import { TEST_ENCRYPTION_KEY, TEST_JWT_SECRET, testConfig } from './config.ts';
 import { FIX } from './fixtures.ts';
 import { adminUrl, databaseUrl } from './postgres.ts';
@@ -86,8 +87,9 @@ export async function createHarness(options: { config?: Config; clock?: () => Da
     database,
     vault: new TokenVault(new Secret(TEST_ENCRYPTION_KEY)),
     clock: options.clock ?? (() => new Date()),
-    log: pino({ level: 'silent' }),
+    log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     connectors: createConnectorRegistry(),
+    telemetry: createTelemetry(),
   };
   const app = await buildApp(ctx, options.build);
   await app.ready();

@@ -5,7 +5,7 @@ CREATE TABLE "provider_events" (
 	"provider" text NOT NULL,
 	"channel" text NOT NULL,
 	"event_id" text,
-	"verified" boolean NOT NULL,
+	"verified" boolean DEFAULT false NOT NULL,
 	"rejection" text,
 	"merchant_reference" text,
 	"payment_id" uuid,
@@ -130,6 +130,7 @@ CREATE TABLE "sandbox"."transactions" (
 	CONSTRAINT "sandbox_transactions_status" CHECK ("sandbox"."transactions"."status" in ('approved', 'declined', 'unavailable', 'pending'))
 );
 --> statement-breakpoint
+ALTER TABLE "medium_credentials" ADD COLUMN "token_fingerprint" text;--> statement-breakpoint
 -- Attempts recorded before this migration were off-system allocations of unpaid purchases.
 ALTER TABLE "payments" ADD COLUMN "kind" text DEFAULT 'allocation' NOT NULL;--> statement-breakpoint
 ALTER TABLE "payments" ALTER COLUMN "kind" DROP DEFAULT;--> statement-breakpoint
@@ -152,7 +153,7 @@ ALTER TABLE "webhook_deliveries" ADD CONSTRAINT "webhook_deliveries_event_id_out
 ALTER TABLE "webhook_deliveries" ADD CONSTRAINT "webhook_deliveries_endpoint_id_webhook_endpoints_id_fk" FOREIGN KEY ("endpoint_id") REFERENCES "public"."webhook_endpoints"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "webhook_endpoints" ADD CONSTRAINT "webhook_endpoints_operator_id_operators_id_fk" FOREIGN KEY ("operator_id") REFERENCES "public"."operators"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 CREATE UNIQUE INDEX "provider_events_once" ON "provider_events" USING btree ("provider","event_id");--> statement-breakpoint
-CREATE INDEX "provider_events_unprocessed" ON "provider_events" USING btree ("received_at") WHERE "provider_events"."verified" and "provider_events"."processed_at" is null;--> statement-breakpoint
+CREATE INDEX "provider_events_unprocessed" ON "provider_events" USING btree ("received_at") WHERE "provider_events"."processed_at" is null;--> statement-breakpoint
 CREATE INDEX "provider_events_payment" ON "provider_events" USING btree ("payment_id");--> statement-breakpoint
 CREATE INDEX "outbox_events_undispatched" ON "outbox_events" USING btree ("created_at") WHERE "outbox_events"."dispatched_at" is null;--> statement-breakpoint
 CREATE INDEX "outbox_events_operator" ON "outbox_events" USING btree ("operator_id","created_at");--> statement-breakpoint
@@ -166,5 +167,6 @@ CREATE INDEX "sandbox_sessions_reference" ON "sandbox"."sessions" USING btree ("
 CREATE INDEX "sandbox_transactions_provider" ON "sandbox"."transactions" USING btree ("provider","created_at");--> statement-breakpoint
 CREATE UNIQUE INDEX "sandbox_transactions_one_approval" ON "sandbox"."transactions" USING btree ("provider","merchant_reference") WHERE "sandbox"."transactions"."status" = 'approved';--> statement-breakpoint
 ALTER TABLE "payments" ADD CONSTRAINT "payments_created_medium_id_mediums_id_fk" FOREIGN KEY ("created_medium_id") REFERENCES "public"."mediums"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+CREATE INDEX "medium_credentials_fingerprint" ON "medium_credentials" USING btree ("provider","token_fingerprint");--> statement-breakpoint
 CREATE INDEX "payments_provider_reference" ON "payments" USING btree ("provider","provider_reference");--> statement-breakpoint
 ALTER TABLE "payments" ADD CONSTRAINT "payments_kind" CHECK ("payments"."kind" in ('token', 'hosted', 'link', 'allocation'));

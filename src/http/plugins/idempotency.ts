@@ -1,3 +1,4 @@
+import type { TokenVault } from '../../lib/token-vault.ts';
 import { createHash } from 'node:crypto';
 import { and, eq, lt, sql } from 'drizzle-orm';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -20,12 +21,20 @@ const IN_PROGRESS_WINDOW_MS = 5 * 60_000;
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
 declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The response carries a secret shown once: a replay still returns it, but it is stored sealed. */
+    sensitiveResponse?: boolean;
+  }
   interface FastifyRequest {
     idempotency: { operatorId: string; principal: string; key: string } | null;
   }
 }
 
-export function registerIdempotency(app: FastifyInstance, database: Database, clock: () => Date): void {
+/** Where a sealed stored response is bound to: its key (a sealed body copied to another key will not open). */
+const sealContext = (scope: { operatorId: string; principal: string; key: string }) => `idempotency:${scope.operatorId}:${scope.principal}:${scope.key}`;
+const SEALED = 'sealed:';
+
+export function registerIdempotency(app: FastifyInstance, database: Database, clock: () => Date, vault: TokenVault): void {
   app.decorateRequest('idempotency', null);
 
   app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
@@ -71,7 +80,8 @@ export function registerIdempotency(app: FastifyInstance, database: Database, cl
     if (existing.state === 'completed' && existing.responseStatus !== null) {
       reply.header('idempotent-replayed', 'true');
       reply.status(existing.responseStatus).type(existing.responseContentType ?? 'application/json; charset=utf-8');
-      return reply.send(existing.responseBody ?? '');
+      const body = existing.responseBody ?? '';
+      return reply.send(body.startsWith(SEALED) ? vault.open(body.slice(SEALED.length), sealContext(scope)) : body);
     }
     const running = clock().getTime() - existing.lockedAt.getTime() < IN_PROGRESS_WINDOW_MS;
     throw new ConflictError(
@@ -100,7 +110,8 @@ export function registerIdempotency(app: FastifyInstance, database: Database, cl
           .set({
             state: 'completed',
             responseStatus: reply.statusCode,
-            responseBody: payload.toString(),
+            // Responses that carry a secret (a webhook signing secret) are kept sealed, like provider tokens.
+            responseBody: request.routeOptions.config?.sensitiveResponse ? SEALED + vault.seal(payload.toString(), sealContext(scope)) : payload.toString(),
             responseContentType: String(reply.getHeader('content-type') ?? 'application/json; charset=utf-8'),
             completedAt: sql`now()`,
           })

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Histogram, type Registry } from 'prom-client';
 
 /**
  * Prometheus metrics at `/metrics`. One registry per app, so several apps in one process (tests) never
@@ -9,8 +9,8 @@ export interface Metrics {
   registry: Registry;
 }
 
-export function registerMetrics(app: FastifyInstance, options: { defaultMetrics: boolean }): Metrics {
-  const registry = new Registry();
+export function registerMetrics(app: FastifyInstance, options: { defaultMetrics: boolean; registry: Registry }): Metrics {
+  const { registry } = options;
   if (options.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'payrail_' });
   const requests = new Counter({
     name: 'payrail_http_requests_total',

@@ -1,3 +1,4 @@
+import { createTelemetry } from '../../lib/telemetry.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testConfig } from '../../../test/helpers/config.ts';
 import { FIX } from '../../../test/helpers/fixtures.ts';
@@ -15,7 +16,7 @@ let h: Harness;
 let uncached: App;
 beforeAll(async () => {
   h = await createHarness();
-  uncached = await buildApp({ ...h.ctx, config: { ...testConfig(), detailsCacheSize: 0 } });
+  uncached = await buildApp({ ...h.ctx, telemetry: createTelemetry(), config: { ...testConfig(), detailsCacheSize: 0 } });
 });
 afterAll(async () => {
   await uncached.close();
@@ -83,7 +84,7 @@ describe('details-and-actions cache', () => {
   });
 
   it('sees changes made through another app on the same database', async () => {
-    const other = await buildApp(h.ctx);
+    const other = await buildApp({ ...h.ctx, telemetry: createTelemetry() });
     try {
       await h.call('GET', path(FIX.otherCustomer.serviceId), { token: h.tokens.otherCustomer });
       const put = await other.inject({

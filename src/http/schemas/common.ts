@@ -33,8 +33,13 @@ export const ProblemSchema = Type.Object(
     instance: Type.String(),
     code: Type.Optional(Type.String({ description: 'Stable machine-readable code, e.g. purchase.not_payable' })),
     errors: Type.Optional(Type.Array(Type.Object({ name: Type.String(), reason: Type.String() }))),
+    payment_id: Type.Optional(Type.String({ description: 'Collections: the attempt concerned (the one in flight, or the one declined)' })),
+    payment_status: Type.Optional(Type.String()),
+    purchase_id: Type.Optional(Type.String()),
+    purchase_status_id: Type.Optional(Type.Integer({ description: 'Collections: the purchase’s status after the attempt' })),
+    failure_code: Type.Optional(Nullable(Type.String({ description: 'Collections: declined, insufficient_funds, expired, cancelled, other' }))),
   },
-  { $id: 'Problem', description: 'RFC 7807 problem details (application/problem+json)' },
+  { $id: 'Problem', description: 'RFC 7807 problem details (application/problem+json), with extension members where a problem names records' },
 );
 
 /** `{ items, next_cursor }` for list endpoints. */

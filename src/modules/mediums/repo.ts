@@ -51,6 +51,7 @@ export async function insertMedium(
       mediumId: medium.id,
       provider: token.provider,
       sealedToken: vault.seal(token.value, medium.id),
+      tokenFingerprint: vault.fingerprint(token.provider, token.value),
     });
   }
   return row!;
@@ -61,4 +62,25 @@ export async function revealMediumToken(db: Executor, vault: TokenVault, mediumI
   const [row] = await db.select().from(mediumCredentials).where(eq(mediumCredentials.mediumId, mediumId));
   if (!row) return null;
   return { provider: row.provider, token: vault.open(row.sealedToken, mediumId) };
+}
+
+/** The medium holding a provider token, found by the token's fingerprint (the token itself is never stored in the clear). */
+export async function findMediumByToken(db: Executor, vault: TokenVault, provider: Provider, token: string): Promise<MediumRow | null> {
+  const [row] = await db
+    .select({ medium: mediums })
+    .from(mediumCredentials)
+    .innerJoin(mediums, eq(mediums.id, mediumCredentials.mediumId))
+    .where(and(eq(mediumCredentials.provider, provider), eq(mediumCredentials.tokenFingerprint, vault.fingerprint(provider, token))))
+    .limit(1);
+  return row?.medium ?? null;
+}
+
+/** Tokens stored before fingerprints existed get theirs (run at start; a no-op once done). */
+export async function backfillTokenFingerprints(db: Executor, vault: TokenVault): Promise<number> {
+  const rows = await db.select().from(mediumCredentials).where(isNull(mediumCredentials.tokenFingerprint));
+  for (const row of rows) {
+    const token = vault.open(row.sealedToken, row.mediumId);
+    await db.update(mediumCredentials).set({ tokenFingerprint: vault.fingerprint(row.provider, token) }).where(eq(mediumCredentials.mediumId, row.mediumId));
+  }
+  return rows.length;
 }

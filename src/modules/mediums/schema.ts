@@ -44,5 +44,7 @@ export const mediumCredentials = pgTable('medium_credentials', {
     .references(() => mediums.id),
   provider: text('provider').$type<Provider>().notNull(),
   sealedToken: text('sealed_token').notNull(),
+  /** A keyed hash of the token (TokenVault.fingerprint): finds the medium when a provider names a token (PayFast card update). */
+  tokenFingerprint: text('token_fingerprint'),
   ...timestamps,
-});
+}, (t) => [index('medium_credentials_fingerprint').on(t.provider, t.tokenFingerprint)]);

@@ -78,9 +78,10 @@ export const providerEvents = pgTable(
     provider: text('provider').$type<Provider>().notNull(),
     /** `redirect`, `webhook`, `itn`, `card_update`. */
     channel: text('channel').notNull(),
-    /** The provider's id of the event; null when the callback did not verify (its id cannot be trusted). */
+    /** `<channel>:<provider's event id>`, set once the callback verified (an unverified id cannot be trusted). */
     eventId: text('event_id'),
-    verified: boolean('verified').notNull(),
+    /** Stored before verification (false), then set by processing. */
+    verified: boolean('verified').notNull().default(false),
     rejection: text('rejection'),
     merchantReference: text('merchant_reference'),
     paymentId: uuid('payment_id').references(() => payments.id),
@@ -94,7 +95,7 @@ export const providerEvents = pgTable(
   },
   (t) => [
     uniqueIndex('provider_events_once').on(t.provider, t.eventId),
-    index('provider_events_unprocessed').on(t.receivedAt).where(sql`${t.verified} and ${t.processedAt} is null`),
+    index('provider_events_unprocessed').on(t.receivedAt).where(sql`${t.processedAt} is null`),
     index('provider_events_payment').on(t.paymentId),
   ],
 );
