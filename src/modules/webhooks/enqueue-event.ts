@@ -1,0 +1,50 @@
+import { randomUUID } from 'node:crypto';
+import type { Executor } from '../../db/client.ts';
+import type { EventType } from './event-types.ts';
+import { outboxEvents } from './schema.ts';
+
+export interface OutboxEvent {
+  operatorId: string;
+  type: EventType;
+  /** The resource as the API shows it (snake_case JSON); no secrets, no card numbers. */
+  data: Record<string, unknown>;
+}
+
+/** What a receiver gets, byte for byte as signed: `{ id, type, created_at, data }`. */
+export interface EventPayload {
+  id: string;
+  type: EventType;
+  created_at: string;
+  data: Record<string, unknown>;
+}
+
+/**
+ * Write an event to the outbox in the caller's transaction (SPEC §7). Call it inside the transaction
+ * that makes the change the event reports: the event then commits with the change or not at all, and
+ * the webhook jobs deliver it afterwards. Returns the event id (receivers see it as `payrail-event-id`).
+ */
+export async function enqueueEvent(tx: Executor, event: OutboxEvent, now: Date): Promise<string> {
+  const [id] = await enqueueEvents(tx, [event], now);
+  return id!;
+}
+
+/** Several events of one change, in one statement (same rules as enqueueEvent). */
+export async function enqueueEvents(tx: Executor, events: readonly OutboxEvent[], now: Date): Promise<string[]> {
+  if (events.length === 0) return [];
+  const rows = events.map((event) => {
+    const id = randomUUID();
+    const payload: EventPayload = { id, type: event.type, created_at: now.toISOString(), data: event.data };
+    return { id, operatorId: event.operatorId, type: event.type, payload, createdAt: now };
+  });
+  await tx.insert(outboxEvents).values(rows);
+  return rows.map((r) => r.id);
+}
+
+/**
+ * The body sent for an event. Built with a fixed key order (jsonb keeps its own), so every attempt of a
+ * delivery sends the same bytes.
+ */
+export function payloadBody(payload: unknown): string {
+  const p = payload as EventPayload;
+  return JSON.stringify({ id: p.id, type: p.type, created_at: p.created_at, data: p.data });
+}

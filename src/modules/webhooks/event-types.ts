@@ -1,0 +1,21 @@
+/**
+ * The events payrail tells an operator's systems about (SPEC §7), each with what it means. A type's
+ * meaning never changes; a new kind of event gets a new type. Endpoints subscribe to a list of these
+ * (an empty list means all).
+ */
+export const EVENT_TYPES = {
+  'purchase.paid': 'A purchase is paid in full (by a provider charge or an off-system allocation). Final.',
+  'purchase.payment_failed': 'A collection attempt for a purchase failed; the purchase stays payable unless it was given up on.',
+  'payment.succeeded': 'A provider confirmed a payment (collection attempt) as successful.',
+  'payment.failed': 'A provider declined a payment or confirmed it failed.',
+  'payment.unknown': 'A payment’s outcome is not known yet (the provider’s answer was lost); payrail will ask the provider and send payment.succeeded or payment.failed.',
+  'medium.created': 'A payment medium (card, bank account, payment link) was added to a customer.',
+  'medium.updated': 'A payment medium changed: its status (Valid, Expired, Invalid …), its card details, or which medium is active.',
+  'webhook.test': 'A test event sent on request (POST /webhook-endpoints/{id}/test) to one endpoint only.',
+} as const satisfies Record<string, string>;
+
+export type EventType = keyof typeof EVENT_TYPES;
+
+export const EVENT_TYPE_NAMES = Object.keys(EVENT_TYPES) as EventType[];
+
+export const isEventType = (value: string): value is EventType => Object.hasOwn(EVENT_TYPES, value);
