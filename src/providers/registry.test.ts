@@ -9,11 +9,15 @@ describe('connector registry', () => {
   it('finds connectors by provider and by capability', () => {
     expect(registry.get('OffSystem').id).toBe('OffSystem');
     expect(registry.withCapability('offSystem').map((c) => c.id)).toEqual(['OffSystem']);
-    expect(registry.withCapability('tokenCharges')).toEqual([]);
+    expect(registry.withCapability('tokenCharges').map((c) => c.id).sort()).toEqual(['PayFast', 'PeachPayments']);
+    expect(registry.withCapability('hostedCheckout').map((c) => c.id)).toEqual(['PeachPayments']);
+    expect(registry.withCapability('paymentLinks').map((c) => c.id)).toEqual(['PayFast']);
   });
 
   it('says plainly when a provider has no connector', () => {
     expect(() => registry.get('VodaPay')).toThrow(ConnectorError);
+    // Every connector states how long the janitor waits before asking about an attempt.
+    for (const c of registry.withCapability('statusLookup')) expect(c.timing.firstCheckAfterMs).toBeGreaterThan(0);
     expect(() => registry.get('VodaPay')).toThrow('payrail has no connector for VodaPay.');
   });
 

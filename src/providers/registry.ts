@@ -2,12 +2,14 @@ import type { ProviderName } from '../config.ts';
 import { ConnectorError } from '../lib/errors.ts';
 import type { Connector, ConnectorCapabilities, ProviderId } from './contract.ts';
 import { offSystemConnector } from './off-system/connector.ts';
+import { payfastConnector } from './payfast/connector.ts';
+import { peachConnector } from './peach/connector.ts';
 
 /**
  * Every connector payrail has, by provider. Adding a provider means its own folder and one line here.
  * Connectors are stateless: base URL and credentials reach them per call (ConnectorContext.settings).
  */
-const CONNECTORS: readonly Connector[] = [offSystemConnector];
+const CONNECTORS: readonly Connector[] = [offSystemConnector, peachConnector, payfastConnector];
 
 /** The configuration section of each provider that has one (off-system has none). */
 export const PROVIDER_SETTINGS_NAME: Partial<Record<ProviderId, ProviderName>> = {

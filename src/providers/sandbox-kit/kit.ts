@@ -27,7 +27,7 @@ export function registerLedgerRoute(scope: App, ctx: AppContext, provider: strin
     const where = [eq(sandboxTransactions.provider, provider)];
     if (typeof q.merchant_reference === 'string') where.push(eq(sandboxTransactions.merchantReference, q.merchant_reference));
     if (typeof q.status === 'string') where.push(eq(sandboxTransactions.status, q.status));
-    const rows = await ctx.database.db.select().from(sandboxTransactions).where(and(...where)).orderBy(asc(sandboxTransactions.createdAt), asc(sandboxTransactions.id)).limit(10_000);
+    const rows = await ctx.database.db.select().from(sandboxTransactions).where(and(...where)).orderBy(asc(sandboxTransactions.createdAt), asc(sandboxTransactions.id)).limit(1_000_000);
     return {
       items: rows.map((r) => ({
         id: r.id,

@@ -1,0 +1,241 @@
+import type { AttemptResult, AttemptStatus, CheckoutInput, ChargeTokenInput, LookupInput, Money, NewToken, VerifiedCallback } from '../contract.ts';
+import type { PayFastCredentials } from './credentials.ts';
+import { formSignature } from './signature.ts';
+
+/** PayFast's wire types and their pure mappings to ours. No I/O here. */
+
+/** The hosted form's fields in PayFast's documented order: the form signature depends on it. */
+export const FORM_FIELDS = [
+  'merchant_id', 'merchant_key', 'return_url', 'cancel_url', 'notify_url', 'notify_method', 'name_first', 'name_last',
+  'email_address', 'cell_number', 'm_payment_id', 'amount', 'item_name', 'item_description',
+  'custom_int1', 'custom_int2', 'custom_int3', 'custom_int4', 'custom_int5',
+  'custom_str1', 'custom_str2', 'custom_str3', 'custom_str4', 'custom_str5',
+  'email_confirmation', 'confirmation_address', 'currency', 'payment_method', 'subscription_type', 'billing_date',
+  'recurring_amount', 'frequency', 'cycles', 'subscription_notify_email', 'subscription_notify_webhook', 'subscription_notify_buyer',
+] as const;
+export type FormField = (typeof FORM_FIELDS)[number];
+
+export type PaymentStatus = 'COMPLETE' | 'FAILED' | 'PENDING' | 'CANCELLED';
+/** ITN statuses: PayFast's four, plus the sandbox's card-update notice (PayFast publishes none). */
+export type ItnStatus = PaymentStatus | 'UPDATED';
+
+type Failure = NonNullable<AttemptResult['failure']>;
+
+/** Every PayFast payment status, mapped (STYLE 4). Anything else is `unknown` and the janitor asks again. */
+export const PAYMENT_STATUS = { COMPLETE: 'succeeded', FAILED: 'failed', PENDING: 'pending', CANCELLED: 'failed' } as const satisfies Record<PaymentStatus, AttemptStatus>;
+const STATUS_FAILURE = {
+  COMPLETE: null,
+  PENDING: null,
+  FAILED: { code: 'FAILED', message: 'PayFast reports the payment as failed.', kind: 'declined' },
+  CANCELLED: { code: 'CANCELLED', message: 'The payment was cancelled or its session expired.', kind: 'cancelled' },
+} as const satisfies Record<PaymentStatus, Failure | null>;
+
+const isPaymentStatus = (s: unknown): s is PaymentStatus => typeof s === 'string' && Object.hasOwn(PAYMENT_STATUS, s);
+
+/** A decline's kind from PayFast's message ("DO NOT HONOUR", "INSUFFICIENT FUNDS" …); a plain decline otherwise. */
+const DECLINE_KINDS: [RegExp, Failure['kind']][] = [
+  [/insufficient/i, 'insufficient_funds'],
+  [/expired/i, 'expired'],
+  [/cancel/i, 'cancelled'],
+  [/invalid|not found|does not exist/i, 'invalid'],
+];
+
+export function declineOf(message: string): Failure {
+  const kind = DECLINE_KINDS.find(([re]) => re.test(message))?.[1] ?? 'declined';
+  const code = /\((\w{2,3})\)\s*$/.exec(message)?.[1] ?? (message.trim().toUpperCase().replace(/[^A-Z0-9]+/g, '_').replace(/^_|_$/g, '').slice(0, 40) || 'DECLINED');
+  return { code, message, kind };
+}
+
+/** Cents → PayFast's rand amount with two decimals ("379.00"); exact, no float arithmetic. */
+export const formatAmount = (cents: number): string => `${cents < 0 ? '-' : ''}${Math.floor(Math.abs(cents) / 100)}.${String(Math.abs(cents) % 100).padStart(2, '0')}`;
+
+/** "379.00" / "379" / "379.5" → cents; null when it is not an amount. */
+export function parseAmount(value: unknown): number | null {
+  if (typeof value !== 'string' || !/^[0-9]{1,10}(\.[0-9]{1,2})?$/.test(value.trim())) return null;
+  const [whole = '0', frac = ''] = value.trim().split('.');
+  return Number(whole) * 100 + Number(frac.padEnd(2, '0'));
+}
+
+const money = (amountCents: number): Money => ({ amountCents, currency: 'ZAR' });
+
+/** PayFast validates cell_number as a South African mobile (0XXXXXXXXX); anything else is left out, not refused. */
+export function cellNumber(value: string | null): string | null {
+  const digits = (value ?? '').replace(/[\s()-]/g, '').replace(/^\+27/, '0');
+  return /^0[0-9]{9}$/.test(digits) ? digits : null;
+}
+
+/**
+ * The signed hosted form of a payment link: only non-empty fields, in PayFast's order, signature last.
+ * `subscription_type=2` (ad hoc) makes PayFast tokenise the card and send the token in the ITN.
+ */
+export function paymentLinkForm(input: CheckoutInput, creds: PayFastCredentials): [string, string][] {
+  const [first = '', ...rest] = input.customer.name.trim().split(/\s+/);
+  const values: Partial<Record<FormField, string | null>> = {
+    merchant_id: creds.merchantId,
+    merchant_key: creds.merchantKey,
+    return_url: input.returnUrl,
+    cancel_url: input.cancelUrl,
+    notify_url: input.notificationUrl,
+    name_first: first.slice(0, 100),
+    name_last: rest.join(' ').slice(0, 100),
+    email_address: input.customer.email?.slice(0, 100),
+    cell_number: cellNumber(input.customer.cellNumber),
+    m_payment_id: input.merchantReference,
+    amount: formatAmount(input.amount.amountCents),
+    item_name: (input.description.trim() || input.merchantReference).slice(0, 100),
+    subscription_type: input.tokenise ? '2' : null,
+  };
+  const fields = FORM_FIELDS.flatMap((k) => (values[k] ?? '').trim() !== '' ? [[k, (values[k] as string).trim()] as [string, string]] : []);
+  return [...fields, ['signature', formSignature(fields, creds.passphrase)]];
+}
+
+/** `POST /subscriptions/{token}/adhoc`: amount in cents. The m_payment_id is what makes a retry safe. */
+export interface AdhocRequest {
+  amount: number;
+  item_name: string;
+  item_description: string;
+  m_payment_id: string;
+}
+
+export const adhocRequest = (input: ChargeTokenInput): AdhocRequest => ({
+  amount: input.amount.amountCents,
+  item_name: (input.description.trim() || input.merchantReference).slice(0, 100),
+  item_description: input.description.trim().slice(0, 255),
+  m_payment_id: input.merchantReference,
+});
+
+/** Every API answer: `{ code, status: success | failed | error, data }`. */
+export interface ApiAnswer {
+  code: number;
+  status: string;
+  data?: { response?: unknown; message?: unknown; pf_payment_id?: unknown; amount?: unknown };
+}
+
+/** `GET /process/query/{id}`'s `data.response`. */
+export interface QueryRecord {
+  m_payment_id?: string;
+  pf_payment_id?: string | null;
+  payment_status?: string;
+  amount_gross?: string;
+}
+
+/** What an API answer means for an attempt; the connector turns the non-results into errors or logs. */
+export type Verdict =
+  | { kind: 'result'; result: AttemptResult; mismatch?: { askedCents: number; answered: unknown } }
+  | { kind: 'misconfigured'; message: string }
+  | { kind: 'unavailable'; message: string };
+
+export function parseAnswer(text: string): ApiAnswer | null {
+  try {
+    const value = JSON.parse(text) as unknown;
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as ApiAnswer) : null;
+  } catch {
+    return null;
+  }
+}
+
+const unknown = (raw: unknown, providerReference: string | null = null): Verdict => ({ kind: 'result', result: { status: 'unknown', providerReference, raw } });
+const messageOf = (a: ApiAnswer | null): string => (typeof a?.data?.message === 'string' ? a.data.message : '');
+
+/**
+ * Shared by every API call: 401 is our credentials, 408/429 were refused before anything happened, a 5xx or
+ * an unreadable body leaves the outcome open. Returns null when the answer is a readable provider answer.
+ */
+function transportVerdict(status: number, answer: ApiAnswer | null, text: string): Verdict | null {
+  if (status === 401 || status === 403) return { kind: 'misconfigured', message: `PayFast refused our credentials or signature (${status}${messageOf(answer) ? `: ${messageOf(answer)}` : ''}).` };
+  if (status === 408 || status === 429 || status === 503) return { kind: 'unavailable', message: `PayFast answered ${status}; nothing was charged.` };
+  if (status >= 500 || answer === null) return unknown(answer ?? { http_status: status, body: text.slice(0, 200) });
+  return null;
+}
+
+/** The answer to an ad hoc charge. Only an explicit success or an explicit refusal is final. */
+export function adhocVerdict(status: number, text: string, askedCents: number): Verdict {
+  const answer = parseAnswer(text);
+  const transport = transportVerdict(status, answer, text);
+  if (transport || !answer) return transport ?? unknown(null);
+  const data = answer.data ?? {};
+  const reference = typeof data.pf_payment_id === 'string' || typeof data.pf_payment_id === 'number' ? String(data.pf_payment_id) : null;
+  if (status >= 200 && status < 300 && answer.status === 'success' && data.response === true) {
+    // PayFast's published success carries no amount (it charges what was asked); the sandbox's does, and a
+    // different one is never taken as paid.
+    if (data.amount === undefined) return { kind: 'result', result: { status: 'succeeded', providerReference: reference, amount: money(askedCents), raw: answer } };
+    const answered = typeof data.amount === 'string' && /^[0-9]+$/.test(data.amount) ? Number(data.amount) : data.amount;
+    if (answered !== askedCents) return { kind: 'result', result: { status: 'unknown', providerReference: reference, raw: answer }, mismatch: { askedCents, answered: data.amount } };
+    return { kind: 'result', result: { status: 'succeeded', providerReference: reference, amount: money(askedCents), raw: answer } };
+  }
+  if (data.response === false || (status >= 400 && status < 500)) {
+    const failure = status === 404 ? { code: 'token_not_found', message: messageOf(answer) || 'PayFast does not know this token.', kind: 'invalid' as const } : declineOf(messageOf(answer) || `HTTP ${status}`);
+    // A 4xx other than a decline is a refused request (bad field): nothing was charged, and a retry would be refused too.
+    return { kind: 'result', result: { status: 'failed', providerReference: reference, failure: data.response === false || status === 404 ? failure : { ...failure, kind: 'invalid' }, raw: answer } };
+  }
+  return unknown(answer, reference);
+}
+
+/**
+ * The answer to `GET /process/query/{m_payment_id}`:
+ * COMPLETE → succeeded (amount checked) · FAILED → failed (declined) · CANCELLED → failed (cancelled) ·
+ * PENDING → pending · 404 → a token charge stays `unknown` (absence in a query cannot prove the charge never
+ * arrived), a link or hosted page stays `pending` (nobody has paid it yet) · anything else → unknown.
+ */
+export function queryVerdict(status: number, text: string, input: LookupInput): Verdict {
+  const answer = parseAnswer(text);
+  if (status === 404) return { kind: 'result', result: { status: input.kind === 'token' ? 'unknown' : 'pending', providerReference: input.providerReference, raw: answer } };
+  const transport = transportVerdict(status, answer, text);
+  if (transport && transport.kind !== 'unavailable') return transport;
+  const record = (answer?.data?.response ?? null) as QueryRecord | null;
+  if (status !== 200 || record === null || typeof record !== 'object' || !isPaymentStatus(record.payment_status)) return unknown(answer, input.providerReference);
+  const reference = record.pf_payment_id ? String(record.pf_payment_id) : input.providerReference;
+  const paymentStatus = record.payment_status;
+  const failure = STATUS_FAILURE[paymentStatus];
+  if (paymentStatus === 'COMPLETE') {
+    const cents = parseAmount(record.amount_gross);
+    if (cents !== input.amount.amountCents) return { kind: 'result', result: { status: 'unknown', providerReference: reference, raw: answer }, mismatch: { askedCents: input.amount.amountCents, answered: record.amount_gross } };
+    return { kind: 'result', result: { status: 'succeeded', providerReference: reference, amount: money(cents), raw: answer } };
+  }
+  return { kind: 'result', result: { status: PAYMENT_STATUS[paymentStatus], providerReference: reference, ...(failure ? { failure } : {}), raw: answer } };
+}
+
+/** "MM/YY" (the sandbox's card_expiry) → month and four-digit year. */
+function expiryOf(value: string | undefined): { expiryMonth?: number; expiryYear?: number } {
+  const m = /^(0[1-9]|1[0-2])\/([0-9]{2})$/.exec(value ?? '');
+  return m ? { expiryMonth: Number(m[1]), expiryYear: 2000 + Number(m[2]) } : {};
+}
+
+const last4 = (value: string | undefined): string | null => (value && /^[0-9]{4}$/.test(value) ? value : null);
+
+/**
+ * A verified ITN's fields → our callback. `card_last4` and `card_expiry` are the sandbox's extras (PayFast
+ * sends no card details); the token and the signature never reach `raw`.
+ */
+export function itnCallback(fields: Record<string, string>): { ok: true; callback: VerifiedCallback } | { ok: false; reason: string } {
+  const { signature: _signature, token, ...rest } = fields;
+  const raw = { ...rest, ...(token ? { token: '[token]' } : {}) };
+  const status = fields.payment_status;
+  const pfPaymentId = fields.pf_payment_id ?? '';
+  if (!pfPaymentId) return { ok: false, reason: 'The ITN carries no pf_payment_id.' };
+  const eventId = `${pfPaymentId}:${status}`;
+  if (status === 'UPDATED') {
+    if (!token) return { ok: false, reason: 'A card-update notice without a token.' };
+    const tokenUpdate = { token, accountNumber: last4(fields.card_last4), ...expiryOf(fields.card_expiry) };
+    return { ok: true, callback: { eventId, kind: 'token_update', merchantReference: null, providerReference: null, result: { status: 'succeeded', providerReference: null, raw }, tokenUpdate, occurredAt: null } };
+  }
+  if (!isPaymentStatus(status)) return { ok: false, reason: `Unknown payment_status ${JSON.stringify(status ?? null)}.` };
+  if (!fields.m_payment_id) return { ok: false, reason: 'The ITN carries no m_payment_id.' };
+  const cents = parseAmount(fields.amount_gross);
+  if (status === 'COMPLETE' && cents === null) return { ok: false, reason: 'amount_gross is not an amount.' };
+  const failure = STATUS_FAILURE[status];
+  const name = `${fields.name_first ?? ''} ${fields.name_last ?? ''}`.trim();
+  const newToken: NewToken | undefined =
+    token && status === 'COMPLETE'
+      ? { value: token, mediumType: 'CreditCard', accountName: name || 'PayFast card', accountNumber: last4(fields.card_last4), ...expiryOf(fields.card_expiry) }
+      : undefined;
+  const result: AttemptResult = {
+    status: PAYMENT_STATUS[status],
+    providerReference: pfPaymentId,
+    ...(cents !== null ? { amount: money(cents) } : {}),
+    ...(failure ? { failure } : {}),
+    ...(newToken ? { token: newToken } : {}),
+    raw,
+  };
+  return { ok: true, callback: { eventId, kind: 'payment', merchantReference: fields.m_payment_id, providerReference: pfPaymentId, result, occurredAt: null } };
+}
