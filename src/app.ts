@@ -14,6 +14,9 @@ import { errorHandler, instanceOf, problem, sendProblem } from './http/problem.t
 import type { App } from './http/route-kit.ts';
 import { activeMediumRoutes } from './http/routes/active-medium.ts';
 import { auditRoutes } from './http/routes/audit.ts';
+import { buyNowRoutes } from './http/routes/buy-now.ts';
+import { collectionRoutes } from './http/routes/collections.ts';
+import { providerCallbackRoutes } from './http/routes/provider-callbacks.ts';
 import { configurationRoutes } from './http/routes/configuration.ts';
 import { customerRoutes } from './http/routes/customers.ts';
 import { healthRoutes } from './http/routes/health.ts';
@@ -24,6 +27,7 @@ import { productRoutes } from './http/routes/products.ts';
 import { purchaseSourceRoutes } from './http/routes/purchase-sources.ts';
 import { purchaseRoutes } from './http/routes/purchases.ts';
 import { serviceRoutes } from './http/routes/services.ts';
+import { webhookRoutes } from './http/routes/webhooks.ts';
 import { ProblemSchema } from './http/schemas/common.ts';
 import { validatorCompiler } from './http/validation.ts';
 import { registerSandboxes } from './providers/sandboxes.ts';
@@ -79,7 +83,8 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
       {
         method: request.method,
         route: request.routeOptions.url,
-        path: instanceOf(request),
+        // Provider sandboxes carry tokens in their paths (PayFast's /subscriptions/{token}/…): only the pattern.
+        path: request.routeOptions.config?.sensitivePath ? request.routeOptions.url : instanceOf(request),
         status: reply.statusCode,
         ms: Math.round(reply.elapsedTime * 10) / 10,
         sub: request.principal?.sub,
@@ -110,6 +115,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
         { name: 'Off-system', description: 'Allocations of payments made outside payrail' },
         { name: 'Configuration', description: 'Billing schemes and operator rules' },
         { name: 'Setup', description: 'Operator settings, collectors, products, customers, orders (integrators and admins)' },
+        { name: 'Webhooks', description: 'Endpoints that receive signed events (purchase.paid, payment.failed …) and their delivery log (integrators and admins)' },
         { name: 'Operations', description: 'Health and metrics' },
       ],
     },
@@ -124,8 +130,8 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
 
   const verify = options.verifyToken ?? createTokenVerifier(ctx.config.jwt);
   registerAuthentication(app, verify);
-  registerIdempotency(app, ctx.database, ctx.clock);
-  app.decorate('metrics', registerMetrics(app, { defaultMetrics: options.processMetrics ?? false }));
+  registerIdempotency(app, ctx.database, ctx.clock, ctx.vault);
+  app.decorate('metrics', registerMetrics(app, { defaultMetrics: options.processMetrics ?? false, registry: ctx.telemetry.registry }));
 
   for (const routes of [
     healthRoutes,
@@ -135,11 +141,15 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
     configurationRoutes,
     purchaseSourceRoutes,
     purchaseRoutes,
+    collectionRoutes,
+    providerCallbackRoutes,
+    buyNowRoutes,
     operatorRoutes,
     productRoutes,
     customerRoutes,
     orderRoutes,
     auditRoutes,
+    webhookRoutes,
   ]) {
     routes(app, ctx);
   }

@@ -5,13 +5,15 @@ import { findUser } from './modules/customers/repo.ts';
 import { banner, createLogger, openRuntime, startServer } from './server.ts';
 import { signToken } from './lib/tokens.ts';
 import { isUuid } from './http/schemas/common.ts';
+import { JOBS, startJobs } from './jobs/runner.ts';
 
 const HELP = `payrail — Purchase Order Service and Payment Service
 
 Usage: payrail <command> [options]
 
 Commands:
-  serve              Run the HTTP API (the default command)
+  serve              Run the HTTP API, the sandboxes and (unless PAYRAIL_JOBS_IN_PROCESS=false) the jobs (the default)
+  worker             Run only the background jobs: janitor, stored callbacks, outbound webhooks (PostgreSQL scale-out)
   migrate            Apply database migrations and exit
   seed-demo          Apply migrations and load the demo data into an empty database
   token <user-id>    Print a bearer token for a user (sandbox mode: PAYRAIL_JWT_SECRET or the generated one)
@@ -21,6 +23,28 @@ Configuration is read from environment variables (see README.md), for example:
   PORT (8080)  HOST (127.0.0.1)  DATABASE_URL (embedded PGlite when unset)  PAYRAIL_DATA_DIR (./data)
   PAYRAIL_JWT_SECRET  PAYRAIL_PUBLIC_URL  PAYRAIL_SANDBOX  PAYRAIL_DEMO  PAYRAIL_LOG_LEVEL
 `;
+
+/** Graceful shutdown on SIGTERM/SIGINT: finish what is in flight (at most 15 s); a second signal exits at once. */
+function stopOnSignals(log: ReturnType<typeof createLogger>, stop: () => Promise<void>): void {
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (++signals > 1) {
+      log.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    log.info({ signal }, 'signal received');
+    setTimeout(() => process.exit(1), 15_000).unref();
+    stop().then(
+      () => process.exit(0),
+      (err) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
 
 async function main(argv: string[]): Promise<number> {
   const [command = 'serve', ...args] = argv;
@@ -35,26 +59,19 @@ async function main(argv: string[]): Promise<number> {
     case 'serve': {
       const server = await startServer(config, log);
       process.stdout.write(banner(server));
-      let signals = 0;
-      const onSignal = (signal: NodeJS.Signals) => {
-        if (++signals > 1) {
-          log.warn({ signal }, 'second signal: exiting now');
-          process.exit(1);
-        }
-        log.info({ signal }, 'signal received');
-        // Whatever happens, do not hang: in-flight requests get 15 seconds.
-        setTimeout(() => process.exit(1), 15_000).unref();
-        server.stop().then(
-          () => process.exit(0),
-          (err) => {
-            log.error({ err }, 'shutdown failed');
-            process.exit(1);
-          },
-        );
-      };
-      process.on('SIGTERM', onSignal);
-      process.on('SIGINT', onSignal);
+      stopOnSignals(log, server.stop);
       return -1; // keep running
+    }
+    case 'worker': {
+      const runtime = await openRuntime(config, log);
+      const jobs = startJobs(runtime.ctx);
+      log.info({ jobs: JOBS.map((j) => j.name), intervalMs: config.jobs.intervalMs }, 'worker running');
+      process.stdout.write(`payrail worker is running jobs: ${JOBS.map((j) => j.name).join(', ')}\n`);
+      stopOnSignals(log, async () => {
+        await jobs.stop();
+        await runtime.close();
+      });
+      return -1;
     }
     case 'migrate': {
       const runtime = await openRuntime(config, log);

@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { buildApp } from './app.ts';
+import { startJobs } from './jobs/runner.ts';
+import { sandboxNames } from './providers/sandboxes.ts';
 import { redactUrl, withListeningPort, type Config } from './config.ts';
 import type { AppContext } from './context.ts';
 import { openPglite, openPostgres, type Database } from './db/client.ts';
@@ -12,7 +14,9 @@ import type { App } from './http/route-kit.ts';
 import { withLocalSecrets } from './lib/local-secrets.ts';
 import { signToken } from './lib/tokens.ts';
 import { TokenVault } from './lib/token-vault.ts';
+import { backfillTokenFingerprints } from './modules/mediums/repo.ts';
 import { createConnectorRegistry } from './providers/registry.ts';
+import { createTelemetry } from './lib/telemetry.ts';
 
 /** Fields that must never reach a log line, wherever they appear. */
 const REDACT = [
@@ -66,7 +70,8 @@ export async function openRuntime(rawConfig: Config, log: Logger): Promise<Runti
     throw err;
   }
   if (!config.encryptionKey) throw new Error('no encryption key: set PAYRAIL_ENCRYPTION_KEY');
-  const ctx: AppContext = { config, database, vault: new TokenVault(config.encryptionKey), clock: () => new Date(), log, connectors: createConnectorRegistry() };
+  await backfillTokenFingerprints(database.db, new TokenVault(config.encryptionKey));
+  const ctx: AppContext = { config, database, vault: new TokenVault(config.encryptionKey), clock: () => new Date(), log, connectors: createConnectorRegistry(), telemetry: createTelemetry() };
   return {
     config,
     ctx,
@@ -104,10 +109,12 @@ export async function startServer(rawConfig: Config, log: Logger = createLogger(
   ctx.config = withListeningPort(config, port);
   runtime.config = ctx.config;
 
+  const jobs = config.jobs.inProcess ? startJobs(ctx) : null;
   let stopping: Promise<void> | null = null;
   const stop = () =>
     (stopping ??= (async () => {
       log.info('shutting down: no new requests, finishing the ones in flight');
+      await jobs?.stop();
       await app.close();
       await runtime.close();
       log.info('stopped');
@@ -129,6 +136,11 @@ export function banner(server: RunningServer): string {
     `  Health            ${base}/health`,
     `  Metrics           ${base}/metrics`,
   ];
+  if (config.sandbox) {
+    lines.push('', 'Provider sandboxes (hosted pages, APIs, and a ledger of every charge):');
+    for (const name of sandboxNames()) lines.push(`  ${name.padEnd(16)}  ${base}/sandbox/${name}    ledger: ${base}/sandbox/${name}/transactions`);
+  }
+  lines.push('', config.jobs.inProcess ? 'Jobs (janitor, callbacks, webhooks) run in this process.' : 'Jobs are off here (PAYRAIL_JOBS_IN_PROCESS=false): run `payrail worker`.');
   if (config.sandbox && config.jwt.secret) {
     const secret = config.jwt.secret;
     const customer = signToken(secret, { sub: DEMO.customerUserId, operatorId: DEMO.operatorId, role: 'customer', customerId: DEMO.customerId });

@@ -1,0 +1,87 @@
+import { and, asc, eq, inArray, lte, min, sql } from 'drizzle-orm';
+import type { AppContext } from '../../context.ts';
+import type { AttemptResult } from '../../providers/contract.ts';
+import { connectorContext } from './connector-context.ts';
+import { payments } from './schema.ts';
+import { settlePayment, type PaymentRow } from './settle-payment.ts';
+
+/** A claimed attempt is not claimed again for this long: a crashed janitor's claim simply becomes due again. */
+const LEASE_MS = 120_000;
+
+export interface JanitorRun {
+  checked: number;
+  settled: number;
+  failedChecks: number;
+}
+
+/**
+ * The janitor (SPEC §7, Kill Bill's lesson): attempts still `pending` or `unknown` past their provider's
+ * delay are looked up at the provider and settled with what it says. Only the provider's explicit answer
+ * settles one; a look-up that fails is tried again later with backoff. Several janitors (processes) can
+ * run at once: attempts are claimed with `FOR UPDATE SKIP LOCKED` and leased, and no transaction is held
+ * while the provider is asked.
+ */
+export async function settleUnsettledPayments(ctx: AppContext, options: { now?: Date; limit?: number } = {}): Promise<JanitorRun> {
+  const now = options.now ?? ctx.clock();
+  const claimed = await claim(ctx, now, options.limit ?? 25);
+  let settled = 0;
+  let failedChecks = 0;
+  for (const payment of claimed) {
+    const connector = ctx.connectors.get(payment.provider);
+    if (!connector.lookup) continue;
+    let result: AttemptResult;
+    try {
+      result = await connector.lookup(
+        {
+          kind: payment.kind === 'token' ? 'token' : payment.kind === 'link' ? 'link' : 'hosted',
+          merchantReference: payment.merchantReference,
+          providerReference: payment.providerReference,
+          amount: { amountCents: payment.amountCents, currency: 'ZAR' },
+        },
+        connectorContext(ctx, payment.provider),
+      );
+    } catch (err) {
+      failedChecks++;
+      ctx.log.warn({ paymentId: payment.id, provider: payment.provider, err: (err as Error).message }, 'could not look up a payment; will try again');
+      await ctx.database.db
+        .update(payments)
+        .set({ lastCheckError: (err as Error).message.slice(0, 500), nextCheckAt: new Date(now.getTime() + backoffMs(payment.checks)) })
+        .where(eq(payments.id, payment.id));
+      continue;
+    }
+    const outcome = await settlePayment(ctx, { paymentId: payment.id, result, via: 'lookup' });
+    if (outcome.changed && (outcome.payment.status === 'succeeded' || outcome.payment.status === 'failed')) settled++;
+  }
+  await reportLag(ctx, now);
+  return { checked: claimed.length, settled, failedChecks };
+}
+
+/** 15 s, 30 s, 1 min … capped at an hour. */
+export const backoffMs = (checks: number): number => Math.min(15_000 * 2 ** Math.max(0, Math.min(checks - 1, 12)), 3_600_000);
+
+async function claim(ctx: AppContext, now: Date, limit: number): Promise<PaymentRow[]> {
+  return ctx.database.db.transaction(async (tx) => {
+    const due = await tx
+      .select({ id: payments.id })
+      .from(payments)
+      .where(and(inArray(payments.status, ['pending', 'unknown']), lte(payments.nextCheckAt, now)))
+      .orderBy(asc(payments.nextCheckAt))
+      .limit(limit)
+      .for('update', { skipLocked: true });
+    if (due.length === 0) return [];
+    return tx
+      .update(payments)
+      .set({ nextCheckAt: new Date(now.getTime() + LEASE_MS), checks: sql`${payments.checks} + 1` })
+      .where(inArray(payments.id, due.map((d) => d.id)))
+      .returning();
+  });
+}
+
+async function reportLag(ctx: AppContext, now: Date): Promise<void> {
+  const [row] = await ctx.database.db
+    .select({ oldest: min(payments.nextCheckAt) })
+    .from(payments)
+    .where(and(inArray(payments.status, ['pending', 'unknown']), lte(payments.nextCheckAt, now)));
+  const oldest = row?.oldest ? new Date(row.oldest) : null;
+  ctx.telemetry.jobLag.set({ job: 'janitor' }, oldest ? Math.max(0, (now.getTime() - oldest.getTime()) / 1000) : 0);
+}

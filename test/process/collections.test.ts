@@ -1,0 +1,109 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { DEMO } from '../../src/demo/ids.ts';
+import { TEST_ENCRYPTION_KEY, TEST_JWT_SECRET } from '../helpers/config.ts';
+import { freshDatabase, testTokens } from '../helpers/harness.ts';
+import { startPayrail, type PayrailProcess } from '../helpers/process.ts';
+
+/**
+ * Collections across real processes: a payrail killed with SIGKILL while a provider is charging the card,
+ * and (PostgreSQL) two payrail processes taking 50 concurrent submits of one purchase.
+ */
+const base = { PAYRAIL_JWT_SECRET: TEST_JWT_SECRET, PAYRAIL_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY, PAYRAIL_SANDBOX: 'true', PAYRAIL_JOBS_INTERVAL_MS: '100' };
+const started: PayrailProcess[] = [];
+afterAll(() => {
+  for (const p of started) p.child.kill('SIGKILL');
+});
+const start = async (env: Record<string, string>) => {
+  const p = await startPayrail({ ...base, ...env });
+  started.push(p);
+  return p;
+};
+
+const customer = testTokens().customer;
+const submitArrears = (url: string) =>
+  fetch(`${url}/purchases/submit-for-collection`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${customer}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ service_id: DEMO.services.recurringInArrears, medium_id: DEMO.mediums.card, purchase_id: DEMO.purchases.arrears, success_url: null, failure_url: null, process_immediate_purchase: true }),
+  });
+const approved = async (url: string) =>
+  ((await (await fetch(`${url}/sandbox/payfast/transactions?status=approved`)).json()) as { items: { amount: string; merchant_reference: string }[] }).items;
+const arrearsPayments = async (url: string) =>
+  ((await (await fetch(`${url}/payments?purchaseId=${DEMO.purchases.arrears}`, { headers: { authorization: `Bearer ${customer}` } })).json()) as { items: { status: string }[] }).items;
+const until = async <T>(what: string, check: () => Promise<T | null | false | undefined>, timeoutMs = 30_000): Promise<T> => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check().catch(() => null);
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+};
+
+/** Where each engine keeps its data between the two lives of the process. */
+async function storage(): Promise<{ env: Record<string, string>; drop(): Promise<void> }> {
+  if (inject('engine') === 'pglite') return { env: { PAYRAIL_DATA_DIR: join(mkdtempSync(join(tmpdir(), 'payrail-kill-')), 'data') }, drop: async () => {} };
+  const db = await freshDatabase();
+  return { env: { DATABASE_URL: db.url!, PAYRAIL_DEMO: 'false', PAYRAIL_DATA_DIR: mkdtempSync(join(tmpdir(), 'payrail-kill-')) }, drop: db.drop };
+}
+
+describe('kill -9 between the provider’s charge and the database update', () => {
+  it('after restart the janitor settles the payment from the provider’s record; nothing is charged twice', async () => {
+    const store = await storage();
+    try {
+      // The sandbox takes 10 s to answer a token charge: the process dies while it waits. (Its own janitor is
+      // off, so that only the restarted process can settle the attempt.)
+      const first = await start({ ...store.env, PAYRAIL_SANDBOX_ANSWER_DELAY_MS: '10000', PAYRAIL_JOBS_IN_PROCESS: 'false', PAYRAIL_JANITOR_FIRST_CHECK_MS: '0' });
+      const inFlight = submitArrears(first.url).catch((err: Error) => err);
+      const [charge] = await until('the sandbox to charge the card', async () => {
+        const items = (await approved(first.url)).filter((i) => i.amount === '379.00');
+        return items.length > 0 ? items : null;
+      });
+      first.child.kill('SIGKILL');
+      expect(await inFlight).toBeInstanceOf(Error); // the customer's request died with the process
+      await first.exited;
+
+      const second = await start({ ...store.env, PAYRAIL_JANITOR_FIRST_CHECK_MS: '0' });
+      // The attempt was recorded before the provider was called, so it survived; the janitor asks the provider.
+      const payments = await until('the janitor to settle the payment', async () => {
+        const list = await arrearsPayments(second.url);
+        return list.some((p) => p.status === 'succeeded') ? list : null;
+      });
+      expect(payments.map((p) => p.status)).toEqual(['succeeded']);
+      const charges = (await approved(second.url)).filter((i) => i.amount === '379.00');
+      expect(charges).toHaveLength(1);
+      expect(charges[0]!.merchant_reference).toBe(charge!.merchant_reference);
+
+      const details = await (await fetch(`${second.url}/services/${DEMO.services.recurringInArrears}/details-and-actions`, { headers: { authorization: `Bearer ${customer}` } })).json();
+      expect(details).toMatchObject({ must_pay_info: null, billing_status: 'PaidUp' });
+      // And a new submit is refused: the purchase is paid.
+      expect((await submitArrears(second.url)).status).toBe(409);
+      expect((await approved(second.url)).filter((i) => i.amount === '379.00')).toHaveLength(1);
+      second.child.kill('SIGTERM');
+      expect(await second.exited).toBe(0);
+    } finally {
+      await store.drop();
+    }
+  });
+});
+
+describe.runIf(inject('engine') === 'postgres')('two payrail processes on one PostgreSQL', () => {
+  it('50 concurrent submits of one purchase across both: one charge, one succeeded payment, 49 × 409', async () => {
+    const store = await storage();
+    try {
+      const [a, b] = await Promise.all([start(store.env), start(store.env)]);
+      const results = await Promise.all(Array.from({ length: 50 }, (_, i) => submitArrears(i % 2 === 0 ? a.url : b.url)));
+      const statuses = results.map((r) => r.status);
+      expect(statuses.filter((s) => s === 200)).toHaveLength(1);
+      expect(statuses.filter((s) => s === 409)).toHaveLength(49);
+      expect((await approved(a.url)).filter((i) => i.amount === '379.00')).toHaveLength(1);
+      expect((await arrearsPayments(b.url)).map((p) => p.status)).toEqual(['succeeded']);
+    } finally {
+      for (const p of started) p.child.kill('SIGKILL');
+      await store.drop();
+    }
+  });
+});
