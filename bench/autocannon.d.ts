@@ -11,6 +11,10 @@ declare module 'autocannon' {
     duration?: number;
     /** Seconds before a request counts as a timeout. */
     timeout?: number;
+    /** Stop after this many requests (instead of a duration). */
+    amount?: number;
+    /** Per-request setup: `setupRequest` may change each request (its body, say). */
+    requests?: { method?: string; headers?: Record<string, string>; setupRequest?: (req: object) => object }[];
   }
 
   /** An hdr-histogram summary; latency values are milliseconds. */

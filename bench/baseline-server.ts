@@ -30,9 +30,14 @@ await migrate(database, url);
 await seedDemo({ database, vault: new TokenVault(new Secret(key)), clock: () => new Date() });
 
 const app = Fastify({ logger: false });
-app.get<{ Params: { id: string } }>('/baseline/:id', async (request, reply) => {
-  // A named statement: planned once per connection, as payrail's read models are.
-  const rows = await database.query('SELECT id, status, billing_status FROM services WHERE id = $1', [request.params.id], 'bench_baseline_v1');
+app.get<{ Params: { id: string }; Querystring: { times?: string } }>('/baseline/:id', async (request, reply) => {
+  // `times` sequential round trips (1 by default): a path making that many has this as its floor.
+  const times = Math.min(Math.max(Number(request.query.times ?? 1) || 1, 1), 200);
+  let rows: Record<string, unknown>[] = [];
+  for (let i = 0; i < times; i++) {
+    // A named statement: planned once per connection, as payrail's read models are.
+    rows = await database.query('SELECT id, status, billing_status FROM services WHERE id = $1', [request.params.id], 'bench_baseline_v1');
+  }
   if (rows.length === 0) return reply.status(404).send({ error: 'not found' });
   return rows[0];
 });

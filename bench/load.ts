@@ -1,4 +1,4 @@
-import autocannon from 'autocannon';
+import autocannon, { type Options as CannonOptions, type Result as CannonResult } from 'autocannon';
 
 export interface LoadSettings {
   connections: number;
@@ -12,6 +12,8 @@ export interface Target {
   method: string;
   headers: Record<string, string>;
   body?: unknown;
+  /** One body per request, each sent once (the run lasts as many requests as there are bodies). */
+  bodies?: unknown[];
 }
 
 export interface Measurement {
@@ -55,8 +57,24 @@ export async function verify(name: string, target: Target): Promise<void> {
 export async function measure(target: Target, settings: LoadSettings): Promise<Measurement> {
   const init = requestInit(target);
   const options = { url: target.url, connections: settings.connections, ...init };
-  if (settings.warmupSeconds > 0) await autocannon({ ...options, duration: settings.warmupSeconds });
-  const r = await autocannon({ ...options, duration: settings.durationSeconds });
+  let r: CannonResult;
+  if (target.bodies) {
+    // A tenth of the bodies warm up, the rest are measured; every body is sent exactly once.
+    const warm = Math.floor(target.bodies.length / 10);
+    const once = (list: unknown[]) => {
+      let next = 0;
+      return {
+        ...options,
+        amount: list.length,
+        requests: [{ method: init.method, headers: { 'content-type': 'application/json', ...target.headers }, setupRequest: (req: object) => ({ ...req, body: JSON.stringify(list[next++]) }) }],
+      };
+    };
+    if (warm > 0) await autocannon(once(target.bodies.slice(0, warm)) as CannonOptions);
+    r = await autocannon(once(target.bodies.slice(warm)) as CannonOptions);
+  } else {
+    if (settings.warmupSeconds > 0) await autocannon({ ...options, duration: settings.warmupSeconds });
+    r = await autocannon({ ...options, duration: settings.durationSeconds });
+  }
   return {
     reqPerSec: r.requests.average,
     p50: r.latency.p50,

@@ -21,6 +21,8 @@ export interface PathResult extends Measurement {
   baselineReqPerSec: number;
   /** reqPerSec ÷ baselineReqPerSec: 1 would mean payrail adds nothing to the HTTP + database round trips. */
   ratio: number;
+  /** What the scenario checked after its run (submit-for-collection: charges, double charges). */
+  checks?: { failures: number } & Record<string, number>;
 }
 
 export interface EngineReport {
@@ -48,7 +50,7 @@ export function ratio(reqPerSec: number, baselineReqPerSec: number): number {
 const problems = (m: Measurement) => m.non2xx + m.errors + m.timeouts;
 
 export function isFailed(report: Omit<EngineReport, 'failed'>): boolean {
-  return [...Object.values(report.baselines), ...report.paths].some((m) => problems(m) > 0);
+  return [...Object.values(report.baselines), ...report.paths].some((m) => problems(m) > 0) || report.paths.some((p) => (p.checks?.failures ?? 0) > 0);
 }
 
 export function printReport(report: EngineReport): void {
@@ -73,6 +75,9 @@ export function printReport(report: EngineReport): void {
     ...rows.map(line),
     '',
   ];
+  for (const p of report.paths) {
+    if (p.checks) out.push(`${p.checks.failures > 0 ? 'FAILED ' : ''}${p.name} checks: ${Object.entries(p.checks).filter(([k]) => k !== 'failures').map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  }
   for (const m of [...Object.values(report.baselines), ...report.paths]) {
     if (problems(m) > 0) out.push(`FAILED ${m.name}: ${m.non2xx} non-2xx ${JSON.stringify(m.statusCodes)}, ${m.errors} errors, ${m.timeouts} timeouts`);
   }

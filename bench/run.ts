@@ -109,13 +109,22 @@ async function runPayrailWith(
     const run = runContext();
     const results: PathResult[] = [];
     for (const s of scenarios) {
-      const target: Target = { url: base + s.path, method: s.method, headers: s.headers(run), ...(s.body ? { body: s.body(run) } : {}) };
-      await verify(s.name, target);
+      let target: Target = { url: base + s.path, method: s.method, headers: s.headers(run), ...(s.body ? { body: s.body(run) } : {}) };
+      if (s.bodies) {
+        const count = s.bodyCount?.[db.engine] ?? 1_000;
+        log(`  ${s.name}: preparing ${count} requests …`);
+        const bodies = await s.bodies(base, run, count);
+        await verify(s.name, { ...target, body: bodies[0] });
+        target = { ...target, bodies: bodies.slice(1) };
+      } else {
+        await verify(s.name, target);
+      }
       log(`  ${s.name} …`);
       const m = await measure(target, settings);
       assertAlive(child);
+      const checks = s.check ? await s.check(base, run) : undefined;
       const b = baselines[s.baseline]!;
-      results.push({ name: s.name, method: s.method, url: target.url, ...m, baseline: b.name, baselineReqPerSec: b.reqPerSec, ratio: ratio(m.reqPerSec, b.reqPerSec) });
+      results.push({ name: s.name, method: s.method, url: target.url, ...m, baseline: b.name, baselineReqPerSec: b.reqPerSec, ratio: ratio(m.reqPerSec, b.reqPerSec), ...(checks ? { checks } : {}) });
     }
     return results;
   } finally {

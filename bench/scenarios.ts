@@ -21,9 +21,17 @@ export interface Baseline {
   path: string;
 }
 
+/**
+ * Database round trips of one submit-for-collection with a stored card, counted on PostgreSQL (every
+ * statement, BEGIN and COMMIT included), the in-process sandbox's own included: it is the provider.
+ */
+export const SUBMIT_ROUND_TRIPS = 31;
+
 export const BASELINES = {
   /** One indexed SELECT by primary key (services.id) through the driver payrail uses. */
   oneSelect: { name: 'one-select', roundTrips: 1, path: `/baseline/${DEMO.services.recurringInArrears}` },
+  /** As many indexed SELECTs, one after the other, as a collection makes round trips. */
+  collectionRoundTrips: { name: `${SUBMIT_ROUND_TRIPS}-selects`, roundTrips: SUBMIT_ROUND_TRIPS, path: `/baseline/${DEMO.services.recurringInArrears}?times=${SUBMIT_ROUND_TRIPS}` },
 } satisfies Record<string, Baseline>;
 
 export type BaselineKey = keyof typeof BASELINES;
@@ -31,6 +39,7 @@ export type BaselineKey = keyof typeof BASELINES;
 /** What a scenario's request factory may use. */
 export interface RunContext {
   customerToken: string;
+  integratorToken: string;
 }
 
 export interface Scenario {
@@ -44,9 +53,50 @@ export interface Scenario {
   baseline: BaselineKey;
   /** Extra environment for the payrail process serving this scenario (scenarios sharing one share a process). */
   serverEnv?: Record<string, string>;
+  /**
+   * Writes that must not repeat (a purchase is paid once): a body per request, made before the run. The
+   * run then sends each exactly once, so it lasts as many requests as there are bodies, not a duration.
+   */
+  bodies?(base: string, run: RunContext, count: number): Promise<unknown[]>;
+  /** How many bodies to make on each engine. */
+  bodyCount?: Record<'pglite' | 'postgres', number>;
+  /** Checks after the run (counts reported beside the figures; a non-zero `failures` fails the run). */
+  check?(base: string, run: RunContext): Promise<{ failures: number } & Record<string, number>>;
 }
 
 const asCustomer = (run: RunContext) => ({ authorization: `Bearer ${run.customerToken}` });
+
+/**
+ * Orders placed through the setup API (50 at a time) for the demo customer, each a new service with an
+ * unpaid upfront purchase; the run pays each once with the demo card. Many services, as in production:
+ * payments for one service queue behind each other (its row is locked while a payment settles).
+ */
+async function upfrontPurchasesToPay(base: string, run: RunContext, count: number): Promise<unknown[]> {
+  const bodies: unknown[] = [];
+  const order = { customer_id: DEMO.customerId, product_id: DEMO.products.recurring, collector_id: DEMO.collectorId };
+  const make = async () => {
+    while (bodies.length < count) {
+      const res = await fetch(`${base}/orders`, { method: 'POST', headers: { authorization: `Bearer ${run.integratorToken}`, 'content-type': 'application/json' }, body: JSON.stringify(order) });
+      if (res.status !== 201) throw new Error(`POST /orders answered ${res.status}: ${await res.text()}`);
+      const placed = (await res.json()) as { service: { id: string }; upfront_purchase: { id: string } };
+      bodies.push({ service_id: placed.service.id, purchase_id: placed.upfront_purchase.id, medium_id: DEMO.mediums.card, success_url: null, failure_url: null, process_immediate_purchase: true });
+    }
+  };
+  await Promise.all(Array.from({ length: 50 }, make));
+  return bodies.slice(0, count);
+}
+
+/**
+ * Zero double charges: every approved sandbox charge names its purchase (item_name "Purchase <small
+ * key>"); no purchase may appear twice.
+ */
+async function noDoubleCharges(base: string): Promise<{ failures: number; charges: number; purchasesCharged: number; doubleCharges: number }> {
+  const res = await fetch(`${base}/sandbox/payfast/transactions?status=approved`);
+  const items = ((await res.json()) as { items: { details: { item_name?: string } }[] }).items;
+  const purchases = new Set(items.map((i) => i.details.item_name));
+  const doubleCharges = items.length - purchases.size;
+  return { failures: doubleCharges, charges: items.length, purchasesCharged: purchases.size, doubleCharges };
+}
 
 export const SCENARIOS: Scenario[] = [
   {
@@ -75,6 +125,17 @@ export const SCENARIOS: Scenario[] = [
     headers: asCustomer,
     baseline: 'oneSelect',
   },
+  {
+    // Pay Now with the demo card: the PayFast connector charges its token at the in-process sandbox over HTTP.
+    name: 'submit-for-collection',
+    method: 'POST',
+    path: '/purchases/submit-for-collection',
+    headers: asCustomer,
+    baseline: 'collectionRoundTrips',
+    bodies: upfrontPurchasesToPay,
+    bodyCount: { pglite: 1_500, postgres: 12_000 },
+    check: (base) => noDoubleCharges(base),
+  },
 ];
 
 export function runContext(): RunContext {
@@ -84,5 +145,6 @@ export function runContext(): RunContext {
     role: 'customer',
     customerId: DEMO.customerId,
   });
-  return { customerToken };
+  const integratorToken = signToken(new Secret(JWT_SECRET), { sub: DEMO.integratorUserId, operatorId: DEMO.operatorId, role: 'integrator' });
+  return { customerToken, integratorToken };
 }
