@@ -23,6 +23,10 @@ function positiveInt(name: string, fallback: number): number {
   return n;
 }
 
+/** `BENCH_ONLY=submit,mediums`: only the paths whose names contain one of these (all by default). */
+const only = (process.env.BENCH_ONLY ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+const SELECTED = SCENARIOS.filter((s) => only.length === 0 || only.some((o) => s.name.includes(o)));
+
 const settings: LoadSettings = {
   connections: positiveInt('BENCH_CONNECTIONS', 50),
   durationSeconds: positiveInt('BENCH_DURATION', 10),
@@ -52,7 +56,7 @@ async function runBaselines(db: BenchDatabase): Promise<Record<string, BaselineR
   const env = childEnv({ ...db.baselineEnv, BENCH_PORT: String(port), BENCH_ENCRYPTION_KEY: ENCRYPTION_KEY });
   const child = startChild('baseline-server', ['--import', 'tsx', join(ROOT, 'bench', 'baseline-server.ts')], env, ROOT);
   try {
-    const used = [...new Set(SCENARIOS.map((s) => s.baseline))] as BaselineKey[];
+    const used = [...new Set(SELECTED.map((s) => s.baseline))] as BaselineKey[];
     await waitForHttp(child, base + BASELINES[used[0]!].path);
     const results: Record<string, BaselineResult> = {};
     for (const key of used) {
@@ -72,7 +76,7 @@ async function runBaselines(db: BenchDatabase): Promise<Record<string, BaselineR
 async function runPayrail(db: BenchDatabase, baselines: Record<string, BaselineResult>): Promise<PathResult[]> {
   // Scenarios that need the server configured differently get a payrail process of their own.
   const groups = new Map<string, typeof SCENARIOS>();
-  for (const s of SCENARIOS) {
+  for (const s of SELECTED) {
     const key = JSON.stringify(s.serverEnv ?? {});
     groups.set(key, [...(groups.get(key) ?? []), s]);
   }
@@ -80,7 +84,7 @@ async function runPayrail(db: BenchDatabase, baselines: Record<string, BaselineR
   for (const [key, scenarios] of groups) {
     for (const r of await runPayrailWith(db, baselines, JSON.parse(key) as Record<string, string>, scenarios)) results.set(r.name, r);
   }
-  return SCENARIOS.map((s) => results.get(s.name)!);
+  return SELECTED.map((s) => results.get(s.name)!);
 }
 
 async function runPayrailWith(
@@ -152,7 +156,7 @@ async function benchEngine(engine: Engine): Promise<EngineReport> {
       connections: settings.connections,
       durationSeconds: settings.durationSeconds,
       warmupSeconds: settings.warmupSeconds,
-      baseline: baselines.oneSelect!,
+      baseline: baselines.oneSelect ?? Object.values(baselines)[0]!,
       baselines: Object.fromEntries(Object.values(baselines).map((b) => [b.name, b])),
       paths,
     };
@@ -182,7 +186,9 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 async function main(): Promise<number> {
-  const engines: Engine[] = process.env.DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
+  // `BENCH_ENGINES=postgres`: one engine only.
+  const wanted = (process.env.BENCH_ENGINES ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+  const engines = ((process.env.DATABASE_URL ? ['pglite', 'postgres'] : ['pglite']) as Engine[]).filter((e) => wanted.length === 0 || wanted.includes(e));
   const cpu = cpus();
   process.stdout.write(
     `payrail bench: node ${process.version}, ${platform()} ${release()}, ${cpu.length} CPUs (${cpu[0]?.model ?? 'unknown'}), ` +

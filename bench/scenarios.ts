@@ -25,7 +25,7 @@ export interface Baseline {
  * Database round trips of one submit-for-collection with a stored card, counted on PostgreSQL (every
  * statement, BEGIN and COMMIT included), the in-process sandbox's own included: it is the provider.
  */
-export const SUBMIT_ROUND_TRIPS = 31;
+export const SUBMIT_ROUND_TRIPS = 10;
 
 export const BASELINES = {
   /** One indexed SELECT by primary key (services.id) through the driver payrail uses. */
@@ -133,7 +133,7 @@ export const SCENARIOS: Scenario[] = [
     headers: asCustomer,
     baseline: 'collectionRoundTrips',
     bodies: upfrontPurchasesToPay,
-    bodyCount: { pglite: 1_500, postgres: 12_000 },
+    bodyCount: { pglite: 1_500, postgres: 8_000 },
     check: (base) => noDoubleCharges(base),
   },
 ];

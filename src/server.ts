@@ -33,7 +33,17 @@ const REDACT = [
 ];
 
 export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
-  return pino({ level: config.logLevel, redact: { paths: REDACT, censor: '[redacted]' }, base: { service: 'payrail' } });
+  // Asynchronous writes: under load, lines written while one write is in flight go out together instead
+  // of one system call each. pino flushes what is pending when the process exits normally.
+  const destination = pino.destination({ dest: 1, sync: false });
+  process.once('exit', () => {
+    try {
+      destination.flushSync();
+    } catch {
+      // nothing left to write, or stdout is gone
+    }
+  });
+  return pino({ level: config.logLevel, redact: { paths: REDACT, censor: '[redacted]' }, base: { service: 'payrail' } }, destination);
 }
 
 export interface Runtime {

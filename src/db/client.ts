@@ -13,9 +13,23 @@ export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelati
 /** Repositories take either the database or an open transaction. */
 export type Executor = Db | Tx;
 
+/** A raw parameterised query; `name` makes it a prepared statement on PostgreSQL (PGlite ignores it). */
+export type RawQuery = <R extends Record<string, unknown>>(text: string, params?: readonly unknown[], name?: string) => Promise<R[]>;
+
+/** Inside `Database.transaction`: raw statements and Drizzle, both on the transaction's connection. */
+export interface RawTransaction {
+  query: RawQuery;
+  db: Db;
+}
+
 export interface Database {
   readonly kind: 'pglite' | 'postgres';
   readonly db: Db;
+  /**
+   * A transaction for hot paths: a few hand-written prepared statements (one round trip each, no query
+   * building), with Drizzle at hand on the same connection for the rare branches.
+   */
+  transaction<T>(fn: (tx: RawTransaction) => Promise<T>): Promise<T>;
   /**
    * A raw parameterised query for read models that need one round trip. `name` makes it a prepared
    * statement on PostgreSQL (planned once per connection); PGlite ignores it.
@@ -53,9 +67,17 @@ export function pgliteDatabase(client: PGlite): Database {
       const result = await client.query(text, params as unknown[]);
       return result.rows as never;
     },
+    transaction(fn) {
+      return client.transaction(async (t) => {
+        const query: RawQuery = async (text, params = []) => (await t.query(text, params as unknown[])).rows as never;
+        return fn({ query, db: drizzlePglite(t as unknown as PGlite, { schema }) as unknown as Db });
+      });
+    },
     close: () => client.close(),
   };
 }
+
+const drizzleByClient = new WeakMap<pg.PoolClient, Db>();
 
 export function openPostgres(url: string, poolSize = 10): Database {
   const pool = new pg.Pool({
@@ -79,6 +101,25 @@ export function openPostgres(url: string, poolSize = 10): Database {
     async query(text, params = [], name) {
       const result = await pool.query({ text, values: params as unknown[], ...(name ? { name } : {}) });
       return result.rows;
+    },
+    async transaction(fn) {
+      const client = await pool.connect();
+      let broken: Error | undefined;
+      try {
+        await client.query('BEGIN');
+        const query: RawQuery = async (text, params = [], name) => (await client.query({ text, values: params as unknown[], ...(name ? { name } : {}) })).rows;
+        // One Drizzle handle per pooled connection, made once (building one walks the whole schema).
+        let handle = drizzleByClient.get(client);
+        if (!handle) drizzleByClient.set(client, (handle = drizzleNodePg(client, { schema }) as unknown as Db));
+        const result = await fn({ query, db: handle });
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch((e: Error) => (broken = e));
+        throw err;
+      } finally {
+        client.release(broken);
+      }
     },
     close: () => pool.end(),
   };

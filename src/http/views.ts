@@ -166,6 +166,7 @@ export function paymentView(p: PaymentRow) {
     purchase_id: p.purchaseId,
     medium_id: p.mediumId,
     provider: p.provider,
+    kind: p.kind,
     status: p.status,
     amount: toRand(p.amountCents),
     currency: p.currency,
@@ -175,6 +176,9 @@ export function paymentView(p: PaymentRow) {
     failure_message: p.failureMessage,
     purchase_source_id: p.purchaseSourceId,
     comment: p.comment,
+    payment_link_url: p.status === 'pending' ? p.redirectUrl : null,
+    link_expires_date: p.status === 'pending' ? (p.expiresAt?.toISOString() ?? null) : null,
+    created_medium_id: p.createdMediumId,
     created_date: p.createdAt.toISOString(),
     settled_date: p.settledAt?.toISOString() ?? null,
   };

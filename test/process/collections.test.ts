@@ -5,7 +5,12 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { DEMO } from '../../src/demo/ids.ts';
 import { TEST_ENCRYPTION_KEY, TEST_JWT_SECRET } from '../helpers/config.ts';
 import { freshDatabase, testTokens } from '../helpers/harness.ts';
-import { startPayrail, type PayrailProcess } from '../helpers/process.ts';
+import { runPayrail, startPayrail, type PayrailProcess } from '../helpers/process.ts';
+import type { Database } from '../../src/db/client.ts';
+import * as t from '../../src/db/schema.ts';
+import { insertMedium } from '../../src/modules/mediums/repo.ts';
+import { Secret } from '../../src/lib/secret.ts';
+import { TokenVault } from '../../src/lib/token-vault.ts';
 
 /**
  * Collections across real processes: a payrail killed with SIGKILL while a provider is charging the card,
@@ -44,10 +49,10 @@ const until = async <T>(what: string, check: () => Promise<T | null | false | un
 };
 
 /** Where each engine keeps its data between the two lives of the process. */
-async function storage(): Promise<{ env: Record<string, string>; drop(): Promise<void> }> {
-  if (inject('engine') === 'pglite') return { env: { PAYRAIL_DATA_DIR: join(mkdtempSync(join(tmpdir(), 'payrail-kill-')), 'data') }, drop: async () => {} };
+async function storage(): Promise<{ env: Record<string, string>; database: Database | null; drop(): Promise<void> }> {
+  if (inject('engine') === 'pglite') return { env: { PAYRAIL_DATA_DIR: join(mkdtempSync(join(tmpdir(), 'payrail-kill-')), 'data') }, database: null, drop: async () => {} };
   const db = await freshDatabase();
-  return { env: { DATABASE_URL: db.url!, PAYRAIL_DEMO: 'false', PAYRAIL_DATA_DIR: mkdtempSync(join(tmpdir(), 'payrail-kill-')) }, drop: db.drop };
+  return { env: { DATABASE_URL: db.url!, PAYRAIL_DEMO: 'false', PAYRAIL_DATA_DIR: mkdtempSync(join(tmpdir(), 'payrail-kill-')) }, database: db.database, drop: db.drop };
 }
 
 describe('kill -9 between the provider’s charge and the database update', () => {
@@ -101,6 +106,46 @@ describe.runIf(inject('engine') === 'postgres')('two payrail processes on one Po
       expect(statuses.filter((s) => s === 409)).toHaveLength(49);
       expect((await approved(a.url)).filter((i) => i.amount === '379.00')).toHaveLength(1);
       expect((await arrearsPayments(b.url)).map((p) => p.status)).toEqual(['succeeded']);
+    } finally {
+      for (const p of started) p.child.kill('SIGKILL');
+      await store.drop();
+    }
+  });
+});
+
+describe.runIf(inject('engine') === 'postgres')('payrail worker', () => {
+  it('settles an attempt whose answer was lost, left by an API process that runs no jobs', async () => {
+    const store = await storage();
+    try {
+      // A card whose charge succeeds but whose answer is lost (test card …0119), known to the sandbox.
+      const token = crypto.randomUUID();
+      const mediumId = crypto.randomUUID();
+      await store.database!.db.transaction(async (tx) => {
+        await tx.insert(t.sandboxTokens).values({ token, provider: 'PayFast', outcome: 'lost_response', cardBin: '400000', cardLast4: '0119', expiryMonth: 12, expiryYear: 2031, holder: 'K Nel' });
+        await insertMedium(tx, new TokenVault(new Secret(TEST_ENCRYPTION_KEY)), { id: mediumId, operatorId: DEMO.operatorId, customerId: DEMO.customerId, mediumType: 'CreditCard', provider: 'PayFast', externalReference: 'lost', accountName: 'K Nel', accountNumber: '0119' }, { provider: 'PayFast', value: token });
+      });
+      const api = await start({ ...store.env, PAYRAIL_JOBS_IN_PROCESS: 'false', PAYRAIL_SANDBOX_LOST_RESPONSE_MS: '0', PAYRAIL_JANITOR_FIRST_CHECK_MS: '0' });
+      const res = await fetch(`${api.url}/purchases/submit-for-collection`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${customer}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ service_id: DEMO.services.recurringInArrears, medium_id: mediumId, purchase_id: DEMO.purchases.arrears }),
+      });
+      expect(res.status).toBe(202);
+      expect(await res.json()).toMatchObject({ payment_status: 'unknown', purchase_status_id: 2 });
+      await new Promise((r) => setTimeout(r, 500));
+      expect((await arrearsPayments(api.url)).map((p) => p.status)).toEqual(['unknown']); // nobody settles it here
+
+      // The worker reaches the sandbox where the API serves it.
+      const worker = runPayrail(['worker'], { ...base, ...store.env, PAYRAIL_PUBLIC_URL: api.url });
+      const payments = await until('the worker to settle the payment', async () => {
+        const list = await arrearsPayments(api.url);
+        return list[0]?.status === 'succeeded' ? list : null;
+      });
+      expect(payments).toHaveLength(1);
+      expect(worker.output()).toContain('payrail worker is running jobs: janitor, callbacks, webhooks');
+      expect((await approved(api.url)).filter((i) => i.amount === '379.00')).toHaveLength(1);
+      worker.child.kill('SIGTERM');
+      expect(await worker.exited).toBe(0);
     } finally {
       for (const p of started) p.child.kill('SIGKILL');
       await store.drop();

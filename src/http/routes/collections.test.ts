@@ -23,7 +23,7 @@ const purchaseRow = async (id: string) => (await h.ctx.database.db.select().from
 const paymentsOf = (purchaseId: string) => h.ctx.database.db.select().from(t.payments).where(eq(t.payments.purchaseId, purchaseId));
 
 /** A fresh unpaid purchase of seed 000's service (the demo has one; tests need more). */
-async function unpaidPurchase(serviceId = DEMO.services.recurringInArrears, amount = 37_900): Promise<string> {
+async function unpaidPurchase(serviceId: string = DEMO.services.recurringInArrears, amount = 37_900): Promise<string> {
   const { insertPurchase } = await import('../../modules/purchases/repo.ts');
   const { rational } = await import('../../domain/rational.ts');
   const id = crypto.randomUUID();
@@ -168,6 +168,16 @@ describe('Add new payment method (Peach checkout)', () => {
     expect(replay.status).toBe(303);
     expect(replay.headers.get('location')).toBe(ui('1'));
     expect((await paymentsOf(purchaseId))).toHaveLength(1);
+
+    // The new card is charged through Peach's registration API next time: once.
+    const next = await unpaidPurchase();
+    const before = (await approvedCharges(h, 'peach')).length;
+    const paid = await submit({ service_id: E14, medium_id: created!, purchase_id: next });
+    expect(paid.status).toBe(200);
+    expect(paid.body.payment_status).toBe('succeeded');
+    const charges = (await approvedCharges(h, 'peach')).slice(before);
+    expect(charges).toHaveLength(1);
+    expect(charges[0]).toMatchObject({ amount: '379.00', token_used: true });
   });
 
   it('4000 0000 0000 0002: Peach still posts to the success URL, payrail sends the browser to /0 and nothing is paid', async () => {
@@ -232,6 +242,28 @@ describe('payment links (PayFast)', () => {
     await eventually(async () => (await purchaseRow(purchaseId)).statusId === 4);
     const [payment] = await paymentsOf(purchaseId);
     expect(payment).toMatchObject({ status: 'succeeded', provider: 'PayFast', kind: 'link' });
+  });
+});
+
+describe('payment links tokenise a HybridDayBundle’s card', () => {
+  it('paying a hybrid service’s purchase by link leaves a PayFast card medium behind for its auto-recharges', async () => {
+    const purchaseId = await unpaidPurchase(DEMO.services.hybrid, 29_900);
+    const res = await submit({ service_id: DEMO.services.hybrid, medium_id: DEMO.mediums.paymentLink, purchase_id: purchaseId });
+    expect(res.status).toBe(200);
+    await payOnHostedPage(res.body.payment_link_url, CARDS.approve);
+    await eventually(async () => (await purchaseRow(purchaseId)).statusId === 4);
+    const [payment] = await paymentsOf(purchaseId);
+    expect(payment!.createdMediumId).not.toBeNull();
+    const [medium] = await h.ctx.database.db.select().from(t.mediums).where(eq(t.mediums.id, payment!.createdMediumId!));
+    expect(medium).toMatchObject({ mediumType: 'CreditCard', provider: 'PayFast', status: 'Valid', accountNumber: '4242', customerId: DEMO.customerId });
+  });
+});
+
+describe('metrics', () => {
+  it('counts payment outcomes by provider', async () => {
+    const res = await h.app.inject({ method: 'GET', url: '/metrics' });
+    expect(res.body).toMatch(/payrail_payment_outcomes_total\{provider="PayFast",kind="token",status="succeeded"\} [1-9]/);
+    expect(res.body).toMatch(/payrail_payment_outcomes_total\{provider="PayFast",kind="token",status="failed"\} [1-9]/);
   });
 });
 

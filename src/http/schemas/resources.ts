@@ -158,6 +158,11 @@ export const PaymentSchema = Type.Object({
   purchase_id: Uuid(),
   medium_id: Nullable(Uuid()),
   provider: ProviderSchema,
+  kind: Type.Unsafe<'token' | 'hosted' | 'link' | 'allocation'>({
+    type: 'string',
+    enum: ['token', 'hosted', 'link', 'allocation'],
+    description: 'token: a stored card/bank token charged; hosted: a checkout page; link: a payment link; allocation: off-system',
+  }),
   status: PaymentStatusSchema,
   amount: Type.Number({ description: 'Rand' }),
   currency: Type.String(),
@@ -167,6 +172,9 @@ export const PaymentSchema = Type.Object({
   failure_message: Nullable(Type.String()),
   purchase_source_id: Nullable(Uuid()),
   comment: Nullable(Type.String()),
+  payment_link_url: Nullable(Type.String({ description: 'A pending hosted page or payment link: where the customer can still complete it' })),
+  link_expires_date: Nullable(Timestamp('When that page stops accepting payment')),
+  created_medium_id: Nullable(Uuid({ description: 'The card medium a tokenising payment left behind' })),
   created_date: Timestamp(),
   settled_date: Nullable(Timestamp()),
 });

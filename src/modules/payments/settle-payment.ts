@@ -1,19 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { SYSTEM_ACTOR, type Actor, type AppContext } from '../../context.ts';
-import type { Tx } from '../../db/client.ts';
+import type { RawTransaction } from '../../db/client.ts';
 import { PurchaseStatus, type PaymentStatus } from '../../domain/enums.ts';
+import type { IsoDate } from '../../domain/periods.ts';
 import { toRand } from '../../domain/money.ts';
 import { canMovePayment, isTerminalPayment } from '../../domain/state-machines.ts';
 import type { AttemptResult } from '../../providers/contract.ts';
-import { recordAudit } from '../audit/record.ts';
+import type { AuditEntry } from '../audit/record.ts';
 import { insertMedium } from '../mediums/repo.ts';
 import { mediums } from '../mediums/schema.ts';
-import { fulfilPurchase } from '../purchases/fulfil-purchase.ts';
-import { purchaseLines, purchases } from '../purchases/schema.ts';
+import { fulfilment, scheduleNextAutoRecharge } from '../purchases/fulfil-purchase.ts';
 import { purchasePlans } from '../services/schema.ts';
-import { enqueueEvent, enqueueEvents } from '../webhooks/enqueue-event.ts';
-import { payments } from './schema.ts';
+import { outboxRow, type OutboxEvent } from '../webhooks/enqueue-event.ts';
+import type { payments } from './schema.ts';
+import { FAIL, LOCK_ATTEMPT, LOCK_SERVICE, PAY, PURCHASE_OF_ATTEMPT, RECHECK } from './settle-sql.ts';
 
 export type PaymentRow = typeof payments.$inferSelect;
 
@@ -29,23 +30,6 @@ export interface Settlement {
   conflict: string | null;
 }
 
-/** An amount a provider reports may differ from ours by rounding in its own unit; PayFast allows R0.01. */
-const AMOUNT_TOLERANCE_CENTS = 1;
-
-/** How soon the janitor asks again about an attempt that is still pending or unknown: doubling per check, at most hourly. */
-const recheckAt = (now: Date, payment: PaymentRow, status: 'pending' | 'unknown'): Date =>
-  new Date(now.getTime() + Math.min((status === 'unknown' ? 15_000 : 60_000) * 2 ** Math.min(payment.checks, 8), 3_600_000));
-
-/**
- * Applies what a provider said about a collection attempt (STYLE 4): only an explicit answer is final;
- * `pending` and `unknown` are states the janitor settles later; succeeded and failed never change again.
- * A success pays the purchase and fulfils it, a failure returns the purchase to payable; both write their
- * outbox events in the same transaction.
- *
- * Locks the purchase, then the attempt (the order submit-for-collection uses), so concurrent answers
- * about one attempt (a redirect, a webhook and the janitor) apply one after the other and only the
- * first explicit one counts.
- */
 export interface SettleInput {
   paymentId: string;
   /** The attempt's purchase, when the caller knows it (saves a round trip). */
@@ -55,9 +39,31 @@ export interface SettleInput {
   actor?: Actor;
 }
 
-export async function settlePayment(ctx: AppContext, input: SettleInput, outerTx?: Tx): Promise<Settlement> {
-  const run = (tx: Tx) => settleInTransaction(ctx, tx, input);
-  const settlement = outerTx ? await run(outerTx) : await ctx.database.db.transaction(run);
+/** An amount a provider reports may differ from ours by rounding in its own unit; PayFast allows R0.01. */
+const AMOUNT_TOLERANCE_CENTS = 1;
+
+/** How soon the janitor asks again about an attempt that is still pending or unknown: doubling per check, at most hourly. */
+const recheckAt = (now: Date, payment: PaymentRow, status: 'pending' | 'unknown'): Date =>
+  new Date(now.getTime() + Math.min((status === 'unknown' ? 15_000 : 60_000) * 2 ** Math.min(payment.checks, 8), 3_600_000));
+
+interface Locked {
+  payment: PaymentRow;
+  purchase: { id: string; statusId: number; serviceId: string; customerId: string; smallKey: number; mediumId: string | null; amountCents: number };
+}
+
+/**
+ * Applies what a provider said about a collection attempt (STYLE 4): only an explicit answer is final;
+ * `pending` and `unknown` are states the janitor settles later; succeeded and failed never change again.
+ * A success pays the purchase and fulfils its service, a failure returns the purchase to payable; both
+ * write their audit entries and outbox events in the same transaction.
+ *
+ * Locks the purchase, then the attempt (the order submit-for-collection uses), then the service, so
+ * concurrent answers about one attempt (a redirect, a webhook and the janitor) apply one after the other
+ * and only the first explicit one counts. The common path is four prepared statements (settle-sql.ts).
+ */
+export async function settlePayment(ctx: AppContext, input: SettleInput, outerTx?: RawTransaction): Promise<Settlement> {
+  const run = (tx: RawTransaction) => settleInTransaction(ctx, tx, input);
+  const settlement = outerTx ? await run(outerTx) : await ctx.database.transaction(run);
   if (settlement.changed) {
     ctx.telemetry.paymentOutcomes.inc({ provider: settlement.payment.provider, kind: settlement.payment.kind, status: settlement.payment.status });
   }
@@ -67,19 +73,10 @@ export async function settlePayment(ctx: AppContext, input: SettleInput, outerTx
   return settlement;
 }
 
-async function settleInTransaction(ctx: AppContext, tx: Tx, input: SettleInput): Promise<Settlement> {
+async function settleInTransaction(ctx: AppContext, tx: RawTransaction, input: SettleInput): Promise<Settlement> {
   const now = ctx.clock();
   const actor = input.actor ?? SYSTEM_ACTOR;
-  let purchaseId = input.purchaseId;
-  if (!purchaseId) {
-    const [first] = await tx.select({ purchaseId: payments.purchaseId }).from(payments).where(eq(payments.id, input.paymentId));
-    if (!first) throw new Error(`no payment ${input.paymentId}`);
-    purchaseId = first.purchaseId;
-  }
-  const [purchase] = await tx.select().from(purchases).where(eq(purchases.id, purchaseId)).for('update');
-  const [payment] = await tx.select().from(payments).where(eq(payments.id, input.paymentId)).for('update');
-  if (!purchase || !payment || payment.purchaseId !== purchase.id) throw new Error(`no payment ${input.paymentId} of purchase ${purchaseId}`);
-
+  const { payment, purchase } = await lock(tx, input);
   const result = input.result;
   const unchanged = (conflict: string | null = null): Settlement => ({ payment, purchaseStatusId: purchase.statusId, changed: false, conflict });
 
@@ -99,168 +96,220 @@ async function settleInTransaction(ctx: AppContext, tx: Tx, input: SettleInput):
       ctx.log.error({ paymentId: payment.id, provider: payment.provider }, 'provider reported another amount: the payment stays unknown');
     }
   }
+  const providerReference = result.providerReference ?? payment.providerReference;
+  const raw = JSON.stringify(result.raw ?? payment.raw ?? null);
+  const audit = (entries: Omit<AuditEntry, 'operatorId'>[]) => JSON.stringify(entries.map((e) => auditRow(payment.operatorId, actor, e)));
+  const events = (list: Omit<OutboxEvent, 'operatorId'>[]) => JSON.stringify(list.map((e) => outboxRow({ ...e, operatorId: payment.operatorId }, now)));
 
-  const common = {
-    providerReference: result.providerReference ?? payment.providerReference,
-    raw: (result.raw ?? payment.raw) as never,
-    updatedAt: now,
-  };
-
-  if (next === 'pending' || (next === 'unknown' && payment.status === 'unknown')) {
-    await tx
-      .update(payments)
-      .set({ ...common, lastCheckError: checkError, nextCheckAt: recheckAt(now, payment, payment.status === 'unknown' ? 'unknown' : 'pending') })
-      .where(eq(payments.id, payment.id));
-    return unchanged();
+  if (next === 'pending' || (next === 'unknown' && payment.status === 'unknown') || !canMovePayment(payment.status, next)) {
+    if (next !== 'pending' && next !== 'unknown') return unchanged();
+    // Still waiting: only when to ask again, and what the provider said last.
+    const rows = await tx.query(RECHECK.text, [payment.id, now, '[]', '[]', payment.status, recheckAt(now, payment, payment.status === 'unknown' ? 'unknown' : 'pending'), checkError, providerReference, raw], RECHECK.name);
+    return { payment: toPaymentRow(rows[0]!), purchaseStatusId: purchase.statusId, changed: false, conflict: null };
   }
-  if (!canMovePayment(payment.status, next)) return unchanged();
 
   if (next === 'unknown') {
-    const [updated] = await tx
-      .update(payments)
-      .set({ ...common, status: 'unknown', lastCheckError: checkError, nextCheckAt: recheckAt(now, payment, 'unknown') })
-      .where(eq(payments.id, payment.id))
-      .returning();
-    await recordAudit(tx, actor, { operatorId: payment.operatorId, entityType: 'payment', entityId: payment.id, action: `payment.unknown.${input.via}`, fromState: payment.status, toState: 'unknown' });
-    await enqueueEvent(tx, { operatorId: payment.operatorId, type: 'payment.unknown', data: paymentData(updated!, purchase) }, now);
-    return { payment: updated!, purchaseStatusId: purchase.statusId, changed: true, conflict: null };
+    const rows = await tx.query(
+      RECHECK.text,
+      [
+        payment.id,
+        now,
+        audit([{ entityType: 'payment', entityId: payment.id, action: `payment.unknown.${input.via}`, fromState: payment.status, toState: 'unknown' }]),
+        events([{ type: 'payment.unknown', data: paymentData({ ...payment, status: 'unknown', providerReference }, purchase.serviceId) }]),
+        'unknown',
+        recheckAt(now, payment, 'unknown'),
+        checkError,
+        providerReference,
+        raw,
+      ],
+      RECHECK.name,
+    );
+    return { payment: toPaymentRow(rows[0]!), purchaseStatusId: purchase.statusId, changed: true, conflict: null };
   }
 
   if (next === 'failed') {
-    const [updated] = await tx
-      .update(payments)
-      .set({
-        ...common,
-        status: 'failed',
-        settledAt: now,
-        nextCheckAt: null,
-        // The kind is what callers act on (declined, insufficient_funds …); the provider's own code stays in the message.
-        failureCode: result.failure?.kind ?? 'other',
-        failureMessage: result.failure ? `${result.failure.message} (${result.failure.code})` : 'The provider reported the payment as failed.',
-      })
-      .where(eq(payments.id, payment.id))
-      .returning();
-    let purchaseStatusId = purchase.statusId;
-    if (purchase.statusId === PurchaseStatus.Submitted) {
-      purchaseStatusId = payment.payableStatusId;
-      await tx.update(purchases).set({ statusId: purchaseStatusId, updatedAt: now }).where(eq(purchases.id, purchase.id));
-    }
-    await recordAudit(tx, actor, [
-      { operatorId: payment.operatorId, entityType: 'payment', entityId: payment.id, action: `payment.failed.${input.via}`, fromState: payment.status, toState: 'failed', data: { code: updated!.failureCode } },
-      { operatorId: payment.operatorId, entityType: 'purchase', entityId: purchase.id, action: 'purchase.payment_failed', fromState: String(purchase.statusId), toState: String(purchaseStatusId) },
-    ]);
-    await enqueueEvents(
-      tx,
+    // The kind is what callers act on (declined, insufficient_funds …); the provider's own code stays in the message.
+    const failureCode = result.failure?.kind ?? 'other';
+    const failureMessage = result.failure ? `${result.failure.message} (${result.failure.code})` : 'The provider reported the payment as failed.';
+    const purchaseStatusId = purchase.statusId === PurchaseStatus.Submitted ? payment.payableStatusId : purchase.statusId;
+    const failed = { ...payment, status: 'failed' as const, providerReference, failureCode, failureMessage };
+    const rows = await tx.query(
+      FAIL.text,
       [
-        { operatorId: payment.operatorId, type: 'payment.failed', data: paymentData(updated!, purchase) },
-        { operatorId: payment.operatorId, type: 'purchase.payment_failed', data: { ...purchaseData(purchase, purchaseStatusId), payment_id: payment.id, failure_code: updated!.failureCode, failure_message: updated!.failureMessage } },
+        payment.id,
+        now,
+        audit([
+          { entityType: 'payment', entityId: payment.id, action: `payment.failed.${input.via}`, fromState: payment.status, toState: 'failed', data: { code: failureCode } },
+          { entityType: 'purchase', entityId: purchase.id, action: 'purchase.payment_failed', fromState: String(purchase.statusId), toState: String(purchaseStatusId) },
+        ]),
+        events([
+          { type: 'payment.failed', data: paymentData(failed, purchase.serviceId) },
+          { type: 'purchase.payment_failed', data: { ...purchaseData(purchase, purchaseStatusId), payment_id: payment.id, failure_code: failureCode, failure_message: failureMessage } },
+        ]),
+        failureCode,
+        failureMessage,
+        providerReference,
+        raw,
       ],
-      now,
+      FAIL.name,
     );
-    return { payment: updated!, purchaseStatusId, changed: true, conflict: null };
+    return { payment: toPaymentRow(rows[0]!), purchaseStatusId, changed: true, conflict: null };
   }
 
-  // Succeeded: the money is taken. Pay the purchase, fulfil it, keep a tokenised card.
-  let createdMediumId: string | null = payment.createdMediumId;
-  if (result.token && payment.tokenise && !createdMediumId) {
-    createdMediumId = randomUUID();
-    await insertMedium(
-      tx,
-      ctx.vault,
-      {
-        id: createdMediumId,
-        operatorId: payment.operatorId,
-        customerId: purchase.customerId,
-        mediumType: result.token.mediumType,
-        status: 'Valid',
-        provider: payment.provider,
-        externalReference: result.providerReference ?? payment.merchantReference,
-        accountName: result.token.accountName.slice(0, 100) || 'Card',
-        accountNumber: result.token.accountNumber,
-        expiryMonth: result.token.expiryMonth ?? null,
-        expiryYear: result.token.expiryYear ?? null,
-      },
-      { provider: payment.provider, value: result.token.value },
-    );
-    // A service without a usable active medium gets the new card, so recurring and auto-recharge charges can use it.
-    const [plan] = await tx
-      .select({ id: purchasePlans.id, activeStatus: mediums.status })
-      .from(purchasePlans)
-      .leftJoin(mediums, eq(mediums.id, purchasePlans.activeMediumId))
-      .where(eq(purchasePlans.serviceId, purchase.serviceId));
-    if (plan && plan.activeStatus !== 'Valid') {
-      await tx.update(purchasePlans).set({ activeMediumId: createdMediumId, updatedAt: now }).where(eq(purchasePlans.id, plan.id));
-    }
-  }
-  const [updated] = await tx
-    .update(payments)
-    .set({ ...common, status: 'succeeded', settledAt: now, nextCheckAt: null, failureCode: null, failureMessage: null, lastCheckError: null, createdMediumId })
-    .where(eq(payments.id, payment.id))
-    .returning();
-  const [paid] = await tx
-    .update(purchases)
-    .set({
-      statusId: PurchaseStatus.Paid,
-      paidAt: now,
-      paymentReference: updated!.providerReference ?? updated!.merchantReference,
-      mediumId: createdMediumId ?? payment.mediumId ?? purchase.mediumId,
-      ...(payment.purchaseSourceId ? { purchaseSourceId: payment.purchaseSourceId } : {}),
-      ...(payment.comment ? { comment: payment.comment } : {}),
-      // Fulfilment (below, same transaction) applies the purchased period.
-      periodApplied: true,
-      updatedAt: now,
-    })
-    .where(eq(purchases.id, purchase.id))
-    .returning();
-  const lines = await tx.select().from(purchaseLines).where(eq(purchaseLines.purchaseId, purchase.id));
-  const fulfilment = await fulfilPurchase(tx, { ...paid!, lines }, now);
-  await recordAudit(tx, actor, [
-    { operatorId: payment.operatorId, entityType: 'payment', entityId: payment.id, action: `payment.succeeded.${input.via}`, fromState: payment.status, toState: 'succeeded' },
-    {
-      operatorId: payment.operatorId,
-      entityType: 'purchase',
-      entityId: purchase.id,
-      action: 'purchase.paid',
-      fromState: String(purchase.statusId),
-      toState: String(PurchaseStatus.Paid),
-      data: { payment_id: payment.id, period_end_before: fulfilment.periodEndBefore, period_end_after: fulfilment.periodEndAfter, scheduled_purchase_id: fulfilment.scheduledPurchaseId },
-    },
-  ]);
-  await enqueueEvents(
-    tx,
-    [
-      { operatorId: payment.operatorId, type: 'payment.succeeded', data: paymentData(updated!, paid!) },
-      {
-        operatorId: payment.operatorId,
-        type: 'purchase.paid',
-        data: { ...purchaseData(paid!, PurchaseStatus.Paid), payment_id: payment.id, provider: payment.provider, provider_reference: updated!.providerReference, paid_at: now.toISOString(), latest_period_end_date: fulfilment.periodEndAfter, billing_status: fulfilment.billingStatus },
-      },
-      ...(createdMediumId && createdMediumId !== payment.createdMediumId
-        ? [{ operatorId: payment.operatorId, type: 'medium.created' as const, data: { medium_id: createdMediumId, customer_id: purchase.customerId, medium_type: result.token!.mediumType, provider: payment.provider } }]
-        : []),
-    ],
-    now,
+  // Succeeded: the money is taken. Pay the purchase, fulfil its service, keep a tokenised card.
+  const [service] = await tx.query<{ latest_period_end_date: IsoDate | null; billing_status: string; auto_recharge: boolean; owing: boolean; purchased_days: number }>(
+    LOCK_SERVICE.text,
+    [purchase.serviceId, purchase.id],
+    LOCK_SERVICE.name,
   );
-  return { payment: updated!, purchaseStatusId: PurchaseStatus.Paid, changed: true, conflict: null };
+  if (!service) throw new Error(`purchase ${purchase.id} has no service`);
+  const done = fulfilment({ latestPeriodEndDate: service.latest_period_end_date, billingStatus: service.billing_status, owing: service.owing, purchasedDays: service.purchased_days }, now);
+  const createdMediumId = result.token && payment.tokenise && !payment.createdMediumId ? await keepCard(ctx, tx, payment, purchase, result, now) : payment.createdMediumId;
+  const scheduledPurchaseId = service.auto_recharge && done.periodEndAfter ? await scheduleNextAutoRecharge(tx.db, purchase.id, purchase.serviceId, done.periodEndAfter, now) : null;
+  const succeeded = { ...payment, status: 'succeeded' as const, providerReference };
+  const paidStatus = PurchaseStatus.Paid;
+  const rows = await tx.query(
+    PAY.text,
+    [
+      payment.id,
+      now,
+      audit([
+        { entityType: 'payment', entityId: payment.id, action: `payment.succeeded.${input.via}`, fromState: payment.status, toState: 'succeeded' },
+        {
+          entityType: 'purchase',
+          entityId: purchase.id,
+          action: 'purchase.paid',
+          fromState: String(purchase.statusId),
+          toState: String(paidStatus),
+          data: { payment_id: payment.id, period_end_before: done.periodEndBefore, period_end_after: done.periodEndAfter, scheduled_purchase_id: scheduledPurchaseId },
+        },
+      ]),
+      events([
+        { type: 'payment.succeeded', data: paymentData(succeeded, purchase.serviceId) },
+        {
+          type: 'purchase.paid',
+          data: { ...purchaseData(purchase, paidStatus), payment_id: payment.id, provider: payment.provider, provider_reference: providerReference, paid_at: now.toISOString(), latest_period_end_date: done.periodEndAfter, billing_status: done.billingStatus },
+        },
+        ...(createdMediumId && createdMediumId !== payment.createdMediumId
+          ? [{ type: 'medium.created' as const, data: { medium_id: createdMediumId, customer_id: purchase.customerId, medium_type: result.token!.mediumType, provider: payment.provider } }]
+          : []),
+      ]),
+      providerReference,
+      raw,
+      createdMediumId,
+      providerReference ?? payment.merchantReference,
+      createdMediumId ?? payment.mediumId ?? purchase.mediumId,
+      payment.purchaseSourceId,
+      payment.comment,
+      purchase.id,
+      done.periodEndAfter,
+      done.billingStatus,
+      done.clearSuspension,
+      purchase.serviceId,
+    ],
+    PAY.name,
+  );
+  return { payment: toPaymentRow(rows[0]!), purchaseStatusId: paidStatus, changed: true, conflict: null };
 }
 
-function purchaseData(p: typeof purchases.$inferSelect, statusId: number) {
+async function lock(tx: RawTransaction, input: SettleInput): Promise<Locked> {
+  let purchaseId = input.purchaseId;
+  if (!purchaseId) {
+    const [row] = await tx.query<{ purchase_id: string }>(PURCHASE_OF_ATTEMPT.text, [input.paymentId], PURCHASE_OF_ATTEMPT.name);
+    if (!row) throw new Error(`no payment ${input.paymentId}`);
+    purchaseId = row.purchase_id;
+  }
+  const [row] = await tx.query<Record<string, unknown>>(LOCK_ATTEMPT.text, [purchaseId, input.paymentId], LOCK_ATTEMPT.name);
+  if (!row) throw new Error(`no payment ${input.paymentId} of purchase ${purchaseId}`);
+  const payment = toPaymentRow(row);
+  return {
+    payment,
+    purchase: {
+      id: purchaseId,
+      statusId: row.purchase_status_id as number,
+      serviceId: row.service_id as string,
+      customerId: row.customer_id as string,
+      smallKey: row.small_key as number,
+      mediumId: row.purchase_medium_id as string | null,
+      amountCents: row.purchase_amount_cents as number,
+    },
+  };
+}
+
+/** A hosted payment's tokenised card becomes a Valid medium of the customer (and the service's active one if it has none usable). */
+async function keepCard(ctx: AppContext, tx: RawTransaction, payment: PaymentRow, purchase: Locked['purchase'], result: AttemptResult, now: Date): Promise<string> {
+  const token = result.token!;
+  const id = randomUUID();
+  await insertMedium(
+    tx.db,
+    ctx.vault,
+    {
+      id,
+      operatorId: payment.operatorId,
+      customerId: purchase.customerId,
+      mediumType: token.mediumType,
+      status: 'Valid',
+      provider: payment.provider,
+      externalReference: result.providerReference ?? payment.merchantReference,
+      accountName: token.accountName.slice(0, 100) || 'Card',
+      accountNumber: token.accountNumber,
+      expiryMonth: token.expiryMonth ?? null,
+      expiryYear: token.expiryYear ?? null,
+      createdAt: now,
+      updatedAt: now,
+    },
+    { provider: payment.provider, value: token.value },
+  );
+  const [plan] = await tx.db
+    .select({ id: purchasePlans.id, activeStatus: mediums.status })
+    .from(purchasePlans)
+    .leftJoin(mediums, eq(mediums.id, purchasePlans.activeMediumId))
+    .where(eq(purchasePlans.serviceId, purchase.serviceId));
+  if (plan && plan.activeStatus !== 'Valid') await tx.db.update(purchasePlans).set({ activeMediumId: id, updatedAt: now }).where(eq(purchasePlans.id, plan.id));
+  return id;
+}
+
+function auditRow(operatorId: string, actor: Actor, e: Omit<AuditEntry, 'operatorId'>) {
+  return {
+    operator_id: operatorId,
+    entity_type: e.entityType,
+    entity_id: e.entityId,
+    action: e.action,
+    from_state: e.fromState ?? null,
+    to_state: e.toState ?? null,
+    actor_id: actor.id,
+    actor_role: actor.role,
+    request_id: actor.requestId,
+    data: e.data ?? null,
+  };
+}
+
+const camel = (key: string): string => key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/** A `payments` row as a raw statement returns it (snake_case), as Drizzle would (camelCase). */
+export function toPaymentRow(row: Record<string, unknown>): PaymentRow {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(row)) out[camel(k)] = v;
+  return out as PaymentRow;
+}
+
+function purchaseData(p: Locked['purchase'], statusId: number) {
   return {
     purchase_id: p.id,
     service_id: p.serviceId,
     customer_id: p.customerId,
     small_key: p.smallKey,
     amount: toRand(p.amountCents),
-    currency: p.currency,
+    currency: 'ZAR',
     purchase_status_id: statusId,
   };
 }
 
-function paymentData(p: PaymentRow, purchase: typeof purchases.$inferSelect) {
+function paymentData(p: Pick<PaymentRow, 'id' | 'purchaseId' | 'status' | 'provider' | 'providerReference' | 'merchantReference' | 'amountCents' | 'currency' | 'failureCode' | 'failureMessage'>, serviceId: string) {
   return {
     payment_id: p.id,
     purchase_id: p.purchaseId,
-    service_id: purchase.serviceId,
+    service_id: serviceId,
     status: p.status,
     provider: p.provider,
     provider_reference: p.providerReference,

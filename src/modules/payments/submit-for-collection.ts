@@ -1,25 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { and, eq, inArray, isNull, or } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import type { Actor, AppContext } from '../../context.ts';
-import type { Tx } from '../../db/client.ts';
 import { isUniqueViolation } from '../../db/errors.ts';
-import { PurchaseCreationEvent, PurchaseStatus, type Provider, type Role } from '../../domain/enums.ts';
+import { PurchaseStatus, type MediumType, type Provider, type Role } from '../../domain/enums.ts';
 import { LIVE_PAYMENT_STATUSES } from '../../domain/state-machines.ts';
 import { ConflictError, ConnectorError, ForbiddenError, NotFoundError, UnprocessableError } from '../../lib/errors.ts';
 import type { AttemptResult, Connector, Customer } from '../../providers/contract.ts';
-import { recordAudit } from '../audit/record.ts';
-import { products } from '../catalog/schema.ts';
-import { customers } from '../customers/schema.ts';
-import { GLOBAL_OPAQUE_MEDIUM_ID, type MediumRow } from '../mediums/repo.ts';
-import { mediumCredentials, mediums } from '../mediums/schema.ts';
+import { GLOBAL_OPAQUE_MEDIUM_ID } from '../mediums/repo.ts';
 import { operators, purchaseSources } from '../operators/schema.ts';
 import { purchases } from '../purchases/schema.ts';
-import { services } from '../services/schema.ts';
 import { connectorContext } from './connector-context.ts';
 import { newMerchantReference } from './merchant-reference.ts';
 import { allowedRedirect, defaultUiReturnUrl, peachRedirectUrl } from './return-urls.ts';
 import { payments, type PaymentKind } from './schema.ts';
-import { settlePayment, type PaymentRow } from './settle-payment.ts';
+import { COLLECTION_TARGET, START_ATTEMPT } from './settle-sql.ts';
+import { settlePayment, toPaymentRow, type PaymentRow, type Settlement } from './settle-payment.ts';
 
 export interface SubmitForCollectionInput {
   serviceId: string;
@@ -48,13 +43,22 @@ export interface SubmitOutcome {
   purchaseStatusId: number;
 }
 
+/** The medium being paid with, as far as collecting needs it. */
+interface CollectionMedium {
+  id: string;
+  customerId: string | null;
+  mediumType: MediumType;
+  status: string;
+  provider: Provider | null;
+}
+
 interface Plan {
   /** The medium's provider token, still sealed. */
   sealedToken: { provider: Provider; sealed: string } | null;
   kind: PaymentKind;
   provider: Provider;
   connector: Connector;
-  medium: MediumRow;
+  medium: CollectionMedium;
   successUrl: string | null;
   failureUrl: string | null;
   purchaseSourceId: string | null;
@@ -75,7 +79,7 @@ interface Plan {
 export async function submitForCollection(ctx: AppContext, caller: Caller, input: SubmitForCollectionInput): Promise<SubmitOutcome> {
   const db = ctx.database.db;
   const target = await loadTarget(ctx, caller, input);
-  const { service, purchase } = target;
+  const { purchase } = target;
   const plan = await planCollection(ctx, caller, target, input);
   const now = ctx.clock();
 
@@ -145,19 +149,12 @@ export const notificationUrl = (ctx: AppContext, provider: Provider): string =>
 
 async function planCollection(ctx: AppContext, caller: Caller, target: Target, input: SubmitForCollectionInput): Promise<Plan> {
   const db = ctx.database.db;
-  const { service } = target;
-  const [found] = await db
-    .select({ medium: mediums, provider: mediumCredentials.provider, sealed: mediumCredentials.sealedToken })
-    .from(mediums)
-    .leftJoin(mediumCredentials, eq(mediumCredentials.mediumId, mediums.id))
-    .where(and(eq(mediums.id, input.mediumId), or(eq(mediums.operatorId, caller.operatorId), isNull(mediums.operatorId))));
-  const medium = found?.medium;
+  const { service, medium, sealedToken } = target;
   const isGlobal = medium?.id === GLOBAL_OPAQUE_MEDIUM_ID;
   if (!medium || (!isGlobal && caller.customerId !== null && medium.customerId !== caller.customerId)) throw new NotFoundError('medium', input.mediumId);
   if (!isGlobal && medium.customerId !== service.customerId) {
     throw new UnprocessableError('medium.not_of_customer', `Medium ${medium.id} belongs to another customer than service ${service.id}.`);
   }
-  const sealedToken = found?.sealed && found.provider ? { provider: found.provider, sealed: found.sealed } : null;
   const base = { medium, sealedToken, successUrl: null, failureUrl: null, purchaseSourceId: null, tokenise: false };
   switch (medium.mediumType) {
     case 'CreditCard':
@@ -219,58 +216,43 @@ function checkReturnUrls(ctx: AppContext, ...urls: string[]): void {
 }
 
 /** Step 1: the attempt is recorded, and the purchase marked Submitted, before any provider is asked. */
-async function startAttempt(ctx: AppContext, caller: Caller, purchaseId: string, plan: Plan, input: SubmitForCollectionInput): Promise<{ payment: PaymentRow; allocation: Awaited<ReturnType<typeof settlePayment>> | null }> {
+async function startAttempt(ctx: AppContext, caller: Caller, purchaseId: string, plan: Plan, input: SubmitForCollectionInput): Promise<{ payment: PaymentRow; allocation: Settlement | null }> {
+  const now = ctx.clock();
+  const params = [
+    purchaseId,
+    randomUUID(),
+    plan.medium.id,
+    plan.provider,
+    plan.kind,
+    newMerchantReference(),
+    plan.successUrl,
+    plan.failureUrl,
+    plan.tokenise,
+    plan.purchaseSourceId,
+    plan.kind === 'allocation' ? input.comment : null,
+    caller.userId,
+    new Date(now.getTime() + (ctx.config.jobs.firstCheckAfterMs ?? plan.connector.timing.firstCheckAfterMs)),
+    now,
+    plan.medium.id === GLOBAL_OPAQUE_MEDIUM_ID ? null : plan.medium.id,
+    caller.actor.id,
+    caller.actor.role,
+    caller.actor.requestId,
+    JSON.stringify({ purchase_id: purchaseId, provider: plan.provider, kind: plan.kind, medium_id: plan.medium.id }),
+  ];
   try {
-    return await ctx.database.db.transaction(async (tx) => {
-      const now = ctx.clock();
-      const [purchase] = await tx.select().from(purchases).where(eq(purchases.id, purchaseId)).for('update');
-      if (!purchase) throw new NotFoundError('purchase', purchaseId);
-      await refuseUnpayable(tx, purchase);
-      const payableStatusId = purchase.statusId === PurchaseStatus.Quote || purchase.creationEventId === PurchaseCreationEvent.BuyNow ? PurchaseStatus.Quote : PurchaseStatus.Unpaid;
-      const [payment] = await tx
-        .insert(payments)
-        .values({
-          id: randomUUID(),
-          operatorId: purchase.operatorId,
-          purchaseId: purchase.id,
-          mediumId: plan.medium.id,
-          provider: plan.provider,
-          kind: plan.kind,
-          status: 'pending',
-          amountCents: purchase.amountCents,
-          currency: purchase.currency,
-          merchantReference: newMerchantReference(),
-          payableStatusId,
-          successUrl: plan.successUrl,
-          failureUrl: plan.failureUrl,
-          tokenise: plan.tokenise,
-          purchaseSourceId: plan.purchaseSourceId,
-          comment: plan.kind === 'allocation' ? input.comment : null,
-          createdBy: caller.userId,
-          nextCheckAt: new Date(now.getTime() + (ctx.config.jobs.firstCheckAfterMs ?? plan.connector.timing.firstCheckAfterMs)),
-          createdAt: now,
-          updatedAt: now,
-        })
-        .returning();
-      await tx
-        .update(purchases)
-        .set({ statusId: PurchaseStatus.Submitted, ...(plan.medium.id === GLOBAL_OPAQUE_MEDIUM_ID ? {} : { mediumId: plan.medium.id }), updatedAt: now })
-        .where(eq(purchases.id, purchase.id));
-      await recordAudit(tx, caller.actor, {
-        operatorId: purchase.operatorId,
-        entityType: 'payment',
-        entityId: payment!.id,
-        action: 'payment.started',
-        toState: 'pending',
-        data: { purchase_id: purchase.id, provider: plan.provider, kind: plan.kind, medium_id: plan.medium.id },
-      });
-      if (plan.kind !== 'allocation') return { payment: payment!, allocation: null };
-      // Off-system money was collected elsewhere: recording it is the whole collection, in this same transaction.
+    if (plan.kind !== 'allocation') {
+      const rows = await ctx.database.query<Record<string, unknown>>(START_ATTEMPT.text, params, START_ATTEMPT.name);
+      return { payment: await started(ctx, purchaseId, rows[0]), allocation: null };
+    }
+    // Off-system money was collected elsewhere: recording it is the whole collection, in one transaction.
+    return await ctx.database.transaction(async (tx) => {
+      const rows = await tx.query<Record<string, unknown>>(START_ATTEMPT.text, params, START_ATTEMPT.name);
+      const payment = await started(ctx, purchaseId, rows[0]);
       const result = await plan.connector.allocate!(
-        { merchantReference: payment!.merchantReference, amount: { amountCents: payment!.amountCents, currency: 'ZAR' }, purchaseSourceId: plan.purchaseSourceId!, comment: input.comment },
+        { merchantReference: payment.merchantReference, amount: { amountCents: payment.amountCents, currency: 'ZAR' }, purchaseSourceId: plan.purchaseSourceId!, comment: input.comment },
         connectorContext(ctx, 'OffSystem'),
       );
-      const allocation = await settlePayment(ctx, { paymentId: payment!.id, via: 'allocation', actor: caller.actor, result }, tx);
+      const allocation = await settlePayment(ctx, { paymentId: payment.id, purchaseId, via: 'allocation', actor: caller.actor, result }, tx);
       return { payment: allocation.payment, allocation };
     });
   } catch (err) {
@@ -279,33 +261,31 @@ async function startAttempt(ctx: AppContext, caller: Caller, purchaseId: string,
   }
 }
 
-async function refuseUnpayable(tx: Tx, purchase: typeof purchases.$inferSelect): Promise<void> {
-  switch (purchase.statusId) {
-    case PurchaseStatus.Paid:
-      throw new ConflictError('purchase.already_paid', `Purchase ${purchase.id} is already paid; it is never charged again.`, { extensions: { purchase_id: purchase.id } });
-    case PurchaseStatus.Submitted: {
-      const [live] = await tx
-        .select({ id: payments.id, status: payments.status })
-        .from(payments)
-        .where(and(eq(payments.purchaseId, purchase.id), inArray(payments.status, [...LIVE_PAYMENT_STATUSES])));
-      throw inFlight(purchase.id, live ?? null);
-    }
-    case PurchaseStatus.Unpaid:
-    case PurchaseStatus.Quote:
-    case PurchaseStatus.Scheduled:
-      if (purchase.amountCents <= 0) throw new UnprocessableError('purchase.nothing_to_pay', `Purchase ${purchase.id} is for R0.00: there is nothing to collect.`);
-      return;
-    default:
-      throw new UnprocessableError('purchase.not_payable', `Purchase ${purchase.id} cannot be paid (status ${purchase.statusId}).`);
+/** The attempt START_ATTEMPT recorded, or why it recorded none. */
+async function started(ctx: AppContext, purchaseId: string, row: Record<string, unknown> | undefined): Promise<PaymentRow> {
+  if (!row) throw new NotFoundError('purchase', purchaseId);
+  if (row.id) return toPaymentRow(Object.fromEntries(Object.entries(row).filter(([k]) => !['purchase_status_id', 'purchase_amount_cents', 'live_id', 'live_status'].includes(k))));
+  const statusId = row.purchase_status_id as number;
+  if (statusId === PurchaseStatus.Paid) throw alreadyPaid(purchaseId);
+  if (statusId === PurchaseStatus.Submitted || row.live_id) {
+    // A concurrent submit may have committed its attempt after this statement's snapshot: look again.
+    throw row.live_id ? inFlight(purchaseId, { id: row.live_id as string, status: row.live_status as string }) : await inFlightConflict(ctx, purchaseId);
   }
+  if ([PurchaseStatus.Unpaid, PurchaseStatus.Quote, PurchaseStatus.Scheduled].includes(statusId as 1 | 3 | 6)) {
+    throw new UnprocessableError('purchase.nothing_to_pay', `Purchase ${purchaseId} is for R0.00: there is nothing to collect.`);
+  }
+  throw new UnprocessableError('purchase.not_payable', `Purchase ${purchaseId} cannot be paid (status ${statusId}).`);
 }
+
+const alreadyPaid = (purchaseId: string) =>
+  new ConflictError('purchase.already_paid', `Purchase ${purchaseId} is already paid; it is never charged again.`, { extensions: { purchase_id: purchaseId } });
 
 async function inFlightConflict(ctx: AppContext, purchaseId: string): Promise<ConflictError> {
   const [live] = await ctx.database.db
     .select({ id: payments.id, status: payments.status })
     .from(payments)
     .where(and(eq(payments.purchaseId, purchaseId), inArray(payments.status, [...LIVE_PAYMENT_STATUSES])));
-  if (live?.status === 'succeeded') return new ConflictError('purchase.already_paid', `Purchase ${purchaseId} is already paid; it is never charged again.`, { extensions: { purchase_id: purchaseId } });
+  if (live?.status === 'succeeded') return alreadyPaid(purchaseId);
   return inFlight(purchaseId, live ?? null);
 }
 
@@ -319,33 +299,37 @@ function inFlight(purchaseId: string, live: { id: string; status: string } | nul
 
 interface Target {
   service: { id: string; customerId: string; collectorId: string; operatorId: string; productId: string };
-  purchase: typeof purchases.$inferSelect;
+  purchase: { id: string; serviceId: string; customerId: string; statusId: number; purchaseDate: Date; smallKey: number };
   customer: Customer;
   autoRecharge: boolean;
+  medium: CollectionMedium | null;
+  sealedToken: { provider: Provider; sealed: string } | null;
 }
 
-/** The service (in the caller's scope), the purchase, the customer and the product's rules, in one round trip. */
+/** The service (in the caller's scope), the purchase, the customer, the product's rules and the medium, in one round trip. */
 async function loadTarget(ctx: AppContext, caller: Caller, input: SubmitForCollectionInput): Promise<Target> {
-  const [row] = await ctx.database.db
-    .select({
-      service: { id: services.id, customerId: services.customerId, collectorId: services.collectorId, operatorId: services.operatorId, productId: services.productId },
-      purchase: purchases,
-      customer: { name: customers.name, email: customers.email, cellNumber: customers.cellNumber },
-      autoRecharge: products.autoRecharge,
-    })
-    .from(services)
-    .innerJoin(customers, eq(customers.id, services.customerId))
-    .innerJoin(products, eq(products.id, services.productId))
-    .leftJoin(purchases, and(eq(purchases.id, input.purchaseId), eq(purchases.operatorId, caller.operatorId)))
-    .where(and(eq(services.id, input.serviceId), eq(services.operatorId, caller.operatorId), caller.customerId === null ? undefined : eq(services.customerId, caller.customerId)));
+  const [row] = await ctx.database.query<Record<string, unknown>>(
+    COLLECTION_TARGET.text,
+    [input.serviceId, input.purchaseId, caller.operatorId, caller.customerId, input.mediumId],
+    COLLECTION_TARGET.name,
+  );
   if (!row) throw new NotFoundError('service', input.serviceId);
-  const purchase = row.purchase;
-  if (!purchase || (caller.customerId !== null && purchase.customerId !== caller.customerId)) throw new NotFoundError('purchase', input.purchaseId);
-  if (purchase.serviceId !== row.service.id) {
-    throw new UnprocessableError('purchase.wrong_service', `Purchase ${purchase.id} is not a purchase of service ${row.service.id}.`);
+  const str = (k: string) => row[k] as string;
+  if (!row.purchase_id || (caller.customerId !== null && row.purchase_customer_id !== caller.customerId)) throw new NotFoundError('purchase', input.purchaseId);
+  if (row.purchase_service_id !== row.service_id) {
+    throw new UnprocessableError('purchase.wrong_service', `Purchase ${str('purchase_id')} is not a purchase of service ${str('service_id')}.`);
   }
-  return { service: row.service, purchase, customer: { id: row.service.customerId, ...row.customer }, autoRecharge: row.autoRecharge };
+  return {
+    service: { id: str('service_id'), customerId: str('service_customer_id'), collectorId: str('collector_id'), operatorId: str('service_operator_id'), productId: str('product_id') },
+    purchase: { id: str('purchase_id'), serviceId: str('purchase_service_id'), customerId: str('purchase_customer_id'), statusId: row.purchase_status_id as number, purchaseDate: row.purchase_date as Date, smallKey: row.small_key as number },
+    customer: { id: str('service_customer_id'), name: str('customer_name'), email: row.customer_email as string | null, cellNumber: row.customer_cell_number as string | null },
+    autoRecharge: row.auto_recharge === true,
+    medium: row.medium_id
+      ? { id: str('medium_id'), customerId: row.medium_customer_id as string | null, mediumType: row.medium_type as MediumType, status: str('medium_status'), provider: row.medium_provider as Provider | null }
+      : null,
+    sealedToken: row.sealed_token && row.token_provider ? { provider: row.token_provider as Provider, sealed: str('sealed_token') } : null,
+  };
 }
 
 /** What the customer sees on their statement and the provider's page. */
-const describe = (purchase: typeof purchases.$inferSelect): string => `Purchase ${purchase.smallKey}`;
+const describe = (purchase: { smallKey: number }): string => `Purchase ${purchase.smallKey}`;

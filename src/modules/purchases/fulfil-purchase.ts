@@ -1,76 +1,64 @@
 import { randomUUID } from 'node:crypto';
-import { and, asc, eq, sql } from 'drizzle-orm';
-import type { Tx } from '../../db/client.ts';
+import { and, asc, eq } from 'drizzle-orm';
+import type { Executor } from '../../db/client.ts';
 import { PurchaseCreationEvent, PurchaseLineType, PurchaseStatus } from '../../domain/enums.ts';
 import { addDays, civilDate, extendPeriod, type IsoDate } from '../../domain/periods.ts';
-import { periodDays, unitLine } from '../../domain/pricing.ts';
+import { unitLine } from '../../domain/pricing.ts';
 import { toDomainPrice } from '../catalog/repo.ts';
 import { productPrices, products } from '../catalog/schema.ts';
 import { operators } from '../operators/schema.ts';
 import { purchasePlans, services } from '../services/schema.ts';
-import { insertPurchase, type PurchaseRecord } from './repo.ts';
-import { purchases } from './schema.ts';
+import { insertPurchase } from './repo.ts';
+import { purchaseLines, purchases } from './schema.ts';
+
+export interface ServiceState {
+  latestPeriodEndDate: IsoDate | null;
+  billingStatus: string;
+  /** Another purchase of the service is Unpaid. */
+  owing: boolean;
+  /** Days the paid purchase adds (its Day and Monthly lines; installation lines add none). */
+  purchasedDays: number;
+}
 
 export interface Fulfilment {
-  serviceId: string;
   periodEndBefore: IsoDate | null;
   periodEndAfter: IsoDate | null;
   billingStatus: string;
-  /** The auto-recharge purchase this fulfilment scheduled (HybridDayBundle). */
-  scheduledPurchaseId: string | null;
+  /** The service owes nothing more: its suspension date is cleared. */
+  clearSuspension: boolean;
 }
 
 /**
- * What a paid purchase does to its service (SPEC §4), in the caller's transaction, after the purchase is
- * marked Paid (and period_applied): the paid period moves by the purchased days, the service is PaidUp when nothing else is
- * owed, and a HybridDayBundle schedules its next auto-recharge before the bundle runs out.
- *
- * Lock order: the caller holds the purchase row; the service row is locked here (triggers bump service
- * versions after purchase changes, so this order is the one every writer uses).
+ * What a paid purchase does to its service (SPEC §4): the paid period moves by the purchased days (from
+ * today when it had lapsed), and the service is PaidUp when nothing else is owed. Pure: the caller has
+ * locked the service row and writes the result in the same transaction (settle-payment).
  */
-export async function fulfilPurchase(tx: Tx, purchase: PurchaseRecord, now: Date): Promise<Fulfilment> {
-  const [locked] = await tx
-    .select({
-      service: services,
-      autoRecharge: products.autoRecharge,
-      autoRechargeLeadDays: products.autoRechargeLeadDays,
-      productId: products.id,
-      owing: sql<boolean>`exists (select 1 from ${purchases} where ${purchases.serviceId} = ${services.id} and ${purchases.statusId} = ${PurchaseStatus.Unpaid} and ${purchases.id} <> ${purchase.id})`,
-    })
-    .from(services)
-    .innerJoin(products, eq(products.id, services.productId))
-    .where(eq(services.id, purchase.serviceId))
-    .for('update', { of: services });
-  if (!locked) throw new Error(`purchase ${purchase.id} has no service`);
-  const service = locked.service;
-  const today = civilDate(now);
+export function fulfilment(service: ServiceState, now: Date): Fulfilment {
+  const periodEndAfter = service.purchasedDays > 0 ? extendPeriod(service.latestPeriodEndDate, civilDate(now), service.purchasedDays) : service.latestPeriodEndDate;
+  return {
+    periodEndBefore: service.latestPeriodEndDate,
+    periodEndAfter,
+    billingStatus: service.owing ? service.billingStatus : 'PaidUp',
+    clearSuspension: !service.owing,
+  };
+}
 
-  const days = purchase.lines.reduce((sum, l) => sum + (l.lineTypeId === PurchaseLineType.Once ? 0 : periodDays(l)), 0);
-  const periodEndAfter = days > 0 ? extendPeriod(service.latestPeriodEndDate, today, days) : service.latestPeriodEndDate;
-  const owing = locked.owing;
-  const billingStatus = owing ? service.billingStatus : 'PaidUp';
-
-  await tx
-    .update(services)
-    .set({
-      latestPeriodEndDate: periodEndAfter,
-      billingStatus,
-      ...(owing ? {} : { suspensionDate: null }),
-      updatedAt: now,
-    })
-    .where(eq(services.id, service.id));
-
-  let scheduledPurchaseId: string | null = null;
-  if (locked.autoRecharge && periodEndAfter !== null) {
-    scheduledPurchaseId = await scheduleAutoRecharge(tx, purchase, service, { id: locked.productId, autoRechargeLeadDays: locked.autoRechargeLeadDays }, periodEndAfter, now);
-  }
-  return { serviceId: service.id, periodEndBefore: service.latestPeriodEndDate, periodEndAfter, billingStatus, scheduledPurchaseId };
+/**
+ * A HybridDayBundle's next auto-recharge, after a purchase of it is paid: the same bundle at today's
+ * price, collected `lead days` before the new period ends, unless one is scheduled already. Returns its id.
+ */
+export async function scheduleNextAutoRecharge(tx: Executor, paidPurchaseId: string, serviceId: string, periodEnd: IsoDate, now: Date): Promise<string | null> {
+  const [service] = await tx.select().from(services).where(eq(services.id, serviceId));
+  const [product] = service ? await tx.select().from(products).where(eq(products.id, service.productId)) : [];
+  if (!service || !product?.autoRecharge) return null;
+  const lines = await tx.select().from(purchaseLines).where(eq(purchaseLines.purchaseId, paidPurchaseId));
+  return scheduleAutoRecharge(tx, lines, service, product, periodEnd, now);
 }
 
 /** The next auto-recharge: the same bundle at today's price, collected `lead days` before the period ends. */
 async function scheduleAutoRecharge(
-  tx: Tx,
-  paid: PurchaseRecord,
+  tx: Executor,
+  paidLines: readonly { productPriceId: string | null; quantity: number }[],
   service: typeof services.$inferSelect,
   product: { id: string; autoRechargeLeadDays: number },
   periodEnd: IsoDate,
@@ -88,7 +76,7 @@ async function scheduleAutoRecharge(
     .from(productPrices)
     .where(and(eq(productPrices.productId, product.id), eq(productPrices.active, true), eq(productPrices.buyNow, true), eq(productPrices.lineTypeId, PurchaseLineType.Day)))
     .orderBy(asc(productPrices.position));
-  const boughtLine = paid.lines.find((l) => l.productPriceId !== null && prices.some((p) => p.id === l.productPriceId));
+  const boughtLine = paidLines.find((l) => l.productPriceId !== null && prices.some((p) => p.id === l.productPriceId));
   const price = prices.find((p) => p.id === boughtLine?.productPriceId) ?? prices[0];
   if (!price) return null;
 

@@ -28,6 +28,12 @@ export async function enqueueEvent(tx: Executor, event: OutboxEvent, now: Date):
   return id!;
 }
 
+/** An outbox row for an event, for callers that write it in a statement of their own (settle-payment). */
+export function outboxRow(event: OutboxEvent, now: Date): { id: string; operator_id: string; type: EventType; payload: EventPayload } {
+  const id = randomUUID();
+  return { id, operator_id: event.operatorId, type: event.type, payload: { id, type: event.type, created_at: now.toISOString(), data: event.data } };
+}
+
 /** Several events of one change, in one statement (same rules as enqueueEvent). */
 export async function enqueueEvents(tx: Executor, events: readonly OutboxEvent[], now: Date): Promise<string[]> {
   if (events.length === 0) return [];

@@ -8,7 +8,7 @@ import { loseResponse, type LedgerRow } from '../sandbox-kit/kit.ts';
 import { sandboxTokens } from '../sandbox-kit/schema.ts';
 import { PAYFAST_SANDBOX_MERCHANT as MERCHANT } from './credentials.ts';
 import { bodyFields, sendApi, UUID, wellFormed } from './sandbox-http.ts';
-import { approvalOf, hadUnavailable, paymentState, PROVIDER, record, RESULTS, tokenRow } from './sandbox-store.ts';
+import { hadUnavailable, paymentState, PROVIDER, record, RESULTS, tokenRow, tokenWithApproval } from './sandbox-store.ts';
 import { apiSignature, sameSignature } from './signature.ts';
 import { formatAmount } from './transformers.ts';
 
@@ -77,10 +77,9 @@ export function registerApiRoutes(scope: App, ctx: AppContext): void {
     const input = parseAdhoc(request.body);
     if (typeof input === 'string') return sendApi(reply, 400, { message: input });
     const token = tokenParam(request);
-    const card = token ? await tokenRow(ctx, token) : null;
+    const { card, approval: earlier } = token ? await tokenWithApproval(ctx, token, input.m_payment_id) : { card: null, approval: null };
     if (!token || !card || card.status !== 'active') return sendApi(reply, 404, { message: 'Subscription not found.' });
     // Idempotency: an m_payment_id PayFast has approved is answered with that approval, never charged again.
-    const earlier = input.m_payment_id ? await approvalOf(ctx, input.m_payment_id) : null;
     if (earlier) return sendApi(reply, 200, success(earlier));
     const row = { merchantReference: input.m_payment_id, token, kind: 'token', amountCents: input.amount, cardBin: card.cardBin, cardLast4: card.cardLast4, details: { item_name: input.item_name, item_description: input.item_description } };
     const approve = () => record(ctx, { ...row, status: 'approved', resultCode: RESULTS.approved.code, resultDescription: RESULTS.approved.description });

@@ -54,6 +54,18 @@ export async function record(ctx: AppContext, row: NewLedgerRow): Promise<{ row:
   throw new Error('PayFast sandbox: no free pf_payment_id after 5 draws');
 }
 
+/** A stored card and, for an m_payment_id, its approval if there is one: one round trip (the ad hoc charge's hot path). */
+export async function tokenWithApproval(ctx: AppContext, token: string, mPaymentId: string | null): Promise<{ card: TokenRow | null; approval: LedgerRow | null }> {
+  const t = sandboxTransactions;
+  const [row] = await ctx.database.db
+    .select({ card: sandboxTokens, approval: t })
+    .from(sandboxTokens)
+    .leftJoin(t, and(eq(t.provider, PROVIDER), eq(t.status, 'approved'), mPaymentId === null ? eq(t.id, '') : eq(t.merchantReference, mPaymentId)))
+    .where(and(eq(sandboxTokens.provider, PROVIDER), eq(sandboxTokens.token, token)))
+    .limit(1);
+  return { card: row?.card ?? null, approval: row?.approval ?? null };
+}
+
 /** Has this attempt (a session, or an m_payment_id / token) met test card …0259's one 503 already? */
 export async function hadUnavailable(ctx: AppContext, by: { sessionId: string } | { merchantReference: string } | { token: string }): Promise<boolean> {
   const t = sandboxTransactions;
