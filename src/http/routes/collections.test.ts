@@ -296,6 +296,20 @@ describe('off-system allocations', () => {
   });
 });
 
+describe('process_immediate_purchase: false', () => {
+  it('a future-dated purchase keeps the medium for its date and is not charged now', async () => {
+    const { and } = await import('drizzle-orm');
+    const [scheduled] = await h.ctx.database.db.select().from(t.purchases).where(and(eq(t.purchases.serviceId, DEMO.services.hybrid), eq(t.purchases.statusId, 1)));
+    const before = (await approvedCharges(h, 'payfast')).length;
+    const res = await submit({ service_id: DEMO.services.hybrid, medium_id: DEMO.mediums.card, purchase_id: scheduled!.id, process_immediate_purchase: false });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ payment_link_url: null, payment_id: null, payment_status: null, purchase_status_id: 1 });
+    expect(await paymentsOf(scheduled!.id)).toHaveLength(0);
+    expect((await purchaseRow(scheduled!.id)).mediumId).toBe(DEMO.mediums.card);
+    expect((await approvedCharges(h, 'payfast')).length).toBe(before);
+  });
+});
+
 describe('refusals change nothing', () => {
   it('another tenant’s service, purchase or medium is 404; a purchase of another service 422; bad bodies 400', async () => {
     const purchaseId = await unpaidPurchase();
