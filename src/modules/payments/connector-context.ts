@@ -1,5 +1,6 @@
 import type { AppContext } from '../../context.ts';
 import type { Provider } from '../../domain/enums.ts';
+import { httpFetch } from '../../lib/http-transport.ts';
 import type { ConnectorContext } from '../../providers/contract.ts';
 import { PROVIDER_SETTINGS_NAME } from '../../providers/registry.ts';
 
@@ -8,7 +9,7 @@ export function connectorContext(ctx: AppContext, provider: Provider): Connector
   const name = PROVIDER_SETTINGS_NAME[provider];
   const settings = name ? ctx.config.providers[name] : { baseUrl: '', builtInSandbox: true, credentials: {} };
   return {
-    fetch: globalThis.fetch,
+    fetch: httpFetch,
     clock: ctx.clock,
     log: ctx.log.child({ provider }),
     settings,
