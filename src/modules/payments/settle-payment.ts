@@ -14,7 +14,7 @@ import { fulfilment, scheduleNextAutoRecharge } from '../purchases/fulfil-purcha
 import { purchasePlans } from '../services/schema.ts';
 import { outboxRow, type OutboxEvent } from '../webhooks/enqueue-event.ts';
 import type { payments } from './schema.ts';
-import { FAIL, LOCK_ATTEMPT, LOCK_SERVICE, PAY, PURCHASE_OF_ATTEMPT, RECHECK } from './settle-sql.ts';
+import { FAIL, LOCK_ATTEMPT, LOCK_SERVICE, PAY, PURCHASE_OF_ATTEMPT, RECHECK } from './collection-sql.ts';
 
 export type PaymentRow = typeof payments.$inferSelect;
 
@@ -59,7 +59,7 @@ interface Locked {
  *
  * Locks the purchase, then the attempt (the order submit-for-collection uses), then the service, so
  * concurrent answers about one attempt (a redirect, a webhook and the janitor) apply one after the other
- * and only the first explicit one counts. The common path is four prepared statements (settle-sql.ts).
+ * and only the first explicit one counts. The common path is four prepared statements (collection-sql.ts).
  */
 export async function settlePayment(ctx: AppContext, input: SettleInput, outerTx?: RawTransaction): Promise<Settlement> {
   const run = (tx: RawTransaction) => settleInTransaction(ctx, tx, input);

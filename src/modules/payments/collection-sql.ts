@@ -1,6 +1,6 @@
 /**
- * The statements of settle-payment, written by hand: settling is the hot path of every collection, and
- * each is one prepared round trip (no query building). Named `payrail_*_vN`: PostgreSQL plans each once
+ * The statements of a collection (submit-for-collection, start-attempt, settle-payment), written by hand:
+ * this is the hot path of every payment, and each is one prepared round trip (no query building). Named `payrail_*_vN`: PostgreSQL plans each once
  * per connection. Change a statement → bump its version.
  */
 

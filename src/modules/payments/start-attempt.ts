@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import { and, eq, inArray } from 'drizzle-orm';
+import type { AppContext } from '../../context.ts';
+import { isUniqueViolation } from '../../db/errors.ts';
+import { PurchaseStatus } from '../../domain/enums.ts';
+import { LIVE_PAYMENT_STATUSES } from '../../domain/state-machines.ts';
+import { ConflictError, NotFoundError, UnprocessableError } from '../../lib/errors.ts';
+import { GLOBAL_OPAQUE_MEDIUM_ID } from '../mediums/repo.ts';
+import { connectorContext } from './connector-context.ts';
+import { newMerchantReference } from './merchant-reference.ts';
+import type { Plan } from './plan-collection.ts';
+import { payments } from './schema.ts';
+import { START_ATTEMPT } from './collection-sql.ts';
+import { settlePayment, toPaymentRow, type PaymentRow, type Settlement } from './settle-payment.ts';
+import type { Caller, SubmitForCollectionInput } from './submit-for-collection.ts';
+
+/** Step 1: the attempt is recorded, and the purchase marked Submitted, before any provider is asked. */
+export async function startAttempt(ctx: AppContext, caller: Caller, purchaseId: string, plan: Plan, input: SubmitForCollectionInput): Promise<{ payment: PaymentRow; allocation: Settlement | null }> {
+  const now = ctx.clock();
+  const params = [
+    purchaseId,
+    randomUUID(),
+    plan.medium.id,
+    plan.provider,
+    plan.kind,
+    newMerchantReference(),
+    plan.successUrl,
+    plan.failureUrl,
+    plan.tokenise,
+    plan.purchaseSourceId,
+    plan.kind === 'allocation' ? input.comment : null,
+    caller.userId,
+    new Date(now.getTime() + (ctx.config.jobs.firstCheckAfterMs ?? plan.connector.timing.firstCheckAfterMs)),
+    now,
+    plan.medium.id === GLOBAL_OPAQUE_MEDIUM_ID ? null : plan.medium.id,
+    caller.actor.id,
+    caller.actor.role,
+    caller.actor.requestId,
+    JSON.stringify({ purchase_id: purchaseId, provider: plan.provider, kind: plan.kind, medium_id: plan.medium.id }),
+  ];
+  try {
+    if (plan.kind !== 'allocation') {
+      const rows = await ctx.database.query<Record<string, unknown>>(START_ATTEMPT.text, params, START_ATTEMPT.name);
+      return { payment: await started(ctx, purchaseId, rows[0]), allocation: null };
+    }
+    // Off-system money was collected elsewhere: recording it is the whole collection, in one transaction.
+    return await ctx.database.transaction(async (tx) => {
+      const rows = await tx.query<Record<string, unknown>>(START_ATTEMPT.text, params, START_ATTEMPT.name);
+      const payment = await started(ctx, purchaseId, rows[0]);
+      const result = await plan.connector.allocate!(
+        { merchantReference: payment.merchantReference, amount: { amountCents: payment.amountCents, currency: 'ZAR' }, purchaseSourceId: plan.purchaseSourceId!, comment: input.comment },
+        connectorContext(ctx, 'OffSystem'),
+      );
+      const allocation = await settlePayment(ctx, { paymentId: payment.id, purchaseId, via: 'allocation', actor: caller.actor, result }, tx);
+      return { payment: allocation.payment, allocation };
+    });
+  } catch (err) {
+    if (isUniqueViolation(err)) throw await inFlightConflict(ctx, purchaseId);
+    throw err;
+  }
+}
+
+/** The attempt START_ATTEMPT recorded, or why it recorded none. */
+async function started(ctx: AppContext, purchaseId: string, row: Record<string, unknown> | undefined): Promise<PaymentRow> {
+  if (!row) throw new NotFoundError('purchase', purchaseId);
+  if (row.id) return toPaymentRow(Object.fromEntries(Object.entries(row).filter(([k]) => !['purchase_status_id', 'purchase_amount_cents', 'live_id', 'live_status'].includes(k))));
+  const statusId = row.purchase_status_id as number;
+  if (statusId === PurchaseStatus.Paid) throw alreadyPaid(purchaseId);
+  if (statusId === PurchaseStatus.Submitted || row.live_id) {
+    // A concurrent submit may have committed its attempt after this statement's snapshot: look again.
+    throw row.live_id ? inFlight(purchaseId, { id: row.live_id as string, status: row.live_status as string }) : await inFlightConflict(ctx, purchaseId);
+  }
+  if ([PurchaseStatus.Unpaid, PurchaseStatus.Quote, PurchaseStatus.Scheduled].includes(statusId as 1 | 3 | 6)) {
+    throw new UnprocessableError('purchase.nothing_to_pay', `Purchase ${purchaseId} is for R0.00: there is nothing to collect.`);
+  }
+  throw new UnprocessableError('purchase.not_payable', `Purchase ${purchaseId} cannot be paid (status ${statusId}).`);
+}
+
+const alreadyPaid = (purchaseId: string) =>
+  new ConflictError('purchase.already_paid', `Purchase ${purchaseId} is already paid; it is never charged again.`, { extensions: { purchase_id: purchaseId } });
+
+async function inFlightConflict(ctx: AppContext, purchaseId: string): Promise<ConflictError> {
+  const [live] = await ctx.database.db
+    .select({ id: payments.id, status: payments.status })
+    .from(payments)
+    .where(and(eq(payments.purchaseId, purchaseId), inArray(payments.status, [...LIVE_PAYMENT_STATUSES])));
+  if (live?.status === 'succeeded') return alreadyPaid(purchaseId);
+  return inFlight(purchaseId, live ?? null);
+}
+
+function inFlight(purchaseId: string, live: { id: string; status: string } | null): ConflictError {
+  return new ConflictError(
+    'purchase.collection_in_flight',
+    live ? `Purchase ${purchaseId} already has a collection attempt in flight: payment ${live.id} (${live.status}).` : `Purchase ${purchaseId} already has a collection attempt in flight.`,
+    { extensions: { purchase_id: purchaseId, ...(live ? { payment_id: live.id, payment_status: live.status } : {}) } },
+  );
+}
+
