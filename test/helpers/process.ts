@@ -40,3 +40,22 @@ export async function startPayrail(env: Record<string, string>, timeoutMs = 90_0
   run.child.kill('SIGKILL');
   throw new Error(`payrail did not start in ${timeoutMs} ms:\n${run.output()}`);
 }
+
+/**
+ * `start(env)` for a test file: starts payrail with `base` + `env`, and kills every process it started
+ * when the file ends (register `stopAll` with afterAll).
+ */
+export function payrailStarter(base: Record<string, string>) {
+  const started: PayrailProcess[] = [];
+  return {
+    started,
+    start: async (env: Record<string, string>) => {
+      const p = await startPayrail({ ...base, ...env });
+      started.push(p);
+      return p;
+    },
+    stopAll: () => {
+      for (const p of started) p.child.kill('SIGKILL');
+    },
+  };
+}

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { DEMO } from '../../src/demo/ids.ts';
 import { TEST_ENCRYPTION_KEY, TEST_JWT_SECRET } from '../helpers/config.ts';
 import { freshDatabase, testTokens } from '../helpers/harness.ts';
-import { runPayrail, startPayrail, type PayrailProcess } from '../helpers/process.ts';
+import { payrailStarter, runPayrail } from '../helpers/process.ts';
 import type { Database } from '../../src/db/client.ts';
 import * as t from '../../src/db/schema.ts';
 import { insertMedium } from '../../src/modules/mediums/repo.ts';
@@ -17,15 +17,8 @@ import { TokenVault } from '../../src/lib/token-vault.ts';
  * and (PostgreSQL) two payrail processes taking 50 concurrent submits of one purchase.
  */
 const base = { PAYRAIL_JWT_SECRET: TEST_JWT_SECRET, PAYRAIL_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY, PAYRAIL_SANDBOX: 'true', PAYRAIL_JOBS_INTERVAL_MS: '100' };
-const started: PayrailProcess[] = [];
-afterAll(() => {
-  for (const p of started) p.child.kill('SIGKILL');
-});
-const start = async (env: Record<string, string>) => {
-  const p = await startPayrail({ ...base, ...env });
-  started.push(p);
-  return p;
-};
+const { start, started, stopAll } = payrailStarter(base);
+afterAll(stopAll);
 
 const customer = testTokens().customer;
 const submitArrears = (url: string) =>

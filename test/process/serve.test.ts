@@ -8,18 +8,11 @@ import { DEMO } from '../../src/demo/ids.ts';
 import { TEST_ENCRYPTION_KEY, TEST_JWT_SECRET } from '../helpers/config.ts';
 import { testTokens } from '../helpers/harness.ts';
 import { adminUrl, databaseUrl } from '../helpers/postgres.ts';
-import { runPayrail, startPayrail, type PayrailProcess } from '../helpers/process.ts';
+import { payrailStarter, runPayrail } from '../helpers/process.ts';
 
 const env = { PAYRAIL_JWT_SECRET: TEST_JWT_SECRET, PAYRAIL_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY, PAYRAIL_SANDBOX: 'true' };
-const started: PayrailProcess[] = [];
-afterAll(() => {
-  for (const p of started) p.child.kill('SIGKILL');
-});
-const start = async (extra: Record<string, string>) => {
-  const p = await startPayrail({ ...env, ...extra });
-  started.push(p);
-  return p;
-};
+const { start, stopAll } = payrailStarter(env);
+afterAll(stopAll);
 const get = (base: string, path: string, token = testTokens().customer) => fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}` } });
 const DETAILS = `/services/${DEMO.services.recurringInArrears}/details-and-actions`;
 

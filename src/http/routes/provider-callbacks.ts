@@ -4,12 +4,9 @@ import type { AppContext } from '../../context.ts';
 import type { Provider } from '../../domain/enums.ts';
 import { AppError, NotFoundError } from '../../lib/errors.ts';
 import { cardMediumUpdateUrl } from '../../modules/payments/card-medium-update.ts';
-import { processCallback, receiveCallback } from '../../modules/payments/provider-callbacks.ts';
+import { collectorOfPayment, processCallback, receiveCallback } from '../../modules/payments/provider-callbacks.ts';
 import { allowedRedirect, withOutcome } from '../../modules/payments/return-urls.ts';
-import { purchases } from '../../modules/purchases/schema.ts';
-import { services } from '../../modules/services/schema.ts';
 import type { InboundRequest } from '../../providers/contract.ts';
-import { eq } from 'drizzle-orm';
 import { scopeOf, secured, type App } from '../route-kit.ts';
 import { errorResponses, Uuid } from '../schemas/common.ts';
 
@@ -55,12 +52,7 @@ export function providerCallbackRoutes(app: App, ctx: AppContext): void {
       if (outcome.verdict === 'rejected') throw new AppError(400, 'callback.unverified', 'The payment provider’s return could not be verified; nothing was changed.');
       const payment = outcome.payment;
       if (!payment) throw new NotFoundError('payment');
-      const [owner] = await ctx.database.db
-        .select({ collectorId: services.collectorId })
-        .from(purchases)
-        .innerJoin(services, eq(services.id, purchases.serviceId))
-        .where(eq(purchases.id, payment.purchaseId));
-      if (owner?.collectorId !== request.params.collectorId.toLowerCase()) throw new NotFoundError('collector', request.params.collectorId);
+      if ((await collectorOfPayment(ctx, payment)) !== request.params.collectorId.toLowerCase()) throw new NotFoundError('collector', request.params.collectorId);
       return reply.redirect(withOutcome(target, payment.status === 'succeeded'), 303);
     },
   );

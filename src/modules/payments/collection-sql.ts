@@ -33,8 +33,8 @@ FOR UPDATE OF s`,
 const RECORDS = `
 audited AS (
   INSERT INTO audit_events (operator_id, entity_type, entity_id, action, from_state, to_state, actor_id, actor_role, request_id, data, created_at)
-  SELECT a.operator_id, a.entity_type, a.entity_id, a.action, a.from_state, a.to_state, a.actor_id, a.actor_role, a.request_id, a.data, $2
-  FROM jsonb_to_recordset($3::jsonb) AS a(operator_id uuid, entity_type text, entity_id uuid, action text, from_state text, to_state text, actor_id text, actor_role text, request_id text, data jsonb)
+  SELECT a."operatorId", a."entityType", a."entityId", a.action, a."fromState", a."toState", a."actorId", a."actorRole", a."requestId", a.data, $2
+  FROM jsonb_to_recordset($3::jsonb) AS a("operatorId" uuid, "entityType" text, "entityId" uuid, action text, "fromState" text, "toState" text, "actorId" text, "actorRole" text, "requestId" text, data jsonb)
   RETURNING 1
 ), evented AS (
   INSERT INTO outbox_events (id, operator_id, type, payload, created_at)
@@ -48,7 +48,7 @@ audited AS (
  * statement, with the audit entries and outbox events. $1 payment, $2 now, $3 audit, $4 events.
  */
 export const PAY = {
-  name: 'payrail_settle_pay_v1',
+  name: 'payrail_settle_pay_v2',
   text: `WITH pay AS (
   UPDATE payments SET status = 'succeeded', settled_at = $2, next_check_at = NULL, failure_code = NULL, failure_message = NULL,
     last_check_error = NULL, provider_reference = $5, raw = $6::jsonb, created_medium_id = $7, updated_at = $2
@@ -67,7 +67,7 @@ SELECT * FROM pay`,
 
 /** Failed: the attempt, and the purchase back to payable if it was waiting on it. */
 export const FAIL = {
-  name: 'payrail_settle_fail_v1',
+  name: 'payrail_settle_fail_v2',
   text: `WITH pay AS (
   UPDATE payments SET status = 'failed', settled_at = $2, next_check_at = NULL, failure_code = $5, failure_message = $6,
     provider_reference = $7, raw = $8::jsonb, updated_at = $2
@@ -81,7 +81,7 @@ SELECT * FROM pay`,
 
 /** Unknown, or still pending: when to ask again, and what the provider said last. */
 export const RECHECK = {
-  name: 'payrail_settle_recheck_v1',
+  name: 'payrail_settle_recheck_v2',
   text: `WITH pay AS (
   UPDATE payments SET status = $5, next_check_at = $6, last_check_error = $7, provider_reference = $8, raw = $9::jsonb, updated_at = $2
   WHERE id = $1 RETURNING *

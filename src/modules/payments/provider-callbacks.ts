@@ -7,6 +7,8 @@ import type { AttemptResult, InboundRequest, VerifiedCallback } from '../../prov
 import { recordAudit } from '../audit/record.ts';
 import { findMediumByToken } from '../mediums/repo.ts';
 import { mediums } from '../mediums/schema.ts';
+import { purchases } from '../purchases/schema.ts';
+import { services } from '../services/schema.ts';
 import { enqueueEvent } from '../webhooks/enqueue-event.ts';
 import { connectorContext } from './connector-context.ts';
 import { payments, providerEvents } from './schema.ts';
@@ -112,6 +114,16 @@ export async function processCallback(ctx: AppContext, eventRowId: string): Prom
   }
   const settled = await settlePayment(ctx, { paymentId: payment.id, result, via: row.channel === 'redirect' ? 'redirect' : 'callback' });
   return done(settled.conflict ? 'ignored' : 'processed', settled.conflict, settled.payment);
+}
+
+/** The collector of the service an attempt pays for (the Peach redirect names it in its path). */
+export async function collectorOfPayment(ctx: AppContext, payment: PaymentRow): Promise<string | null> {
+  const [row] = await ctx.database.db
+    .select({ collectorId: services.collectorId })
+    .from(purchases)
+    .innerJoin(services, eq(services.id, purchases.serviceId))
+    .where(eq(purchases.id, payment.purchaseId));
+  return row?.collectorId ?? null;
 }
 
 async function findPayment(ctx: AppContext, provider: Provider, merchantReference: string): Promise<PaymentRow | null> {

@@ -7,7 +7,7 @@ import type { IsoDate } from '../../domain/periods.ts';
 import { toRand } from '../../domain/money.ts';
 import { canMovePayment, isTerminalPayment } from '../../domain/state-machines.ts';
 import type { AttemptResult } from '../../providers/contract.ts';
-import type { AuditEntry } from '../audit/record.ts';
+import { auditValues, type AuditEntry } from '../audit/record.ts';
 import { insertMedium } from '../mediums/repo.ts';
 import { mediums } from '../mediums/schema.ts';
 import { fulfilment, scheduleNextAutoRecharge } from '../purchases/fulfil-purchase.ts';
@@ -98,7 +98,7 @@ async function settleInTransaction(ctx: AppContext, tx: RawTransaction, input: S
   }
   const providerReference = result.providerReference ?? payment.providerReference;
   const raw = JSON.stringify(result.raw ?? payment.raw ?? null);
-  const audit = (entries: Omit<AuditEntry, 'operatorId'>[]) => JSON.stringify(entries.map((e) => auditRow(payment.operatorId, actor, e)));
+  const audit = (entries: Omit<AuditEntry, 'operatorId'>[]) => JSON.stringify(entries.map((e) => auditValues(actor, { ...e, operatorId: payment.operatorId })));
   const events = (list: Omit<OutboxEvent, 'operatorId'>[]) => JSON.stringify(list.map((e) => outboxRow({ ...e, operatorId: payment.operatorId }, now)));
 
   if (next === 'pending' || (next === 'unknown' && payment.status === 'unknown') || !canMovePayment(payment.status, next)) {
@@ -267,21 +267,6 @@ async function keepCard(ctx: AppContext, tx: RawTransaction, payment: PaymentRow
     .where(eq(purchasePlans.serviceId, purchase.serviceId));
   if (plan && plan.activeStatus !== 'Valid') await tx.db.update(purchasePlans).set({ activeMediumId: id, updatedAt: now }).where(eq(purchasePlans.id, plan.id));
   return id;
-}
-
-function auditRow(operatorId: string, actor: Actor, e: Omit<AuditEntry, 'operatorId'>) {
-  return {
-    operator_id: operatorId,
-    entity_type: e.entityType,
-    entity_id: e.entityId,
-    action: e.action,
-    from_state: e.fromState ?? null,
-    to_state: e.toState ?? null,
-    actor_id: actor.id,
-    actor_role: actor.role,
-    request_id: actor.requestId,
-    data: e.data ?? null,
-  };
 }
 
 const camel = (key: string): string => key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());

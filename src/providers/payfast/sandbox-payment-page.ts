@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { eq, and } from 'drizzle-orm';
 import type { AppContext } from '../../context.ts';
 import type { App } from '../../http/route-kit.ts';
-import { checkCardForm } from '../sandbox-kit/cards.ts';
+import { checkCardForm, tokenRowOf } from '../sandbox-kit/cards.ts';
 import { renderCardPage } from '../sandbox-kit/pages.ts';
 import { sandboxSessions, sandboxTokens } from '../sandbox-kit/schema.ts';
 import { PAYFAST_SANDBOX_MERCHANT as MERCHANT } from './credentials.ts';
@@ -93,19 +93,7 @@ export function registerPaymentPage(scope: App, ctx: AppContext): void {
     let token: { value: string; billingDate: string } | undefined;
     if (params.subscription_type === '2') {
       token = { value: randomUUID(), billingDate: now.toISOString().slice(0, 10) };
-      await db.insert(sandboxTokens).values({
-        token: token.value,
-        provider: PROVIDER,
-        outcome: card.outcome,
-        cardBin: card.bin,
-        cardLast4: card.last4,
-        expiryMonth: card.expiryMonth,
-        expiryYear: card.expiryYear,
-        holder: card.holder,
-        notifyUrl: params.notify_url ?? null,
-        createdAt: now,
-        updatedAt: now,
-      });
+      await db.insert(sandboxTokens).values(tokenRowOf(card, { value: token.value, provider: PROVIDER, notifyUrl: params.notify_url ?? null, now }));
     }
     if (params.notify_url) await sendItn(ctx, params.notify_url, paymentItn({ params, txn: approved.row, status: 'COMPLETE', card: itnCard, ...(token ? { token } : {}) }));
     if (card.outcome === 'lost_response') {

@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import type { AppContext } from '../../context.ts';
 import type { App } from '../../http/route-kit.ts';
-import { checkCardForm, type AcceptedCard } from '../sandbox-kit/cards.ts';
+import { checkCardForm, tokenRowOf, type AcceptedCard } from '../sandbox-kit/cards.ts';
 import { sendNotification, type LedgerRow } from '../sandbox-kit/kit.ts';
 import { renderAutoPostPage, renderMessagePage } from '../sandbox-kit/pages.ts';
 import { sandboxSessions, sandboxTokens, sandboxTransactions } from '../sandbox-kit/schema.ts';
@@ -126,19 +126,7 @@ async function submit(ctx: AppContext, checkoutId: string, card: AcceptedCard, s
         .where(and(eq(sandboxTransactions.provider, PROVIDER), eq(sandboxTransactions.merchantReference, session.merchantReference ?? ''), eq(sandboxTransactions.status, 'approved')))
         .limit(1);
     } else if (registrationId) {
-      await tx.insert(sandboxTokens).values({
-        token: registrationId,
-        provider: PROVIDER,
-        outcome: card.outcome,
-        cardBin: card.bin,
-        cardLast4: card.last4,
-        expiryMonth: card.expiryMonth,
-        expiryYear: card.expiryYear,
-        holder: card.holder,
-        notifyUrl: paramsOf(session).notificationUrl ?? null,
-        createdAt: now,
-        updatedAt: now,
-      });
+      await tx.insert(sandboxTokens).values(tokenRowOf(card, { value: registrationId, provider: PROVIDER, notifyUrl: paramsOf(session).notificationUrl ?? null, now }));
     }
     const [completed] = await tx
       .update(sandboxSessions)

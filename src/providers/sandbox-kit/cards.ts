@@ -75,3 +75,20 @@ export function checkCardForm(form: RawCardForm, now: Date): CardCheck {
     card: { outcome: TEST_CARDS[number] ?? 'approve', bin: number.slice(0, 6), last4: number.slice(-4), expiryMonth, expiryYear, holder },
   };
 }
+
+/** The `sandbox.tokens` row a tokenised card becomes: its test outcome and last digits, never its number. */
+export function tokenRowOf(card: AcceptedCard, token: { value: string; provider: string; notifyUrl: string | null; now: Date }) {
+  return {
+    token: token.value,
+    provider: token.provider,
+    outcome: card.outcome,
+    cardBin: card.bin,
+    cardLast4: card.last4,
+    expiryMonth: card.expiryMonth,
+    expiryYear: card.expiryYear,
+    holder: card.holder,
+    notifyUrl: token.notifyUrl,
+    createdAt: token.now,
+    updatedAt: token.now,
+  };
+}
