@@ -8,7 +8,7 @@ import { loseResponse, type LedgerRow } from '../sandbox-kit/kit.ts';
 import { sandboxTokens } from '../sandbox-kit/schema.ts';
 import { PAYFAST_SANDBOX_MERCHANT as MERCHANT } from './credentials.ts';
 import { bodyFields, sendApi, UUID, wellFormed } from './sandbox-http.ts';
-import { hadUnavailable, paymentState, PROVIDER, record, RESULTS, tokenRow, tokenWithApproval } from './sandbox-store.ts';
+import { hadUnavailable, paymentState, PROVIDER, record, RESULTS, tokenRow, approveAdhoc } from './sandbox-store.ts';
 import { apiSignature, sameSignature } from './signature.ts';
 import { formatAmount } from './transformers.ts';
 
@@ -43,7 +43,7 @@ async function authenticate(request: FastifyRequest, reply: FastifyReply): Promi
   return undefined;
 }
 
-const success = (txn: LedgerRow) => ({ response: true, message: `Transaction was successful(${RESULTS.approved.code})`, pf_payment_id: txn.id, amount: txn.amountCents });
+const success = (txn: Pick<LedgerRow, 'id' | 'amountCents'>) => ({ response: true, message: `Transaction was successful(${RESULTS.approved.code})`, pf_payment_id: txn.id, amount: txn.amountCents });
 
 interface Adhoc {
   amount: number;
@@ -77,11 +77,14 @@ export function registerApiRoutes(scope: App, ctx: AppContext): void {
     const input = parseAdhoc(request.body);
     if (typeof input === 'string') return sendApi(reply, 400, { message: input });
     const token = tokenParam(request);
-    const { card, approval: earlier } = token ? await tokenWithApproval(ctx, token, input.m_payment_id) : { card: null, approval: null };
-    if (!token || !card || card.status !== 'active') return sendApi(reply, 404, { message: 'Subscription not found.' });
+    const details = { item_name: input.item_name, item_description: input.item_description };
+    // An approving card is charged in one statement, which also finds an earlier approval of the m_payment_id.
+    const charge = token ? await approveAdhoc(ctx, token, { mPaymentId: input.m_payment_id, amountCents: input.amount, details }) : null;
+    if (!token || !charge || charge.card.status !== 'active') return sendApi(reply, 404, { message: 'Subscription not found.' });
+    const { card, earlier, charged } = charge;
     // Idempotency: an m_payment_id PayFast has approved is answered with that approval, never charged again.
     if (earlier) return sendApi(reply, 200, success(earlier));
-    const row = { merchantReference: input.m_payment_id, token, kind: 'token', amountCents: input.amount, cardBin: card.cardBin, cardLast4: card.cardLast4, details: { item_name: input.item_name, item_description: input.item_description } };
+    const row = { merchantReference: input.m_payment_id, token, kind: 'token', amountCents: input.amount, cardBin: card.cardBin, cardLast4: card.cardLast4, details };
     const approve = () => record(ctx, { ...row, status: 'approved', resultCode: RESULTS.approved.code, resultDescription: RESULTS.approved.description });
     // A slow provider (PAYRAIL_SANDBOX_ANSWER_DELAY_MS): the card is charged at once, the answer comes later.
     const answer = async (code: number, data: Record<string, unknown>) => {
@@ -107,7 +110,7 @@ export function registerApiRoutes(scope: App, ctx: AppContext): void {
         return answer(200, success((await approve()).row));
       }
       default:
-        return answer(200, success((await approve()).row));
+        return answer(200, success(charged ?? (await approve()).row));
     }
   });
 

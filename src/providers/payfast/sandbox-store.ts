@@ -54,16 +54,45 @@ export async function record(ctx: AppContext, row: NewLedgerRow): Promise<{ row:
   throw new Error('PayFast sandbox: no free pf_payment_id after 5 draws');
 }
 
-/** A stored card and, for an m_payment_id, its approval if there is one: one round trip (the ad hoc charge's hot path). */
-export async function tokenWithApproval(ctx: AppContext, token: string, mPaymentId: string | null): Promise<{ card: TokenRow | null; approval: LedgerRow | null }> {
-  const t = sandboxTransactions;
-  const [row] = await ctx.database.db
-    .select({ card: sandboxTokens, approval: t })
-    .from(sandboxTokens)
-    .leftJoin(t, and(eq(t.provider, PROVIDER), eq(t.status, 'approved'), mPaymentId === null ? eq(t.id, '') : eq(t.merchantReference, mPaymentId)))
-    .where(and(eq(sandboxTokens.provider, PROVIDER), eq(sandboxTokens.token, token)))
-    .limit(1);
-  return { card: row?.card ?? null, approval: row?.approval ?? null };
+/**
+ * An ad hoc charge of an approving card, in one statement (the charge's hot path): read the card and any
+ * approval of the m_payment_id, and record a new approval when the card is active, approves, and none
+ * exists. Returns null for an unknown token; `charged` null means nothing was recorded (another outcome,
+ * an earlier approval, or a conflict: the caller then takes the general path).
+ */
+const ADHOC_APPROVE = {
+  name: 'sandbox_payfast_adhoc_approve_v1',
+  text: `WITH card AS (
+  SELECT status, outcome, card_bin, card_last4 FROM sandbox.tokens WHERE provider = 'PayFast' AND token = $1
+), earlier AS (
+  SELECT id, amount_cents FROM sandbox.transactions WHERE provider = 'PayFast' AND status = 'approved' AND merchant_reference = $2 LIMIT 1
+), charged AS (
+  INSERT INTO sandbox.transactions (id, provider, merchant_reference, token, kind, amount_cents, status, result_code, result_description, card_bin, card_last4, details)
+  SELECT $3, 'PayFast', $2, $1, 'token', $4, 'approved', $5, $6, c.card_bin, c.card_last4, $7::jsonb
+  FROM card c WHERE c.status = 'active' AND c.outcome = 'approve' AND NOT EXISTS (SELECT 1 FROM earlier)
+  ON CONFLICT DO NOTHING
+  RETURNING id, amount_cents
+)
+SELECT c.status, c.outcome, c.card_bin, c.card_last4, e.id AS earlier_id, e.amount_cents::text AS earlier_amount, x.id AS charged_id, x.amount_cents::text AS charged_amount
+FROM card c LEFT JOIN earlier e ON true LEFT JOIN charged x ON true`,
+};
+
+type Approval = { id: string; amountCents: number };
+
+export async function approveAdhoc(
+  ctx: AppContext,
+  token: string,
+  input: { mPaymentId: string | null; amountCents: number; details: Record<string, unknown> },
+): Promise<{ card: Pick<TokenRow, 'status' | 'outcome' | 'cardBin' | 'cardLast4'>; earlier: Approval | null; charged: Approval | null } | null> {
+  const params = [token, input.mPaymentId, newPfPaymentId(), input.amountCents, RESULTS.approved.code, RESULTS.approved.description, JSON.stringify(input.details)];
+  const [row] = await ctx.database.query<Record<string, string | null>>(ADHOC_APPROVE.text, params, ADHOC_APPROVE.name);
+  if (!row) return null;
+  const approval = (id: string | null, amount: string | null): Approval | null => (id ? { id, amountCents: Number(amount) } : null);
+  return {
+    card: { status: row.status!, outcome: row.outcome!, cardBin: row.card_bin!, cardLast4: row.card_last4! },
+    earlier: approval(row.earlier_id!, row.earlier_amount!),
+    charged: approval(row.charged_id!, row.charged_amount!),
+  };
 }
 
 /** Has this attempt (a session, or an m_payment_id / token) met test card …0259's one 503 already? */
