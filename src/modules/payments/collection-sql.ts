@@ -37,8 +37,8 @@ audited AS (
   FROM jsonb_to_recordset($3::jsonb) AS a("operatorId" uuid, "entityType" text, "entityId" uuid, action text, "fromState" text, "toState" text, "actorId" text, "actorRole" text, "requestId" text, data jsonb)
   RETURNING 1
 ), evented AS (
-  INSERT INTO outbox_events (id, operator_id, type, payload, created_at)
-  SELECT e.id, e.operator_id, e.type, e.payload, $2
+  INSERT INTO outbox_events (id, operator_id, type, payload, created_at, dispatched_at)
+  SELECT e.id, e.operator_id, e.type, e.payload, $2, CASE WHEN payrail_event_unsubscribed(e.operator_id, e.type) THEN $2 END
   FROM jsonb_to_recordset($4::jsonb) AS e(id uuid, operator_id uuid, type text, payload jsonb)
   RETURNING 1
 )`;
@@ -48,7 +48,7 @@ audited AS (
  * statement, with the audit entries and outbox events. $1 payment, $2 now, $3 audit, $4 events.
  */
 export const PAY = {
-  name: 'payrail_settle_pay_v2',
+  name: 'payrail_settle_pay_v3',
   text: `WITH pay AS (
   UPDATE payments SET status = 'succeeded', settled_at = $2, next_check_at = NULL, failure_code = NULL, failure_message = NULL,
     last_check_error = NULL, provider_reference = $5, raw = $6::jsonb, created_medium_id = $7, updated_at = $2
@@ -59,15 +59,58 @@ export const PAY = {
   WHERE id = $12 RETURNING 1
 ), fulfilled AS (
   UPDATE services SET latest_period_end_date = $13::date, billing_status = $14,
-    suspension_date = CASE WHEN $15::boolean THEN NULL ELSE suspension_date END, updated_at = $2
+    suspension_date = CASE WHEN $15::boolean THEN NULL ELSE suspension_date END, version = version + 1, updated_at = $2
   WHERE id = $16 RETURNING 1
 ),${RECORDS}
 SELECT * FROM pay`,
 };
 
+/**
+ * Succeeded, when nothing about the purchase or its service has changed since the attempt started
+ * (START_ATTEMPT read the service at version $17 - 1; its own purchase update made it $17): the same
+ * writes as PAY in one autocommitted statement, without a transaction's five round trips.
+ *
+ * The service is updated first and only at the version expected, and every later step runs only if the
+ * step before it matched, so no row is returned when anything moved (the caller then settles the locked
+ * way). Any change to a purchase of the service bumps its version, and the service row stays locked by
+ * this statement, so nothing can slip in between. Should the service match and a later step not (a
+ * payment settled without its purchase changing, which no path does), payrail_assert aborts the whole
+ * statement rather than leave half of it.
+ */
+export const PAY_FAST = {
+  name: 'payrail_settle_pay_fast_v1',
+  text: `WITH fulfilled AS (
+  UPDATE services SET latest_period_end_date = $13::date, billing_status = $14,
+    suspension_date = CASE WHEN $15::boolean THEN NULL ELSE suspension_date END, version = version + 1, updated_at = $2
+  WHERE id = $16 AND version = $17::bigint RETURNING id
+), paid AS (
+  UPDATE purchases p SET status_id = 4, paid_at = $2, payment_reference = $8, medium_id = $9,
+    purchase_source_id = coalesce($10, p.purchase_source_id), comment = coalesce($11, p.comment), period_applied = true, updated_at = $2
+  FROM fulfilled f WHERE p.id = $12 AND p.service_id = f.id AND p.status_id = 2 RETURNING p.id
+), pay AS (
+  UPDATE payments py SET status = 'succeeded', settled_at = $2, next_check_at = NULL, failure_code = NULL, failure_message = NULL,
+    last_check_error = NULL, provider_reference = $5, raw = $6::jsonb, created_medium_id = $7, updated_at = $2
+  FROM paid WHERE py.id = $1 AND py.purchase_id = paid.id AND py.status IN ('pending', 'unknown') RETURNING py.*
+), audited AS (
+  INSERT INTO audit_events (operator_id, entity_type, entity_id, action, from_state, to_state, actor_id, actor_role, request_id, data, created_at)
+  SELECT a."operatorId", a."entityType", a."entityId", a.action, a."fromState", a."toState", a."actorId", a."actorRole", a."requestId", a.data, $2
+  FROM jsonb_to_recordset($3::jsonb) AS a("operatorId" uuid, "entityType" text, "entityId" uuid, action text, "fromState" text, "toState" text, "actorId" text, "actorRole" text, "requestId" text, data jsonb)
+  WHERE EXISTS (SELECT 1 FROM pay)
+  RETURNING 1
+), evented AS (
+  INSERT INTO outbox_events (id, operator_id, type, payload, created_at, dispatched_at)
+  SELECT e.id, e.operator_id, e.type, e.payload, $2, CASE WHEN payrail_event_unsubscribed(e.operator_id, e.type) THEN $2 END
+  FROM jsonb_to_recordset($4::jsonb) AS e(id uuid, operator_id uuid, type text, payload jsonb)
+  WHERE EXISTS (SELECT 1 FROM pay)
+  RETURNING 1
+)
+SELECT pay.* FROM (SELECT payrail_assert(NOT EXISTS (SELECT 1 FROM fulfilled) OR EXISTS (SELECT 1 FROM pay), 'payrail_settle_pay_fast: the service matched but its purchase or attempt did not') AS ok) checked
+LEFT JOIN pay ON true`,
+};
+
 /** Failed: the attempt, and the purchase back to payable if it was waiting on it. */
 export const FAIL = {
-  name: 'payrail_settle_fail_v2',
+  name: 'payrail_settle_fail_v3',
   text: `WITH pay AS (
   UPDATE payments SET status = 'failed', settled_at = $2, next_check_at = NULL, failure_code = $5, failure_message = $6,
     provider_reference = $7, raw = $8::jsonb, updated_at = $2
@@ -81,7 +124,7 @@ SELECT * FROM pay`,
 
 /** Unknown, or still pending: when to ask again, and what the provider said last. */
 export const RECHECK = {
-  name: 'payrail_settle_recheck_v2',
+  name: 'payrail_settle_recheck_v3',
   text: `WITH pay AS (
   UPDATE payments SET status = $5, next_check_at = $6, last_check_error = $7, provider_reference = $8, raw = $9::jsonb, updated_at = $2
   WHERE id = $1 RETURNING *
@@ -94,11 +137,14 @@ SELECT * FROM pay`,
  * flight, record a pending attempt, mark the purchase Submitted and audit it. Returns the purchase's
  * status and any live attempt either way (no row: no such purchase). A concurrent duplicate waits on the
  * purchase's lock and then sees it Submitted; the unique index on live attempts is the last word.
+ *
+ * Also returns what settling a success needs to know about the purchase and its service (`svc_*`, read in
+ * this statement's snapshot), so that the common answer can be settled in one statement (PAY_FAST).
  */
 export const START_ATTEMPT = {
-  name: 'payrail_start_attempt_v1',
+  name: 'payrail_start_attempt_v2',
   text: `WITH target AS (
-  SELECT id, operator_id, status_id, amount_cents, currency, creation_event_id FROM purchases WHERE id = $1 FOR UPDATE
+  SELECT id, operator_id, status_id, amount_cents, currency, creation_event_id, service_id, customer_id, small_key, medium_id FROM purchases WHERE id = $1 FOR UPDATE
 ), live AS (
   SELECT id, status FROM payments WHERE purchase_id = $1 AND status IN ('pending', 'unknown', 'succeeded') LIMIT 1
 ), inserted AS (
@@ -118,8 +164,19 @@ export const START_ATTEMPT = {
   SELECT i.operator_id, 'payment', i.id, 'payment.started', 'pending', $16, $17, $18, $19::jsonb, $14 FROM inserted i
   RETURNING 1
 )
-SELECT t.status_id AS purchase_status_id, t.amount_cents AS purchase_amount_cents, l.id AS live_id, l.status AS live_status, i.*
-FROM target t LEFT JOIN live l ON true LEFT JOIN inserted i ON true`,
+SELECT t.status_id AS purchase_status_id, t.amount_cents AS purchase_amount_cents, l.id AS live_id, l.status AS live_status,
+  t.service_id AS purchase_service_id, t.customer_id AS purchase_customer_id, t.small_key AS purchase_small_key,
+  coalesce($15, t.medium_id) AS purchase_medium_id,
+  s.version::text AS svc_version, s.latest_period_end_date AS svc_latest_period_end_date, s.billing_status AS svc_billing_status,
+  pr.auto_recharge AS svc_auto_recharge,
+  EXISTS (SELECT 1 FROM purchases o WHERE o.service_id = t.service_id AND o.status_id = 3 AND o.id <> t.id) AS svc_owing,
+  (SELECT coalesce(sum(pl.quantity * pl.period_contribution_per_quantity) FILTER (WHERE pl.line_type_id <> 3), 0)::int
+     FROM purchase_lines pl WHERE pl.purchase_id = t.id) AS svc_purchased_days,
+  i.*
+FROM target t
+JOIN services s ON s.id = t.service_id
+JOIN products pr ON pr.id = s.product_id
+LEFT JOIN live l ON true LEFT JOIN inserted i ON true`,
 };
 
 /**

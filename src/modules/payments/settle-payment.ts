@@ -10,11 +10,12 @@ import type { AttemptResult } from '../../providers/contract.ts';
 import { auditValues, type AuditEntry } from '../audit/record.ts';
 import { insertMedium } from '../mediums/repo.ts';
 import { mediums } from '../mediums/schema.ts';
-import { fulfilment, scheduleNextAutoRecharge } from '../purchases/fulfil-purchase.ts';
+import { fulfilment, scheduleNextAutoRecharge, type Fulfilment } from '../purchases/fulfil-purchase.ts';
 import { purchasePlans } from '../services/schema.ts';
 import { outboxRow, type OutboxEvent } from '../webhooks/enqueue-event.ts';
 import type { payments } from './schema.ts';
-import { FAIL, LOCK_ATTEMPT, LOCK_SERVICE, PAY, PURCHASE_OF_ATTEMPT, RECHECK } from './collection-sql.ts';
+import { sqlState } from '../../db/errors.ts';
+import { FAIL, LOCK_ATTEMPT, LOCK_SERVICE, PAY, PAY_FAST, PURCHASE_OF_ATTEMPT, RECHECK } from './collection-sql.ts';
 
 export type PaymentRow = typeof payments.$inferSelect;
 
@@ -46,9 +47,19 @@ const AMOUNT_TOLERANCE_CENTS = 1;
 const recheckAt = (now: Date, payment: PaymentRow, status: 'pending' | 'unknown'): Date =>
   new Date(now.getTime() + Math.min((status === 'unknown' ? 15_000 : 60_000) * 2 ** Math.min(payment.checks, 8), 3_600_000));
 
+type PurchaseOfAttempt = { id: string; statusId: number; serviceId: string; customerId: string; smallKey: number; mediumId: string | null; amountCents: number };
+
 interface Locked {
   payment: PaymentRow;
-  purchase: { id: string; statusId: number; serviceId: string; customerId: string; smallKey: number; mediumId: string | null; amountCents: number };
+  purchase: PurchaseOfAttempt;
+}
+
+/**
+ * An attempt as start-attempt recorded it, with what it read about its purchase and service in the same
+ * statement: enough to settle a success without locking first (settleStarted).
+ */
+export interface StartedAttempt extends Locked {
+  service: { version: string; latestPeriodEndDate: IsoDate | null; billingStatus: string; autoRecharge: boolean; owing: boolean; purchasedDays: number };
 }
 
 /**
@@ -73,6 +84,46 @@ export async function settlePayment(ctx: AppContext, input: SettleInput, outerTx
   return settlement;
 }
 
+/**
+ * Settles the answer to an attempt this request has just started (a token charge). A plain success is
+ * written in one statement (PAY_FAST) when nothing about the purchase or its service has moved since the
+ * attempt started; anything else (a failure, a card to keep, an auto-recharge to schedule, a concurrent
+ * change) is settled the locked way by settlePayment. Both write the same rows.
+ */
+export async function settleStarted(ctx: AppContext, input: SettleInput, started: StartedAttempt): Promise<Settlement> {
+  const { payment, purchase, service } = started;
+  const result = input.result;
+  const plain = result.status === 'succeeded' && payment.status === 'pending' && !service.autoRecharge && !(result.token && payment.tokenise) && outcome(payment, result).next === 'succeeded';
+  if (plain) {
+    const now = ctx.clock();
+    const done = fulfilment(service, now);
+    const params = [...paidParams(input, payment, purchase, done, payment.createdMediumId, null, now), service.version];
+    try {
+      const [row] = await ctx.database.query<Record<string, unknown>>(PAY_FAST.text, params, PAY_FAST.name);
+      if (row?.id) {
+        ctx.telemetry.paymentOutcomes.inc({ provider: payment.provider, kind: payment.kind, status: 'succeeded' });
+        return { payment: toPaymentRow(row), purchaseStatusId: PurchaseStatus.Paid, changed: true, conflict: null };
+      }
+    } catch (err) {
+      // Half matched (payrail_assert), or a deadlock with a concurrent settlement: nothing was written.
+      if (!['P0004', '40P01', '40001'].includes(sqlState(err) ?? '')) throw err;
+      ctx.log.warn({ err, paymentId: payment.id }, 'settling in one statement met a concurrent change: settling with locks');
+    }
+  }
+  return settlePayment(ctx, { ...input, purchaseId: purchase.id });
+}
+
+/** What a provider's answer means for an attempt: a success for another amount is not ours (unknown). */
+function outcome(payment: PaymentRow, result: AttemptResult): { next: PaymentStatus; checkError: string | null } {
+  if (result.status === 'succeeded' && result.amount) {
+    const differs = result.amount.currency !== payment.currency || Math.abs(result.amount.amountCents - payment.amountCents) > AMOUNT_TOLERANCE_CENTS;
+    if (differs) {
+      return { next: 'unknown', checkError: `provider reported ${result.amount.currency} ${toRand(result.amount.amountCents)} for an attempt of ${payment.currency} ${toRand(payment.amountCents)}` };
+    }
+  }
+  return { next: result.status, checkError: null };
+}
+
 async function settleInTransaction(ctx: AppContext, tx: RawTransaction, input: SettleInput): Promise<Settlement> {
   const now = ctx.clock();
   const actor = input.actor ?? SYSTEM_ACTOR;
@@ -85,21 +136,13 @@ async function settleInTransaction(ctx: AppContext, tx: RawTransaction, input: S
     return unchanged(contradicts ? `payment is ${payment.status}, ${input.via} says ${result.status}` : null);
   }
 
-  let next: PaymentStatus = result.status;
-  let checkError: string | null = null;
-  if (next === 'succeeded' && result.amount) {
-    const differs = result.amount.currency !== payment.currency || Math.abs(result.amount.amountCents - payment.amountCents) > AMOUNT_TOLERANCE_CENTS;
-    if (differs) {
-      // Never guess: a success for another amount is not our success. Someone must look at it.
-      next = 'unknown';
-      checkError = `provider reported ${result.amount.currency} ${toRand(result.amount.amountCents)} for an attempt of ${payment.currency} ${toRand(payment.amountCents)}`;
-      ctx.log.error({ paymentId: payment.id, provider: payment.provider }, 'provider reported another amount: the payment stays unknown');
-    }
-  }
+  const { next, checkError } = outcome(payment, result);
+  // Never guess: a success for another amount is not our success. Someone must look at it.
+  if (checkError) ctx.log.error({ paymentId: payment.id, provider: payment.provider }, 'provider reported another amount: the payment stays unknown');
   const providerReference = result.providerReference ?? payment.providerReference;
   const raw = JSON.stringify(result.raw ?? payment.raw ?? null);
-  const audit = (entries: Omit<AuditEntry, 'operatorId'>[]) => JSON.stringify(entries.map((e) => auditValues(actor, { ...e, operatorId: payment.operatorId })));
-  const events = (list: Omit<OutboxEvent, 'operatorId'>[]) => JSON.stringify(list.map((e) => outboxRow({ ...e, operatorId: payment.operatorId }, now)));
+  const audit = (entries: Omit<AuditEntry, 'operatorId'>[]) => auditJson(actor, payment, entries);
+  const events = (list: Omit<OutboxEvent, 'operatorId'>[]) => eventsJson(payment, now, list);
 
   if (next === 'pending' || (next === 'unknown' && payment.status === 'unknown') || !canMovePayment(payment.status, next)) {
     if (next !== 'pending' && next !== 'unknown') return unchanged();
@@ -166,50 +209,55 @@ async function settleInTransaction(ctx: AppContext, tx: RawTransaction, input: S
   const done = fulfilment({ latestPeriodEndDate: service.latest_period_end_date, billingStatus: service.billing_status, owing: service.owing, purchasedDays: service.purchased_days }, now);
   const createdMediumId = result.token && payment.tokenise && !payment.createdMediumId ? await keepCard(ctx, tx, payment, purchase, result, now) : payment.createdMediumId;
   const scheduledPurchaseId = service.auto_recharge && done.periodEndAfter ? await scheduleNextAutoRecharge(tx.db, purchase.id, purchase.serviceId, done.periodEndAfter, now) : null;
+  const rows = await tx.query(PAY.text, paidParams(input, payment, purchase, done, createdMediumId, scheduledPurchaseId, now), PAY.name);
+  return { payment: toPaymentRow(rows[0]!), purchaseStatusId: PurchaseStatus.Paid, changed: true, conflict: null };
+}
+
+/** PAY's and PAY_FAST's parameters $1–$16: the attempt, the purchase, the service, and their audit entries and events. */
+function paidParams(input: SettleInput, payment: PaymentRow, purchase: PurchaseOfAttempt, done: Fulfilment, createdMediumId: string | null, scheduledPurchaseId: string | null, now: Date): unknown[] {
+  const actor = input.actor ?? SYSTEM_ACTOR;
+  const result = input.result;
+  const providerReference = result.providerReference ?? payment.providerReference;
+  const raw = JSON.stringify(result.raw ?? payment.raw ?? null);
   const succeeded = { ...payment, status: 'succeeded' as const, providerReference };
   const paidStatus = PurchaseStatus.Paid;
-  const rows = await tx.query(
-    PAY.text,
-    [
-      payment.id,
-      now,
-      audit([
-        { entityType: 'payment', entityId: payment.id, action: `payment.succeeded.${input.via}`, fromState: payment.status, toState: 'succeeded' },
-        {
-          entityType: 'purchase',
-          entityId: purchase.id,
-          action: 'purchase.paid',
-          fromState: String(purchase.statusId),
-          toState: String(paidStatus),
-          data: { payment_id: payment.id, period_end_before: done.periodEndBefore, period_end_after: done.periodEndAfter, scheduled_purchase_id: scheduledPurchaseId },
-        },
-      ]),
-      events([
-        { type: 'payment.succeeded', data: paymentData(succeeded, purchase.serviceId) },
-        {
-          type: 'purchase.paid',
-          data: { ...purchaseData(purchase, paidStatus), payment_id: payment.id, provider: payment.provider, provider_reference: providerReference, paid_at: now.toISOString(), latest_period_end_date: done.periodEndAfter, billing_status: done.billingStatus },
-        },
-        ...(createdMediumId && createdMediumId !== payment.createdMediumId
-          ? [{ type: 'medium.created' as const, data: { medium_id: createdMediumId, customer_id: purchase.customerId, medium_type: result.token!.mediumType, provider: payment.provider } }]
-          : []),
-      ]),
-      providerReference,
-      raw,
-      createdMediumId,
-      providerReference ?? payment.merchantReference,
-      createdMediumId ?? payment.mediumId ?? purchase.mediumId,
-      payment.purchaseSourceId,
-      payment.comment,
-      purchase.id,
-      done.periodEndAfter,
-      done.billingStatus,
-      done.clearSuspension,
-      purchase.serviceId,
-    ],
-    PAY.name,
-  );
-  return { payment: toPaymentRow(rows[0]!), purchaseStatusId: paidStatus, changed: true, conflict: null };
+  return [
+    payment.id,
+    now,
+    auditJson(actor, payment, [
+      { entityType: 'payment', entityId: payment.id, action: `payment.succeeded.${input.via}`, fromState: payment.status, toState: 'succeeded' },
+      {
+        entityType: 'purchase',
+        entityId: purchase.id,
+        action: 'purchase.paid',
+        fromState: String(purchase.statusId),
+        toState: String(paidStatus),
+        data: { payment_id: payment.id, period_end_before: done.periodEndBefore, period_end_after: done.periodEndAfter, scheduled_purchase_id: scheduledPurchaseId },
+      },
+    ]),
+    eventsJson(payment, now, [
+      { type: 'payment.succeeded', data: paymentData(succeeded, purchase.serviceId) },
+      {
+        type: 'purchase.paid',
+        data: { ...purchaseData(purchase, paidStatus), payment_id: payment.id, provider: payment.provider, provider_reference: providerReference, paid_at: now.toISOString(), latest_period_end_date: done.periodEndAfter, billing_status: done.billingStatus },
+      },
+      ...(createdMediumId && createdMediumId !== payment.createdMediumId
+        ? [{ type: 'medium.created' as const, data: { medium_id: createdMediumId, customer_id: purchase.customerId, medium_type: result.token!.mediumType, provider: payment.provider } }]
+        : []),
+    ]),
+    providerReference,
+    raw,
+    createdMediumId,
+    providerReference ?? payment.merchantReference,
+    createdMediumId ?? payment.mediumId ?? purchase.mediumId,
+    payment.purchaseSourceId,
+    payment.comment,
+    purchase.id,
+    done.periodEndAfter,
+    done.billingStatus,
+    done.clearSuspension,
+    purchase.serviceId,
+  ];
 }
 
 async function lock(tx: RawTransaction, input: SettleInput): Promise<Locked> {
@@ -237,7 +285,7 @@ async function lock(tx: RawTransaction, input: SettleInput): Promise<Locked> {
 }
 
 /** A hosted payment's tokenised card becomes a Valid medium of the customer (and the service's active one if it has none usable). */
-async function keepCard(ctx: AppContext, tx: RawTransaction, payment: PaymentRow, purchase: Locked['purchase'], result: AttemptResult, now: Date): Promise<string> {
+async function keepCard(ctx: AppContext, tx: RawTransaction, payment: PaymentRow, purchase: PurchaseOfAttempt, result: AttemptResult, now: Date): Promise<string> {
   const token = result.token!;
   const id = randomUUID();
   await insertMedium(
@@ -269,7 +317,18 @@ async function keepCard(ctx: AppContext, tx: RawTransaction, payment: PaymentRow
   return id;
 }
 
-const camel = (key: string): string => key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+/** Audit entries and outbox events of a settlement, as the JSON arrays its statement takes. */
+const auditJson = (actor: Actor, payment: PaymentRow, entries: Omit<AuditEntry, 'operatorId'>[]): string =>
+  JSON.stringify(entries.map((e) => auditValues(actor, { ...e, operatorId: payment.operatorId })));
+const eventsJson = (payment: PaymentRow, now: Date, list: Omit<OutboxEvent, 'operatorId'>[]): string =>
+  JSON.stringify(list.map((e) => outboxRow({ ...e, operatorId: payment.operatorId }, now)));
+
+const camelKeys = new Map<string, string>();
+const camel = (key: string): string => {
+  let out = camelKeys.get(key);
+  if (out === undefined) camelKeys.set(key, (out = key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())));
+  return out;
+};
 
 /** A `payments` row as a raw statement returns it (snake_case), as Drizzle would (camelCase). */
 export function toPaymentRow(row: Record<string, unknown>): PaymentRow {
@@ -278,7 +337,7 @@ export function toPaymentRow(row: Record<string, unknown>): PaymentRow {
   return out as PaymentRow;
 }
 
-function purchaseData(p: Locked['purchase'], statusId: number) {
+function purchaseData(p: PurchaseOfAttempt, statusId: number) {
   return {
     purchase_id: p.id,
     service_id: p.serviceId,

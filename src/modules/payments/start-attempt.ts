@@ -11,11 +11,12 @@ import { newMerchantReference } from './merchant-reference.ts';
 import type { Plan } from './plan-collection.ts';
 import { payments } from './schema.ts';
 import { START_ATTEMPT } from './collection-sql.ts';
-import { settlePayment, toPaymentRow, type PaymentRow, type Settlement } from './settle-payment.ts';
+import { settlePayment, toPaymentRow, type Settlement, type StartedAttempt } from './settle-payment.ts';
+import type { IsoDate } from '../../domain/periods.ts';
 import type { Caller, SubmitForCollectionInput } from './submit-for-collection.ts';
 
 /** Step 1: the attempt is recorded, and the purchase marked Submitted, before any provider is asked. */
-export async function startAttempt(ctx: AppContext, caller: Caller, purchaseId: string, plan: Plan, input: SubmitForCollectionInput): Promise<{ payment: PaymentRow; allocation: Settlement | null }> {
+export async function startAttempt(ctx: AppContext, caller: Caller, purchaseId: string, plan: Plan, input: SubmitForCollectionInput): Promise<{ attempt: StartedAttempt; allocation: Settlement | null }> {
   const now = ctx.clock();
   const params = [
     purchaseId,
@@ -41,18 +42,19 @@ export async function startAttempt(ctx: AppContext, caller: Caller, purchaseId: 
   try {
     if (plan.kind !== 'allocation') {
       const rows = await ctx.database.query<Record<string, unknown>>(START_ATTEMPT.text, params, START_ATTEMPT.name);
-      return { payment: await started(ctx, purchaseId, rows[0]), allocation: null };
+      return { attempt: await started(ctx, purchaseId, rows[0]), allocation: null };
     }
     // Off-system money was collected elsewhere: recording it is the whole collection, in one transaction.
     return await ctx.database.transaction(async (tx) => {
       const rows = await tx.query<Record<string, unknown>>(START_ATTEMPT.text, params, START_ATTEMPT.name);
-      const payment = await started(ctx, purchaseId, rows[0]);
+      const attempt = await started(ctx, purchaseId, rows[0]);
+      const { payment } = attempt;
       const result = await plan.connector.allocate!(
         { merchantReference: payment.merchantReference, amount: { amountCents: payment.amountCents, currency: 'ZAR' }, purchaseSourceId: plan.purchaseSourceId!, comment: input.comment },
         connectorContext(ctx, 'OffSystem'),
       );
       const allocation = await settlePayment(ctx, { paymentId: payment.id, purchaseId, via: 'allocation', actor: caller.actor, result }, tx);
-      return { payment: allocation.payment, allocation };
+      return { attempt: { ...attempt, payment: allocation.payment }, allocation };
     });
   } catch (err) {
     if (isUniqueViolation(err)) throw await inFlightConflict(ctx, purchaseId);
@@ -60,10 +62,52 @@ export async function startAttempt(ctx: AppContext, caller: Caller, purchaseId: 
   }
 }
 
-/** The attempt START_ATTEMPT recorded, or why it recorded none. */
-async function started(ctx: AppContext, purchaseId: string, row: Record<string, unknown> | undefined): Promise<PaymentRow> {
+/** Columns START_ATTEMPT returns beside the attempt's own. */
+const CONTEXT_COLUMNS = new Set([
+  'purchase_status_id',
+  'purchase_amount_cents',
+  'live_id',
+  'live_status',
+  'purchase_service_id',
+  'purchase_customer_id',
+  'purchase_small_key',
+  'purchase_medium_id',
+  'svc_version',
+  'svc_latest_period_end_date',
+  'svc_billing_status',
+  'svc_auto_recharge',
+  'svc_owing',
+  'svc_purchased_days',
+]);
+
+/** The attempt START_ATTEMPT recorded, with what it read about its purchase and service; or why it recorded none. */
+async function started(ctx: AppContext, purchaseId: string, row: Record<string, unknown> | undefined): Promise<StartedAttempt> {
   if (!row) throw new NotFoundError('purchase', purchaseId);
-  if (row.id) return toPaymentRow(Object.fromEntries(Object.entries(row).filter(([k]) => !['purchase_status_id', 'purchase_amount_cents', 'live_id', 'live_status'].includes(k))));
+  if (row.id) {
+    const payment = toPaymentRow(Object.fromEntries(Object.entries(row).filter(([k]) => !CONTEXT_COLUMNS.has(k))));
+    return {
+      payment,
+      // As the attempt left it: Submitted.
+      purchase: {
+        id: purchaseId,
+        statusId: PurchaseStatus.Submitted,
+        serviceId: row.purchase_service_id as string,
+        customerId: row.purchase_customer_id as string,
+        smallKey: row.purchase_small_key as number,
+        mediumId: row.purchase_medium_id as string | null,
+        amountCents: row.purchase_amount_cents as number,
+      },
+      // The version its own purchase update moved the service to.
+      service: {
+        version: String(BigInt(row.svc_version as string) + 1n),
+        latestPeriodEndDate: row.svc_latest_period_end_date as IsoDate | null,
+        billingStatus: row.svc_billing_status as string,
+        autoRecharge: row.svc_auto_recharge === true,
+        owing: row.svc_owing === true,
+        purchasedDays: row.svc_purchased_days as number,
+      },
+    };
+  }
   const statusId = row.purchase_status_id as number;
   if (statusId === PurchaseStatus.Paid) throw alreadyPaid(purchaseId);
   if (statusId === PurchaseStatus.Submitted || row.live_id) {

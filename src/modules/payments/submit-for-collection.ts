@@ -6,7 +6,7 @@ import type { AttemptResult } from '../../providers/contract.ts';
 import { connectorContext } from './connector-context.ts';
 import { loadTarget, planCollection } from './plan-collection.ts';
 import { payments } from './schema.ts';
-import { settlePayment, type PaymentRow } from './settle-payment.ts';
+import { settlePayment, settleStarted, type PaymentRow } from './settle-payment.ts';
 import { startAttempt } from './start-attempt.ts';
 import { purchases } from '../purchases/schema.ts';
 
@@ -61,8 +61,9 @@ export async function submitForCollection(ctx: AppContext, caller: Caller, input
     return { paymentLinkUrl: null, payment: null, purchaseStatusId: purchase.statusId };
   }
 
-  const { payment, allocation } = await startAttempt(ctx, caller, purchase.id, plan, input);
+  const { attempt, allocation } = await startAttempt(ctx, caller, purchase.id, plan, input);
   if (allocation) return { paymentLinkUrl: null, payment: allocation.payment, purchaseStatusId: allocation.purchaseStatusId };
+  const { payment } = attempt;
 
   const cctx = connectorContext(ctx, plan.provider);
   if (plan.kind === 'token') {
@@ -83,7 +84,7 @@ export async function submitForCollection(ctx: AppContext, caller: Caller, input
       ctx.log.error({ err, paymentId: payment.id }, 'charging a token ended without an answer: the outcome is unknown');
       result = { status: 'unknown', providerReference: null, raw: { error: 'no answer from the connector' } };
     }
-    const settled = await settlePayment(ctx, { paymentId: payment.id, purchaseId: purchase.id, via: 'charge', actor: caller.actor, result });
+    const settled = await settleStarted(ctx, { paymentId: payment.id, purchaseId: purchase.id, via: 'charge', actor: caller.actor, result }, attempt);
     return { paymentLinkUrl: null, payment: settled.payment, purchaseStatusId: settled.purchaseStatusId };
   }
 

@@ -1,0 +1,133 @@
+import { randomUUID } from 'node:crypto';
+import { and, eq, sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as t from '../../db/schema.ts';
+import { DEMO } from '../../demo/ids.ts';
+import { addDays, civilDate, type IsoDate } from '../../domain/periods.ts';
+import { rational } from '../../domain/rational.ts';
+import { createHarness, type Harness } from '../../../test/helpers/harness.ts';
+import { insertPurchase } from '../purchases/repo.ts';
+import { loadTarget, planCollection } from './plan-collection.ts';
+import { settleStarted } from './settle-payment.ts';
+import { startAttempt } from './start-attempt.ts';
+import type { Caller, SubmitForCollectionInput } from './submit-for-collection.ts';
+
+/**
+ * settleStarted writes a plain success in one statement, guarded by the service's version: these tests
+ * change things between starting an attempt and settling it, and check that nothing stale or partial is
+ * ever written (the locked path takes over).
+ */
+let h: Harness;
+beforeAll(async () => {
+  h = await createHarness();
+});
+afterAll(async () => h?.close());
+
+const SERVICE = DEMO.services.recurringInArrears;
+const caller: Caller = {
+  userId: DEMO.customerUserId,
+  operatorId: DEMO.operatorId,
+  role: 'customer',
+  customerId: DEMO.customerId,
+  actor: { id: DEMO.customerUserId, role: 'customer', requestId: 'test' },
+};
+
+/** A new Submitted-able purchase of 30 days, and an attempt started on it with the demo card. */
+async function started() {
+  const purchaseId = randomUUID();
+  await insertPurchase(h.ctx.database.db, {
+    id: purchaseId,
+    operatorId: DEMO.operatorId,
+    customerId: DEMO.customerId,
+    serviceId: SERVICE,
+    purchasePlanId: null,
+    statusId: 3,
+    creationEventId: 5,
+    purchaseDate: new Date(),
+    lines: [{ id: randomUUID(), lineTypeId: 1, description: '30 days', quantity: 30, unitPriceIncl: rational(1_000), totalCents: 30_000, rateBp: 1500, periodContributionPerQuantity: 1, productPriceId: null }],
+  });
+  const input: SubmitForCollectionInput = { serviceId: SERVICE, purchaseId, mediumId: DEMO.mediums.card, successUrl: null, failureUrl: null, processImmediate: true, purchaseSourceId: null, comment: null };
+  const target = await loadTarget(h.ctx, caller, input);
+  const plan = await planCollection(h.ctx, caller, target, input);
+  const { attempt } = await startAttempt(h.ctx, caller, purchaseId, plan, input);
+  return { purchaseId, attempt };
+}
+
+const service = async () => (await h.ctx.database.db.select().from(t.services).where(eq(t.services.id, SERVICE)))[0]!;
+const purchase = async (id: string) => (await h.ctx.database.db.select().from(t.purchases).where(eq(t.purchases.id, id)))[0]!;
+const success = { status: 'succeeded' as const, providerReference: 'pf-1', raw: { ok: true } };
+const eventsOf = async (purchaseId: string) =>
+  (await h.ctx.database.db.select().from(t.outboxEvents)).filter((e) => (e.payload as { data: { purchase_id?: string } }).data.purchase_id === purchaseId).map((e) => e.type).sort();
+const auditOf = async (entityId: string) => (await h.ctx.database.db.select().from(t.auditEvents).where(eq(t.auditEvents.entityId, entityId))).map((a) => a.action).sort();
+
+describe('settling a success in one statement', () => {
+  it('pays, moves the period from the state the attempt read, and writes the audit entries and events once', async () => {
+    const { purchaseId, attempt } = await started();
+    const before = await service();
+    const settled = await settleStarted(h.ctx, { paymentId: attempt.payment.id, purchaseId, via: 'charge', result: success }, attempt);
+
+    expect(settled).toMatchObject({ changed: true, purchaseStatusId: 4, conflict: null });
+    expect(settled.payment).toMatchObject({ status: 'succeeded', providerReference: 'pf-1' });
+    const after = await service();
+    const today = civilDate(new Date());
+    const from = before.latestPeriodEndDate && before.latestPeriodEndDate > today ? before.latestPeriodEndDate : today;
+    expect(after.latestPeriodEndDate).toBe(addDays(from as IsoDate, 30));
+    expect(after.version).toBe(before.version + 1);
+    expect((await purchase(purchaseId)).statusId).toBe(4);
+    expect(await eventsOf(purchaseId)).toEqual(['payment.succeeded', 'purchase.paid']);
+    expect(await auditOf(attempt.payment.id)).toEqual(['payment.started', 'payment.succeeded.charge']);
+    expect(await auditOf(purchaseId)).toEqual(['purchase.paid']);
+  });
+
+  it('a service changed since the attempt started is fulfilled from its current state, not the one read', async () => {
+    const { purchaseId, attempt } = await started();
+    // Someone moves the period meanwhile (a manual fix, another payment): the version moves with it.
+    await h.ctx.database.db.update(t.services).set({ latestPeriodEndDate: '2031-01-01' }).where(eq(t.services.id, SERVICE));
+    const settled = await settleStarted(h.ctx, { paymentId: attempt.payment.id, purchaseId, via: 'charge', result: success }, attempt);
+
+    expect(settled).toMatchObject({ changed: true, purchaseStatusId: 4 });
+    expect((await service()).latestPeriodEndDate).toBe('2031-01-31');
+    expect((await purchase(purchaseId)).statusId).toBe(4);
+    expect(await eventsOf(purchaseId)).toEqual(['payment.succeeded', 'purchase.paid']);
+  });
+
+  it('an attempt settled meanwhile without its purchase changing: nothing is half-written, the settled state stands', async () => {
+    const { purchaseId, attempt } = await started();
+    // No code path does this; the one-statement settlement must still refuse to pay around it.
+    await h.ctx.database.db.update(t.payments).set({ status: 'failed', settledAt: new Date() }).where(eq(t.payments.id, attempt.payment.id));
+    const before = await service();
+    const settled = await settleStarted(h.ctx, { paymentId: attempt.payment.id, purchaseId, via: 'charge', result: success }, attempt);
+
+    expect(settled.changed).toBe(false);
+    expect(settled.conflict).toMatch(/failed/);
+    const after = await service();
+    expect(after.latestPeriodEndDate).toBe(before.latestPeriodEndDate);
+    expect(after.version).toBe(before.version);
+    expect((await purchase(purchaseId)).statusId).toBe(2);
+    expect(await eventsOf(purchaseId)).toEqual([]);
+  });
+});
+
+describe('outbox events nobody subscribes to', () => {
+  it('are dispatched as they are written; an event type an endpoint subscribes to waits for the webhook job', async () => {
+    const undispatched = async (purchaseId: string) =>
+      (await h.ctx.database.db.select().from(t.outboxEvents).where(sql`${t.outboxEvents.dispatchedAt} IS NULL`))
+        .filter((e) => (e.payload as { data: { purchase_id?: string } }).data.purchase_id === purchaseId)
+        .map((e) => e.type);
+
+    const first = await started();
+    await settleStarted(h.ctx, { paymentId: first.attempt.payment.id, purchaseId: first.purchaseId, via: 'charge', result: success }, first.attempt);
+    expect(await eventsOf(first.purchaseId)).toEqual(['payment.succeeded', 'purchase.paid']);
+    expect(await undispatched(first.purchaseId)).toEqual([]);
+
+    const endpointId = randomUUID();
+    await h.ctx.database.db.insert(t.webhookEndpoints).values({ id: endpointId, operatorId: DEMO.operatorId, url: 'http://127.0.0.1:9/hook', eventTypes: ['purchase.paid'], sealedSecret: 'sealed' });
+    try {
+      const second = await started();
+      await settleStarted(h.ctx, { paymentId: second.attempt.payment.id, purchaseId: second.purchaseId, via: 'charge', result: success }, second.attempt);
+      expect(await undispatched(second.purchaseId)).toEqual(['purchase.paid']);
+    } finally {
+      await h.ctx.database.db.update(t.webhookEndpoints).set({ enabled: false }).where(and(eq(t.webhookEndpoints.id, endpointId)));
+    }
+  });
+});
