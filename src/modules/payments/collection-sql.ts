@@ -29,6 +29,16 @@ WHERE s.id = $1
 FOR UPDATE OF s`,
 };
 
+/**
+ * An event no enabled endpoint of its operator subscribes to is written dispatched ($2, now). The same
+ * rule as the database's payrail_event_unsubscribed (migration 0004), written out: PostgreSQL does not
+ * inline a function with a subquery, and calling it costs more than the rest of the insert.
+ */
+const DISPATCHED_IF_UNSUBSCRIBED = `CASE WHEN NOT EXISTS (
+    SELECT 1 FROM webhook_endpoints ep
+    WHERE ep.operator_id = e.operator_id AND ep.enabled AND (jsonb_array_length(ep.event_types) = 0 OR ep.event_types ? e.type)
+  ) THEN $2 END`;
+
 /** Audit entries and outbox events of a settlement, passed as JSON arrays and written in the same statement. */
 const RECORDS = `
 audited AS (
@@ -38,7 +48,7 @@ audited AS (
   RETURNING 1
 ), evented AS (
   INSERT INTO outbox_events (id, operator_id, type, payload, created_at, dispatched_at)
-  SELECT e.id, e.operator_id, e.type, e.payload, $2, CASE WHEN payrail_event_unsubscribed(e.operator_id, e.type) THEN $2 END
+  SELECT e.id, e.operator_id, e.type, e.payload, $2, ${DISPATCHED_IF_UNSUBSCRIBED}
   FROM jsonb_to_recordset($4::jsonb) AS e(id uuid, operator_id uuid, type text, payload jsonb)
   RETURNING 1
 )`;
@@ -48,7 +58,7 @@ audited AS (
  * statement, with the audit entries and outbox events. $1 payment, $2 now, $3 audit, $4 events.
  */
 export const PAY = {
-  name: 'payrail_settle_pay_v3',
+  name: 'payrail_settle_pay_v4',
   text: `WITH pay AS (
   UPDATE payments SET status = 'succeeded', settled_at = $2, next_check_at = NULL, failure_code = NULL, failure_message = NULL,
     last_check_error = NULL, provider_reference = $5, raw = $6::jsonb, created_medium_id = $7, updated_at = $2
@@ -78,7 +88,7 @@ SELECT * FROM pay`,
  * statement rather than leave half of it.
  */
 export const PAY_FAST = {
-  name: 'payrail_settle_pay_fast_v1',
+  name: 'payrail_settle_pay_fast_v2',
   text: `WITH fulfilled AS (
   UPDATE services SET latest_period_end_date = $13::date, billing_status = $14,
     suspension_date = CASE WHEN $15::boolean THEN NULL ELSE suspension_date END, version = version + 1, updated_at = $2
@@ -99,7 +109,7 @@ export const PAY_FAST = {
   RETURNING 1
 ), evented AS (
   INSERT INTO outbox_events (id, operator_id, type, payload, created_at, dispatched_at)
-  SELECT e.id, e.operator_id, e.type, e.payload, $2, CASE WHEN payrail_event_unsubscribed(e.operator_id, e.type) THEN $2 END
+  SELECT e.id, e.operator_id, e.type, e.payload, $2, ${DISPATCHED_IF_UNSUBSCRIBED}
   FROM jsonb_to_recordset($4::jsonb) AS e(id uuid, operator_id uuid, type text, payload jsonb)
   WHERE EXISTS (SELECT 1 FROM pay)
   RETURNING 1
@@ -110,7 +120,7 @@ LEFT JOIN pay ON true`,
 
 /** Failed: the attempt, and the purchase back to payable if it was waiting on it. */
 export const FAIL = {
-  name: 'payrail_settle_fail_v3',
+  name: 'payrail_settle_fail_v4',
   text: `WITH pay AS (
   UPDATE payments SET status = 'failed', settled_at = $2, next_check_at = NULL, failure_code = $5, failure_message = $6,
     provider_reference = $7, raw = $8::jsonb, updated_at = $2
@@ -124,7 +134,7 @@ SELECT * FROM pay`,
 
 /** Unknown, or still pending: when to ask again, and what the provider said last. */
 export const RECHECK = {
-  name: 'payrail_settle_recheck_v3',
+  name: 'payrail_settle_recheck_v4',
   text: `WITH pay AS (
   UPDATE payments SET status = $5, next_check_at = $6, last_check_error = $7, provider_reference = $8, raw = $9::jsonb, updated_at = $2
   WHERE id = $1 RETURNING *

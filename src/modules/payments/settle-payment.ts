@@ -70,7 +70,8 @@ export interface StartedAttempt extends Locked {
  *
  * Locks the purchase, then the attempt (the order submit-for-collection uses), then the service, so
  * concurrent answers about one attempt (a redirect, a webhook and the janitor) apply one after the other
- * and only the first explicit one counts. The common path is four prepared statements (collection-sql.ts).
+ * and only the first explicit one counts. The common path is four prepared statements (collection-sql.ts);
+ * an answer to an attempt this request started may take one (settleStarted).
  */
 export async function settlePayment(ctx: AppContext, input: SettleInput, outerTx?: RawTransaction): Promise<Settlement> {
   const run = (tx: RawTransaction) => settleInTransaction(ctx, tx, input);
