@@ -12,19 +12,15 @@ END $$;
 -- An outbox event no enabled endpoint of its operator subscribes to is dispatched as it is written:
 -- the webhook job never has to claim it, and a busy operator without endpoints pays nothing for events.
 -- An endpoint receives the events written after it is created or enabled (the job's fan-out decided this
--- at dispatch time; now it is decided at write time). Hot statements set dispatched_at themselves with
--- payrail_event_unsubscribed; the trigger covers every other insert.
-CREATE FUNCTION payrail_event_unsubscribed(operator uuid, event_type text) RETURNS boolean LANGUAGE sql STABLE AS $$
-  SELECT NOT EXISTS (
-    SELECT 1 FROM webhook_endpoints ep
-    WHERE ep.operator_id = operator AND ep.enabled
-      AND (jsonb_array_length(ep.event_types) = 0 OR ep.event_types ? event_type)
-  )
-$$;
---> statement-breakpoint
+-- at dispatch time; now it is decided at write time). The settlement statements (collection-sql.ts)
+-- write the same rule inline and set dispatched_at themselves; this trigger covers every other insert.
 CREATE FUNCTION payrail_outbox_unsubscribed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF payrail_event_unsubscribed(NEW.operator_id, NEW.type) THEN
+  IF NOT EXISTS (
+    SELECT 1 FROM webhook_endpoints ep
+    WHERE ep.operator_id = NEW.operator_id AND ep.enabled
+      AND (jsonb_array_length(ep.event_types) = 0 OR ep.event_types ? NEW.type)
+  ) THEN
     NEW.dispatched_at := NEW.created_at;
   END IF;
   RETURN NEW;

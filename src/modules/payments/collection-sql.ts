@@ -31,47 +31,61 @@ FOR UPDATE OF s`,
 
 /**
  * An event no enabled endpoint of its operator subscribes to is written dispatched ($2, now). The same
- * rule as the database's payrail_event_unsubscribed (migration 0004), written out: PostgreSQL does not
- * inline a function with a subquery, and calling it costs more than the rest of the insert.
+ * rule as the outbox trigger's (migration 0004), written into the statement: a trigger or SQL function
+ * call per event cost more than the rest of the insert.
  */
 const DISPATCHED_IF_UNSUBSCRIBED = `CASE WHEN NOT EXISTS (
     SELECT 1 FROM webhook_endpoints ep
     WHERE ep.operator_id = e.operator_id AND ep.enabled AND (jsonb_array_length(ep.event_types) = 0 OR ep.event_types ? e.type)
   ) THEN $2 END`;
 
-/** Audit entries and outbox events of a settlement, passed as JSON arrays and written in the same statement. */
-const RECORDS = `
+/**
+ * Audit entries and outbox events of a settlement, passed as JSON arrays ($3, $4) and written in the same
+ * statement; `onlyIf` is a condition both inserts wait on (PAY_FAST writes them only if it paid).
+ */
+const records = (onlyIf = 'true') => `
 audited AS (
   INSERT INTO audit_events (operator_id, entity_type, entity_id, action, from_state, to_state, actor_id, actor_role, request_id, data, created_at)
   SELECT a."operatorId", a."entityType", a."entityId", a.action, a."fromState", a."toState", a."actorId", a."actorRole", a."requestId", a.data, $2
   FROM jsonb_to_recordset($3::jsonb) AS a("operatorId" uuid, "entityType" text, "entityId" uuid, action text, "fromState" text, "toState" text, "actorId" text, "actorRole" text, "requestId" text, data jsonb)
+  WHERE ${onlyIf}
   RETURNING 1
 ), evented AS (
   INSERT INTO outbox_events (id, operator_id, type, payload, created_at, dispatched_at)
   SELECT e.id, e.operator_id, e.type, e.payload, $2, ${DISPATCHED_IF_UNSUBSCRIBED}
   FROM jsonb_to_recordset($4::jsonb) AS e(id uuid, operator_id uuid, type text, payload jsonb)
+  WHERE ${onlyIf}
   RETURNING 1
 )`;
+
+/**
+ * What a success writes (PAY and PAY_FAST): the attempt ($5 provider reference, $6 raw, $7 kept card),
+ * the purchase ($8 payment reference, $9 medium, $10 source, $11 comment) and the service's fulfilment
+ * ($13 period end, $14 billing status, $15 clear the suspension). $2 is now.
+ */
+const PAYMENT_SUCCEEDED = `status = 'succeeded', settled_at = $2, next_check_at = NULL, failure_code = NULL, failure_message = NULL,
+    last_check_error = NULL, provider_reference = $5, raw = $6::jsonb, created_medium_id = $7, updated_at = $2`;
+const PURCHASE_PAID = `status_id = 4, paid_at = $2, payment_reference = $8, medium_id = $9,
+    purchase_source_id = coalesce($10, purchase_source_id), comment = coalesce($11, comment), period_applied = true, updated_at = $2`;
+const SERVICE_FULFILLED = `latest_period_end_date = $13::date, billing_status = $14,
+    suspension_date = CASE WHEN $15::boolean THEN NULL ELSE suspension_date END, version = version + 1, updated_at = $2`;
 
 /**
  * Succeeded: the attempt, the purchase (Paid, period applied) and the service (fulfilment) in one
  * statement, with the audit entries and outbox events. $1 payment, $2 now, $3 audit, $4 events.
  */
 export const PAY = {
-  name: 'payrail_settle_pay_v4',
+  name: 'payrail_settle_pay_v5',
   text: `WITH pay AS (
-  UPDATE payments SET status = 'succeeded', settled_at = $2, next_check_at = NULL, failure_code = NULL, failure_message = NULL,
-    last_check_error = NULL, provider_reference = $5, raw = $6::jsonb, created_medium_id = $7, updated_at = $2
+  UPDATE payments SET ${PAYMENT_SUCCEEDED}
   WHERE id = $1 RETURNING *
 ), paid AS (
-  UPDATE purchases SET status_id = 4, paid_at = $2, payment_reference = $8, medium_id = $9,
-    purchase_source_id = coalesce($10, purchase_source_id), comment = coalesce($11, comment), period_applied = true, updated_at = $2
+  UPDATE purchases SET ${PURCHASE_PAID}
   WHERE id = $12 RETURNING 1
 ), fulfilled AS (
-  UPDATE services SET latest_period_end_date = $13::date, billing_status = $14,
-    suspension_date = CASE WHEN $15::boolean THEN NULL ELSE suspension_date END, version = version + 1, updated_at = $2
+  UPDATE services SET ${SERVICE_FULFILLED}
   WHERE id = $16 RETURNING 1
-),${RECORDS}
+),${records()}
 SELECT * FROM pay`,
 };
 
@@ -88,39 +102,24 @@ SELECT * FROM pay`,
  * statement rather than leave half of it.
  */
 export const PAY_FAST = {
-  name: 'payrail_settle_pay_fast_v2',
+  name: 'payrail_settle_pay_fast_v3',
   text: `WITH fulfilled AS (
-  UPDATE services SET latest_period_end_date = $13::date, billing_status = $14,
-    suspension_date = CASE WHEN $15::boolean THEN NULL ELSE suspension_date END, version = version + 1, updated_at = $2
+  UPDATE services SET ${SERVICE_FULFILLED}
   WHERE id = $16 AND version = $17::bigint RETURNING id
 ), paid AS (
-  UPDATE purchases p SET status_id = 4, paid_at = $2, payment_reference = $8, medium_id = $9,
-    purchase_source_id = coalesce($10, p.purchase_source_id), comment = coalesce($11, p.comment), period_applied = true, updated_at = $2
+  UPDATE purchases p SET ${PURCHASE_PAID}
   FROM fulfilled f WHERE p.id = $12 AND p.service_id = f.id AND p.status_id = 2 RETURNING p.id
 ), pay AS (
-  UPDATE payments py SET status = 'succeeded', settled_at = $2, next_check_at = NULL, failure_code = NULL, failure_message = NULL,
-    last_check_error = NULL, provider_reference = $5, raw = $6::jsonb, created_medium_id = $7, updated_at = $2
+  UPDATE payments py SET ${PAYMENT_SUCCEEDED}
   FROM paid WHERE py.id = $1 AND py.purchase_id = paid.id AND py.status IN ('pending', 'unknown') RETURNING py.*
-), audited AS (
-  INSERT INTO audit_events (operator_id, entity_type, entity_id, action, from_state, to_state, actor_id, actor_role, request_id, data, created_at)
-  SELECT a."operatorId", a."entityType", a."entityId", a.action, a."fromState", a."toState", a."actorId", a."actorRole", a."requestId", a.data, $2
-  FROM jsonb_to_recordset($3::jsonb) AS a("operatorId" uuid, "entityType" text, "entityId" uuid, action text, "fromState" text, "toState" text, "actorId" text, "actorRole" text, "requestId" text, data jsonb)
-  WHERE EXISTS (SELECT 1 FROM pay)
-  RETURNING 1
-), evented AS (
-  INSERT INTO outbox_events (id, operator_id, type, payload, created_at, dispatched_at)
-  SELECT e.id, e.operator_id, e.type, e.payload, $2, ${DISPATCHED_IF_UNSUBSCRIBED}
-  FROM jsonb_to_recordset($4::jsonb) AS e(id uuid, operator_id uuid, type text, payload jsonb)
-  WHERE EXISTS (SELECT 1 FROM pay)
-  RETURNING 1
-)
+),${records('EXISTS (SELECT 1 FROM pay)')}
 SELECT pay.* FROM (SELECT payrail_assert(NOT EXISTS (SELECT 1 FROM fulfilled) OR EXISTS (SELECT 1 FROM pay), 'payrail_settle_pay_fast: the service matched but its purchase or attempt did not') AS ok) checked
 LEFT JOIN pay ON true`,
 };
 
 /** Failed: the attempt, and the purchase back to payable if it was waiting on it. */
 export const FAIL = {
-  name: 'payrail_settle_fail_v4',
+  name: 'payrail_settle_fail_v5',
   text: `WITH pay AS (
   UPDATE payments SET status = 'failed', settled_at = $2, next_check_at = NULL, failure_code = $5, failure_message = $6,
     provider_reference = $7, raw = $8::jsonb, updated_at = $2
@@ -128,17 +127,17 @@ export const FAIL = {
 ), payable AS (
   UPDATE purchases p SET status_id = pay.payable_status_id, updated_at = $2
   FROM pay WHERE p.id = pay.purchase_id AND p.status_id = 2 RETURNING 1
-),${RECORDS}
+),${records()}
 SELECT * FROM pay`,
 };
 
 /** Unknown, or still pending: when to ask again, and what the provider said last. */
 export const RECHECK = {
-  name: 'payrail_settle_recheck_v4',
+  name: 'payrail_settle_recheck_v5',
   text: `WITH pay AS (
   UPDATE payments SET status = $5, next_check_at = $6, last_check_error = $7, provider_reference = $8, raw = $9::jsonb, updated_at = $2
   WHERE id = $1 RETURNING *
-),${RECORDS}
+),${records()}
 SELECT * FROM pay`,
 };
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as t from '../../db/schema.ts';
 import { DEMO } from '../../demo/ids.ts';
@@ -7,6 +7,7 @@ import { addDays, civilDate, type IsoDate } from '../../domain/periods.ts';
 import { rational } from '../../domain/rational.ts';
 import { createHarness, type Harness } from '../../../test/helpers/harness.ts';
 import { insertPurchase } from '../purchases/repo.ts';
+import { enqueueEvents } from '../webhooks/enqueue-event.ts';
 import { loadTarget, planCollection } from './plan-collection.ts';
 import { settleStarted } from './settle-payment.ts';
 import { startAttempt } from './start-attempt.ts';
@@ -126,6 +127,20 @@ describe('outbox events nobody subscribes to', () => {
       const second = await started();
       await settleStarted(h.ctx, { paymentId: second.attempt.payment.id, purchaseId: second.purchaseId, via: 'charge', result: success }, second.attempt);
       expect(await undispatched(second.purchaseId)).toEqual(['purchase.paid']);
+
+      // Every other writer goes through the outbox trigger, which applies the same rule.
+      const now = new Date();
+      const [unsubscribed, subscribed] = await enqueueEvents(
+        h.ctx.database.db,
+        [
+          { operatorId: DEMO.operatorId, type: 'payment.failed', data: { purchase_id: 'by-trigger' } },
+          { operatorId: DEMO.operatorId, type: 'purchase.paid', data: { purchase_id: 'by-trigger' } },
+        ],
+        now,
+      );
+      const rows = await h.ctx.database.db.select().from(t.outboxEvents).where(inArray(t.outboxEvents.id, [unsubscribed!, subscribed!]));
+      expect(rows.find((r) => r.id === unsubscribed)!.dispatchedAt).toEqual(rows.find((r) => r.id === unsubscribed)!.createdAt);
+      expect(rows.find((r) => r.id === subscribed)!.dispatchedAt).toBeNull();
     } finally {
       await h.ctx.database.db.update(t.webhookEndpoints).set({ enabled: false }).where(and(eq(t.webhookEndpoints.id, endpointId)));
     }
