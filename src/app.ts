@@ -27,6 +27,8 @@ import { productRoutes } from './http/routes/products.ts';
 import { purchaseSourceRoutes } from './http/routes/purchase-sources.ts';
 import { purchaseRoutes } from './http/routes/purchases.ts';
 import { serviceRoutes } from './http/routes/services.ts';
+import { signInRoutes } from './http/routes/sign-in.ts';
+import { webAppRoutes } from './http/routes/web-app.ts';
 import { webhookRoutes } from './http/routes/webhooks.ts';
 import { ProblemSchema } from './http/schemas/common.ts';
 import { validatorCompiler } from './http/validation.ts';
@@ -116,7 +118,8 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
         { name: 'Configuration', description: 'Billing schemes and operator rules' },
         { name: 'Setup', description: 'Operator settings, collectors, products, customers, orders (integrators and admins)' },
         { name: 'Webhooks', description: 'Endpoints that receive signed events (purchase.paid, payment.failed …) and their delivery log (integrators and admins)' },
-        { name: 'Operations', description: 'Health and metrics' },
+        { name: 'Operations', description: 'Health, metrics and the signed-in user' },
+        { name: 'Sandbox', description: 'Sandbox mode only: signing in as a demo user' },
       ],
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
@@ -150,9 +153,11 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
     orderRoutes,
     auditRoutes,
     webhookRoutes,
+    signInRoutes,
   ]) {
     routes(app, ctx);
   }
+  await webAppRoutes(app);
   await registerSandboxes(app, ctx);
   return app;
 }

@@ -88,6 +88,7 @@ export function serviceView(s: ServiceRecord) {
     id: s.id,
     customer_id: s.customerId,
     product_id: s.productId,
+    product_name: s.productName,
     collector_id: s.collectorId,
     service_type: s.billingScheme,
     service_status: s.status,

@@ -1,6 +1,6 @@
 import Type from 'typebox';
 import type { AppContext } from '../../context.ts';
-import { NotFoundError } from '../../lib/errors.ts';
+import { NotFoundError, ValidationError } from '../../lib/errors.ts';
 import { pageRequest, toPage } from '../../lib/pagination.ts';
 import { listPayments } from '../../modules/payments/repo.ts';
 import { findPurchase, listPurchases } from '../../modules/purchases/repo.ts';
@@ -46,18 +46,27 @@ export function purchaseRoutes(app: App, ctx: AppContext): void {
     {
       schema: {
         ...secured('Purchases'),
-        summary: 'Collection attempts of a purchase, newest first',
-        description: 'Each attempt to collect the purchase: its provider, status and references.',
-        querystring: Type.Object({ purchaseId: Uuid(), ...PageQuery }),
+        summary: 'Collection attempts of a purchase or of a service, newest first',
+        description: 'Each attempt to collect the purchase (`purchaseId`) or any purchase of the service (`serviceId`; give one of the two): its provider, status and references.',
+        querystring: Type.Object({ purchaseId: Type.Optional(Uuid()), serviceId: Type.Optional(Uuid()), ...PageQuery }),
         response: { 200: Page(PaymentSchema), ...errorResponses(400, 401, 404) },
       },
     },
     async (request) => {
       const scope = scopeOf(request);
-      const purchase = await findPurchase(ctx.database.db, scope, request.query.purchaseId);
-      if (!purchase) throw new NotFoundError('purchase', request.query.purchaseId);
+      const { purchaseId, serviceId } = request.query;
+      if ((purchaseId === undefined) === (serviceId === undefined)) {
+        throw new ValidationError('Give either purchaseId or serviceId.', [{ name: 'querystring', reason: 'exactly one of purchaseId and serviceId is required' }]);
+      }
       const page = pageRequest(request.query);
-      return toPage(await listPayments(ctx.database.db, scope.operatorId, purchase.id, page), page, paymentView);
+      if (purchaseId !== undefined) {
+        const purchase = await findPurchase(ctx.database.db, scope, purchaseId);
+        if (!purchase) throw new NotFoundError('purchase', purchaseId);
+        return toPage(await listPayments(ctx.database.db, scope.operatorId, { purchaseId: purchase.id }, page), page, paymentView);
+      }
+      const service = await findService(ctx.database.db, scope, serviceId!);
+      if (!service) throw new NotFoundError('service', serviceId!);
+      return toPage(await listPayments(ctx.database.db, scope.operatorId, { serviceId: service.id }, page), page, paymentView);
     },
   );
 }

@@ -138,6 +138,7 @@ export const ServiceSchema = Type.Object({
   id: Uuid(),
   customer_id: Uuid(),
   product_id: Uuid(),
+  product_name: Type.String({ description: 'The product’s name, as the customer knows it' }),
   collector_id: Uuid(),
   service_type: BillingSchemeSchema,
   service_status: ServiceStatusSchema,

@@ -1,16 +1,24 @@
-import { and, desc, eq } from 'drizzle-orm';
+import { and, desc, eq, inArray } from 'drizzle-orm';
 import type { Executor } from '../../db/client.ts';
 import { afterCursor, type PageRequest } from '../../lib/pagination.ts';
+import { purchases } from '../purchases/schema.ts';
 import { payments } from './schema.ts';
 
 export type PaymentRow = typeof payments.$inferSelect;
 
-/** Collection attempts of a purchase, newest first. The caller has already checked it may see the purchase. */
-export async function listPayments(db: Executor, operatorId: string, purchaseId: string, page: PageRequest): Promise<PaymentRow[]> {
+/**
+ * Collection attempts of one purchase, or of every purchase of one service, newest first. The caller has
+ * already checked it may see the purchase or service.
+ */
+export async function listPayments(db: Executor, operatorId: string, of: { purchaseId: string } | { serviceId: string }, page: PageRequest): Promise<PaymentRow[]> {
+  const owner =
+    'purchaseId' in of
+      ? eq(payments.purchaseId, of.purchaseId)
+      : inArray(payments.purchaseId, db.select({ id: purchases.id }).from(purchases).where(and(eq(purchases.operatorId, operatorId), eq(purchases.serviceId, of.serviceId))));
   return db
     .select()
     .from(payments)
-    .where(and(eq(payments.operatorId, operatorId), eq(payments.purchaseId, purchaseId), afterCursor(page, payments.createdAt, payments.id)))
+    .where(and(eq(payments.operatorId, operatorId), owner, afterCursor(page, payments.createdAt, payments.id)))
     .orderBy(desc(payments.createdAt), desc(payments.id))
     .limit(page.limit + 1);
 }

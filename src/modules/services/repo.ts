@@ -9,6 +9,7 @@ export type ServiceRow = typeof services.$inferSelect;
 export type PurchasePlanRow = typeof purchasePlans.$inferSelect;
 export interface ServiceRecord extends ServiceRow {
   billingScheme: BillingScheme;
+  productName: string;
   planId: string | null;
   activeMediumId: string | null;
 }
@@ -28,6 +29,7 @@ function selectRecords(db: Executor) {
     .select({
       service: services,
       billingScheme: products.billingScheme,
+      productName: products.name,
       planId: purchasePlans.id,
       activeMediumId: purchasePlans.activeMediumId,
     })
@@ -36,9 +38,10 @@ function selectRecords(db: Executor) {
     .leftJoin(purchasePlans, eq(purchasePlans.serviceId, services.id));
 }
 
-const toRecord = (r: { service: ServiceRow; billingScheme: BillingScheme; planId: string | null; activeMediumId: string | null }): ServiceRecord => ({
+const toRecord = (r: { service: ServiceRow; billingScheme: BillingScheme; productName: string; planId: string | null; activeMediumId: string | null }): ServiceRecord => ({
   ...r.service,
   billingScheme: r.billingScheme,
+  productName: r.productName,
   planId: r.planId,
   activeMediumId: r.activeMediumId,
 });

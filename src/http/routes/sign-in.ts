@@ -1,0 +1,115 @@
+import { asc, eq } from 'drizzle-orm';
+import Type from 'typebox';
+import type { AppContext } from '../../context.ts';
+import { NotFoundError } from '../../lib/errors.ts';
+import { signToken } from '../../lib/tokens.ts';
+import { users } from '../../modules/customers/schema.ts';
+import { operators } from '../../modules/operators/schema.ts';
+import { principalOf } from '../plugins/authentication.ts';
+import { secured, type App } from '../route-kit.ts';
+import { errorResponses, Nullable, Timestamp, Uuid } from '../schemas/common.ts';
+import { RoleSchema } from '../schemas/enums.ts';
+
+/** How long a sandbox sign-in lasts: a working day, like an identity provider's session. */
+const SANDBOX_SESSION_SECONDS = 12 * 3600;
+/** The sign-in page lists at most this many users (the demo data has a handful). */
+const SANDBOX_USERS_LISTED = 100;
+
+const UserSchema = Type.Object({
+  user_id: Uuid(),
+  name: Nullable(Type.String({ description: 'null when the identity provider’s user is not known to payrail' })),
+  role: RoleSchema,
+  customer_id: Nullable(Uuid()),
+  operator_id: Uuid(),
+  operator_name: Nullable(Type.String()),
+});
+
+type UserView = { user_id: string; name: string | null; role: 'customer' | 'integrator' | 'admin'; customer_id: string | null; operator_id: string; operator_name: string | null };
+
+const userColumns = { id: users.id, name: users.name, role: users.role, customerId: users.customerId, operatorId: users.operatorId, operatorName: operators.name };
+const userView = (u: { id: string; name: string; role: UserView['role']; customerId: string | null; operatorId: string; operatorName: string }): UserView => ({
+  user_id: u.id,
+  name: u.name,
+  role: u.role,
+  customer_id: u.customerId,
+  operator_id: u.operatorId,
+  operator_name: u.operatorName,
+});
+
+/**
+ * Who is signed in (`GET /me`, any bearer token), and in sandbox mode the client interface's sign-in:
+ * the users to choose from and a token for the one chosen. Outside sandbox mode tokens come from the
+ * operator's identity provider and the sandbox routes do not exist.
+ */
+export function signInRoutes(app: App, ctx: AppContext): void {
+  app.get(
+    '/me',
+    {
+      schema: {
+        ...secured('Operations'),
+        summary: 'The signed-in user',
+        description: 'Who the bearer token names, as payrail knows them. A token for a user payrail has no record of answers with its claims and a null name.',
+        response: { 200: UserSchema, ...errorResponses(401) },
+      },
+    },
+    async (request): Promise<UserView> => {
+      const p = principalOf(request);
+      const [row] = await ctx.database.db
+        .select(userColumns)
+        .from(users)
+        .innerJoin(operators, eq(operators.id, users.operatorId))
+        .where(eq(users.id, p.sub));
+      if (row && row.operatorId === p.operatorId) return userView(row);
+      const [operator] = await ctx.database.db.select({ name: operators.name }).from(operators).where(eq(operators.id, p.operatorId));
+      return { user_id: p.sub, name: null, role: p.role, customer_id: p.customerId, operator_id: p.operatorId, operator_name: operator?.name ?? null };
+    },
+  );
+
+  const secret = ctx.config.jwt.secret;
+  if (!ctx.config.sandbox || !secret) return;
+
+  app.get(
+    '/sandbox/sign-in',
+    {
+      config: { public: true },
+      schema: {
+        tags: ['Sandbox'],
+        summary: 'Sandbox mode: the users the client interface offers to sign in as',
+        response: { 200: Type.Object({ items: Type.Array(UserSchema) }) },
+      },
+    },
+    async () => {
+      const rows = await ctx.database.db
+        .select(userColumns)
+        .from(users)
+        .innerJoin(operators, eq(operators.id, users.operatorId))
+        .orderBy(asc(operators.name), asc(users.role), asc(users.name), asc(users.id))
+        .limit(SANDBOX_USERS_LISTED);
+      return { items: rows.map(userView) };
+    },
+  );
+
+  app.post(
+    '/sandbox/sign-in',
+    {
+      config: { public: true },
+      schema: {
+        tags: ['Sandbox'],
+        summary: 'Sandbox mode: sign in as a user (a bearer token for 12 hours)',
+        body: Type.Object({ user_id: Uuid() }, { additionalProperties: false }),
+        response: { 200: Type.Object({ token: Type.String(), expires_date: Timestamp(), user: UserSchema }), ...errorResponses(400, 404) },
+      },
+    },
+    async (request) => {
+      const [row] = await ctx.database.db
+        .select(userColumns)
+        .from(users)
+        .innerJoin(operators, eq(operators.id, users.operatorId))
+        .where(eq(users.id, request.body.user_id));
+      if (!row) throw new NotFoundError('user', request.body.user_id);
+      const now = ctx.clock().getTime();
+      const token = signToken(secret, { sub: row.id, operatorId: row.operatorId, role: row.role, customerId: row.customerId }, SANDBOX_SESSION_SECONDS, now);
+      return { token, expires_date: new Date(now + SANDBOX_SESSION_SECONDS * 1000).toISOString(), user: userView(row) };
+    },
+  );
+}
