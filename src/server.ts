@@ -1,6 +1,8 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { buildApp } from './app.ts';
+import { WEB_DIST } from './http/routes/web-app.ts';
 import { startJobs } from './jobs/runner.ts';
 import { sandboxNames } from './providers/sandboxes.ts';
 import { redactUrl, withListeningPort, type Config } from './config.ts';
@@ -140,6 +142,7 @@ export function banner(server: RunningServer): string {
     '',
     `payrail is listening on ${server.url}  (database: ${config.databaseUrl ? `PostgreSQL ${redactUrl(config.databaseUrl.reveal())}` : `PGlite in ${config.dataDir}`})`,
     '',
+    `  Web app           ${base}/app${existsSync(join(WEB_DIST, 'index.html')) ? '' : '   (not built: run `npm run build`)'}`,
     `  API               ${base}`,
     `  API docs          ${base}/docs`,
     `  OpenAPI           ${base}/openapi.json`,

@@ -1,0 +1,67 @@
+/** Display formats: money "R379.00" / "R1 000.00", dates "11 Dec 2026". */
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+export const round2 = (x: number): number => Math.round((x + Number.EPSILON) * 100) / 100;
+
+export function money(rand: number): string {
+  const cents = Math.round(rand * 100);
+  const sign = cents < 0 ? '−' : '';
+  const abs = Math.abs(cents);
+  const whole = Math.floor(abs / 100)
+    .toString()
+    .replace(/\B(?=(\d{3})+(?!\d))/g, ' ');
+  return `${sign}R${whole}.${String(abs % 100).padStart(2, '0')}`;
+}
+
+/** 'YYYY-MM-DD' → '11 Dec 2026' (a calendar date: no time zone involved). */
+export function date(iso: string): string {
+  const [y, m, d] = iso.slice(0, 10).split('-').map(Number);
+  if (!y || !m || !d) return iso;
+  return `${d} ${MONTHS[m - 1]} ${y}`;
+}
+
+/** A timestamp in the viewer's time zone: '11 Dec 2026, 14:05'. */
+export function dateTime(iso: string): string {
+  const t = new Date(iso);
+  if (Number.isNaN(t.getTime())) return iso;
+  const hh = String(t.getHours()).padStart(2, '0');
+  const mm = String(t.getMinutes()).padStart(2, '0');
+  return `${t.getDate()} ${MONTHS[t.getMonth()]} ${t.getFullYear()}, ${hh}:${mm}`;
+}
+
+/** Today as 'YYYY-MM-DD' in the viewer's time zone. */
+export function today(): string {
+  const t = new Date();
+  return `${t.getFullYear()}-${String(t.getMonth() + 1).padStart(2, '0')}-${String(t.getDate()).padStart(2, '0')}`;
+}
+
+export function addDays(iso: string, days: number): string {
+  const [y, m, d] = iso.split('-').map(Number);
+  const t = new Date(Date.UTC(y!, m! - 1, d! + days));
+  return t.toISOString().slice(0, 10);
+}
+
+/** Where the paid period ends after buying `days` more (as the server's extendPeriod: a lapsed period restarts today). */
+export function periodEndAfter(currentEnd: string | null, days: number): string {
+  const now = today();
+  const start = currentEnd && currentEnd > now ? currentEnd : now;
+  return addDays(start, days);
+}
+
+export const BILLING_STATUS: Record<string, string> = { PaidUp: 'Paid up', InArrears: 'In arrears', Suspended: 'Suspended' };
+
+export const SERVICE_STATUS: Record<string, string> = {
+  PendingIspApplication: 'Awaiting activation',
+  Active: 'Active',
+  Suspended: 'Suspended',
+  Cancelled: 'Cancelled',
+};
+
+export const SERVICE_TYPE: Record<string, string> = { Recurring: 'Monthly service', DayBundle: 'Day bundles', HybridDayBundle: 'Day bundles with auto-recharge' };
+
+export const ROLE: Record<string, string> = { customer: 'Customer', integrator: 'Integrator', admin: 'Admin' };
+
+export const PAYMENT_STATUS: Record<string, string> = { pending: 'Pending', succeeded: 'Succeeded', failed: 'Failed', unknown: 'Being checked' };
+
+export const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;

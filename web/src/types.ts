@@ -1,0 +1,157 @@
+/** The API shapes the app reads (README, /docs). Money is rand, as the API gives it. */
+
+export type Role = 'customer' | 'integrator' | 'admin';
+
+export interface User {
+  user_id: string;
+  /** null when the identity provider's user is not known to payrail. */
+  name: string | null;
+  role: Role;
+  customer_id: string | null;
+  operator_id: string;
+  operator_name: string | null;
+}
+
+export interface Page<T> {
+  items: T[];
+  next_cursor: string | null;
+}
+
+export type ServiceType = 'Recurring' | 'DayBundle' | 'HybridDayBundle';
+export type BillingStatus = 'PaidUp' | 'InArrears' | 'Suspended';
+
+export interface Service {
+  id: string;
+  customer_id: string;
+  product_id: string;
+  product_name?: string;
+  collector_id: string;
+  service_type: ServiceType;
+  service_status: string;
+  billing_status: BillingStatus;
+  active_medium_id: string | null;
+  latest_period_end_date: string | null;
+}
+
+export interface PurchaseLine {
+  id: string;
+  description: string;
+  quantity: number;
+  total_amount: number;
+  period_contribution_per_quantity: number;
+}
+
+export interface Purchase {
+  id: string;
+  service_id: string;
+  amount: number;
+  amount_excl: number;
+  tax_amount: number;
+  purchase_status_id: number;
+  purchase_creation_event_id: number;
+  purchase_lines: PurchaseLine[];
+}
+
+export const PurchaseStatus = { Submitted: 2, Unpaid: 3, Paid: 4, Failed: 5, Quote: 6 } as const;
+
+export type MediumType = 'BankAccount' | 'CreditCard' | 'PaymentLink' | 'OffSystem' | 'ProviderSelectedOpaque';
+
+/** A medium as details-and-actions and active-payment-medium-for-service show it. */
+export interface Medium {
+  medium_detail_id: string;
+  medium_type: MediumType;
+  medium_status: string;
+  account_name: string;
+  account_number: string | null;
+}
+
+/** A medium as GET /payment-mediums lists it (seed 000's names for the same facts). */
+export interface PaymentMedium {
+  medium_detail_id: string;
+  medium_type: MediumType;
+  medium_status: string;
+  bank_account?: string;
+  account_nr_partial?: string | null;
+  account_name?: string;
+  account_number?: string | null;
+}
+
+export interface BuyOption {
+  product_price_id: string;
+  purchase_line_type_id: number;
+  description: string;
+  quantity: number;
+  max_quantity: number;
+  total_amount: number;
+  amount_per_quantity: number;
+  amount_per_quantity_incl: number;
+  net_amount_excl: number;
+  tax_rate: number;
+  tax_amount: number;
+  period_contribution_per_quantity: number;
+}
+
+export interface VariableAmount {
+  product_price_id: string;
+  purchase_line_type_id: number;
+  description: string;
+  amount_per_quantity: number;
+  amount_per_quantity_incl: number;
+  tax_rate: number;
+  period_contribution_per_quantity: number;
+  monthly_amount: number;
+  min_amount: number;
+  max_amount: number;
+}
+
+export interface CanBuyInfo {
+  can_buy: boolean;
+  options: BuyOption[];
+  variable_amount: VariableAmount | null;
+}
+
+export interface DetailsAndActions {
+  service_id: string;
+  service_status: string;
+  collector_id: string;
+  service_type: ServiceType;
+  billing_status: BillingStatus;
+  latest_period_end_date: string | null;
+  mediums: Medium[];
+  must_pay_info: { must_pay: boolean; arrears_purchase: Purchase } | null;
+  can_buy_info: CanBuyInfo | null;
+  last_purchase_is_pending: boolean;
+}
+
+export type PaymentStatus = 'pending' | 'succeeded' | 'failed' | 'unknown';
+
+export interface Payment {
+  id: string;
+  purchase_id: string;
+  provider: string;
+  kind: string;
+  status: PaymentStatus;
+  amount: number;
+  merchant_reference: string;
+  provider_reference: string | null;
+  failure_code?: string | null;
+  failure_message: string | null;
+  purchase_source_id: string | null;
+  comment: string | null;
+  payment_link_url?: string | null;
+  link_expires_date?: string | null;
+  created_date: string;
+  settled_date: string | null;
+}
+
+export interface SubmitResult {
+  payment_link_url: string | null;
+  payment_id: string | null;
+  payment_status: PaymentStatus | null;
+  purchase_status_id: number;
+}
+
+export interface PurchaseSource {
+  id: string;
+  name: string;
+}
