@@ -2,7 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * Pure code runs once ("unit"). Everything that touches a database runs on PGlite and, when
- * TEST_DATABASE_URL is set, again on PostgreSQL: the same tests, the same migrations.
+ * TEST_DATABASE_URL is set, again on PostgreSQL: the same tests, the same migrations. The browser tests
+ * run once, on PGlite.
  */
 const engines = ['pglite', ...(process.env.TEST_DATABASE_URL ? ['postgres'] : [])];
 const unit = ['src/domain/**/*.test.ts', 'src/lib/**/*.test.ts', 'src/config.test.ts', 'src/db/data-dir-lock.test.ts', 'src/providers/registry.test.ts', 'src/http/auth.test.ts'];
@@ -19,12 +20,22 @@ export default defineConfig({
         test: {
           name: engine,
           include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-          exclude: unit,
+          exclude: [...unit, 'test/browser/**'],
           globalSetup: ['test/global-setup.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },
       })),
+      // The client interface in Debian's Chromium, against a real payrail (PGlite): skipped, with a message, without Chromium.
+      {
+        test: {
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          globalSetup: ['test/global-setup.ts', 'test/browser/global-setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
     ],
   },
 });

@@ -1,0 +1,81 @@
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO } from '../../src/demo/ids.ts';
+import { mediums } from '../../src/modules/mediums/schema.ts';
+import { chargesFor, expectNoHorizontalScroll, openStage, screenshot, signIn, unpaidService, withChromium, type Stage } from './kit.ts';
+
+describe.skipIf(!withChromium())('for integrators: off-system allocation and the payments list', () => {
+  let stage: Stage;
+  beforeAll(async () => {
+    stage = await openStage();
+  });
+  afterAll(() => stage?.close());
+
+  it('records a cash payment with its comment, and lists it with the service’s payments', async () => {
+    const E14 = DEMO.services.recurringInArrears;
+    const page = await stage.browser.page();
+    await signIn(page, stage.base, 'Net99 Integrator');
+    await page.getByRole('heading', { name: 'Services' }).waitFor();
+    await page.goto(`${stage.base}/app/services/${E14}`);
+
+    await page.getByLabel('Purchase source').selectOption({ label: 'Cash' });
+    await page.getByLabel('Comment').fill('Paid at the Sandton store, receipt 4471');
+    await screenshot(page, 'staff-off-system-form');
+    await page.getByRole('button', { name: 'Record payment' }).click();
+
+    const payments = page.getByRole('table');
+    await expect.poll(() => payments.textContent(), { timeout: 15_000 }).toMatch(/OffSystem[\s\S]*succeeded|succeeded[\s\S]*OffSystem/i);
+    expect(await payments.textContent()).toContain('379.00');
+    await expectNoHorizontalScroll(page);
+    await screenshot(page, 'staff-payments-list');
+
+    const details = await stage.h.call('GET', `/services/${E14}/details-and-actions`);
+    expect(details.body).toMatchObject({ must_pay_info: null, billing_status: 'PaidUp' });
+    const [payment] = (await stage.h.call('GET', `/payments?purchaseId=${DEMO.purchases.arrears}`, { token: stage.h.tokens.integrator })).body.items;
+    expect(payment).toMatchObject({ provider: 'OffSystem', status: 'succeeded', amount: 379, purchase_source_id: DEMO.sources.cash, comment: 'Paid at the Sandton store, receipt 4471' });
+    expect(await chargesFor(stage, 'payfast', DEMO.purchases.arrears)).toEqual([]);
+    await page.close();
+  });
+
+  it('does not offer customers the off-system form', async () => {
+    const { serviceId } = await unpaidService(stage.h);
+    const page = await stage.browser.page();
+    await signIn(page, stage.base);
+    await page.goto(`${stage.base}/app/services/${serviceId}`);
+    await page.getByRole('link', { name: 'Make payment' }).or(page.getByRole('button', { name: 'Make payment' })).waitFor();
+    expect(await page.getByRole('button', { name: 'Record payment' }).count()).toBe(0);
+    expect(await page.getByLabel('Purchase source').count()).toBe(0);
+    await page.close();
+  });
+});
+
+describe.skipIf(!withChromium())('Update card for a HybridDayBundle service', () => {
+  let stage: Stage;
+  beforeAll(async () => {
+    stage = await openStage();
+  });
+  afterAll(() => stage?.close());
+
+  it('replaces the card on the PayFast page and comes back to the service', async () => {
+    const page = await stage.browser.page();
+    await signIn(page, stage.base);
+    await page.goto(`${stage.base}/app/services/${DEMO.services.hybrid}`);
+    await page.getByRole('button', { name: 'Update card' }).or(page.getByRole('link', { name: 'Update card' })).click();
+    await page.waitForURL(/\/sandbox\/payfast\/eng\/recurring\/update\//);
+    await screenshot(page, 'payfast-card-update-page');
+    await page.getByLabel('Card number').fill('5200 0000 0000 0007');
+    await page.getByLabel('Expiry (MM/YY)').fill('11/32');
+    await page.getByLabel('CVV').fill('123');
+    await page.getByLabel('Name on card').fill('Konstand Nel');
+    await page.getByRole('button', { name: 'Update card' }).click();
+
+    await page.waitForURL(new RegExp(`/app/services/${DEMO.services.hybrid}`));
+    await expect.poll(() => page.locator('main').textContent()).toContain('Your card was updated');
+    await screenshot(page, 'payfast-card-updated');
+    // PayFast's UPDATED notice moves the medium to the new card.
+    await expect
+      .poll(async () => (await stage.h.ctx.database.db.select().from(mediums).where(eq(mediums.id, DEMO.mediums.card)))[0]!.accountNumber, { timeout: 15_000 })
+      .toBe('0007');
+    await page.close();
+  });
+});
