@@ -1,5 +1,6 @@
 import { expect, inject } from 'vitest';
 import type { Page, Request } from 'playwright-core';
+import type { Config } from '../../src/config.ts';
 import { DEMO } from '../../src/demo/ids.ts';
 import { createHarness, type Harness } from '../helpers/harness.ts';
 import { openBrowser, screenshot, type Browser } from '../helpers/browser.ts';
@@ -15,8 +16,8 @@ export interface Stage {
   close(): Promise<void>;
 }
 
-export async function openStage(): Promise<Stage> {
-  const h = await createHarness({ listen: true });
+export async function openStage(options: { config?: Config } = {}): Promise<Stage> {
+  const h = await createHarness({ listen: true, ...options });
   const browser = await openBrowser();
   return {
     h,
