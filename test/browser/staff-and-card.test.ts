@@ -70,12 +70,26 @@ describe.skipIf(!withChromium())('Update card for a HybridDayBundle service', ()
     await page.getByRole('button', { name: 'Update card' }).click();
 
     await page.waitForURL(new RegExp(`/app/services/${DEMO.services.hybrid}`));
-    await expect.poll(() => page.locator('main').textContent()).toContain('Your card was updated');
+    // PayFast's UPDATED notice moves the medium to the new card, and the page says so once it has.
+    await expect.poll(() => page.locator('main').textContent(), { timeout: 15_000 }).toContain('Your card was updated: payments now use the card ending 0007.');
     await screenshot(page, 'payfast-card-updated');
-    // PayFast's UPDATED notice moves the medium to the new card.
-    await expect
-      .poll(async () => (await stage.h.ctx.database.db.select().from(mediums).where(eq(mediums.id, DEMO.mediums.card)))[0]!.accountNumber, { timeout: 15_000 })
-      .toBe('0007');
+    expect((await stage.h.ctx.database.db.select().from(mediums).where(eq(mediums.id, DEMO.mediums.card)))[0]!.accountNumber).toBe('0007');
+    await page.close();
+  });
+
+  it('says nothing changed when the customer cancels on the PayFast page', async () => {
+    const page = await stage.browser.page();
+    await signIn(page, stage.base);
+    await page.goto(`${stage.base}/app/services/${DEMO.services.hybrid}`);
+    const before = (await stage.h.ctx.database.db.select().from(mediums).where(eq(mediums.id, DEMO.mediums.card)))[0]!;
+    await page.getByRole('button', { name: 'Update card' }).or(page.getByRole('link', { name: 'Update card' })).click();
+    await page.waitForURL(/\/sandbox\/payfast\/eng\/recurring\/update\//);
+    await page.getByRole('link', { name: 'Cancel' }).click();
+    await page.waitForURL(new RegExp(`/app/services/${DEMO.services.hybrid}`));
+    await expect.poll(() => page.locator('main').textContent(), { timeout: 30_000 }).toContain(`Payments still use the card ending ${before.accountNumber}.`);
+    expect(await page.locator('main').textContent()).not.toContain('Your card was updated');
+    await screenshot(page, 'payfast-card-update-cancelled');
+    expect((await stage.h.ctx.database.db.select().from(mediums).where(eq(mediums.id, DEMO.mediums.card)))[0]).toEqual(before);
     await page.close();
   });
 });

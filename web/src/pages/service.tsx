@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { get, messageOf, q } from '../api';
 import { OffSystemPayment } from '../components/off-system-payment';
 import { PaymentsTable } from '../components/payments-table';
@@ -11,7 +11,7 @@ import { Link } from '../router';
 import { isStaff, type Session } from '../session';
 import type { DetailsAndActions, Service } from '../types';
 
-export function ServicePage({ id, session, cardUpdated }: { id: string; session: Session; cardUpdated: boolean }) {
+export function ServicePage({ id, session, backFromCardUpdate }: { id: string; session: Session; backFromCardUpdate: boolean }) {
   const [loaded, reload] = useLoad(
     (signal) =>
       Promise.all([get<Service>(`/services/${q(id)}`, { signal }), get<DetailsAndActions>(`/services/${q(id)}/details-and-actions`, { signal })]),
@@ -34,7 +34,7 @@ export function ServicePage({ id, session, cardUpdated }: { id: string; session:
       </p>
       <h1>{productName(s)}</h1>
       <p className="muted">{SERVICE_TYPE[s.service_type] ?? s.service_type}</p>
-      {cardUpdated && <Notice tone="success">Your card was updated</Notice>}
+      {backFromCardUpdate && <CardUpdateResult service={s} />}
       <section className="card" aria-label="Service details" data-testid={`service-${sid}`}>
         <ServiceFacts service={s} details={d} />
         <div className="actions">
@@ -48,7 +48,7 @@ export function ServicePage({ id, session, cardUpdated }: { id: string; session:
               Buy now
             </Link>
           )}
-          {s.service_type === 'HybridDayBundle' && <UpdateCard service={s} />}
+          {s.service_type === 'HybridDayBundle' && <UpdateCard service={s} details={d} />}
         </div>
       </section>
       {staff && (
@@ -68,8 +68,20 @@ export function ServicePage({ id, session, cardUpdated }: { id: string; session:
   );
 }
 
-/** A HybridDayBundle's auto-recharge card is replaced on PayFast's page, which sends the browser back here. */
-function UpdateCard({ service }: { service: Service }) {
+const CARD_BEFORE = (serviceId: string) => `payrail.card-before.${serviceId.toLowerCase()}`;
+const POLL_MS = 2000;
+const POLL_FOR_MS = 20_000;
+
+/** The last four digits of the card behind the service's active medium, as payrail knows it now. */
+const activeCard = (service: Service, details: DetailsAndActions): string | null =>
+  details.mediums.find((m) => m.medium_detail_id.toLowerCase() === service.active_medium_id?.toLowerCase())?.account_number ?? null;
+
+/**
+ * A HybridDayBundle's auto-recharge card is replaced on PayFast's page, which sends the browser back here
+ * whether the customer saved a card or cancelled. The card we had is noted first, so that coming back can
+ * say what really happened.
+ */
+function UpdateCard({ service, details }: { service: Service; details: DetailsAndActions }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const open = async () => {
@@ -82,7 +94,8 @@ function UpdateCard({ service }: { service: Service }) {
     setError(null);
     try {
       const { pay_fast_url } = await get<{ pay_fast_url: string }>(`/payfast-payments/card-medium-update/${q(service.active_medium_id)}`);
-      const back = `${window.location.origin}/app/services/${service.id.toLowerCase()}?card=updated`;
+      sessionStorage.setItem(CARD_BEFORE(service.id), activeCard(service, details) ?? '');
+      const back = `${window.location.origin}/app/services/${service.id.toLowerCase()}?card=returned`;
       window.location.assign(`${pay_fast_url}${pay_fast_url.includes('?') ? '&' : '?'}return=${encodeURIComponent(back)}`);
     } catch (err) {
       setError(messageOf(err));
@@ -96,5 +109,57 @@ function UpdateCard({ service }: { service: Service }) {
       </button>
       {error && <Alert>{error}</Alert>}
     </>
+  );
+}
+
+type CardOutcome = { kind: 'waiting'; last4: string | null } | { kind: 'updated'; last4: string | null } | { kind: 'unchanged'; last4: string | null };
+
+/**
+ * Back from PayFast's card page. PayFast confirms a new card by notification, a moment later; until the
+ * medium shows another card we say we are waiting, and after a while that nothing has changed (a cancel
+ * comes back to the same address).
+ */
+function CardUpdateResult({ service }: { service: Service }) {
+  const before = sessionStorage.getItem(CARD_BEFORE(service.id));
+  const [outcome, setOutcome] = useState<CardOutcome>({ kind: 'waiting', last4: before || null });
+  useEffect(() => {
+    let stopped = false;
+    const started = Date.now();
+    const check = async () => {
+      try {
+        const [s, d] = await Promise.all([get<Service>(`/services/${q(service.id)}`), get<DetailsAndActions>(`/services/${q(service.id)}/details-and-actions`)]);
+        if (stopped) return;
+        const now = activeCard(s, d);
+        if (before !== null && now !== before) {
+          sessionStorage.removeItem(CARD_BEFORE(service.id));
+          return setOutcome({ kind: 'updated', last4: now });
+        }
+        if (before === null || Date.now() - started >= POLL_FOR_MS) return setOutcome({ kind: 'unchanged', last4: now });
+      } catch {
+        // A missed check is retried on the next tick.
+      }
+      if (!stopped) timer = window.setTimeout(check, POLL_MS);
+    };
+    let timer = window.setTimeout(check, 0);
+    return () => {
+      stopped = true;
+      window.clearTimeout(timer);
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [service.id]);
+
+  const card = (last4: string | null) => (last4 ? `the card ending ${last4}` : 'your card');
+  if (outcome.kind === 'updated') return <Notice tone="success">Your card was updated: payments now use {card(outcome.last4)}.</Notice>;
+  if (outcome.kind === 'unchanged')
+    return (
+      <Notice>
+        Payments still use {card(outcome.last4)}. If you cancelled on PayFast’s page, nothing changed; if you entered a new card, it shows here once PayFast
+        confirms it.
+      </Notice>
+    );
+  return (
+    <Notice>
+      <span className="spinner" aria-hidden="true" /> Checking with PayFast for your new card…
+    </Notice>
   );
 }
