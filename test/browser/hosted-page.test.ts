@@ -74,4 +74,17 @@ describe.skipIf(!withChromium())('Add new payment method: the Peach Payments hos
     await page.getByRole('button', { name: payLabel(amount) }).waitFor();
     await page.close();
   });
+
+  it('believes payrail’s records, not the address: a typed /1 for an unpaid purchase is no success', async () => {
+    const { serviceId, purchaseId } = await unpaidService(stage.h);
+    const page = await stage.browser.page();
+    await signIn(page, stage.base);
+    await page.goto(`${stage.base}/app/ext-pay/${DEMO.customerUserId}/${purchaseId}/1`);
+    await page.getByRole('heading', { name: 'No payment was made' }).waitFor();
+    expect(await page.getByRole('heading', { name: 'Payment successful' }).count()).toBe(0);
+    await page.getByRole('link', { name: 'Try again' }).click();
+    await page.waitForURL(`${stage.base}/app/services/${serviceId}/pay`);
+    await screenshot(page, 'typed-success-address');
+    await page.close();
+  });
 });

@@ -21,7 +21,7 @@ const routes: Route[] = [
   { path: '/app/services/:id', render: (p, s, loc) => <ServicePage key={p.id} id={p.id!} session={s} backFromCardUpdate={loc.query.get('card') === 'returned'} /> },
   { path: '/app/services/:id/pay', render: (p, s, loc) => <PayNowPage key={`${p.id}/${loc.query.get('purchaseId')}`} serviceId={p.id!} purchaseId={loc.query.get('purchaseId')} session={s} /> },
   { path: '/app/services/:id/buy', render: (p, s) => <BuyNowPage key={p.id} serviceId={p.id!} session={s} /> },
-  { path: '/app/ext-pay/:userId/:purchaseId/:result', render: (p) => <PaymentResultPage key={p.purchaseId} purchaseId={p.purchaseId!} success={p.result === '1'} /> },
+  { path: '/app/ext-pay/:userId/:purchaseId/:result', render: (p) => <PaymentResultPage key={p.purchaseId} purchaseId={p.purchaseId!} /> },
 ];
 
 export function App() {

@@ -6,30 +6,68 @@ import { money } from '../format';
 import { useLoad } from '../hooks/use-load';
 import { useTitle } from '../hooks/use-title';
 import { Link } from '../router';
-import { PurchaseStatus, type Purchase, type Service } from '../types';
+import { PurchaseStatus, type Page, type Payment, type Purchase, type Service } from '../types';
 
 const POLL_MS = 2000;
 /** A hosted page's notice (PayFast's ITN) can trail the browser's return; after this we stop watching. */
 const POLL_FOR_MS = 60_000;
 
+type Outcome = 'paid' | 'confirming' | 'failed' | 'not_started';
+
+/**
+ * What happened, from payrail's records rather than from the address: the 1 or 0 the browser came back
+ * with only says what the provider's page said, and an address can be typed. Paid is paid; an attempt
+ * still pending or unknown is being confirmed (never "failed", never "nothing charged"); a failed
+ * attempt charged nothing.
+ */
+function outcomeOf(purchase: Purchase, payments: Payment[]): { outcome: Outcome; failed: Payment | null } {
+  if (purchase.purchase_status_id === PurchaseStatus.Paid) return { outcome: 'paid', failed: null };
+  const latest = payments[0] ?? null;
+  if (!latest) return { outcome: 'not_started', failed: null };
+  if (latest.status === 'pending' || latest.status === 'unknown') return { outcome: 'confirming', failed: null };
+  if (latest.status === 'failed') return { outcome: 'failed', failed: latest };
+  return { outcome: 'confirming', failed: null }; // succeeded, and the purchase is about to show it
+}
+
+/** Why an attempt failed, in a few words (the result page adds that nothing was charged). */
+function reasonOf(code: string | null | undefined): string {
+  if (!code) return '';
+  if (/insufficient/.test(code)) return 'Your card has insufficient funds.';
+  if (/expired/.test(code)) return 'This card has expired.';
+  if (/cancel/.test(code)) return 'The payment was cancelled.';
+  if (/declin/.test(code)) return 'Your card was declined.';
+  return '';
+}
+
+const HEADINGS: Record<Outcome, string> = {
+  paid: 'Payment successful',
+  confirming: 'Confirming your payment',
+  failed: 'Payment failed',
+  not_started: 'No payment was made',
+};
+
 /** Where payrail returns the browser after a payment: /app/ext-pay/{userId}/{purchaseId}/1|0. */
-export function PaymentResultPage({ purchaseId, success }: { purchaseId: string; success: boolean }) {
-  const heading = success ? 'Payment successful' : 'Payment failed';
-  useTitle(heading);
+export function PaymentResultPage({ purchaseId }: { purchaseId: string }) {
   const [loaded, reload] = useLoad(
     async (signal) => {
       const purchase = await get<Purchase>(`/purchases/${q(purchaseId)}`, { signal });
-      const service = await get<Service>(`/services/${q(purchase.service_id)}`, { signal });
-      return { purchase, service };
+      const [service, payments] = await Promise.all([
+        get<Service>(`/services/${q(purchase.service_id)}`, { signal }),
+        get<Page<Payment>>(`/payments?purchaseId=${q(purchaseId)}`, { signal }),
+      ]);
+      return { purchase, service, ...outcomeOf(purchase, payments.items) };
     },
     [purchaseId],
   );
   const [gaveUp, setGaveUp] = useState(false);
-  const purchase = loaded.state === 'ready' ? loaded.data.purchase : null;
-  const waiting = success && purchase !== null && purchase.purchase_status_id !== PurchaseStatus.Paid;
+  const ready = loaded.state === 'ready' ? loaded.data : null;
+  const outcome = ready?.outcome ?? null;
+  // Until payrail's records are in, the page says only that it is looking.
+  const heading = outcome ? HEADINGS[outcome] : 'Checking your payment…';
+  useTitle(heading);
 
   useEffect(() => {
-    if (!waiting) return;
+    if (outcome !== 'confirming') return;
     const started = Date.now();
     const timer = window.setInterval(() => {
       if (Date.now() - started < POLL_FOR_MS) return reload();
@@ -37,33 +75,40 @@ export function PaymentResultPage({ purchaseId, success }: { purchaseId: string;
       setGaveUp(true);
     }, POLL_MS);
     return () => window.clearInterval(timer);
-  }, [waiting, reload]);
+  }, [outcome, reload]);
 
+  const purchase = ready?.purchase ?? null;
   const sid = purchase?.service_id.toLowerCase();
   const retry = purchase && sid ? `/app/services/${sid}/pay${purchase.purchase_status_id === PurchaseStatus.Quote ? `?purchaseId=${purchase.id}` : ''}` : null;
+  const tone = outcome === 'paid' ? 'ok' : outcome === 'failed' || outcome === 'not_started' ? 'fail' : 'wait';
 
   return (
     <>
-      <div className={`result result-${success ? 'ok' : 'fail'}`}>
+      <div className={`result result-${tone}`}>
         <span className="result-icon" aria-hidden="true">
-          {success ? '✓' : '!'}
+          {tone === 'ok' ? '✓' : tone === 'fail' ? '!' : '…'}
         </span>
         <h1>{heading}</h1>
-        {purchase && success && purchase.purchase_status_id === PurchaseStatus.Paid && (
+        {outcome === 'paid' && purchase && (
           <p>
             We received <span className="amount">{money(purchase.amount)}</span>. Thank you.
           </p>
         )}
-        {!success && <p>Nothing was charged. You can try again.</p>}
+        {outcome === 'failed' && <p>{`${reasonOf(ready?.failed?.failure_code)} Nothing was charged. You can try again.`.trim()}</p>}
+        {outcome === 'not_started' && <p>There is no payment for this purchase yet. Nothing was charged.</p>}
       </div>
-      {waiting && (
-        <Notice>{gaveUp ? 'Your bank has not confirmed the payment yet. Your service will update as soon as it does.' : "We're confirming your payment with the bank…"}</Notice>
+      {outcome === 'confirming' && (
+        <Notice>
+          {gaveUp
+            ? 'Your bank has not confirmed the payment yet. Your service will update as soon as it does, and you will not be charged twice.'
+            : "We're confirming your payment with the bank…"}
+        </Notice>
       )}
       {loaded.state === 'loading' && <Loading />}
       {loaded.state === 'error' && <ErrorNote error={loaded.error} />}
-      {loaded.state === 'ready' && <ServiceCard key={purchase?.purchase_status_id} service={loaded.data.service} />}
+      {ready && <ServiceCard key={`${ready.purchase.purchase_status_id}-${outcome}`} service={ready.service} />}
       <div className="actions">
-        {!success && retry && (
+        {(outcome === 'failed' || outcome === 'not_started') && retry && (
           <Link to={retry} className="button primary">
             Try again
           </Link>
