@@ -37,6 +37,20 @@ describe.skipIf(!withChromium())('for integrators: off-system allocation and the
     await page.close();
   });
 
+  it('lists the operator’s services a page at a time', async () => {
+    const total = (await stage.h.call('GET', '/services?limit=100', { token: stage.h.tokens.integrator })).body.items.length;
+    for (let i = total; i < 25; i++) await unpaidService(stage.h);
+    const all = (await stage.h.call('GET', '/services?limit=100', { token: stage.h.tokens.integrator })).body.items.length;
+    const page = await stage.browser.page();
+    await signIn(page, stage.base, 'Net99 Integrator');
+    const cards = page.locator('article[data-testid^="service-"]');
+    await expect.poll(() => cards.count()).toBe(20);
+    await page.getByRole('button', { name: 'Show more services' }).click();
+    await expect.poll(() => cards.count()).toBe(Math.min(all, 40));
+    if (all <= 40) expect(await page.getByRole('button', { name: 'Show more services' }).count()).toBe(0);
+    await page.close();
+  });
+
   it('does not offer customers the off-system form', async () => {
     const { serviceId } = await unpaidService(stage.h);
     const page = await stage.browser.page();

@@ -74,19 +74,6 @@ export async function request<T>(method: string, path: string, opts: Options = {
 export const get = <T>(path: string, opts?: Omit<Options, 'body'>) => request<T>('GET', path, opts).then((r) => r.data);
 export const post = <T>(path: string, body: unknown, opts?: Omit<Options, 'body'>) => request<T>('POST', path, { ...opts, body });
 
-/** Every page of a `{ items, next_cursor }` list. */
-export async function getAll<T>(path: string, signal?: AbortSignal): Promise<T[]> {
-  const items: T[] = [];
-  let cursor: string | null = null;
-  do {
-    const sep = path.includes('?') ? '&' : '?';
-    const page: { items: T[]; next_cursor: string | null } = await get(cursor ? `${path}${sep}cursor=${encodeURIComponent(cursor)}` : path, { signal });
-    items.push(...page.items);
-    cursor = page.next_cursor;
-  } while (cursor);
-  return items;
-}
-
 export const isAbort = (err: unknown): boolean => err instanceof DOMException && err.name === 'AbortError';
 
 /** A sentence for the person in front of the screen. */
