@@ -24,8 +24,11 @@ export async function openStage(options: { config?: Config } = {}): Promise<Stag
     browser,
     base: h.baseUrl,
     async close() {
+      const errors = [...browser.pageErrors];
       await browser.close();
       await h.close();
+      // Every page of the file ran without an uncaught error or a blocked script or style.
+      expect(errors).toEqual([]);
     },
   };
 }

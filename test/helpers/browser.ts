@@ -11,6 +11,8 @@ export const SCREENSHOTS = join(import.meta.dirname, '..', '..', 'test-results',
 
 export interface Browser {
   context: BrowserContext;
+  /** Uncaught errors and content-security-policy refusals in any page so far (an HTTP error answer is not one). */
+  pageErrors: string[];
   /** A new tab, as wide as a phone unless told otherwise. */
   page(viewport?: { width: number; height: number }): Promise<Page>;
   close(): Promise<void>;
@@ -25,11 +27,17 @@ export async function openBrowser(): Promise<Browser> {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     viewport: PHONE,
   });
+  const pageErrors: string[] = [];
   return {
     context,
+    pageErrors,
     async page(viewport = PHONE) {
       const page = await context.newPage();
       await page.setViewportSize(viewport);
+      page.on('pageerror', (err) => pageErrors.push(`${page.url()}: ${err.message}`));
+      page.on('console', (m) => {
+        if (m.type() === 'error' && /Content Security Policy|Uncaught|TypeError|ReferenceError/.test(m.text())) pageErrors.push(`${page.url()}: ${m.text()}`);
+      });
       return page;
     },
     async close() {
