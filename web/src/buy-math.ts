@@ -1,5 +1,5 @@
-import { round2 } from './format';
-import type { BuyOption, VariableAmount } from './types';
+import { round2 } from './format.ts';
+import type { BuyOption, VariableAmount } from './types.ts';
 
 /**
  * Buy-now lines as seed 000 sends them. The server prices every line itself and refuses one whose

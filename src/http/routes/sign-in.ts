@@ -1,10 +1,9 @@
-import { asc, eq } from 'drizzle-orm';
 import Type from 'typebox';
 import type { AppContext } from '../../context.ts';
 import { NotFoundError } from '../../lib/errors.ts';
 import { signToken } from '../../lib/tokens.ts';
-import { users } from '../../modules/customers/schema.ts';
-import { operators } from '../../modules/operators/schema.ts';
+import { findUserWithOperator, listUsersWithOperators, type UserWithOperator } from '../../modules/customers/repo.ts';
+import { findOperator } from '../../modules/operators/repo.ts';
 import { principalOf } from '../plugins/authentication.ts';
 import { secured, type App } from '../route-kit.ts';
 import { errorResponses, Nullable, Timestamp, Uuid } from '../schemas/common.ts';
@@ -26,8 +25,7 @@ const UserSchema = Type.Object({
 
 type UserView = { user_id: string; name: string | null; role: 'customer' | 'integrator' | 'admin'; customer_id: string | null; operator_id: string; operator_name: string | null };
 
-const userColumns = { id: users.id, name: users.name, role: users.role, customerId: users.customerId, operatorId: users.operatorId, operatorName: operators.name };
-const userView = (u: { id: string; name: string; role: UserView['role']; customerId: string | null; operatorId: string; operatorName: string }): UserView => ({
+const userView = (u: UserWithOperator): UserView => ({
   user_id: u.id,
   name: u.name,
   role: u.role,
@@ -54,13 +52,9 @@ export function signInRoutes(app: App, ctx: AppContext): void {
     },
     async (request): Promise<UserView> => {
       const p = principalOf(request);
-      const [row] = await ctx.database.db
-        .select(userColumns)
-        .from(users)
-        .innerJoin(operators, eq(operators.id, users.operatorId))
-        .where(eq(users.id, p.sub));
-      if (row && row.operatorId === p.operatorId) return userView(row);
-      const [operator] = await ctx.database.db.select({ name: operators.name }).from(operators).where(eq(operators.id, p.operatorId));
+      const user = await findUserWithOperator(ctx.database.db, p.sub);
+      if (user && user.operatorId === p.operatorId) return userView(user);
+      const operator = await findOperator(ctx.database.db, p.operatorId);
       return { user_id: p.sub, name: null, role: p.role, customer_id: p.customerId, operator_id: p.operatorId, operator_name: operator?.name ?? null };
     },
   );
@@ -79,13 +73,7 @@ export function signInRoutes(app: App, ctx: AppContext): void {
       },
     },
     async () => {
-      const rows = await ctx.database.db
-        .select(userColumns)
-        .from(users)
-        .innerJoin(operators, eq(operators.id, users.operatorId))
-        .orderBy(asc(operators.name), asc(users.role), asc(users.name), asc(users.id))
-        .limit(SANDBOX_USERS_LISTED);
-      return { items: rows.map(userView) };
+      return { items: (await listUsersWithOperators(ctx.database.db, SANDBOX_USERS_LISTED)).map(userView) };
     },
   );
 
@@ -101,11 +89,7 @@ export function signInRoutes(app: App, ctx: AppContext): void {
       },
     },
     async (request) => {
-      const [row] = await ctx.database.db
-        .select(userColumns)
-        .from(users)
-        .innerJoin(operators, eq(operators.id, users.operatorId))
-        .where(eq(users.id, request.body.user_id));
+      const row = await findUserWithOperator(ctx.database.db, request.body.user_id);
       if (!row) throw new NotFoundError('user', request.body.user_id);
       const now = ctx.clock().getTime();
       const token = signToken(secret, { sub: row.id, operatorId: row.operatorId, role: row.role, customerId: row.customerId }, SANDBOX_SESSION_SECONDS, now);

@@ -1,6 +1,7 @@
-import { and, desc, eq } from 'drizzle-orm';
+import { and, asc, desc, eq } from 'drizzle-orm';
 import type { Executor } from '../../db/client.ts';
 import { afterCursor, type PageRequest } from '../../lib/pagination.ts';
+import { operators } from '../operators/schema.ts';
 import { customers, users } from './schema.ts';
 
 export type CustomerRow = typeof customers.$inferSelect;
@@ -43,4 +44,31 @@ export async function listUsersOfCustomer(db: Executor, operatorId: string, cust
 export async function insertUser(db: Executor, row: typeof users.$inferInsert): Promise<UserRow | null> {
   const [created] = await db.insert(users).values(row).onConflictDoNothing().returning();
   return created ?? null;
+}
+
+/** A user with their operator's name: who a token names, and the sandbox sign-in's list. */
+export interface UserWithOperator {
+  id: string;
+  name: string;
+  role: UserRow['role'];
+  customerId: string | null;
+  operatorId: string;
+  operatorName: string;
+}
+
+const withOperator = (db: Executor) =>
+  db
+    .select({ id: users.id, name: users.name, role: users.role, customerId: users.customerId, operatorId: users.operatorId, operatorName: operators.name })
+    .from(users)
+    .innerJoin(operators, eq(operators.id, users.operatorId));
+
+/** Any operator's user by id: only for sandbox sign-in and for matching a token's own claims. */
+export async function findUserWithOperator(db: Executor, id: string): Promise<UserWithOperator | null> {
+  const [row] = await withOperator(db).where(eq(users.id, id));
+  return row ?? null;
+}
+
+/** Users of every operator, by operator, role and name (the sandbox sign-in page). */
+export async function listUsersWithOperators(db: Executor, limit: number): Promise<UserWithOperator[]> {
+  return withOperator(db).orderBy(asc(operators.name), asc(users.role), asc(users.name), asc(users.id)).limit(limit);
 }
