@@ -32,7 +32,7 @@ import { webAppRoutes } from './http/routes/web-app.ts';
 import { webhookRoutes } from './http/routes/webhooks.ts';
 import { ProblemSchema } from './http/schemas/common.ts';
 import { validatorCompiler } from './http/validation.ts';
-import { registerSandboxes } from './providers/sandboxes.ts';
+import { registerSandboxes } from './sandboxes/registry.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -4,7 +4,7 @@ import pino, { type Logger } from 'pino';
 import { buildApp } from './app.ts';
 import { WEB_DIST } from './http/routes/web-app.ts';
 import { startJobs } from './jobs/runner.ts';
-import { sandboxNames } from './providers/sandboxes.ts';
+import { sandboxNames } from './sandboxes/registry.ts';
 import { redactUrl, withListeningPort, type Config } from './config.ts';
 import type { AppContext } from './context.ts';
 import { openPglite, openPostgres, type Database } from './db/client.ts';

@@ -9,4 +9,4 @@ export * from '../modules/payments/schema.ts';
 export * from '../modules/idempotency/schema.ts';
 export * from '../modules/audit/schema.ts';
 export * from '../modules/webhooks/schema.ts';
-export * from '../providers/sandbox-kit/schema.ts';
+export * from '../sandboxes/kit/schema.ts';

@@ -3,7 +3,7 @@ import type { Harness } from './harness.ts';
 import * as t from '../../src/db/schema.ts';
 import { DEMO } from '../../src/demo/ids.ts';
 import { insertMedium } from '../../src/modules/mediums/repo.ts';
-import type { CardOutcome } from '../../src/providers/sandbox-kit/cards.ts';
+import type { CardOutcome } from '../../src/sandboxes/kit/cards.ts';
 
 export const CARDS = {
   approve: '4242424242424242',

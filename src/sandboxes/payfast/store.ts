@@ -1,9 +1,9 @@
 import { randomInt } from 'node:crypto';
 import { and, desc, eq, ne, or } from 'drizzle-orm';
 import type { AppContext } from '../../context.ts';
-import type { LedgerRow } from '../sandbox-kit/kit.ts';
-import { sandboxSessions, sandboxTokens, sandboxTransactions } from '../sandbox-kit/schema.ts';
-import type { PaymentStatus } from './transformers.ts';
+import type { LedgerRow } from '../kit/kit.ts';
+import { sandboxSessions, sandboxTokens, sandboxTransactions } from '../kit/schema.ts';
+import type { PaymentStatus } from '../../providers/payfast/transformers.ts';
 
 /** The PayFast sandbox's state: its rows in the shared sandbox tables, always under provider 'PayFast'. */
 export const PROVIDER = 'PayFast';

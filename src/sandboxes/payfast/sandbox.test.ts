@@ -6,11 +6,11 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, type Harness } from '../../../test/helpers/harness.ts';
 import { DEMO_PAYFAST_CARD_TOKEN } from '../../demo/ids.ts';
-import type { CardOutcome } from '../sandbox-kit/cards.ts';
-import { sandboxNotifications, sandboxSessions, sandboxTokens, sandboxTransactions } from '../sandbox-kit/schema.ts';
-import { PAYFAST_SANDBOX_MERCHANT as MERCHANT } from './credentials.ts';
-import { apiSignature, formSignature } from './signature.ts';
-import { FORM_FIELDS } from './transformers.ts';
+import type { CardOutcome } from '../kit/cards.ts';
+import { sandboxNotifications, sandboxSessions, sandboxTokens, sandboxTransactions } from '../kit/schema.ts';
+import { PAYFAST_SANDBOX_MERCHANT as MERCHANT } from '../../providers/payfast/credentials.ts';
+import { apiSignature, formSignature } from '../../providers/payfast/signature.ts';
+import { FORM_FIELDS } from '../../providers/payfast/transformers.ts';
 
 let h: Harness;
 let receiver: Server;

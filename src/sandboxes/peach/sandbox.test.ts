@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, type Harness } from '../../../test/helpers/harness.ts';
-import type { CardOutcome } from '../sandbox-kit/cards.ts';
-import { sandboxTokens } from '../sandbox-kit/schema.ts';
-import { PEACH_SANDBOX_CREDENTIALS as MERCHANT } from './credentials.ts';
-import { signatureMatches, withSignature } from './signature.ts';
+import type { CardOutcome } from '../kit/cards.ts';
+import { sandboxTokens } from '../kit/schema.ts';
+import { PEACH_SANDBOX_CREDENTIALS as MERCHANT } from '../../providers/peach/credentials.ts';
+import { signatureMatches, withSignature } from '../../providers/peach/signature.ts';
 
 let h: Harness;
 beforeAll(async () => {

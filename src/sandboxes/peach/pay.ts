@@ -1,11 +1,11 @@
 import { and, eq } from 'drizzle-orm';
 import type { AppContext } from '../../context.ts';
 import type { App } from '../../http/route-kit.ts';
-import { checkCardForm, tokenRowOf, type AcceptedCard } from '../sandbox-kit/cards.ts';
-import { sendNotification, type LedgerRow } from '../sandbox-kit/kit.ts';
-import { renderAutoPostPage, renderMessagePage } from '../sandbox-kit/pages.ts';
-import { sandboxSessions, sandboxTokens, sandboxTransactions } from '../sandbox-kit/schema.ts';
-import { checkoutPage, closedPage } from './sandbox-checkout.ts';
+import { checkCardForm, tokenRowOf, type AcceptedCard } from '../kit/cards.ts';
+import { sendNotification, type LedgerRow } from '../kit/kit.ts';
+import { renderAutoPostPage, renderMessagePage } from '../kit/pages.ts';
+import { sandboxSessions, sandboxTokens, sandboxTransactions } from '../kit/schema.ts';
+import { checkoutPage, closedPage } from './checkout.ts';
 import {
   DECLINES,
   PROVIDER,
@@ -21,7 +21,7 @@ import {
   stringFields,
   type PaymentDetails,
   type SessionRow,
-} from './sandbox-shared.ts';
+} from './shared.ts';
 
 const TITLE = 'Peach Payments';
 

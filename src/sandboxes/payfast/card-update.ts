@@ -2,13 +2,13 @@ import { and, eq } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.ts';
 import type { App } from '../../http/route-kit.ts';
-import { checkCardForm } from '../sandbox-kit/cards.ts';
-import { renderCardPage } from '../sandbox-kit/pages.ts';
-import { sandboxTokens } from '../sandbox-kit/schema.ts';
-import { PAYFAST_SANDBOX_MERCHANT as MERCHANT } from './credentials.ts';
-import { bodyFields, httpUrl, sendHtml, sendMessage, UUID } from './sandbox-http.ts';
-import { cardUpdateItn, sendItn } from './sandbox-itn.ts';
-import { PROVIDER, record, RESULTS, tokenRow, type TokenRow } from './sandbox-store.ts';
+import { checkCardForm } from '../kit/cards.ts';
+import { renderCardPage } from '../kit/pages.ts';
+import { sandboxTokens } from '../kit/schema.ts';
+import { PAYFAST_SANDBOX_MERCHANT as MERCHANT } from '../../providers/payfast/credentials.ts';
+import { bodyFields, httpUrl, sendHtml, sendMessage, UUID } from './http.ts';
+import { cardUpdateItn, sendItn } from './itn.ts';
+import { PROVIDER, record, RESULTS, tokenRow, type TokenRow } from './store.ts';
 
 /**
  * The sandbox merchant account's default notify URL, as a PayFast account has one in its settings: the built-in

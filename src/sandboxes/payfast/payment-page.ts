@@ -2,13 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { eq, and } from 'drizzle-orm';
 import type { AppContext } from '../../context.ts';
 import type { App } from '../../http/route-kit.ts';
-import { checkCardForm, tokenRowOf } from '../sandbox-kit/cards.ts';
-import { renderCardPage } from '../sandbox-kit/pages.ts';
-import { sandboxSessions, sandboxTokens } from '../sandbox-kit/schema.ts';
-import { PAYFAST_SANDBOX_MERCHANT as MERCHANT } from './credentials.ts';
-import { bodyFields, httpUrl, money, sendHtml, sendMessage, UUID } from './sandbox-http.ts';
-import { paymentItn, sendItn } from './sandbox-itn.ts';
-import { hadUnavailable, isOpen, paymentSession, PROVIDER, record, RESULTS, transaction, type SessionRow } from './sandbox-store.ts';
+import { checkCardForm, tokenRowOf } from '../kit/cards.ts';
+import { renderCardPage } from '../kit/pages.ts';
+import { sandboxSessions, sandboxTokens } from '../kit/schema.ts';
+import { PAYFAST_SANDBOX_MERCHANT as MERCHANT } from '../../providers/payfast/credentials.ts';
+import { bodyFields, httpUrl, money, sendHtml, sendMessage, UUID } from './http.ts';
+import { paymentItn, sendItn } from './itn.ts';
+import { hadUnavailable, isOpen, paymentSession, PROVIDER, record, RESULTS, transaction, type SessionRow } from './store.ts';
 
 /**
  * The hosted payment page, `GET|POST /eng/process/payment/{uuid}`. One card submission settles a page: an

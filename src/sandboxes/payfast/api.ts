@@ -4,13 +4,13 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.ts';
 import { MAX_CENTS } from '../../domain/money.ts';
 import type { App } from '../../http/route-kit.ts';
-import { loseResponse, type LedgerRow } from '../sandbox-kit/kit.ts';
-import { sandboxTokens } from '../sandbox-kit/schema.ts';
-import { PAYFAST_SANDBOX_MERCHANT as MERCHANT } from './credentials.ts';
-import { bodyFields, sendApi, UUID, wellFormed } from './sandbox-http.ts';
-import { hadUnavailable, paymentState, PROVIDER, record, RESULTS, tokenRow, approveAdhoc } from './sandbox-store.ts';
-import { apiSignature, sameSignature } from './signature.ts';
-import { formatAmount } from './transformers.ts';
+import { loseResponse, type LedgerRow } from '../kit/kit.ts';
+import { sandboxTokens } from '../kit/schema.ts';
+import { PAYFAST_SANDBOX_MERCHANT as MERCHANT } from '../../providers/payfast/credentials.ts';
+import { bodyFields, sendApi, UUID, wellFormed } from './http.ts';
+import { hadUnavailable, paymentState, PROVIDER, record, RESULTS, tokenRow, approveAdhoc } from './store.ts';
+import { apiSignature, sameSignature } from '../../providers/payfast/signature.ts';
+import { formatAmount } from '../../providers/payfast/transformers.ts';
 
 /** The REST API under `/api`: every call signed (headers merchant-id, version, timestamp, signature). */
 

@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { AppContext } from '../../context.ts';
 import { MAX_CENTS } from '../../domain/money.ts';
 import type { App } from '../../http/route-kit.ts';
-import { sandboxSessions } from '../sandbox-kit/schema.ts';
-import { PAYFAST_SANDBOX_MERCHANT as MERCHANT } from './credentials.ts';
-import { bodyFields, httpUrl, sendMessage } from './sandbox-http.ts';
-import { approvalOf, PROVIDER } from './sandbox-store.ts';
-import { formSignature, sameSignature } from './signature.ts';
-import { FORM_FIELDS, parseAmount } from './transformers.ts';
+import { sandboxSessions } from '../kit/schema.ts';
+import { PAYFAST_SANDBOX_MERCHANT as MERCHANT } from '../../providers/payfast/credentials.ts';
+import { bodyFields, httpUrl, sendMessage } from './http.ts';
+import { approvalOf, PROVIDER } from './store.ts';
+import { formSignature, sameSignature } from '../../providers/payfast/signature.ts';
+import { FORM_FIELDS, parseAmount } from '../../providers/payfast/transformers.ts';
 
 /** `POST /eng/process`: the hosted form post that opens a payment page (from a browser or a merchant's server). */
 

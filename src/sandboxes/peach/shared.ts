@@ -2,11 +2,11 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.ts';
-import { formatRand, type LedgerRow } from '../sandbox-kit/kit.ts';
-import { sandboxSessions } from '../sandbox-kit/schema.ts';
-import { peachCredential, type PeachCredential } from './credentials.ts';
-import { withSignature } from './signature.ts';
-import type { PeachResult } from './transformers.ts';
+import { formatRand, type LedgerRow } from '../kit/kit.ts';
+import { sandboxSessions } from '../kit/schema.ts';
+import { peachCredential, type PeachCredential } from '../../providers/peach/credentials.ts';
+import { withSignature } from '../../providers/peach/signature.ts';
+import type { PeachResult } from '../../providers/peach/transformers.ts';
 
 /** What the Peach sandbox's routes share: its merchant, ids, result codes, answers and the checkout fields. */
 export const PROVIDER = 'PeachPayments';

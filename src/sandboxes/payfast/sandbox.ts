@@ -1,13 +1,13 @@
 import type { FastifyError } from 'fastify';
 import { AppError } from '../../lib/errors.ts';
-import { registerLedgerRoute, type SandboxModule } from '../sandbox-kit/kit.ts';
-import { registerApiRoutes } from './sandbox-api.ts';
-import { registerCardUpdate } from './sandbox-card-update.ts';
-import { sendApi, sendMessage } from './sandbox-http.ts';
-import { registerValidateRoute } from './sandbox-itn.ts';
-import { registerPaymentPage } from './sandbox-payment-page.ts';
-import { registerProcessRoute } from './sandbox-process.ts';
-import { PROVIDER } from './sandbox-store.ts';
+import { registerLedgerRoute, type SandboxModule } from '../kit/kit.ts';
+import { registerApiRoutes } from './api.ts';
+import { registerCardUpdate } from './card-update.ts';
+import { sendApi, sendMessage } from './http.ts';
+import { registerValidateRoute } from './itn.ts';
+import { registerPaymentPage } from './payment-page.ts';
+import { registerProcessRoute } from './process.ts';
+import { PROVIDER } from './store.ts';
 
 /**
  * The built-in PayFast sandbox, under /sandbox/payfast (see README.md in this folder): the hosted form and

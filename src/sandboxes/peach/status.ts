@@ -1,9 +1,9 @@
 import { eq } from 'drizzle-orm';
 import type { AppContext } from '../../context.ts';
 import type { App } from '../../http/route-kit.ts';
-import { sandboxTransactions } from '../sandbox-kit/schema.ts';
-import { RESULTS, checkoutFields, loadCheckout, paramsOf, peachError, sandboxMerchant, stateOf, stringFields } from './sandbox-shared.ts';
-import { signatureMatches } from './signature.ts';
+import { sandboxTransactions } from '../kit/schema.ts';
+import { RESULTS, checkoutFields, loadCheckout, paramsOf, peachError, sandboxMerchant, stateOf, stringFields } from './shared.ts';
+import { signatureMatches } from '../../providers/peach/signature.ts';
 
 /**
  * `GET /status?authentication.entityId=…&checkoutId=…&signature=…`: a signed request answered with the

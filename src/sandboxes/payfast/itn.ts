@@ -1,12 +1,12 @@
 import { and, eq } from 'drizzle-orm';
 import type { AppContext } from '../../context.ts';
 import type { App } from '../../http/route-kit.ts';
-import { sendNotification, type LedgerRow } from '../sandbox-kit/kit.ts';
-import { sandboxNotifications } from '../sandbox-kit/schema.ts';
-import { PAYFAST_SANDBOX_MERCHANT as MERCHANT } from './credentials.ts';
-import { PROVIDER } from './sandbox-store.ts';
-import { itnSignature, paramString } from './signature.ts';
-import { formatAmount, type ItnStatus } from './transformers.ts';
+import { sendNotification, type LedgerRow } from '../kit/kit.ts';
+import { sandboxNotifications } from '../kit/schema.ts';
+import { PAYFAST_SANDBOX_MERCHANT as MERCHANT } from '../../providers/payfast/credentials.ts';
+import { PROVIDER } from './store.ts';
+import { itnSignature, paramString } from '../../providers/payfast/signature.ts';
+import { formatAmount, type ItnStatus } from '../../providers/payfast/transformers.ts';
 
 /** The sandbox's ITNs: built in PayFast's field order, signed with the merchant's passphrase, sent and confirmed. */
 

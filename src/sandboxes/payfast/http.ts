@@ -1,5 +1,5 @@
 import type { FastifyReply } from 'fastify';
-import { renderMessagePage } from '../sandbox-kit/pages.ts';
+import { renderMessagePage } from '../kit/pages.ts';
 
 /** Small HTTP helpers of the PayFast sandbox: HTML pages for browser routes, PayFast's JSON shape for the API. */
 

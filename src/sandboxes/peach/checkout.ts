@@ -1,9 +1,9 @@
 import { and, eq } from 'drizzle-orm';
 import type { AppContext } from '../../context.ts';
 import type { App } from '../../http/route-kit.ts';
-import { renderCardPage, renderMessagePage } from '../sandbox-kit/pages.ts';
-import { formatRand } from '../sandbox-kit/kit.ts';
-import { sandboxSessions } from '../sandbox-kit/schema.ts';
+import { renderCardPage, renderMessagePage } from '../kit/pages.ts';
+import { formatRand } from '../kit/kit.ts';
+import { sandboxSessions } from '../kit/schema.ts';
 import {
   CHECKOUT_TTL_MS,
   HEX32,
@@ -19,9 +19,9 @@ import {
   stateOf,
   stringFields,
   type SessionRow,
-} from './sandbox-shared.ts';
-import { signatureMatches } from './signature.ts';
-import { parseAmount } from './transformers.ts';
+} from './shared.ts';
+import { signatureMatches } from '../../providers/peach/signature.ts';
+import { parseAmount } from '../../providers/peach/transformers.ts';
 
 const TITLE = 'Peach Payments';
 

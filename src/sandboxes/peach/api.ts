@@ -2,10 +2,10 @@ import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { AppContext } from '../../context.ts';
 import { isUniqueViolation } from '../../db/errors.ts';
 import type { App } from '../../http/route-kit.ts';
-import { formatRand, loseResponse, type LedgerRow } from '../sandbox-kit/kit.ts';
-import { sandboxTokens, sandboxTransactions } from '../sandbox-kit/schema.ts';
-import { DECLINES, HEX32, ISSUER_TEXT, PROVIDER, RESULTS, bearerOk, brandOf, newId, peachError, sandboxMerchant, stringFields, type PaymentDetails } from './sandbox-shared.ts';
-import { parseAmount } from './transformers.ts';
+import { formatRand, loseResponse, type LedgerRow } from '../kit/kit.ts';
+import { sandboxTokens, sandboxTransactions } from '../kit/schema.ts';
+import { DECLINES, HEX32, ISSUER_TEXT, PROVIDER, RESULTS, bearerOk, brandOf, newId, peachError, sandboxMerchant, stringFields, type PaymentDetails } from './shared.ts';
+import { parseAmount } from '../../providers/peach/transformers.ts';
 
 /**
  * The Payments API, the provider's side: charging a registration (a card stored by a checkout) and

@@ -2,7 +2,7 @@ import type { AppContext } from '../context.ts';
 import type { App } from '../http/route-kit.ts';
 import { peachSandbox } from './peach/sandbox.ts';
 import { payfastSandbox } from './payfast/sandbox.ts';
-import type { SandboxModule } from './sandbox-kit/kit.ts';
+import type { SandboxModule } from './kit/kit.ts';
 
 /** The built-in provider sandboxes, served under /sandbox/<name> in sandbox mode. One line per provider. */
 const SANDBOXES: readonly SandboxModule[] = [peachSandbox, payfastSandbox];
