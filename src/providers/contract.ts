@@ -1,26 +1,33 @@
 /**
- * The connector contract: one interface every payment provider implements (STYLE 3–4; Medusa's
- * provider interface, hyperswitch's ConnectorIntegration).
+ * The payment-connector contract: one interface every payment provider implements (STYLE 3–4; Medusa's
+ * provider interface, hyperswitch's ConnectorIntegration). The utility vendor has its own contract
+ * (vendor-contract.ts).
  *
- * - Each flow is one optional method with one input and one output type; `capabilities` says which
- *   flows a provider has, so callers ask the registry instead of switching on provider names.
+ * - A connector declares itself: its id, its settings (environment variables, hosts, credentials), what it
+ *   can do, the callbacks it receives and its timing. payrail's routes, notification URLs, configuration
+ *   and janitor are built from these declarations, so adding a provider is its own folder plus one line
+ *   in the registry (registry.ts) — and its sandbox's folder plus one line in src/sandboxes/registry.ts.
+ * - Each flow is one optional method with one input and one output type. A flow a connector does not
+ *   implement is a flow it does not have; `capabilities` adds only what a method cannot say (which medium
+ *   types its tokens are, whether a hosted payment leaves a token, which defaults it can be).
  * - Connectors are stateless and never touch the database: they speak the provider's protocol over HTTP
- *   (to the real provider, or to its sandbox under /sandbox/<provider>) and return what happened. The
- *   payments module persists it.
+ *   (to the real provider, or to its sandbox) and return what happened. The payments module persists it.
  * - Only an explicit answer is final. Every provider status maps through an exhaustive table to
  *   `AttemptStatus`; anything unrecognised, a timeout or a lost response is `unknown`, which the janitor
  *   settles later with `lookup`. Expected outcomes (a declined card) are results, not exceptions.
  * - Money crosses the contract as integer cents; each connector converts to the provider's unit and
  *   checks every amount and currency the provider answers with against what was asked.
- * - Connectors throw `ConnectorError` only when nothing was sent or the provider refused the request
- *   outright (misconfigured credentials, provider down before accepting): then no money moved.
+ * - Connectors throw `ConnectorError` only when nothing can have happened at the provider: nothing was sent
+ *   (see kit/http.ts, the one rule for that), or the provider refused the request before processing it
+ *   (credentials, a malformed request, 503). Then no money moved.
  */
 import type { Logger } from 'pino';
-import type { ProviderSettings } from '../config.ts';
-import type { MediumType, Provider } from '../domain/enums.ts';
+import type { MediumType } from '../domain/enums.ts';
 import type { Cents } from '../domain/money.ts';
+import type { Secret } from '../lib/secret.ts';
 
-export type ProviderId = Provider;
+/** A provider's name as payrail stores it (`payments.provider`, `mediums.provider`): 'PayFast', 'PeachPayments' … */
+export type ProviderId = string;
 
 export interface Money {
   amountCents: Cents;
@@ -30,25 +37,83 @@ export interface Money {
 /** The status of one collection attempt (payments.status). */
 export type AttemptStatus = 'pending' | 'succeeded' | 'failed' | 'unknown';
 
+/** How an attempt collects: a stored token charged now, a hosted page, a payment link, an off-system allocation. */
+export type CollectionKind = 'token' | 'hosted' | 'link' | 'allocation';
+
+/** What a connector can do beyond its methods. Every field is optional: undeclared means no. */
 export interface ConnectorCapabilities {
-  /** Medium types whose stored provider token this connector can charge (`chargeToken`). */
-  tokenCharges: readonly MediumType[];
-  /** Sends the customer to a hosted payment page (`createCheckout`). */
-  hostedCheckout: boolean;
-  /** A hosted payment can leave a reusable token behind (a new card medium). */
-  tokenisation: boolean;
-  /** Makes payment links for a purchase (`createPaymentLink`). */
-  paymentLinks: boolean;
-  /** Lets the customer replace a tokenised card on a hosted page (`cardUpdateUrl`). */
-  cardUpdate: boolean;
-  /** Can be asked for the real outcome of an attempt (`lookup`): needed to settle `unknown`. */
-  statusLookup: boolean;
-  /** Posts callbacks or webhooks payrail must verify (`verifyCallback`). */
-  callbacks: boolean;
-  /** Records money collected outside payrail (`allocate`). */
-  offSystem: boolean;
-  /** Vends prepaid-utility tokens (`vend` and friends). */
-  utilityVend: boolean;
+  /** Medium types whose stored provider token `chargeToken` can charge. */
+  tokenCharges?: readonly MediumType[];
+  /** A hosted payment (`createCheckout`, `createPaymentLink`) can leave a reusable token behind: a new medium. */
+  tokenisation?: boolean;
+  /** Medium types this provider can be an operator's default for (`GET /default?mediumType=`, new cards). */
+  defaultFor?: readonly MediumType[];
+}
+
+/**
+ * A callback the provider sends payrail. payrail serves `path` (POST) and hands every request, stored raw
+ * first, to `verifyCallback` with this `channel`.
+ */
+export interface CallbackDeclaration {
+  /** `redirect`: the customer's browser coming back from a hosted page; `webhook` / `itn`: the provider's server. */
+  channel: 'redirect' | 'webhook' | 'itn';
+  /**
+   * Where payrail receives it: `/callbacks/<provider>/…`, or a path a source document fixes (seed 000's
+   * `/peach-redirect/:collectorId`). A `redirect` path may name `:collectorId`; its query carries `url`, the
+   * client interface address the browser is sent on to (303), its last segment set to 1 (paid) or 0.
+   */
+  path: string;
+  /** Earlier paths of the same callback, still served: addresses already given to the provider keep working. */
+  legacyPaths?: readonly string[];
+  /**
+   * `first`: answer 200 at once, then verify and process (the provider wants a fast 200 and retries
+   * otherwise; PayFast's ITN rules). `after-verify`: verify and process first; a callback that does not
+   * verify is answered 400.
+   */
+  answer: 'first' | 'after-verify';
+  /** This is the server-to-server notification: its URL is passed to the provider with each attempt. */
+  notification?: boolean;
+}
+
+export interface ConnectorTiming {
+  /** How long after an attempt starts the janitor first asks about it if nothing has settled it. */
+  firstCheckAfterMs: number;
+  /** How long a hosted page or payment link accepts payment. */
+  sessionTtlMs?: number;
+  /**
+   * After a hosted page or link has closed (`expiresAt`), how long the provider may still report a payment
+   * on it (late notices, states it documents as not final). An attempt nobody paid by then fails `expired`.
+   */
+  settleWindowMs?: number;
+  /** Look-ups the provider allows per minute for this merchant, by kind; payrail spaces its own to fit. */
+  lookupsPerMinute?: Partial<Record<LookupKind, number>>;
+}
+
+/** Environment variables and hosts of a provider; the values reach the connector as `ConnectorContext.settings`. */
+export interface SettingsDeclaration {
+  /** Names the provider's variables: PAYRAIL_<KEY>_BASE_URL, PAYRAIL_<KEY>_<CREDENTIAL>. Lower-case, e.g. `payfast`. */
+  key: string;
+  /** Credential names (`merchant_id` → PAYRAIL_PAYFAST_MERCHANT_ID). Setting any of them means real credentials. */
+  credentials: readonly string[];
+  /**
+   * The provider's hosts and where the built-in sandbox serves each (under payrail's public URL). `base` is
+   * PAYRAIL_<KEY>_BASE_URL; another host `card` is PAYRAIL_<KEY>_CARD_BASE_URL.
+   */
+  hosts: { base: string } & Readonly<Record<string, string>>;
+}
+
+/** A provider's settings for one call: its hosts, whether they are a payrail sandbox, and its credentials. */
+export interface ProviderSettings {
+  /** Where the connector sends its requests (the `base` host). */
+  baseUrl: string;
+  /** Every host by name, `base` included. */
+  hosts: Record<string, string>;
+  /**
+   * The provider is a payrail sandbox (built in, or standalone with PAYRAIL_SANDBOX on): the sandbox's
+   * published test merchant fills any credential that is not configured, and its notices come from this machine.
+   */
+  sandbox: boolean;
+  credentials: Record<string, Secret>;
 }
 
 export interface Customer {
@@ -61,7 +126,7 @@ export interface Customer {
 /** The outcome of a collection attempt, as far as the provider has told us. */
 export interface AttemptResult {
   status: AttemptStatus;
-  /** The provider's id of the transaction, when it gave one. */
+  /** The provider's id of the transaction (or of the hosted session it is looked up by), when it gave one. */
   providerReference: string | null;
   /** The amount the provider says it collected; the caller refuses a success whose amount differs. */
   amount?: Money;
@@ -80,13 +145,20 @@ export interface NewToken {
   accountNumber: string | null;
   expiryMonth?: number;
   expiryYear?: number;
+  /**
+   * The provider's id of the payment that stored the credential: later merchant-initiated charges cite it
+   * (Peach's `standingInstruction.initialTransactionId`). Not secret.
+   */
+  agreementReference?: string;
 }
 
 export interface ChargeTokenInput {
-  /** Our id of this attempt: sent as the provider's transaction id, so a retry is recognised as one. */
+  /** Our id of this attempt, sent as the provider's merchant reference (m_payment_id, merchantTransactionId). */
   merchantReference: string;
   amount: Money;
   token: string;
+  /** The payment that stored the token, when the provider gave one (NewToken.agreementReference). */
+  agreementReference: string | null;
   description: string;
   customer: Customer;
 }
@@ -96,11 +168,11 @@ export interface CheckoutInput {
   amount: Money;
   description: string;
   customer: Customer;
-  /** Where the provider sends the browser back (payrail's redirect receiver, which asks for the real result). */
+  /** Where the provider sends the browser back: payrail's redirect receiver, or the client interface. */
   returnUrl: string;
   cancelUrl: string;
-  /** Where the provider posts its server-to-server notification. */
-  notificationUrl: string;
+  /** Where the provider posts its server-to-server notification (from the connector's own declaration). */
+  notificationUrl: string | null;
   /** Keep the card as a token for later charges. */
   tokenise: boolean;
 }
@@ -108,30 +180,42 @@ export interface CheckoutInput {
 export interface HostedSession {
   /** Send the customer here. */
   redirectUrl: string;
-  /** The provider's id of the session (checkoutId, token, m_payment_id …). */
-  providerReference: string;
+  /**
+   * The provider's id to look the attempt up by, when it gives one now (Peach's checkoutId). PayFast's
+   * payment page has none until its notice names the payment.
+   */
+  providerReference: string | null;
   expiresAt: Date | null;
   raw: unknown;
 }
 
+export type LookupKind = Exclude<CollectionKind, 'allocation'>;
+
 export interface LookupInput {
   /** What the attempt was: a token charge, a hosted page or a payment link (they are looked up differently). */
-  kind: 'token' | 'hosted' | 'link';
+  kind: LookupKind;
   merchantReference: string;
   providerReference: string | null;
   amount: Money;
+  /** Token charges: the token charged, for a provider that finds a payment by its token (PayFast). */
+  token?: string | null;
+  /** Hosted pages and links: when the session closes. */
+  expiresAt: Date | null;
 }
 
 /** An HTTP request from a provider, exactly as received: verification needs the raw body. */
 export interface InboundRequest {
-  /** Which of the provider's callbacks this is: the browser's return, a webhook, PayFast's ITN. */
-  channel: 'redirect' | 'webhook' | 'itn';
+  /** Which of the provider's callbacks this is (CallbackDeclaration.channel). */
+  channel: CallbackDeclaration['channel'];
   method: string;
   path: string;
   query: Record<string, string>;
   headers: Record<string, string>;
   rawBody: string;
+  /** The sender's address: the socket's, or the X-Forwarded-For client of a trusted proxy (PAYRAIL_TRUSTED_PROXIES). */
   remoteAddress: string;
+  /** The public URL the provider posted to (some providers sign it). */
+  url: string;
 }
 
 export interface VerifiedCallback {
@@ -141,7 +225,7 @@ export interface VerifiedCallback {
   kind: 'payment' | 'token_update';
   /** Our reference of the attempt (payments); null for a token update. */
   merchantReference: string | null;
-  /** The provider's id of the attempt or session (Peach checkoutId), when it names one. */
+  /** The provider's id of the attempt or session, when it names one. */
   providerReference: string | null;
   result: AttemptResult;
   /** token_update: the token whose card was replaced, and what is known of the new card. */
@@ -150,7 +234,22 @@ export interface VerifiedCallback {
   occurredAt: Date | null;
 }
 
-export type CallbackVerdict = { ok: true; callback: VerifiedCallback } | { ok: false; reason: string };
+export type CallbackVerdict =
+  | { ok: true; callback: VerifiedCallback }
+  | {
+      ok: false;
+      reason: string;
+      /**
+       * The callback may still verify later (the provider's confirmation service did not answer, or answered
+       * something that is not a verdict): payrail keeps it and tries again, instead of rejecting it.
+       */
+      retry?: boolean;
+      /**
+       * What an authentic but not yet confirmed callback says identifies the attempt: the janitor may look the
+       * attempt up by it (a look-up answer is checked against our reference, so a wrong hint settles nothing).
+       */
+      hint?: { merchantReference: string; providerReference: string };
+    };
 
 export interface AllocationInput {
   merchantReference: string;
@@ -159,47 +258,31 @@ export interface AllocationInput {
   comment: string | null;
 }
 
-export interface VendInput {
-  /** UUIDv4, reused verbatim on retries (the vendor recognises the request). */
-  requestId: string;
-  meterId: string;
-  amount: Money;
-}
-
-export interface VendResult {
-  status: AttemptStatus;
-  tokens: { tokenType: string; token: string; units: string | null; receiptNumber: string | null }[];
-  raw: unknown;
-}
-
 export interface ConnectorContext {
   fetch: typeof fetch;
   clock: () => Date;
   log: Logger;
-  /** The provider's base URL and credentials (the built-in sandbox and its published test credentials by default). */
+  /** The provider's hosts and credentials (the built-in sandbox and its published test merchant by default). */
   settings: ProviderSettings;
   /** How long to wait for an answer; after that the outcome of a sent request is `unknown`. */
   timeoutMs: number;
 }
 
-export interface ConnectorTiming {
-  /** How long after an attempt starts the janitor first asks about it if nothing has settled it. */
-  firstCheckAfterMs: number;
-  /** How long a hosted page or payment link accepts payment. */
-  sessionTtlMs: number;
-}
-
 export interface Connector {
   readonly id: ProviderId;
-  readonly capabilities: ConnectorCapabilities;
+  /** Its environment variables and hosts; a connector without one (off-system) talks to nobody. */
+  readonly settings?: SettingsDeclaration;
+  readonly capabilities?: ConnectorCapabilities;
+  /** The callbacks it receives; payrail serves them. */
+  readonly callbacks?: readonly CallbackDeclaration[];
   readonly timing: ConnectorTiming;
   /** Charge a stored token (card, bank account or mandate) now. */
   chargeToken?(input: ChargeTokenInput, ctx: ConnectorContext): Promise<AttemptResult>;
-  /** Start a hosted payment (Peach Checkout, Debitsuccess payment form, VodaPay initiate). */
+  /** Start a hosted payment ("Add new payment method": Peach Checkout, Debitsuccess payment form, VodaPay initiate). */
   createCheckout?(input: CheckoutInput, ctx: ConnectorContext): Promise<HostedSession>;
   /** A payment link for a purchase (PayFast). */
   createPaymentLink?(input: CheckoutInput, ctx: ConnectorContext): Promise<HostedSession>;
-  /** Ask the provider what really happened to an attempt. */
+  /** Ask the provider what really happened to an attempt. Not getting an answer throws; it never invents one. */
   lookup?(input: LookupInput, ctx: ConnectorContext): Promise<AttemptResult>;
   /** Check a callback's signature/token (and, where the provider requires it, confirm it with the provider). */
   verifyCallback?(request: InboundRequest, ctx: ConnectorContext): Promise<CallbackVerdict>;
@@ -207,9 +290,4 @@ export interface Connector {
   cardUpdateUrl?(input: { token: string; returnUrl: string }, ctx: ConnectorContext): Promise<string>;
   /** Record money collected outside payrail. */
   allocate?(input: AllocationInput, ctx: ConnectorContext): Promise<AttemptResult>;
-  /** Buy prepaid-utility tokens; `retryVend` repeats the same request after an unknown outcome. */
-  vend?(input: VendInput, ctx: ConnectorContext): Promise<VendResult>;
-  retryVend?(input: VendInput, ctx: ConnectorContext): Promise<VendResult>;
-  confirmVend?(input: VendInput, ctx: ConnectorContext): Promise<void>;
-  reverseVend?(input: VendInput & { reason: 'TIMEOUT' | 'CANCELLED' | 'RESPONSE_NOT_FINAL' }, ctx: ConnectorContext): Promise<void>;
 }

@@ -1,45 +1,77 @@
-import type { ProviderName } from '../config.ts';
 import { ConnectorError } from '../lib/errors.ts';
-import type { Connector, ConnectorCapabilities, ProviderId } from './contract.ts';
+import type { MediumType } from '../domain/enums.ts';
+import type { CallbackDeclaration, Connector, ProviderId, SettingsDeclaration } from './contract.ts';
 import { offSystemConnector } from './off-system/connector.ts';
 import { payfastConnector } from './payfast/connector.ts';
 import { peachConnector } from './peach/connector.ts';
+import type { VendorConnector } from './vendor-contract.ts';
 
 /**
- * Every connector payrail has, by provider. Adding a provider means its own folder and one line here.
- * Connectors are stateless: base URL and credentials reach them per call (ConnectorContext.settings).
+ * Every connector payrail has. Adding a payment provider is its folder here, its sandbox's folder in
+ * src/sandboxes, and one line in each registry: routes, notification URLs, configuration and jobs follow
+ * from the connector's declarations.
  */
-const CONNECTORS: readonly Connector[] = [offSystemConnector, peachConnector, payfastConnector];
+export const CONNECTORS: readonly Connector[] = [offSystemConnector, peachConnector, payfastConnector];
 
-/** The configuration section of each provider that has one (off-system has none). */
-export const PROVIDER_SETTINGS_NAME: Partial<Record<ProviderId, ProviderName>> = {
-  PeachPayments: 'peach',
-  PayFast: 'payfast',
-  VodaPay: 'vodapay',
-  Debitsuccess: 'debitsuccess',
-  UtilityVendor: 'vendor',
-};
+/** The utility vendor's connector (vendor-contract.ts), once there is one. */
+export const VENDORS: readonly VendorConnector[] = [];
+
+/** Every provider's settings declaration, for configuration (config.ts reads their variables). */
+export const SETTINGS_DECLARATIONS: readonly SettingsDeclaration[] = [...CONNECTORS, ...VENDORS].flatMap((c) => (c.settings ? [c.settings] : []));
+
+/** The flows a connector may implement (its optional methods). */
+export type Flow = 'chargeToken' | 'createCheckout' | 'createPaymentLink' | 'lookup' | 'verifyCallback' | 'cardUpdateUrl' | 'allocate';
+
+export const can = (connector: Connector, flow: Flow): boolean => typeof connector[flow] === 'function';
+
+export interface RegisteredCallback {
+  connector: Connector;
+  callback: CallbackDeclaration;
+}
 
 export interface ConnectorRegistry {
   /** The provider's connector; `provider.misconfigured` when payrail has none. */
   get(id: ProviderId): Connector;
-  /** The connectors that can do something: `withCapability('statusLookup')`. */
-  withCapability(capability: keyof ConnectorCapabilities): Connector[];
+  find(id: ProviderId): Connector | undefined;
+  all(): readonly Connector[];
+  /** The connectors that implement a flow: `withFlow('lookup')`. */
+  withFlow(flow: Flow): Connector[];
+  /** Whether a provider can be an operator's default for a medium type (its `capabilities.defaultFor`). */
+  canBeDefault(id: ProviderId, mediumType: MediumType): boolean;
+  /** Every callback every connector declares, with its connector. */
+  callbacks(): RegisteredCallback[];
+  /** A connector's server-to-server notification callback, if it declares one. */
+  notification(id: ProviderId): CallbackDeclaration | null;
+  /** A connector's browser-return callback, if it declares one. */
+  browserReturn(id: ProviderId): CallbackDeclaration | null;
 }
 
 export function createConnectorRegistry(list: readonly Connector[] = CONNECTORS): ConnectorRegistry {
-  const connectors = new Map<ProviderId, Connector>(list.map((c) => [c.id, c]));
+  const connectors = new Map<ProviderId, Connector>();
+  const paths = new Set<string>();
+  for (const c of list) {
+    if (connectors.has(c.id)) throw new Error(`two connectors are registered as ${c.id}`);
+    connectors.set(c.id, c);
+    for (const cb of c.callbacks ?? []) {
+      for (const path of [cb.path, ...(cb.legacyPaths ?? [])]) {
+        if (paths.has(path)) throw new Error(`callback path ${path} is declared twice (${c.id})`);
+        paths.add(path);
+      }
+    }
+  }
+  const declared = (id: ProviderId, channel: (cb: CallbackDeclaration) => boolean) => connectors.get(id)?.callbacks?.find(channel) ?? null;
   return {
     get(id) {
       const connector = connectors.get(id);
       if (!connector) throw new ConnectorError('misconfigured', id, `payrail has no connector for ${id}.`);
       return connector;
     },
-    withCapability(capability) {
-      return [...connectors.values()].filter((c) => {
-        const value = c.capabilities[capability];
-        return Array.isArray(value) ? value.length > 0 : value === true;
-      });
-    },
+    find: (id) => connectors.get(id),
+    all: () => [...connectors.values()],
+    withFlow: (flow) => [...connectors.values()].filter((c) => can(c, flow)),
+    canBeDefault: (id, mediumType) => connectors.get(id)?.capabilities?.defaultFor?.includes(mediumType) ?? false,
+    callbacks: () => [...connectors.values()].flatMap((connector) => (connector.callbacks ?? []).map((callback) => ({ connector, callback }))),
+    notification: (id) => declared(id, (cb) => cb.notification === true),
+    browserReturn: (id) => declared(id, (cb) => cb.channel === 'redirect'),
   };
 }

@@ -2,23 +2,12 @@ import type { AllocationInput, AttemptResult, Connector } from '../contract.ts';
 
 /**
  * Money collected outside payrail (cash, EFT, Yoco, Shop 2 Shop, a payment link paid elsewhere): an
- * integrator records it against a purchase source. Nothing is debited, so the allocation is final as soon
- * as it is recorded.
+ * integrator records it against a purchase source. Nothing is debited and nobody is called, so the
+ * allocation is final as soon as it is recorded.
  */
 export const offSystemConnector: Connector = {
   id: 'OffSystem',
-  capabilities: {
-    tokenCharges: [],
-    hostedCheckout: false,
-    tokenisation: false,
-    paymentLinks: false,
-    cardUpdate: false,
-    statusLookup: false,
-    callbacks: false,
-    offSystem: true,
-    utilityVend: false,
-  },
-  timing: { firstCheckAfterMs: 0, sessionTtlMs: 0 },
+  timing: { firstCheckAfterMs: 0 },
   async allocate(input: AllocationInput): Promise<AttemptResult> {
     return {
       status: 'succeeded',

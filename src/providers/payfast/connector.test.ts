@@ -3,13 +3,14 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { CardOutcome } from '../../../test/helpers/collections.ts';
 import { createHarness, type Harness } from '../../../test/helpers/harness.ts';
+import { sandboxTokens } from '../../db/schema.ts';
 import { DEMO_PAYFAST_CARD_TOKEN } from '../../demo/ids.ts';
 import { ConnectorError } from '../../lib/errors.ts';
 import { Secret } from '../../lib/secret.ts';
-import type { CheckoutInput, ConnectorContext, InboundRequest } from '../contract.ts';
-import type { CardOutcome } from '../../sandboxes/kit/cards.ts';
-import { sandboxTokens } from '../../sandboxes/kit/schema.ts';
+import type { CheckoutInput, ConnectorContext, InboundRequest, ProviderSettings } from '../contract.ts';
+import { resolveSettings } from '../settings.ts';
 import { apiBase, payfastConnector as payfast } from './connector.ts';
 import { PAYFAST_SANDBOX_MERCHANT } from './credentials.ts';
 import { apiSignature, itnParamString, itnSignature } from './signature.ts';
@@ -49,19 +50,28 @@ afterAll(async () => {
   await h.close();
 });
 
+const settings = (): ProviderSettings => resolveSettings(payfast.settings, h.ctx.config.providers.payfast, h.ctx.config);
 const ctx = (overrides: Partial<ConnectorContext> = {}): ConnectorContext => ({
   fetch,
   clock: () => new Date(),
   log: h.ctx.log,
-  settings: h.ctx.config.providers.payfast,
+  settings: settings(),
   timeoutMs: 5_000,
   ...overrides,
 });
+/** A real provider's settings (not a payrail sandbox): published test merchant given as credentials. */
+const realSettings = (baseUrl: string, credentials: ProviderSettings['credentials'] = {}): ProviderSettings => ({ baseUrl, hosts: { base: baseUrl }, sandbox: false, credentials });
+const behave = async (settings: Record<string, unknown>) => {
+  const res = await fetch(`${sandbox()}/behaviour`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(settings) });
+  if (res.status !== 200) throw new Error(`behaviour ${res.status}: ${await res.text()}`);
+};
+const lookup = (kind: 'token' | 'link', merchantReference: string, providerReference: string | null, cents: number, token: string | null = null) =>
+  payfast.lookup!({ kind, merchantReference, providerReference, amount: rand(cents), token, expiresAt: null }, ctx());
 const newRef = () => `P${randomBytes(8).toString('hex').toUpperCase()}`;
 const rand = (cents: number) => ({ amountCents: cents, currency: 'ZAR' as const });
 const customer = { id: 'c-1', name: 'Konstand Nel', email: 'konstand@example.co.za', cellNumber: '+27821234567' };
 const charge = (token: string, merchantReference: string, cents = 37_900, c = ctx()) =>
-  payfast.chargeToken!({ merchantReference, amount: rand(cents), token, description: '30 Day bundle', customer }, c);
+  payfast.chargeToken!({ merchantReference, amount: rand(cents), token, agreementReference: null, description: '30 Day bundle', customer }, c);
 const sandbox = () => `${h.baseUrl}/sandbox/payfast`;
 
 async function ledger(merchantReference: string): Promise<{ id: string; status: string; kind: string; amount_cents: number }[]> {
@@ -87,7 +97,8 @@ async function nextItn(match: (body: string) => boolean): Promise<Itn> {
 const inbound = (itn: Itn, overrides: Partial<InboundRequest> = {}): InboundRequest => ({
   channel: 'itn',
   method: 'POST',
-  path: '/callbacks/payfast',
+  path: '/callbacks/payfast/itn',
+  url: `${h.baseUrl}/callbacks/payfast/itn`,
   query: {},
   headers: Object.fromEntries(Object.entries(itn.headers).map(([k, v]) => [k, String(v)])),
   rawBody: itn.body,
@@ -101,49 +112,70 @@ function signedBody(pairs: [string, string][]): string {
   return `${params}&signature=${itnSignature(params, PAYFAST_SANDBOX_MERCHANT.passphrase)}`;
 }
 
-describe('PayFast ad hoc charges of a token', () => {
-  it('charges the demo card once, and a repeat of the same m_payment_id charges nothing more', async () => {
+describe('PayFast ad hoc charges of a token, as PayFast answers them', () => {
+  it('reads the string "true" as an approval, with the pf_payment_id to look it up by', async () => {
     const ref = newRef();
     const first = await charge(DEMO_PAYFAST_CARD_TOKEN, ref);
-    expect(first).toMatchObject({ status: 'succeeded', amount: rand(37_900) });
+    expect(first).toMatchObject({ status: 'succeeded', amount: rand(37_900), raw: { data: { response: 'true' } } });
     expect(first.providerReference).toMatch(/^[0-9]+$/);
-    const again = await charge(DEMO_PAYFAST_CARD_TOKEN, ref);
-    expect(again).toMatchObject({ status: 'succeeded', providerReference: first.providerReference });
     expect(await ledger(ref)).toEqual([expect.objectContaining({ id: first.providerReference, status: 'approved', kind: 'token', amount_cents: 37_900 })]);
+    expect(await lookup('token', ref, first.providerReference, 37_900)).toMatchObject({ status: 'succeeded', providerReference: first.providerReference });
   });
 
-  it('approves concurrent duplicates of one m_payment_id once', async () => {
+  it('reads boolean true as an approval too (as PayFast’s sandbox host answers)', async () => {
+    await behave({ adhocSuccess: 'boolean' });
+    try {
+      expect(await charge(DEMO_PAYFAST_CARD_TOKEN, newRef())).toMatchObject({ status: 'succeeded', raw: { data: { response: true } } });
+    } finally {
+      await behave({ adhocSuccess: 'string' });
+    }
+  });
+
+  it('charges a repeated m_payment_id again, as nothing says PayFast would refuse it: payrail must never send one twice', async () => {
     const ref = newRef();
-    const results = await Promise.all(Array.from({ length: 6 }, () => charge(DEMO_PAYFAST_CARD_TOKEN, ref)));
-    expect(new Set(results.map((r) => `${r.status}:${r.providerReference}`)).size).toBe(1);
-    expect((await ledger(ref)).filter((r) => r.status === 'approved')).toHaveLength(1);
+    const [a, b] = [await charge(DEMO_PAYFAST_CARD_TOKEN, ref), await charge(DEMO_PAYFAST_CARD_TOKEN, ref)];
+    expect(a.providerReference).not.toBe(b.providerReference);
+    expect((await ledger(ref)).filter((r) => r.status === 'approved')).toHaveLength(2);
   });
 
-  it('fails a declined card and a card without funds, with the kind of failure', async () => {
+  it('reads a decline inside an HTTP 200 — a bank code, or an object — as failed, with its kind', async () => {
     const declined = await charge(await cardToken('decline', '0002'), newRef());
-    expect(declined).toMatchObject({ status: 'failed', failure: { code: 'DO_NOT_HONOUR', kind: 'declined', message: 'DO NOT HONOUR' } });
-    const poor = await charge(await cardToken('insufficient_funds', '9995'), newRef());
-    expect(poor).toMatchObject({ status: 'failed', failure: { kind: 'insufficient_funds' } });
+    expect(declined).toMatchObject({ status: 'failed', failure: { code: '05', kind: 'declined', message: 'DO NOT HONOUR' }, raw: { code: 200, data: { response: '05' } } });
+    expect(declined.providerReference).toMatch(/^[0-9]+$/);
+    expect(await charge(await cardToken('insufficient_funds', '9995'), newRef())).toMatchObject({ status: 'failed', failure: { code: '51', kind: 'insufficient_funds' } });
+    await behave({ declineShape: 'object' });
+    try {
+      const object = await charge(await cardToken('decline', '0002'), newRef());
+      expect(object).toMatchObject({ status: 'failed', failure: { code: '05', kind: 'declined', message: 'DO NOT HONOUR' }, raw: { data: { response: { code: '05' } } } });
+    } finally {
+      await behave({ declineShape: 'code' });
+    }
   });
 
-  it('leaves a lost answer unknown; the ledger shows the charge and a look-up settles it', async () => {
+  it('leaves a lost answer unknown; the ledger shows the charge and a look-up by the token settles it', async () => {
     const ref = newRef();
-    const lost = await charge(await cardToken('lost_response', '0119'), ref);
+    const token = await cardToken('lost_response', '0119');
+    const lost = await charge(token, ref);
     expect(lost).toMatchObject({ status: 'unknown', providerReference: null });
     const rows = await ledger(ref);
     expect(rows).toEqual([expect.objectContaining({ status: 'approved' })]);
-    const settled = await payfast.lookup!({ kind: 'token', merchantReference: ref, providerReference: null, amount: rand(37_900) }, ctx());
-    expect(settled).toMatchObject({ status: 'succeeded', providerReference: rows[0]!.id, amount: rand(37_900) });
-    // The look-up checks the amount too.
-    expect(await payfast.lookup!({ kind: 'token', merchantReference: ref, providerReference: null, amount: rand(100) }, ctx())).toMatchObject({ status: 'unknown' });
+    // PayFast's query takes a pf_payment_id or a token, never our m_payment_id: without the token nothing can be asked.
+    expect(await lookup('token', ref, null, 37_900)).toMatchObject({ status: 'unknown' });
+    expect(await lookup('token', ref, null, 37_900, token)).toMatchObject({ status: 'succeeded', providerReference: rows[0]!.id, amount: rand(37_900) });
+    expect(await lookup('token', ref, rows[0]!.id, 37_900)).toMatchObject({ status: 'succeeded', providerReference: rows[0]!.id });
+    // The look-up checks the amount, and that the record is this attempt's.
+    expect(await lookup('token', ref, rows[0]!.id, 100)).toMatchObject({ status: 'unknown' });
+    expect(await lookup('token', newRef(), rows[0]!.id, 37_900)).toMatchObject({ status: 'unknown' });
   });
 
-  it('retries a 503 with the same m_payment_id and is charged exactly once', async () => {
-    const ref = newRef();
-    const result = await charge(await cardToken('unavailable_once', '0259'), ref);
-    expect(result).toMatchObject({ status: 'succeeded', amount: rand(37_900) });
-    const rows = await ledger(ref);
-    expect(rows.map((r) => r.status)).toEqual(['unavailable', 'approved']);
+  it('is unavailable when PayFast answers 503 — sent once, never re-sent — and the next attempt is charged', async () => {
+    const token = await cardToken('unavailable_once', '0259');
+    const first = newRef();
+    await expect(charge(token, first)).rejects.toMatchObject({ kind: 'unavailable' });
+    expect((await ledger(first)).map((r) => r.status)).toEqual(['unavailable']);
+    const second = newRef();
+    expect(await charge(token, second)).toMatchObject({ status: 'succeeded' });
+    expect((await ledger(second)).map((r) => r.status)).toEqual(['approved']);
   });
 
   it('fails a token PayFast does not know or that was cancelled', async () => {
@@ -154,48 +186,60 @@ describe('PayFast ad hoc charges of a token', () => {
   });
 
   it('says misconfigured for a wrong passphrase or missing credentials, and unavailable when nothing was sent', async () => {
-    const wrong = ctx({ settings: { ...h.ctx.config.providers.payfast, credentials: { passphrase: new Secret('not-the-passphrase') } } });
+    const wrong = ctx({ settings: { ...settings(), credentials: { passphrase: new Secret('not-the-passphrase') } } });
     await expect(charge(DEMO_PAYFAST_CARD_TOKEN, newRef(), 100, wrong)).rejects.toMatchObject({ kind: 'misconfigured' });
-    const real = ctx({ settings: { baseUrl: 'https://www.payfast.co.za', builtInSandbox: false, credentials: {} } });
-    await expect(charge(DEMO_PAYFAST_CARD_TOKEN, newRef(), 100, real)).rejects.toMatchObject({ kind: 'misconfigured' });
+    await expect(charge(DEMO_PAYFAST_CARD_TOKEN, newRef(), 100, ctx({ settings: realSettings('https://www.payfast.co.za') }))).rejects.toMatchObject({ kind: 'misconfigured' });
     const closed = createServer();
     await new Promise<void>((r) => closed.listen(0, '127.0.0.1', () => r()));
     const port = (closed.address() as AddressInfo).port;
     await new Promise((r) => closed.close(r));
-    const down = ctx({ settings: { ...h.ctx.config.providers.payfast, baseUrl: `http://127.0.0.1:${port}/sandbox/payfast` } });
+    const down = ctx({ settings: { ...settings(), baseUrl: `http://127.0.0.1:${port}/sandbox/payfast` } });
     const error = await charge(DEMO_PAYFAST_CARD_TOKEN, newRef(), 100, down).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConnectorError);
     expect(error).toMatchObject({ kind: 'unavailable' });
   });
 
-  it('never takes an answer it cannot trust as final', async () => {
-    const answer = (status: number, body: string) => ctx({ fetch: (async () => new Response(body, { status })) as typeof fetch });
-    const ok = (amount: unknown) => JSON.stringify({ code: 200, status: 'success', data: { response: true, pf_payment_id: '42', amount } });
-    expect(await charge(DEMO_PAYFAST_CARD_TOKEN, newRef(), 37_900, answer(200, ok(100)))).toMatchObject({ status: 'unknown', providerReference: '42' });
-    expect(await charge(DEMO_PAYFAST_CARD_TOKEN, newRef(), 37_900, answer(200, ok(37_900)))).toMatchObject({ status: 'succeeded' });
-    expect(await charge(DEMO_PAYFAST_CARD_TOKEN, newRef(), 37_900, answer(500, ok(37_900)))).toMatchObject({ status: 'unknown' });
-    expect(await charge(DEMO_PAYFAST_CARD_TOKEN, newRef(), 37_900, answer(200, '<html>'))).toMatchObject({ status: 'unknown' });
-    expect(await charge(DEMO_PAYFAST_CARD_TOKEN, newRef(), 37_900, answer(502, ''))).toMatchObject({ status: 'unknown' });
+  it('takes only an explicit approval as final, in every shape PayFast answers', async () => {
+    let calls = 0;
+    const answer = (status: number, body: string) => ctx({ fetch: (async () => (calls++, new Response(body, { status }))) as typeof fetch });
+    const data = (response: unknown, extra: Record<string, unknown> = {}) => JSON.stringify({ code: 200, status: 'success', data: { response, message: 'Transaction was successful(00)', pf_payment_id: '42', ...extra } });
+    const cases: [number, string, string][] = [
+      [200, data('true'), 'succeeded'],
+      [200, data(true), 'succeeded'],
+      [200, data('05', { message: 'DO NOT HONOUR (05)' }), 'failed'],
+      [200, data({ code: '51', reason: 'INSUFFICIENT FUNDS' }), 'failed'],
+      [200, data(false), 'failed'],
+      [200, JSON.stringify({ code: 400, status: 'failed', data: { message: 'amount: invalid' } }), 'failed'],
+      [400, JSON.stringify({ code: 400, status: 'failed', data: { message: 'amount: invalid' } }), 'failed'],
+      [200, data('00'), 'unknown'],
+      [200, data('TRUE '), 'unknown'],
+      [200, data(null), 'unknown'],
+      [200, '<html>', 'unknown'],
+      [500, data('true'), 'unknown'],
+      [502, '', 'unknown'],
+    ];
+    for (const [status, body, expected] of cases) expect([status, body, (await charge(DEMO_PAYFAST_CARD_TOKEN, newRef(), 37_900, answer(status, body))).status]).toEqual([status, body, expected]);
+    expect(await charge(DEMO_PAYFAST_CARD_TOKEN, newRef(), 37_900, answer(200, data({ code: '51', reason: 'INSUFFICIENT FUNDS' })))).toMatchObject({ failure: { code: '51', kind: 'insufficient_funds' } });
     const timeout = ctx({ fetch: (async () => { throw new DOMException('The operation was aborted due to timeout', 'TimeoutError'); }) as typeof fetch });
     expect(await charge(DEMO_PAYFAST_CARD_TOKEN, newRef(), 37_900, timeout)).toMatchObject({ status: 'unknown' });
-    let calls = 0;
-    const always503 = ctx({ fetch: (async () => (calls++, new Response('{"code":503,"status":"error","data":{}}', { status: 503 }))) as typeof fetch });
-    await expect(charge(DEMO_PAYFAST_CARD_TOKEN, newRef(), 37_900, always503)).rejects.toMatchObject({ kind: 'unavailable' });
-    expect(calls).toBe(3);
+    calls = 0;
+    await expect(charge(DEMO_PAYFAST_CARD_TOKEN, newRef(), 37_900, answer(503, '{"code":503,"status":"error","data":{}}'))).rejects.toMatchObject({ kind: 'unavailable' });
+    expect(calls).toBe(1);
   });
 });
 
 describe('PayFast look-ups', () => {
-  it('keeps a token charge PayFast never heard of unknown, and an unpaid link pending', async () => {
+  it('has nothing to ask about a page nobody has paid (pending), and cannot prove a charge never arrived (unknown)', async () => {
     const ref = newRef();
-    expect(await payfast.lookup!({ kind: 'token', merchantReference: ref, providerReference: null, amount: rand(100) }, ctx())).toMatchObject({ status: 'unknown' });
-    expect(await payfast.lookup!({ kind: 'link', merchantReference: ref, providerReference: null, amount: rand(100) }, ctx())).toMatchObject({ status: 'pending' });
+    expect(await lookup('token', ref, null, 100, DEMO_PAYFAST_CARD_TOKEN)).toMatchObject({ status: 'unknown' });
+    expect(await lookup('link', ref, null, 100)).toMatchObject({ status: 'pending' });
+    expect(await lookup('token', ref, '1234567890', 100)).toMatchObject({ status: 'unknown' });
   });
 
-  it('reads a declined charge as failed', async () => {
+  it('reads a declined charge as failed, by its pf_payment_id', async () => {
     const ref = newRef();
-    await charge(await cardToken('decline', '0002'), ref);
-    expect(await payfast.lookup!({ kind: 'token', merchantReference: ref, providerReference: null, amount: rand(37_900) }, ctx())).toMatchObject({ status: 'failed', failure: { kind: 'declined' } });
+    const declined = await charge(await cardToken('decline', '0002'), ref);
+    expect(await lookup('token', ref, declined.providerReference, 37_900)).toMatchObject({ status: 'failed', failure: { kind: 'declined' } });
   });
 });
 
@@ -226,9 +270,11 @@ describe('PayFast payment links and ITNs', () => {
     const before = Date.now();
     const link = await payfast.createPaymentLink!(linkInput(ref), ctx());
     expect(link.redirectUrl).toMatch(new RegExp(`^${sandbox()}/eng/process/payment/[0-9a-f-]{36}#cc$`));
-    expect(link.redirectUrl).toContain(link.providerReference);
+    // PayFast names the payment only in its ITN: nothing to look the link up by yet.
+    expect(link.providerReference).toBeNull();
+    expect(link.redirectUrl).toContain((link.raw as { payment_uuid: string }).payment_uuid);
     expect(link.expiresAt!.getTime() - before).toBeGreaterThanOrEqual(24 * 3600_000 - 1000);
-    expect(await payfast.lookup!({ kind: 'link', merchantReference: ref, providerReference: link.providerReference, amount: rand(37_900) }, ctx())).toMatchObject({ status: 'pending' });
+    expect(await lookup('link', ref, link.providerReference, 37_900)).toMatchObject({ status: 'pending' });
 
     const page = await fetch(link.redirectUrl);
     expect(page.status).toBe(200);
@@ -250,7 +296,7 @@ describe('PayFast payment links and ITNs', () => {
     expect(JSON.stringify(callback.result.raw)).not.toContain(token);
     expect(JSON.stringify(callback.result.raw)).not.toContain('signature');
 
-    expect(await payfast.lookup!({ kind: 'link', merchantReference: ref, providerReference: link.providerReference, amount: rand(37_900) }, ctx())).toMatchObject({ status: 'succeeded', providerReference: callback.providerReference });
+    expect(await lookup('link', ref, callback.providerReference, 37_900)).toMatchObject({ status: 'succeeded', providerReference: callback.providerReference });
     // The tokenised card can be charged later (HybridDayBundle auto-recharge).
     expect(await charge(token, newRef(), 29_900)).toMatchObject({ status: 'succeeded', amount: rand(29_900) });
   });
@@ -280,15 +326,32 @@ describe('PayFast payment links and ITNs', () => {
     expect(await reasonFor({ rawBody: signedBody(foreign) })).toMatch(/^merchant_id/);
   });
 
-  it('accepts a real PayFast host as sender only when not on the built-in sandbox', async () => {
+  it('keeps an ITN it cannot confirm yet (validate answering HTML 403), with the pf_payment_id as a hint, and confirms it later', async () => {
+    const ref = newRef();
+    const link = await payfast.createPaymentLink!(linkInput(ref, { tokenise: false }), ctx());
+    await fetch(link.redirectUrl, cardForm('4242424242424242'));
+    const itn = await nextItn((b) => b.includes(`m_payment_id=${ref}&`));
+    const pf = new URLSearchParams(itn.body).get('pf_payment_id')!;
+    await behave({ validate: 'html_403' });
+    try {
+      expect(await payfast.verifyCallback!(inbound(itn), ctx())).toEqual({ ok: false, retry: true, reason: expect.stringMatching(/^server confirmation: PayFast answered 403/), hint: { merchantReference: ref, providerReference: pf } });
+    } finally {
+      await behave({ validate: 'normal' });
+    }
+    expect(await payfast.verifyCallback!(inbound(itn), ctx())).toMatchObject({ ok: true, callback: { providerReference: pf } });
+  });
+
+  it('accepts as sender PayFast’s published ranges and its hosts’ addresses — loopback only when PayFast is payrail’s sandbox', async () => {
     const ref = newRef();
     const link = await payfast.createPaymentLink!(linkInput(ref, { tokenise: false }), ctx());
     await fetch(link.redirectUrl, cardForm('4242424242424242'));
     const itn = await nextItn((b) => b.includes(`m_payment_id=${ref}&`));
     const creds = { merchant_id: new Secret('10000100'), merchant_key: new Secret('46f0cd694581a'), passphrase: new Secret('jt7NOE43FZPn') };
-    const standalone = ctx({ settings: { baseUrl: sandbox(), builtInSandbox: false, credentials: creds } });
-    expect((await payfast.verifyCallback!(inbound(itn, { remoteAddress: `::ffff:${PAYFAST_ADDRESS}` }), standalone)).ok).toBe(true);
-    expect(await payfast.verifyCallback!(inbound(itn), standalone)).toMatchObject({ ok: false, reason: expect.stringMatching(/^sender/) });
+    const real = ctx({ settings: realSettings(sandbox(), creds) });
+    // Behind a trusted proxy the remote address is the one the proxy reported (PAYRAIL_TRUSTED_PROXIES, test/seam).
+    for (const address of ['41.74.179.200', '102.216.36.5', '197.97.145.159', `::ffff:${PAYFAST_ADDRESS}`]) expect((await payfast.verifyCallback!(inbound(itn, { remoteAddress: address }), real)).ok).toBe(true);
+    for (const address of ['41.74.179.224', '10.0.0.1', '127.0.0.1', itn.remote]) expect(await payfast.verifyCallback!(inbound(itn, { remoteAddress: address }), real)).toMatchObject({ ok: false, reason: expect.stringMatching(/^sender/) });
+    expect((await payfast.verifyCallback!(inbound(itn), ctx())).ok).toBe(true);
   });
 
   it('reports a failed card in the ITN and leaves the link failed', async () => {
@@ -301,11 +364,11 @@ describe('PayFast payment links and ITNs', () => {
     const verdict = await payfast.verifyCallback!(inbound(itn), ctx());
     expect(verdict).toMatchObject({ ok: true, callback: { kind: 'payment', result: { status: 'failed', failure: { kind: 'declined' } } } });
     expect(verdict.ok && verdict.callback.result.token).toBeFalsy();
-    expect(await payfast.lookup!({ kind: 'link', merchantReference: ref, providerReference: null, amount: rand(37_900) }, ctx())).toMatchObject({ status: 'failed' });
+    expect(verdict.ok && (await lookup('link', ref, verdict.callback.providerReference, 37_900))).toMatchObject({ status: 'failed' });
   });
 
   it('refuses to make a link the sandbox rejects, naming the problem', async () => {
-    const wrong = ctx({ settings: { ...h.ctx.config.providers.payfast, credentials: { passphrase: new Secret('nope') } } });
+    const wrong = ctx({ settings: { ...settings(), credentials: { passphrase: new Secret('nope') } } });
     await expect(payfast.createPaymentLink!(linkInput(newRef()), wrong)).rejects.toMatchObject({ kind: 'misconfigured', message: expect.stringContaining('signature') });
     await expect(payfast.createPaymentLink!(linkInput(newRef(), { amount: rand(0) }), ctx())).rejects.toMatchObject({ kind: 'protocol', message: expect.stringContaining('amount') });
   });
@@ -342,9 +405,10 @@ describe('PayFast card update', () => {
 
 describe('PayFast endpoints', () => {
   it('uses the built-in sandbox API, or PayFast API with ?testing=true for its sandbox', () => {
-    expect(apiBase(h.ctx.config.providers.payfast)).toBe(`${sandbox()}/api`);
-    expect(apiBase({ baseUrl: 'https://sandbox.payfast.co.za', builtInSandbox: false, credentials: {} })).toBe('https://api.payfast.co.za');
-    expect(apiBase({ baseUrl: 'https://www.payfast.co.za', builtInSandbox: false, credentials: {} })).toBe('https://api.payfast.co.za');
+    expect(apiBase(settings())).toBe(`${sandbox()}/api`);
+    expect(apiBase(realSettings('https://sandbox.payfast.co.za'))).toBe('https://api.payfast.co.za');
+    expect(apiBase(realSettings('https://www.payfast.co.za'))).toBe('https://api.payfast.co.za');
+    expect(apiBase(realSettings('http://localhost:8090/sandbox/payfast'))).toBe('http://localhost:8090/sandbox/payfast/api');
   });
 
   it('signs API calls, and adds ?testing=true for PayFast’s own sandbox without signing it', async () => {
@@ -356,7 +420,7 @@ describe('PayFast endpoints', () => {
     const passphrase = 'a passphrase~';
     const creds = { merchant_id: new Secret('10000100'), merchant_key: new Secret('46f0cd694581a'), passphrase: new Secret(passphrase) };
     const ref = newRef();
-    await charge(DEMO_PAYFAST_CARD_TOKEN, ref, 100, ctx({ fetch: stub, settings: { baseUrl: 'https://sandbox.payfast.co.za', builtInSandbox: false, credentials: creds } }));
+    await charge(DEMO_PAYFAST_CARD_TOKEN, ref, 100, ctx({ fetch: stub, settings: realSettings('https://sandbox.payfast.co.za', creds) }));
     expect(seen[0]!.url).toBe(`https://api.payfast.co.za/subscriptions/${DEMO_PAYFAST_CARD_TOKEN}/adhoc?testing=true`);
     const headers = seen[0]!.init.headers as Record<string, string>;
     expect(headers).toMatchObject({ 'merchant-id': '10000100', version: 'v1', 'content-type': 'application/json' });
@@ -368,8 +432,11 @@ describe('PayFast endpoints', () => {
     expect(JSON.stringify(seen)).not.toContain(passphrase);
   });
 
-  it('declares its capabilities and timing', () => {
-    expect(payfast.capabilities).toMatchObject({ tokenCharges: ['CreditCard'], paymentLinks: true, cardUpdate: true, statusLookup: true, callbacks: true, hostedCheckout: false });
-    expect(payfast.timing).toEqual({ firstCheckAfterMs: 30_000, sessionTtlMs: 86_400_000 });
+  it('declares what it can do, its ITN receiver, its settings and its timing', () => {
+    expect(payfast.capabilities).toEqual({ tokenCharges: ['CreditCard'], tokenisation: true, defaultFor: ['CreditCard'] });
+    expect(payfast.callbacks).toEqual([{ channel: 'itn', path: '/callbacks/payfast/itn', legacyPaths: ['/payfast-payments/itn'], answer: 'first', notification: true }]);
+    expect(payfast.settings).toEqual({ key: 'payfast', credentials: ['merchant_id', 'merchant_key', 'passphrase'], hosts: { base: '/sandbox/payfast' } });
+    expect(payfast.timing).toEqual({ firstCheckAfterMs: 30_000, sessionTtlMs: 86_400_000, settleWindowMs: 3_600_000 });
+    expect(payfast.createCheckout).toBeUndefined();
   });
 });

@@ -1,4 +1,4 @@
-import type { ProviderSettings } from '../../config.ts';
+import type { ProviderSettings } from '../contract.ts';
 import { ConnectorError } from '../../lib/errors.ts';
 
 /**
@@ -30,7 +30,7 @@ export function payfastCredentials(settings: ProviderSettings): PayFastCredentia
   for (const [field, key] of Object.entries(KEYS) as [keyof PayFastCredentials, string][]) {
     const configured = settings.credentials[key]?.reveal().trim();
     if (configured) resolved[field] = configured;
-    else if (settings.builtInSandbox) resolved[field] = PAYFAST_SANDBOX_MERCHANT[field];
+    else if (settings.sandbox) resolved[field] = PAYFAST_SANDBOX_MERCHANT[field];
     else throw new ConnectorError('misconfigured', 'PayFast', `PayFast needs PAYRAIL_PAYFAST_${key.toUpperCase()} when PAYRAIL_PAYFAST_BASE_URL is set.`);
   }
   return resolved;

@@ -6,6 +6,16 @@ import { createHash, timingSafeEqual } from 'node:crypto';
  * I/O, no clock.
  */
 
+/** The hosted form's fields in PayFast's documented order: the form signature depends on it. */
+export const FORM_FIELDS = [
+  'merchant_id', 'merchant_key', 'return_url', 'cancel_url', 'notify_url', 'notify_method', 'name_first', 'name_last',
+  'email_address', 'cell_number', 'm_payment_id', 'amount', 'item_name', 'item_description',
+  'custom_int1', 'custom_int2', 'custom_int3', 'custom_int4', 'custom_int5',
+  'custom_str1', 'custom_str2', 'custom_str3', 'custom_str4', 'custom_str5',
+  'email_confirmation', 'confirmation_address', 'currency', 'payment_method', 'subscription_type', 'billing_date',
+  'recurring_amount', 'frequency', 'cycles', 'subscription_notify_email', 'subscription_notify_webhook', 'subscription_notify_buyer',
+] as const;
+
 const UNRESERVED = /[A-Za-z0-9_.-]/;
 
 /**

@@ -1,18 +1,9 @@
 import type { AttemptResult, AttemptStatus, CheckoutInput, ChargeTokenInput, LookupInput, Money, NewToken, VerifiedCallback } from '../contract.ts';
 import type { PayFastCredentials } from './credentials.ts';
-import { formSignature } from './signature.ts';
+import { FORM_FIELDS, formSignature } from './signature.ts';
 
 /** PayFast's wire types and their pure mappings to ours. No I/O here. */
 
-/** The hosted form's fields in PayFast's documented order: the form signature depends on it. */
-export const FORM_FIELDS = [
-  'merchant_id', 'merchant_key', 'return_url', 'cancel_url', 'notify_url', 'notify_method', 'name_first', 'name_last',
-  'email_address', 'cell_number', 'm_payment_id', 'amount', 'item_name', 'item_description',
-  'custom_int1', 'custom_int2', 'custom_int3', 'custom_int4', 'custom_int5',
-  'custom_str1', 'custom_str2', 'custom_str3', 'custom_str4', 'custom_str5',
-  'email_confirmation', 'confirmation_address', 'currency', 'payment_method', 'subscription_type', 'billing_date',
-  'recurring_amount', 'frequency', 'cycles', 'subscription_notify_email', 'subscription_notify_webhook', 'subscription_notify_buyer',
-] as const;
 export type FormField = (typeof FORM_FIELDS)[number];
 
 export type PaymentStatus = 'COMPLETE' | 'FAILED' | 'PENDING' | 'CANCELLED';
@@ -89,7 +80,10 @@ export function paymentLinkForm(input: CheckoutInput, creds: PayFastCredentials)
   return [...fields, ['signature', formSignature(fields, creds.passphrase)]];
 }
 
-/** `POST /subscriptions/{token}/adhoc`: amount in cents. The m_payment_id is what makes a retry safe. */
+/**
+ * `POST /subscriptions/{token}/adhoc`: amount in cents, and always our own m_payment_id: without one PayFast
+ * has been seen to echo an earlier payment's in its notice (PROVIDERS.md).
+ */
 export interface AdhocRequest {
   amount: number;
   item_name: string;
@@ -106,22 +100,22 @@ export const adhocRequest = (input: ChargeTokenInput): AdhocRequest => ({
 
 /** Every API answer: `{ code, status: success | failed | error, data }`. */
 export interface ApiAnswer {
-  code: number;
-  status: string;
-  data?: { response?: unknown; message?: unknown; pf_payment_id?: unknown; amount?: unknown };
+  code?: unknown;
+  status?: unknown;
+  data?: { response?: unknown; message?: unknown; pf_payment_id?: unknown };
 }
 
 /** `GET /process/query/{id}`'s `data.response`. */
 export interface QueryRecord {
-  m_payment_id?: string;
-  pf_payment_id?: string | null;
-  payment_status?: string;
-  amount_gross?: string;
+  m_payment_id?: unknown;
+  pf_payment_id?: unknown;
+  payment_status?: unknown;
+  amount_gross?: unknown;
 }
 
 /** What an API answer means for an attempt; the connector turns the non-results into errors or logs. */
 export type Verdict =
-  | { kind: 'result'; result: AttemptResult; mismatch?: { askedCents: number; answered: unknown } }
+  | { kind: 'result'; result: AttemptResult; problem?: string }
   | { kind: 'misconfigured'; message: string }
   | { kind: 'unavailable'; message: string };
 
@@ -134,62 +128,104 @@ export function parseAnswer(text: string): ApiAnswer | null {
   }
 }
 
-const unknown = (raw: unknown, providerReference: string | null = null): Verdict => ({ kind: 'result', result: { status: 'unknown', providerReference, raw } });
+const unknown = (raw: unknown, providerReference: string | null = null, problem?: string): Verdict => ({ kind: 'result', result: { status: 'unknown', providerReference, raw }, ...(problem ? { problem } : {}) });
 const messageOf = (a: ApiAnswer | null): string => (typeof a?.data?.message === 'string' ? a.data.message : '');
+const idOf = (v: unknown): string | null => (typeof v === 'string' && v.trim() !== '' ? v.trim() : typeof v === 'number' && Number.isSafeInteger(v) ? String(v) : null);
 
 /**
- * Shared by every API call: 401 is our credentials, 408/429 were refused before anything happened, a 5xx or
- * an unreadable body leaves the outcome open. Returns null when the answer is a readable provider answer.
+ * Bank response codes PayFast passes on in a declined ad hoc answer (`data.response: "05"`), and what each
+ * means for the customer. A code not listed is a plain decline.
+ */
+const BANK_CODES: Readonly<Record<string, Failure['kind']>> = {
+  '05': 'declined',
+  '51': 'insufficient_funds',
+  '54': 'expired',
+  '33': 'expired',
+  '14': 'invalid',
+  '56': 'invalid',
+  '15': 'invalid',
+};
+
+/** A decline from its bank code and message ("DO NOT HONOUR (05)"). */
+function bankDecline(code: string, message: string): Failure {
+  const kind = BANK_CODES[code] ?? DECLINE_KINDS.find(([re]) => re.test(message))?.[1] ?? 'declined';
+  return { code, message: message.replace(/\s*\(\w{2,3}\)\s*$/, '').trim() || 'Declined by the bank', kind };
+}
+
+/**
+ * Shared by every API call: 401/403 is our credentials or signature; 408, 429 and 503 were refused before
+ * anything was processed; another 5xx or an unreadable 2xx leaves the outcome open. Null: a readable answer.
  */
 function transportVerdict(status: number, answer: ApiAnswer | null, text: string): Verdict | null {
   if (status === 401 || status === 403) return { kind: 'misconfigured', message: `PayFast refused our credentials or signature (${status}${messageOf(answer) ? `: ${messageOf(answer)}` : ''}).` };
-  if (status === 408 || status === 429 || status === 503) return { kind: 'unavailable', message: `PayFast answered ${status}; nothing was charged.` };
-  if (status >= 500 || answer === null) return unknown(answer ?? { http_status: status, body: text.slice(0, 200) });
+  if (status === 408 || status === 429 || status === 503) return { kind: 'unavailable', message: `PayFast answered ${status}; it did not process the request.` };
+  if (status >= 500 || (answer === null && status < 400)) return unknown(answer ?? { http_status: status, body: text.slice(0, 200) });
   return null;
 }
 
-/** The answer to an ad hoc charge. Only an explicit success or an explicit refusal is final. */
-export function adhocVerdict(status: number, text: string, askedCents: number): Verdict {
+/**
+ * The answer to an ad hoc charge, in every shape PayFast sends (PROVIDERS.md): only an explicit approval
+ * (`data.response` the string "true", or boolean true as the sandbox host sends it) is a success. A decline
+ * comes as HTTP 200 with a bank code (`"05"`) or an object `{code, reason}` in `data.response`; a refused
+ * request as `{code: 4xx, status: "failed", data: {message}}`. Anything else is unknown.
+ */
+export function adhocVerdict(status: number, text: string, asked: Money): Verdict {
   const answer = parseAnswer(text);
   const transport = transportVerdict(status, answer, text);
-  if (transport || !answer) return transport ?? unknown(null);
-  const data = answer.data ?? {};
-  const reference = typeof data.pf_payment_id === 'string' || typeof data.pf_payment_id === 'number' ? String(data.pf_payment_id) : null;
-  if (status >= 200 && status < 300 && answer.status === 'success' && data.response === true) {
-    // PayFast's published success carries no amount (it charges what was asked); the sandbox's does, and a
-    // different one is never taken as paid.
-    if (data.amount === undefined) return { kind: 'result', result: { status: 'succeeded', providerReference: reference, amount: money(askedCents), raw: answer } };
-    const answered = typeof data.amount === 'string' && /^[0-9]+$/.test(data.amount) ? Number(data.amount) : data.amount;
-    if (answered !== askedCents) return { kind: 'result', result: { status: 'unknown', providerReference: reference, raw: answer }, mismatch: { askedCents, answered: data.amount } };
-    return { kind: 'result', result: { status: 'succeeded', providerReference: reference, amount: money(askedCents), raw: answer } };
+  if (transport) return transport;
+  const data = answer?.data ?? {};
+  const reference = idOf(data.pf_payment_id);
+  const response = data.response;
+  const raw = answer ?? { http_status: status, body: text.slice(0, 200) };
+  if (status >= 400) {
+    // Refused before processing (a bad field, an unknown token): nothing was charged, and the same request would be refused again.
+    const failure: Failure = status === 404 ? { code: 'token_not_found', message: messageOf(answer) || 'PayFast does not know this token.', kind: 'invalid' } : { code: `http_${status}`, message: messageOf(answer) || `PayFast refused the charge (${status}).`, kind: 'invalid' };
+    return { kind: 'result', result: { status: 'failed', providerReference: reference, failure, raw } };
   }
-  if (data.response === false || (status >= 400 && status < 500)) {
-    const failure = status === 404 ? { code: 'token_not_found', message: messageOf(answer) || 'PayFast does not know this token.', kind: 'invalid' as const } : declineOf(messageOf(answer) || `HTTP ${status}`);
-    // A 4xx other than a decline is a refused request (bad field): nothing was charged, and a retry would be refused too.
-    return { kind: 'result', result: { status: 'failed', providerReference: reference, failure: data.response === false || status === 404 ? failure : { ...failure, kind: 'invalid' }, raw: answer } };
+  if (response === true || response === 'true') return { kind: 'result', result: { status: 'succeeded', providerReference: reference, amount: asked, raw } };
+  if (typeof response === 'string' && /^[0-9A-Z]{2,3}$/.test(response) && response !== '00') {
+    return { kind: 'result', result: { status: 'failed', providerReference: reference, failure: bankDecline(response, messageOf(answer)), raw } };
   }
-  return unknown(answer, reference);
+  if (response !== null && typeof response === 'object' && !Array.isArray(response)) {
+    const r = response as { code?: unknown; reason?: unknown };
+    const code = idOf(r.code) ?? 'declined';
+    return { kind: 'result', result: { status: 'failed', providerReference: reference, failure: bankDecline(code, typeof r.reason === 'string' ? r.reason : messageOf(answer)), raw } };
+  }
+  if (response === false) return { kind: 'result', result: { status: 'failed', providerReference: reference, failure: declineOf(messageOf(answer) || 'Declined'), raw } };
+  const bodyCode = typeof answer?.code === 'number' ? answer.code : Number(answer?.code);
+  if (answer?.status === 'failed' && bodyCode >= 400 && bodyCode < 500) {
+    return { kind: 'result', result: { status: 'failed', providerReference: reference, failure: { code: `http_${bodyCode}`, message: messageOf(answer) || 'PayFast refused the charge.', kind: 'invalid' }, raw } };
+  }
+  return unknown(raw, reference, `an ad hoc answer payrail does not recognise (${JSON.stringify(response ?? null).slice(0, 40)})`);
 }
 
+/** pf_payment_id is a number; a payment page's id (a UUID) is not something PayFast's query takes. */
+export const isPfPaymentId = (value: string | null | undefined): value is string => typeof value === 'string' && /^[0-9]{1,20}$/.test(value);
+
 /**
- * The answer to `GET /process/query/{m_payment_id}`:
+ * The answer to `GET /process/query/{pf_payment_id or token}`. The record must be ours (its m_payment_id is
+ * the attempt's reference: a token's query answers its latest payment, which may be another attempt's):
  * COMPLETE → succeeded (amount checked) · FAILED → failed (declined) · CANCELLED → failed (cancelled) ·
- * PENDING → pending · 404 → a token charge stays `unknown` (absence in a query cannot prove the charge never
- * arrived), a link or hosted page stays `pending` (nobody has paid it yet) · anything else → unknown.
+ * PENDING → pending · another attempt's record, 404 or anything else → `notFound` (unknown for a token charge,
+ * pending for a page nobody has paid).
  */
 export function queryVerdict(status: number, text: string, input: LookupInput): Verdict {
   const answer = parseAnswer(text);
-  if (status === 404) return { kind: 'result', result: { status: input.kind === 'token' ? 'unknown' : 'pending', providerReference: input.providerReference, raw: answer } };
+  const notFound: AttemptStatus = input.kind === 'token' ? 'unknown' : 'pending';
+  if (status === 404) return { kind: 'result', result: { status: notFound, providerReference: input.providerReference, raw: answer } };
   const transport = transportVerdict(status, answer, text);
-  if (transport && transport.kind !== 'unavailable') return transport;
+  if (transport) return transport;
   const record = (answer?.data?.response ?? null) as QueryRecord | null;
   if (status !== 200 || record === null || typeof record !== 'object' || !isPaymentStatus(record.payment_status)) return unknown(answer, input.providerReference);
-  const reference = record.pf_payment_id ? String(record.pf_payment_id) : input.providerReference;
+  if (idOf(record.m_payment_id) !== input.merchantReference) {
+    return { kind: 'result', result: { status: notFound, providerReference: input.providerReference, raw: { reason: 'the record found is another payment', pf_payment_id: idOf(record.pf_payment_id) } } };
+  }
+  const reference = idOf(record.pf_payment_id) ?? input.providerReference;
   const paymentStatus = record.payment_status;
   const failure = STATUS_FAILURE[paymentStatus];
   if (paymentStatus === 'COMPLETE') {
-    const cents = parseAmount(record.amount_gross);
-    if (cents !== input.amount.amountCents) return { kind: 'result', result: { status: 'unknown', providerReference: reference, raw: answer }, mismatch: { askedCents: input.amount.amountCents, answered: record.amount_gross } };
+    const cents = typeof record.amount_gross === 'string' ? parseAmount(record.amount_gross) : null;
+    if (cents !== input.amount.amountCents) return unknown(answer, reference, `PayFast reports ${String(record.amount_gross)} for an attempt of ${formatAmount(input.amount.amountCents)}`);
     return { kind: 'result', result: { status: 'succeeded', providerReference: reference, amount: money(cents), raw: answer } };
   }
   return { kind: 'result', result: { status: PAYMENT_STATUS[paymentStatus], providerReference: reference, ...(failure ? { failure } : {}), raw: answer } };

@@ -1,15 +1,16 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { and, eq } from 'drizzle-orm';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CardOutcome } from '../../../test/helpers/collections.ts';
 import { createHarness, type Harness } from '../../../test/helpers/harness.ts';
+import { sandboxTokens, sandboxTransactions } from '../../db/schema.ts';
 import { ConnectorError } from '../../lib/errors.ts';
 import { Secret } from '../../lib/secret.ts';
-import type { CheckoutInput, ConnectorContext, InboundRequest } from '../contract.ts';
-import type { CardOutcome } from '../../sandboxes/kit/cards.ts';
-import { sandboxTokens, sandboxTransactions } from '../../sandboxes/kit/schema.ts';
+import type { CheckoutInput, ConnectorContext, InboundRequest, LookupInput, ProviderSettings } from '../contract.ts';
+import { resolveSettings } from '../settings.ts';
 import { peachConnector as peach } from './connector.ts';
 import { PEACH_SANDBOX_CREDENTIALS } from './credentials.ts';
 import { withSignature } from './signature.ts';
@@ -25,14 +26,16 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
+const settings = (): ProviderSettings => resolveSettings(peach.settings, h.ctx.config.providers.peach, h.ctx.config);
 const ctx = (overrides: Partial<ConnectorContext> = {}): ConnectorContext => ({
   fetch,
   clock,
   log,
-  settings: h.ctx.config.providers.peach,
+  settings: settings(),
   timeoutMs: 5_000,
   ...overrides,
 });
+const lookupInput = (kind: 'hosted' | 'token', merchantReference: string, providerReference: string | null, cents: number): LookupInput => ({ kind, merchantReference, providerReference, amount: rand(cents), expiresAt: null });
 const newRef = () => randomBytes(8).toString('hex');
 const rand = (cents: number) => ({ amountCents: cents, currency: 'ZAR' as const });
 const customer = { id: 'c-1', name: 'Thandi Nkosi', email: null, cellNumber: null };
@@ -69,6 +72,7 @@ const inbound = (fields: Record<string, string>, channel: InboundRequest['channe
   channel,
   method: 'POST',
   path: '/peach-redirect/collector',
+  url: `${h.baseUrl}/peach-redirect/collector`,
   query: {},
   headers: { 'content-type': 'application/x-www-form-urlencoded' },
   rawBody,
@@ -89,8 +93,8 @@ async function registration(outcome: CardOutcome): Promise<string> {
   return token;
 }
 
-const charge = (token: string, merchantReference: string, c = ctx()) =>
-  peach.chargeToken!({ merchantReference, amount: rand(29_900), token, description: 'Auto-recharge', customer }, c);
+const charge = (token: string, merchantReference: string, c = ctx(), agreementReference: string | null = null) =>
+  peach.chargeToken!({ merchantReference, amount: rand(29_900), token, agreementReference, description: 'Auto-recharge', customer }, c);
 
 describe('Peach connector: hosted checkout against the sandbox', () => {
   it('pays a tokenising checkout with 4242, verifies the redirect POST and finds the new registration', async () => {
@@ -124,22 +128,38 @@ describe('Peach connector: hosted checkout against the sandbox', () => {
     expect(tampered).toEqual({ ok: false, reason: 'the signature does not match' });
     expect((await peach.verifyCallback!(inbound({ ...paid.fields, signature: '' }), ctx())).ok).toBe(false);
 
-    const looked = await peach.lookup!({ kind: 'hosted', merchantReference: ref, providerReference: session.providerReference, amount: rand(37_900) }, ctx());
+    const looked = await peach.lookup!(lookupInput('hosted', ref, session.providerReference, 37_900), ctx());
     expect(looked).toMatchObject({
       status: 'succeeded',
       providerReference: session.providerReference,
       amount: rand(37_900),
-      token: { value: paid.fields.registrationId, mediumType: 'CreditCard', accountName: 'T Nkosi', accountNumber: '4242', expiryMonth: 12, expiryYear: 2034 },
+      // The payment that stored the card is what later merchant-initiated charges cite.
+      token: { value: paid.fields.registrationId, mediumType: 'CreditCard', accountName: 'T Nkosi', accountNumber: '4242', expiryMonth: 12, expiryYear: 2034, agreementReference: paid.fields.id },
     });
     expect(await ledger(ref, 'approved')).toHaveLength(1);
 
-    // The registration is charged later, exactly once however often the same attempt is sent.
+    // The registration is charged later on Peach's card host, as a merchant-initiated charge citing the first payment.
     const chargeRef = newRef();
-    const first = await charge(paid.fields.registrationId!, chargeRef);
+    const first = await charge(paid.fields.registrationId!, chargeRef, ctx(), paid.fields.id!);
     expect(first).toMatchObject({ status: 'succeeded', amount: rand(29_900) });
-    const again = await charge(paid.fields.registrationId!, chargeRef);
-    expect(again).toMatchObject({ status: 'succeeded', providerReference: first.providerReference });
-    expect(await ledger(chargeRef, 'approved')).toHaveLength(1);
+    const [row] = await ledger(chargeRef, 'approved');
+    expect(row!.details).toMatchObject({ standingInstruction: { mode: 'REPEATED', type: 'UNSCHEDULED', source: 'MIT', initialTransactionId: paid.fields.id } });
+    // Peach publishes no idempotency on merchantTransactionId: the same request sent again is charged again,
+    // which is why payrail never sends one twice.
+    await charge(paid.fields.registrationId!, chargeRef, ctx(), paid.fields.id!);
+    expect(await ledger(chargeRef, 'approved')).toHaveLength(2);
+  });
+
+  it('sends token charges and their look-ups to the card host, never to Checkout’s', async () => {
+    const calls: string[] = [];
+    const spy = (async (url: string | URL | Request, init?: RequestInit) => (calls.push(String(url)), fetch(url, init))) as typeof fetch;
+    const ref = newRef();
+    await charge(await registration('approve'), ref, ctx({ fetch: spy }));
+    await peach.lookup!(lookupInput('token', ref, null, 29_900), ctx({ fetch: spy }));
+    expect(calls.map((u) => new URL(u).pathname.replace(/[0-9a-f]{32}/, ':id'))).toEqual(['/sandbox/peach-card/v1/registrations/:id/payments', '/sandbox/peach-card/v1/query']);
+    // On the Checkout host the card API does not exist, as at Peach.
+    const wrongHost = ctx({ settings: { ...settings(), hosts: { ...settings().hosts, card: settings().hosts.base! } } });
+    await expect(charge(await registration('approve'), newRef(), wrongHost)).rejects.toBeInstanceOf(ConnectorError);
   });
 
   it('sends the shopper to the success URL after a decline too, and the look-up says failed', async () => {
@@ -151,7 +171,7 @@ describe('Peach connector: hosted checkout against the sandbox', () => {
     expect(paid.fields.registrationId).toBeUndefined();
     const verdict = await peach.verifyCallback!(inbound(paid.fields), ctx());
     expect(verdict.ok && verdict.callback.result.status).toBe('failed');
-    const looked = await peach.lookup!({ kind: 'hosted', merchantReference: ref, providerReference: session.providerReference, amount: rand(37_900) }, ctx());
+    const looked = await peach.lookup!(lookupInput('hosted', ref, session.providerReference, 37_900), ctx());
     expect(looked).toMatchObject({ status: 'failed', failure: { code: '800.100.100', kind: 'declined' } });
     expect(looked.token).toBeUndefined();
   });
@@ -182,15 +202,32 @@ describe('Peach connector: hosted checkout against the sandbox', () => {
     }
   });
 
-  it('says cancelled for a checkout that expired unpaid', async () => {
+  it('does not take "cancelled" for an expired checkout as final: Peach may still report it successful', async () => {
     const ref = newRef();
     const session = await peach.createCheckout!(checkoutInput(ref), ctx());
-    const input = { kind: 'hosted' as const, merchantReference: ref, providerReference: session.providerReference, amount: rand(37_900) };
+    const input = lookupInput('hosted', ref, session.providerReference, 37_900);
     expect((await peach.lookup!(input, ctx())).status).toBe('pending');
     offsetMs = 31 * 60_000;
     try {
       expect((await fetch(session.redirectUrl)).status).toBe(410);
-      expect(await peach.lookup!(input, ctx())).toMatchObject({ status: 'failed', failure: { code: '100.396.101', kind: 'cancelled' } });
+      expect(await peach.lookup!(input, ctx())).toMatchObject({ status: 'pending', raw: { 'result.code': '100.396.101' } });
+    } finally {
+      offsetMs = 0;
+    }
+  });
+
+  it('follows a checkout reported cancelled that turns successful later (card …0077)', async () => {
+    const ref = newRef();
+    const session = await peach.createCheckout!(checkoutInput(ref), ctx());
+    const paid = await pay(session.redirectUrl, '4000000000000077');
+    expect(paid.fields['result.code']).toBe('100.396.101');
+    const verdict = await peach.verifyCallback!(inbound(paid.fields), ctx());
+    expect(verdict).toMatchObject({ ok: true, callback: { result: { status: 'pending' } } });
+    const input = lookupInput('hosted', ref, session.providerReference, 37_900);
+    expect((await peach.lookup!(input, ctx())).status).toBe('pending');
+    offsetMs = 10 * 60_000;
+    try {
+      expect(await peach.lookup!(input, ctx())).toMatchObject({ status: 'succeeded', amount: rand(37_900) });
     } finally {
       offsetMs = 0;
     }
@@ -208,19 +245,22 @@ describe('Peach connector: charging registrations per test card', () => {
     const ref = newRef();
     expect(await charge(await registration('lost_response'), ref)).toMatchObject({ status: 'unknown', providerReference: null });
     expect(await ledger(ref, 'approved')).toHaveLength(1);
-    const looked = await peach.lookup!({ kind: 'token', merchantReference: ref, providerReference: null, amount: rand(29_900) }, ctx());
+    const looked = await peach.lookup!(lookupInput('token', ref, null, 29_900), ctx());
     expect(looked).toMatchObject({ status: 'succeeded', amount: rand(29_900), providerReference: (await ledger(ref, 'approved'))[0]!.id });
   });
 
-  it('retries a 503 with the same request and charges once', async () => {
+  it('is unavailable on a 503, sent once; the next attempt on the registration is charged', async () => {
+    const token = await registration('unavailable_once');
     const ref = newRef();
-    expect(await charge(await registration('unavailable_once'), ref)).toMatchObject({ status: 'succeeded' });
-    expect((await ledger(ref)).map((r) => r.status).sort()).toEqual(['approved', 'unavailable']);
+    await expect(charge(token, ref)).rejects.toMatchObject({ kind: 'unavailable' });
+    expect((await ledger(ref)).map((r) => r.status)).toEqual(['unavailable']);
+    const next = newRef();
+    expect(await charge(token, next)).toMatchObject({ status: 'succeeded' });
   });
 
   it('fails an unknown registration as an invalid card, and a look-up of nothing stays unknown', async () => {
     expect(await charge(randomBytes(16).toString('hex'), newRef())).toMatchObject({ status: 'failed', failure: { code: '100.350.101', kind: 'invalid' } });
-    const looked = await peach.lookup!({ kind: 'token', merchantReference: newRef(), providerReference: null, amount: rand(100) }, ctx());
+    const looked = await peach.lookup!(lookupInput('token', newRef(), null, 100), ctx());
     expect(looked.status).toBe('unknown');
   });
 
@@ -246,19 +286,20 @@ describe('Peach connector: refusals and broken answers', () => {
     }) as typeof fetch;
 
   it('is unavailable when Peach cannot be reached (nothing was sent)', async () => {
-    const settings = { ...h.ctx.config.providers.peach, baseUrl: `http://127.0.0.1:${await closedPort()}` };
-    await expect(peach.createCheckout!(checkoutInput(newRef()), ctx({ settings }))).rejects.toMatchObject({ kind: 'unavailable' });
-    await expect(charge(await registration('approve'), newRef(), ctx({ settings }))).rejects.toMatchObject({ kind: 'unavailable' });
+    const down = `http://127.0.0.1:${await closedPort()}`;
+    const unreachable = { ...settings(), baseUrl: down, hosts: { base: down, card: down } };
+    await expect(peach.createCheckout!(checkoutInput(newRef()), ctx({ settings: unreachable }))).rejects.toMatchObject({ kind: 'unavailable' });
+    await expect(charge(await registration('approve'), newRef(), ctx({ settings: unreachable }))).rejects.toMatchObject({ kind: 'unavailable' });
   });
 
   it('is misconfigured without credentials for a real host, or with a wrong secret', async () => {
-    const real = { baseUrl: 'https://testsecure.peachpayments.com', builtInSandbox: false, credentials: {} };
+    const real = { baseUrl: 'https://testsecure.peachpayments.com', hosts: { base: 'https://testsecure.peachpayments.com', card: 'https://sandbox-card.peachpayments.com' }, sandbox: false, credentials: {} };
     const error = await peach.createCheckout!(checkoutInput(newRef()), ctx({ settings: real })).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConnectorError);
     expect(error).toMatchObject({ kind: 'misconfigured', message: 'PAYRAIL_PEACH_SECRET_TOKEN is not set; Peach Payments needs it.' });
-    const wrong = { ...h.ctx.config.providers.peach, credentials: { secret_token: new Secret('0'.repeat(32)) } };
+    const wrong = { ...settings(), credentials: { secret_token: new Secret('0'.repeat(32)) } };
     await expect(peach.createCheckout!(checkoutInput(newRef()), ctx({ settings: wrong }))).rejects.toMatchObject({ kind: 'misconfigured' });
-    const badToken = { ...h.ctx.config.providers.peach, credentials: { access_token: new Secret('nope') } };
+    const badToken = { ...settings(), credentials: { access_token: new Secret('nope') } };
     await expect(charge(await registration('approve'), newRef(), ctx({ settings: badToken }))).rejects.toMatchObject({ kind: 'misconfigured' });
   });
 
@@ -267,11 +308,10 @@ describe('Peach connector: refusals and broken answers', () => {
     await expect(peach.createCheckout!(checkoutInput(newRef()), ctx({ fetch: answering(502, 'bad gateway') }))).rejects.toMatchObject({ kind: 'unavailable' });
   });
 
-  it('gives up after three 503s with nothing charged, and leaves other 5xx and nonsense unknown', async () => {
+  it('never re-sends a charge: a 503 is unavailable after one request, other 5xx and nonsense stay unknown', async () => {
     const calls: string[] = [];
     await expect(charge('a'.repeat(32), newRef(), ctx({ fetch: answering(503, {}, calls) }))).rejects.toMatchObject({ kind: 'unavailable' });
-    expect(calls).toHaveLength(3);
-    expect(new Set(calls).size).toBe(1);
+    expect(calls).toHaveLength(1);
     expect((await charge('a'.repeat(32), newRef(), ctx({ fetch: answering(500, { result: { code: '000.100.110' } }) }))).status).toBe('unknown');
     expect((await charge('a'.repeat(32), newRef(), ctx({ fetch: answering(200, '<html>') }))).status).toBe('unknown');
     expect((await charge('a'.repeat(32), newRef(), ctx({ fetch: answering(200, { result: { code: '123.456.789' } }) }))).status).toBe('unknown');
@@ -289,22 +329,61 @@ describe('Peach connector: refusals and broken answers', () => {
   it('leaves a status answer with a bad signature unknown', async () => {
     const checkoutId = 'c'.repeat(32);
     const fields = { amount: '379.00', checkoutId, currency: 'ZAR', merchantTransactionId: 'x'.repeat(16), 'result.code': '000.100.110', 'result.description': 'ok' };
-    const input = { kind: 'hosted' as const, merchantReference: 'x'.repeat(16), providerReference: checkoutId, amount: rand(37_900) };
+    const input = lookupInput('hosted', 'x'.repeat(16), checkoutId, 37_900);
     const good = withSignature(fields, PEACH_SANDBOX_CREDENTIALS.secret_token);
     expect((await peach.lookup!(input, ctx({ fetch: answering(200, good) }))).status).toBe('succeeded');
     expect((await peach.lookup!(input, ctx({ fetch: answering(200, { ...good, 'result.code': '000.000.000' }) }))).status).toBe('unknown');
     expect((await peach.lookup!(input, ctx({ fetch: answering(200, { ...good, amount: '1.00' }) }))).status).toBe('unknown');
     await expect(peach.lookup!(input, ctx({ fetch: answering(503, {}) }))).rejects.toMatchObject({ kind: 'unavailable' });
+    // Throttled (two look-ups a minute): try later, never a result.
+    await expect(peach.lookup!(input, ctx({ fetch: answering(429, { result: { code: '800.120.100' } }) }))).rejects.toMatchObject({ kind: 'unavailable' });
   });
 
-  it('refuses callbacks that are not signed Peach form posts', async () => {
+  it('refuses callbacks that are not signed Peach posts', async () => {
     const signed = withSignature({ checkoutId: 'c'.repeat(32), 'result.code': '000.100.110', merchantTransactionId: 'x'.repeat(16) }, PEACH_SANDBOX_CREDENTIALS.secret_token);
     expect((await peach.verifyCallback!(inbound(signed), ctx())).ok).toBe(true);
     expect((await peach.verifyCallback!(inbound(signed, 'itn'), ctx())).ok).toBe(false);
     expect((await peach.verifyCallback!(inbound({}, 'webhook', ''), ctx())).ok).toBe(false);
     expect((await peach.verifyCallback!(inbound(signed, 'webhook', `${new URLSearchParams(signed)}&checkoutId=other`), ctx())).ok).toBe(false);
     expect((await peach.verifyCallback!({ ...inbound(signed), headers: { 'content-type': 'application/json' } }, ctx())).ok).toBe(false);
+    expect((await peach.verifyCallback!({ ...inbound(signed), headers: { 'content-type': 'text/xml' } }, ctx())).ok).toBe(false);
     const { checkoutId: _c, ...noCheckout } = signed;
     expect((await peach.verifyCallback!(inbound(withSignature(noCheckout, PEACH_SANDBOX_CREDENTIALS.secret_token)), ctx())).ok).toBe(false);
+  });
+});
+
+describe('Peach connector: webhooks in every shape Peach sends', () => {
+  const secret: string = PEACH_SANDBOX_CREDENTIALS.secret_token;
+  const fields = () => withSignature({ amount: '379.00', checkoutId: 'd'.repeat(32), currency: 'ZAR', id: 'e'.repeat(32), merchantTransactionId: 'REF0000000000001', 'result.code': '000.100.110', 'result.description': 'ok' }, secret);
+  const hmac = (key: string, timestamp: string, id: string, url: string, body: string) => createHmac('sha256', key).update(`${timestamp}.${id}.${url}.${body}`).digest('hex');
+  const webhook = (body: string, contentType: string, headers: Record<string, string> = {}): InboundRequest => ({
+    ...inbound({}, 'webhook', body),
+    path: '/callbacks/peach/webhook',
+    url: `${h.baseUrl}/callbacks/peach/webhook`,
+    headers: { 'content-type': contentType, ...headers },
+  });
+  const headerSigned = (body: string, key = secret) => {
+    const timestamp = String(Date.now());
+    const id = 'wh-1';
+    return { 'x-webhook-id': id, 'x-webhook-timestamp': timestamp, 'x-webhook-signature': hmac(key, timestamp, id, `${h.baseUrl}/callbacks/peach/webhook`, body), 'x-webhook-signature-algorithm': 'HmacSHA256' };
+  };
+
+  it('accepts JSON with a valid header HMAC, and refuses a forged one', async () => {
+    const body = JSON.stringify({ payload: fields() });
+    expect(await peach.verifyCallback!(webhook(body, 'application/json', headerSigned(body)), ctx())).toMatchObject({ ok: true, callback: { merchantReference: 'REF0000000000001', result: { status: 'succeeded' } } });
+    // A JSON body without an in-body signature is fine when the header HMAC is valid.
+    const { signature: _s, ...unsigned } = fields();
+    const bare = JSON.stringify({ payload: unsigned });
+    expect((await peach.verifyCallback!(webhook(bare, 'application/json', headerSigned(bare)), ctx())).ok).toBe(true);
+    expect(await peach.verifyCallback!(webhook(bare, 'application/json', headerSigned(bare, 'f'.repeat(32))), ctx())).toEqual({ ok: false, reason: 'the header signature does not match' });
+    expect(await peach.verifyCallback!(webhook(bare.replace('379.00', '3.79'), 'application/json', headerSigned(bare)), ctx())).toEqual({ ok: false, reason: 'the header signature does not match' });
+    expect((await peach.verifyCallback!(webhook(bare, 'application/json'), ctx())).ok).toBe(false);
+  });
+
+  it('accepts a form whose dotted names arrive with underscores, signed in the body or by header', async () => {
+    const underscored = new URLSearchParams(Object.entries(fields()).map(([k, v]): [string, string] => [k.replace('.', '_'), v])).toString();
+    expect(await peach.verifyCallback!(webhook(underscored, 'application/x-www-form-urlencoded'), ctx())).toMatchObject({ ok: true, callback: { result: { status: 'succeeded', amount: rand(37_900) } } });
+    expect((await peach.verifyCallback!(webhook(underscored, 'application/x-www-form-urlencoded', headerSigned(underscored)), ctx())).ok).toBe(true);
+    expect((await peach.verifyCallback!(webhook(underscored.replace('379.00', '3.79'), 'application/x-www-form-urlencoded'), ctx())).ok).toBe(false);
   });
 });

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ConnectorError } from '../../lib/errors.ts';
 import type {
   AttemptResult,
@@ -12,6 +11,7 @@ import type {
   InboundRequest,
   LookupInput,
 } from '../contract.ts';
+import { exchange, isObject, jsonObject, type Exchange } from '../kit/http.ts';
 import { peachCredential } from './credentials.ts';
 import { signatureMatches, withSignature } from './signature.ts';
 import {
@@ -28,31 +28,34 @@ import {
   type PaymentResponse,
   type QueryResponse,
 } from './transformers.ts';
+import { authentic, parseCallbackBody } from './webhooks.ts';
 
 const PROVIDER = 'PeachPayments';
 const SESSION_TTL_MS = 30 * 60_000;
-/** Waits before re-sending a token charge Peach answered 503 to (two more tries in all). */
-const RETRY_DELAYS_MS = [200, 400] as const;
 
 /**
  * Peach Payments: Hosted Checkout for "Add new payment method" (seed 000), optionally tokenising the card
- * (a registration), and the Payments API to charge such a registration later. See README.md here for the
- * protocol choices where Peach publishes nothing.
+ * (a registration), and the Payments API on Peach's card host to charge such a registration later. See
+ * README.md here for the protocol choices where Peach publishes nothing.
  */
 export const peachConnector: Connector = {
   id: PROVIDER,
-  capabilities: {
-    tokenCharges: ['CreditCard'],
-    hostedCheckout: true,
-    tokenisation: true,
-    paymentLinks: false,
-    cardUpdate: false,
-    statusLookup: true,
-    callbacks: true,
-    offSystem: false,
-    utilityVend: false,
+  // Checkout and the card API are different hosts (testsecure/secure vs sandbox-card/card.peachpayments.com).
+  settings: { key: 'peach', credentials: ['entity_id', 'secret_token', 'access_token'], hosts: { base: '/sandbox/peach', card: '/sandbox/peach-card' } },
+  capabilities: { tokenCharges: ['CreditCard'], tokenisation: true, defaultFor: ['CreditCard'] },
+  callbacks: [
+    // Seed 000 gives the browser's return its own path, with the collector in it.
+    { channel: 'redirect', path: '/peach-redirect/:collectorId', answer: 'after-verify' },
+    { channel: 'webhook', path: '/callbacks/peach/webhook', legacyPaths: ['/peach-payments/webhook'], answer: 'after-verify', notification: true },
+  ],
+  timing: {
+    firstCheckAfterMs: 60_000,
+    sessionTtlMs: SESSION_TTL_MS,
+    // Peach calls a checkout "uncertain" when it has not finished 30 minutes after its session: by then it says.
+    settleWindowMs: 30 * 60_000,
+    // /status and /v1/query are throttled to two requests a minute (Peach's API reference).
+    lookupsPerMinute: { hosted: 2, token: 2 },
   },
-  timing: { firstCheckAfterMs: 60_000, sessionTtlMs: SESSION_TTL_MS },
 
   async createCheckout(input: CheckoutInput, ctx: ConnectorContext): Promise<HostedSession> {
     const secret = peachCredential(ctx.settings, 'secret_token');
@@ -65,21 +68,21 @@ export const peachConnector: Connector = {
       nonce: randomBytes(16).toString('hex'),
       shopperResultUrl: input.returnUrl,
       cancelUrl: input.cancelUrl,
-      notificationUrl: input.notificationUrl,
+      ...(input.notificationUrl ? { notificationUrl: input.notificationUrl } : {}),
       defaultPaymentMethod: 'CARD',
       ...(input.tokenise ? { createRegistration: 'true' as const } : {}),
     };
     // Peach takes Redirect-based Checkout as JSON and checks the Referer against the merchant's allowlist.
-    const sent = await send(ctx, `${base(ctx)}/checkout/initiate`, {
+    const sent = await exchange(ctx, `${host(ctx, 'base')}/checkout/initiate`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json', ...referer(input.returnUrl) },
       body: JSON.stringify(withSignature(request, secret)),
     });
     // Initiating a checkout charges nothing, so any failure to get an answer is simply "unavailable".
     if (sent.kind !== 'answer' || sent.status >= 500) {
-      throw new ConnectorError('unavailable', PROVIDER, 'Peach Payments could not start a checkout; nothing was charged.', { cause: errorOf(sent) });
+      throw new ConnectorError('unavailable', PROVIDER, 'Peach Payments could not start a checkout; nothing was charged.', { cause: sent.kind === 'answer' ? undefined : sent.error });
     }
-    const answer = (isObject(sent.json) ? sent.json : {}) as CheckoutInitiateResponse;
+    const answer = (jsonObject(sent.text) ?? {}) as CheckoutInitiateResponse;
     if (sent.status < 300 && typeof answer.checkoutId === 'string' && answer.checkoutId !== '' && isWebUrl(answer.redirectUrl)) {
       return {
         redirectUrl: answer.redirectUrl,
@@ -91,6 +94,11 @@ export const peachConnector: Connector = {
     throw refused(sent.status, answer.result, 'start a checkout');
   },
 
+  /**
+   * A merchant-initiated charge of a stored card: `POST /v1/registrations/{id}/payments` on the card host, with
+   * the standing instruction Peach wants for card-on-file charges. Sent once: Peach publishes no idempotency on
+   * merchantTransactionId, so a request whose answer is lost is `unknown` and looked up, never re-sent.
+   */
   async chargeToken(input: ChargeTokenInput, ctx: ConnectorContext): Promise<AttemptResult> {
     const form = new URLSearchParams({
       entityId: peachCredential(ctx.settings, 'entity_id'),
@@ -98,34 +106,27 @@ export const peachConnector: Connector = {
       currency: input.amount.currency,
       paymentType: 'DB',
       merchantTransactionId: input.merchantReference,
-      // A merchant-initiated charge of a card the customer stored earlier (card-on-file).
       'standingInstruction.mode': 'REPEATED',
       'standingInstruction.type': 'UNSCHEDULED',
       'standingInstruction.source': 'MIT',
+      ...(input.agreementReference ? { 'standingInstruction.initialTransactionId': input.agreementReference } : {}),
     }).toString();
     const headers = { authorization: `Bearer ${peachCredential(ctx.settings, 'access_token')}`, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
-    const url = `${base(ctx)}/v1/registrations/${encodeURIComponent(input.token)}/payments`;
-    for (let attempt = 0; ; attempt++) {
-      const sent = await send(ctx, url, { method: 'POST', headers, body: form });
-      if (sent.kind === 'not_sent') throw new ConnectorError('unavailable', PROVIDER, 'Peach Payments could not be reached; nothing was charged.', { cause: sent.error });
-      if (sent.kind === 'no_answer') return unknown(ctx, input.merchantReference, 'the charge was sent but no answer came back');
-      if (sent.status === 503) {
-        // 503 means Peach did not take the request, so re-sending it is safe — and it is the SAME request
-        // (same merchantTransactionId): Peach answers a merchantTransactionId it already approved with that
-        // payment instead of charging again, so even a 503 that lied cannot lead to a second charge.
-        const delay = RETRY_DELAYS_MS[attempt];
-        if (delay === undefined) throw new ConnectorError('unavailable', PROVIDER, 'Peach Payments answered 503 three times; nothing was charged.');
-        await sleep(delay);
-        continue;
-      }
-      if (sent.status === 401 || sent.status === 403) throw refused(sent.status, undefined, 'charge a card');
-      const payment = (isObject(sent.json) ? sent.json : {}) as PaymentResponse;
-      const code = payment.result?.code;
-      if (sent.status >= 500 || typeof code !== 'string') return unknown(ctx, input.merchantReference, `HTTP ${sent.status} without a readable result`);
-      // Peach refused the request itself (a format or authentication error): nothing was processed.
-      if (sent.status >= 400 && classifyResult(code) === 'request_invalid') throw refused(sent.status, payment.result, 'charge a card');
-      return logged(ctx, input.merchantReference, judge(paymentOutcome(payment), { amount: input.amount, merchantReference: input.merchantReference }));
-    }
+    const sent = await exchange(ctx, `${host(ctx, 'card')}/v1/registrations/${encodeURIComponent(input.token)}/payments`, { method: 'POST', headers, body: form });
+    if (sent.kind === 'not_sent') throw new ConnectorError('unavailable', PROVIDER, 'Peach Payments could not be reached; nothing was charged.', { cause: sent.error });
+    if (sent.kind === 'lost') return unknown(ctx, input.merchantReference, 'the charge was sent but no answer came back');
+    // 503: Peach did not take the request (its timeout at the acquirer, 900.100.400): nothing was charged.
+    if (sent.status === 503) throw new ConnectorError('unavailable', PROVIDER, 'Peach Payments answered 503; nothing was charged.');
+    if (sent.status === 401 || sent.status === 403) throw refused(sent.status, resultOf(jsonObject(sent.text)), 'charge a card');
+    const json = jsonObject(sent.text);
+    const payment = (json ?? {}) as PaymentResponse;
+    const code = payment.result?.code;
+    // A 4xx that is not Peach's answer (no result): the request was refused unread — a wrong host or path.
+    if (sent.status >= 400 && sent.status < 500 && typeof code !== 'string') throw refused(sent.status, undefined, 'charge a card', sent.status === 404 || sent.status === 405 ? 'misconfigured' : 'protocol');
+    if (sent.status >= 500 || typeof code !== 'string') return unknown(ctx, input.merchantReference, `HTTP ${sent.status} without a readable result`);
+    // Peach refused the request itself (a format or authentication error): nothing was processed.
+    if (sent.status >= 400 && classifyResult(code) === 'request_invalid') throw refused(sent.status, payment.result, 'charge a card');
+    return logged(ctx, input.merchantReference, judge(paymentOutcome(payment), { amount: input.amount, merchantReference: input.merchantReference }));
   },
 
   async lookup(input: LookupInput, ctx: ConnectorContext): Promise<AttemptResult> {
@@ -134,15 +135,18 @@ export const peachConnector: Connector = {
     throw new ConnectorError('misconfigured', PROVIDER, 'Peach Payments makes no payment links.');
   },
 
+  /**
+   * The shopper's redirect and Peach's webhooks: a form or JSON body, signed in the body or by a header HMAC
+   * (webhooks.ts). A checkout's result may arrive more than once as it moves on (pending, cancelled, then
+   * successful): each distinct result is its own event.
+   */
   async verifyCallback(request: InboundRequest, ctx: ConnectorContext): Promise<CallbackVerdict> {
     if (request.channel !== 'redirect' && request.channel !== 'webhook') return { ok: false, reason: `Peach Payments sends no ${request.channel} callbacks` };
-    const contentType = Object.entries(request.headers).find(([k]) => k.toLowerCase() === 'content-type')?.[1] ?? '';
-    if (contentType !== '' && !contentType.toLowerCase().startsWith('application/x-www-form-urlencoded')) return { ok: false, reason: 'not a form post' };
-    const pairs = [...new URLSearchParams(request.rawBody)];
-    if (new Set(pairs.map(([k]) => k)).size !== pairs.length) return { ok: false, reason: 'a field is repeated' };
-    const fields: CheckoutFields = Object.fromEntries(pairs);
-    if (!fields.signature) return { ok: false, reason: 'no signature' };
-    if (!signatureMatches(fields, peachCredential(ctx.settings, 'secret_token'))) return { ok: false, reason: 'the signature does not match' };
+    const parsed = parseCallbackBody(request);
+    if (!parsed.ok) return parsed;
+    const fields = parsed.fields;
+    const signed = authentic(request, fields, peachCredential(ctx.settings, 'secret_token'));
+    if (!signed.ok) return signed;
     const checkoutId = fields.checkoutId;
     const code = fields['result.code'];
     if (!checkoutId || !code) return { ok: false, reason: 'checkoutId or result.code is missing' };
@@ -164,14 +168,13 @@ export const peachConnector: Connector = {
   },
 };
 
-/** `GET /status`: a signed request, and a signed answer in the redirect's fields. */
+/** `GET /status` on the Checkout host: a signed request, and a signed answer in the redirect's fields. */
 async function lookupCheckout(input: LookupInput, ctx: ConnectorContext): Promise<AttemptResult> {
   const checkoutId = input.providerReference;
   if (!checkoutId) return { status: 'unknown', providerReference: null, raw: { reason: 'no checkoutId to ask about' } };
   const secret = peachCredential(ctx.settings, 'secret_token');
   const query = new URLSearchParams(withSignature({ 'authentication.entityId': peachCredential(ctx.settings, 'entity_id'), checkoutId }, secret));
-  const sent = await send(ctx, `${base(ctx)}/status?${query}`, { method: 'GET', headers: { accept: 'application/json' } });
-  const answer = answerOf(sent, 'ask for a checkout status');
+  const answer = answerOf(await exchange(ctx, `${host(ctx, 'base')}/status?${query}`, { method: 'GET', headers: { accept: 'application/json' } }), 'ask for a checkout status');
   const fields = stringFields(answer.json);
   if (answer.status !== 200 || !fields) return { status: 'unknown', providerReference: checkoutId, raw: { http_status: answer.status, result: resultOf(answer.json) } };
   if (!signatureMatches(fields, secret) || fields.checkoutId !== checkoutId) {
@@ -183,65 +186,31 @@ async function lookupCheckout(input: LookupInput, ctx: ConnectorContext): Promis
 }
 
 /**
- * `GET /v1/query` by merchantTransactionId. No payment found stays `unknown`: payrail cannot prove the
- * charge never reached Peach (the janitor's policy decides when to give up).
+ * `GET /v1/query` by merchantTransactionId on the card host. No payment found stays `unknown`: payrail cannot
+ * prove the charge never reached Peach (the janitor's policy decides when to give up).
  */
 async function lookupPayment(input: LookupInput, ctx: ConnectorContext): Promise<AttemptResult> {
   const query = new URLSearchParams({ entityId: peachCredential(ctx.settings, 'entity_id'), merchantTransactionId: input.merchantReference });
   const headers = { authorization: `Bearer ${peachCredential(ctx.settings, 'access_token')}`, accept: 'application/json' };
-  const answer = answerOf(await send(ctx, `${base(ctx)}/v1/query?${query}`, { method: 'GET', headers }), 'look up a payment');
+  const answer = answerOf(await exchange(ctx, `${host(ctx, 'card')}/v1/query?${query}`, { method: 'GET', headers }), 'look up a payment');
   const body = (isObject(answer.json) ? answer.json : {}) as QueryResponse;
   const payment = Array.isArray(body.payments) ? pickPayment(body.payments.filter(isObject) as PaymentResponse[]) : undefined;
   if (!payment) return { status: 'unknown', providerReference: input.providerReference, raw: { http_status: answer.status, result: body.result ?? null, payments: 0 } };
   return logged(ctx, input.merchantReference, judge(paymentOutcome(payment), { amount: input.amount, merchantReference: input.merchantReference }));
 }
 
-type Sent = { kind: 'answer'; status: number; json: unknown } | { kind: 'not_sent'; error: unknown } | { kind: 'no_answer'; error: unknown };
-
-/** Connection errors that happen before a byte of the request leaves: nothing can have been done. */
-const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT', 'ERR_INVALID_URL']);
-
-function neverSent(error: unknown): boolean {
-  type E = { code?: unknown; cause?: unknown; errors?: unknown; message?: unknown };
-  for (let e = error as E | undefined, depth = 0; e && typeof e === 'object' && depth < 5; e = e.cause as E | undefined, depth++) {
-    if (typeof e.code === 'string' && NOT_SENT.has(e.code)) return true;
-    if (e.message === 'bad port') return true; // fetch refuses some ports before connecting
-    if (Array.isArray(e.errors) && e.errors.length > 0 && e.errors.every((x: E) => typeof x?.code === 'string' && NOT_SENT.has(x.code))) return true;
-  }
-  return false;
+/** Look-ups only read: not getting an answer (or being throttled, 429) is "try again later", never a result. */
+function answerOf(sent: Exchange, what: string): { status: number; json: unknown } {
+  if (sent.kind !== 'answer') throw new ConnectorError('unavailable', PROVIDER, `Peach Payments could not ${what}.`, { cause: sent.error });
+  const json = sent.text === '' ? null : (jsonObject(sent.text) ?? null);
+  if (sent.status >= 500 || sent.status === 429) throw new ConnectorError('unavailable', PROVIDER, `Peach Payments could not ${what} (${sent.status}).`);
+  if (sent.status === 401 || sent.status === 403) throw refused(sent.status, resultOf(json), what);
+  return { status: sent.status, json };
 }
 
-/** One HTTP exchange with the provider's timeout; a timeout or a dropped connection is `no_answer`. */
-async function send(ctx: ConnectorContext, url: string, init: RequestInit): Promise<Sent> {
-  let res: Response;
-  try {
-    res = await ctx.fetch(url, { ...init, redirect: 'manual', signal: AbortSignal.timeout(ctx.timeoutMs) });
-  } catch (error) {
-    return neverSent(error) ? { kind: 'not_sent', error } : { kind: 'no_answer', error };
-  }
-  let text: string;
-  try {
-    text = await res.text();
-  } catch (error) {
-    return { kind: 'no_answer', error };
-  }
-  try {
-    return { kind: 'answer', status: res.status, json: text === '' ? null : JSON.parse(text) };
-  } catch {
-    return { kind: 'answer', status: res.status, json: null };
-  }
-}
-
-/** Look-ups only read: not getting an answer is "try again later", never a result. */
-function answerOf(sent: Sent, what: string): { status: number; json: unknown } {
-  if (sent.kind !== 'answer' || sent.status >= 500) throw new ConnectorError('unavailable', PROVIDER, `Peach Payments could not ${what}.`, { cause: errorOf(sent) });
-  if (sent.status === 401 || sent.status === 403) throw refused(sent.status, resultOf(sent.json), what);
-  return sent;
-}
-
-function refused(status: number, result: { code?: string; description?: string } | undefined, what: string): ConnectorError {
+function refused(status: number, result: { code?: string; description?: string } | undefined, what: string, as?: 'misconfigured' | 'protocol'): ConnectorError {
   const code = result?.code ?? `HTTP ${status}`;
-  const kind = status === 401 || status === 403 || code.startsWith('800.900') ? 'misconfigured' : 'protocol';
+  const kind = as ?? (status === 401 || status === 403 || code.startsWith('800.900') ? 'misconfigured' : 'protocol');
   return new ConnectorError(kind, PROVIDER, `Peach Payments refused to ${what}: ${code}${result?.description ? ` ${result.description}` : ''}.`);
 }
 
@@ -255,9 +224,8 @@ function logged(ctx: ConnectorContext, merchantReference: string | null, judged:
   return judged.result;
 }
 
-const base = (ctx: ConnectorContext): string => ctx.settings.baseUrl.replace(/\/+$/, '');
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const errorOf = (sent: Sent): unknown => (sent.kind === 'answer' ? undefined : sent.error);
+/** One of Peach's hosts: `base` (Checkout) or `card` (registrations and their payments). */
+const host = (ctx: ConnectorContext, name: 'base' | 'card'): string => (ctx.settings.hosts[name] ?? ctx.settings.baseUrl).replace(/\/+$/, '');
 
 function resultOf(json: unknown): { code?: string; description?: string } | undefined {
   return isObject(json) && isObject(json.result) ? (json.result as { code?: string; description?: string }) : undefined;

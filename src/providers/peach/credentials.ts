@@ -1,4 +1,4 @@
-import type { ProviderSettings } from '../../config.ts';
+import type { ProviderSettings } from '../contract.ts';
 import { ConnectorError } from '../../lib/errors.ts';
 
 /**
@@ -28,6 +28,6 @@ const VARIABLE: Record<PeachCredential, string> = {
 export function peachCredential(settings: ProviderSettings, name: PeachCredential): string {
   const configured = settings.credentials[name];
   if (configured !== undefined) return configured.reveal();
-  if (settings.builtInSandbox) return PEACH_SANDBOX_CREDENTIALS[name];
+  if (settings.sandbox) return PEACH_SANDBOX_CREDENTIALS[name];
   throw new ConnectorError('misconfigured', 'PeachPayments', `${VARIABLE[name]} is not set; Peach Payments needs it.`);
 }

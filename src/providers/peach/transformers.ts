@@ -78,7 +78,8 @@ const PATTERNS: readonly [ResultClass, RegExp][] = [
   ['pending', /^(800\.400\.5|100\.400\.500)/],
   ['declined', /^(800\.[17]00|800\.800\.[123])/],
   ['registration_invalid', /^(100\.[13]50)/],
-  // The sandbox (like Peach's Checkout) answers this once a checkout expired or was cancelled unpaid.
+  // "Cancelled by user": what Checkout reports for a checkout that ended unpaid. Not final: Peach documents
+  // payments that turn successful after their session ended as cancelled or uncertain.
   ['cancelled', /^100\.396\.101$/],
   ['communication_error', /^(000\.400\.030|900\.[1234]00)/],
   ['request_invalid', /^(200\.[123]|100\.[53][07]|800\.900|100\.[69]00\.500)/],
@@ -90,8 +91,10 @@ export function classifyResult(code: string | undefined): ResultClass {
 }
 
 /**
- * Only an explicit answer is final. A success Peach wants reviewed by hand, a communication error with
- * the bank and an invalid request (seen in a status answer) are not answers about the money: `unknown`.
+ * Only an explicit answer is final: a success, or a decline by the bank (or of the stored card). A success
+ * Peach wants reviewed by hand, a communication error with the bank and an invalid request (seen in a status
+ * answer) are not answers about the money: `unknown`. A checkout reported cancelled may still turn
+ * successful (PROVIDERS.md): `pending`, until the connector's settle window has passed.
  */
 export const STATUS_OF_CLASS = {
   success: 'succeeded',
@@ -99,7 +102,7 @@ export const STATUS_OF_CLASS = {
   pending: 'pending',
   declined: 'failed',
   registration_invalid: 'failed',
-  cancelled: 'failed',
+  cancelled: 'pending',
   communication_error: 'unknown',
   request_invalid: 'unknown',
   unrecognised: 'unknown',
@@ -188,6 +191,8 @@ export function checkoutOutcome(fields: CheckoutFields): PeachOutcome {
         accountNumber: fields['card.last4Digits'] || null,
         ...(expiryMonth !== undefined ? { expiryMonth } : {}),
         ...(expiryYear !== undefined ? { expiryYear } : {}),
+        // The payment that stored the card: later merchant-initiated charges cite it.
+        ...(fields.id ? { agreementReference: fields.id } : {}),
       }
     : undefined;
   return {
