@@ -1,27 +1,48 @@
-import type { AppContext } from '../context.ts';
 import type { App } from '../http/route-kit.ts';
-import { peachSandbox } from './peach/sandbox.ts';
+import { registerBehaviourRoute, registerLedgerRoute, stopNotifications, type SandboxContext, type SandboxModule } from './kit/kit.ts';
 import { payfastSandbox } from './payfast/sandbox.ts';
-import type { SandboxModule } from './kit/kit.ts';
+import { peachSandbox } from './peach/sandbox.ts';
 
-/** The built-in provider sandboxes, served under /sandbox/<name> in sandbox mode. One line per provider. */
-const SANDBOXES: readonly SandboxModule[] = [peachSandbox, payfastSandbox];
+/**
+ * The built-in provider sandboxes, served under /sandbox/<name> in sandbox mode (and alone by
+ * `payrail sandbox`). Adding a provider's sandbox is its folder here and one line in this list.
+ */
+export const SANDBOXES: readonly SandboxModule[] = [peachSandbox, payfastSandbox];
 
-export async function registerSandboxes(app: App, ctx: AppContext): Promise<void> {
-  if (!ctx.config.sandbox) return;
-  for (const sandbox of SANDBOXES) {
-    await app.register(
-      async (scope) => {
-        // Provider-side pages and APIs: no payrail token, and not part of payrail's OpenAPI document.
-        scope.addHook('onRoute', (route) => {
-          route.config = { ...route.config, public: true, form: true, sensitivePath: true };
-          route.schema = { ...route.schema, hide: true };
-        });
-        sandbox.routes(scope as App, ctx);
-      },
-      { prefix: `/sandbox/${sandbox.name}` },
-    );
+/** Mounts every sandbox (and each of its other hosts) with its ledger and behaviour routes. */
+export async function mountSandboxes(app: App, ctx: SandboxContext, sandboxes: readonly SandboxModule[] = SANDBOXES): Promise<void> {
+  app.addHook('onClose', () => stopNotifications(ctx));
+  for (const sandbox of sandboxes) {
+    const mounts: [string, (scope: App) => void][] = [
+      [
+        `/sandbox/${sandbox.name}`,
+        (scope) => {
+          sandbox.routes(scope, ctx);
+          registerLedgerRoute(scope, ctx, sandbox.provider);
+          if (sandbox.behaviour) registerBehaviourRoute(scope, ctx, sandbox.provider, sandbox.behaviour);
+        },
+      ],
+      ...Object.entries(sandbox.hosts ?? {}).map(([host, routes]): [string, (scope: App) => void] => [`/sandbox/${sandbox.name}-${host}`, (scope) => routes(scope, ctx)]),
+    ];
+    for (const [prefix, register] of mounts) {
+      await app.register(
+        async (scope) => {
+          // Provider-side pages and APIs: no payrail token, and not part of payrail's OpenAPI document.
+          scope.addHook('onRoute', (route) => {
+            route.config = { ...route.config, public: true, form: true, sensitivePath: true };
+            route.schema = { ...route.schema, hide: true };
+          });
+          register(scope as App);
+        },
+        { prefix },
+      );
+    }
   }
 }
 
-export const sandboxNames = (): string[] => SANDBOXES.map((s) => s.name);
+/** In sandbox mode, payrail serves the sandboxes itself. */
+export async function registerSandboxes(app: App, ctx: SandboxContext, sandboxes: readonly SandboxModule[] = SANDBOXES): Promise<void> {
+  if (ctx.config.sandbox) await mountSandboxes(app, ctx, sandboxes);
+}
+
+export const sandboxNames = (sandboxes: readonly SandboxModule[] = SANDBOXES): string[] => sandboxes.map((s) => s.name);

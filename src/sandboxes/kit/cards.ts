@@ -2,7 +2,7 @@
  * The sandboxes' test cards (SPEC §6). A card's number decides what happens when it is charged; a
  * tokenised card keeps that outcome, so a stored token behaves like the card it was made from.
  */
-export type CardOutcome = 'approve' | 'decline' | 'insufficient_funds' | 'lost_response' | 'unavailable_once';
+export type CardOutcome = 'approve' | 'decline' | 'insufficient_funds' | 'lost_response' | 'unavailable_once' | 'cancel_then_success';
 
 export const TEST_CARDS: Readonly<Record<string, CardOutcome>> = {
   '4242424242424242': 'approve',
@@ -10,6 +10,9 @@ export const TEST_CARDS: Readonly<Record<string, CardOutcome>> = {
   '4000000000009995': 'insufficient_funds',
   '4000000000000119': 'lost_response',
   '4000000000000259': 'unavailable_once',
+  // Peach: the checkout ends "cancelled by user", then Peach reports it successful. Sandboxes without such
+  // a late change approve it.
+  '4000000000000077': 'cancel_then_success',
   // Peach Payments' published test cards.
   '4200000000000091': 'approve',
   '5200000000000007': 'approve',

@@ -1,27 +1,45 @@
 import { randomUUID } from 'node:crypto';
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { FastifyReply } from 'fastify';
-import type { ProviderName } from '../../config.ts';
 import type { AppContext } from '../../context.ts';
+import { httpFetch } from '../../lib/http-transport.ts';
 import type { App } from '../../http/route-kit.ts';
-import { sandboxNotifications, sandboxTransactions } from './schema.ts';
+import { sandboxBehaviours, sandboxNotifications, sandboxTransactions } from './schema.ts';
 
 /**
- * What every sandbox shares: how it is mounted, its ledger, how it answers "the response was lost", and
- * how it sends notifications to the merchant.
+ * What every sandbox shares: how it is mounted, its ledger, its behaviour settings, how it answers "the
+ * response was lost", and how it sends notifications to the merchant.
  */
+
+/** What a sandbox is given: its configuration, its tables, a clock and a log. Never payrail's connectors or use-cases. */
+export type SandboxContext = Pick<AppContext, 'config' | 'database' | 'clock' | 'log'>;
+
 export interface SandboxModule {
-  name: ProviderName;
-  /** The provider name used in the ledger (`sandbox.transactions.provider`). */
+  /** Its name: served under `/sandbox/<name>`. */
+  name: string;
+  /** The provider name used in the sandbox tables (`sandbox.transactions.provider`). */
   provider: string;
   /** Registers the provider's routes on a scope already prefixed with `/sandbox/<name>`. */
-  routes(scope: App, ctx: AppContext): void;
+  routes(scope: App, ctx: SandboxContext): void;
+  /**
+   * Other hosts of the provider, each served under its own prefix (`/sandbox/peach-card`): the connector's
+   * settings declaration names the same paths.
+   */
+  hosts?: Readonly<Record<string, (scope: App, ctx: SandboxContext) => void>>;
+  /** Its misbehaviour settings (README): defaults, and a check of a `PUT /behaviour` body. */
+  behaviour?: BehaviourSpec;
+}
+
+export interface BehaviourSpec {
+  defaults: Record<string, unknown>;
+  /** The settings to store, or an error message naming the field. */
+  parse(body: unknown): Record<string, unknown> | string;
 }
 
 export type LedgerRow = typeof sandboxTransactions.$inferSelect;
 
 /** `GET /sandbox/<provider>/transactions[?merchant_reference=]`: every charge made or refused, oldest first. */
-export function registerLedgerRoute(scope: App, ctx: AppContext, provider: string): void {
+export function registerLedgerRoute(scope: App, ctx: SandboxContext, provider: string): void {
   scope.get('/transactions', { config: { public: true }, schema: { hide: true } }, async (request) => {
     const q = request.query as Record<string, string | undefined>;
     const where = [eq(sandboxTransactions.provider, provider)];
@@ -75,17 +93,25 @@ export interface Notification {
  * retried with backoff (1 s, 2 s, 4 s …, `attempts` in all) until the merchant answers 2xx.
  * Returns the notification's id at once.
  */
-export async function sendNotification(ctx: AppContext, n: Notification, options: { attempts?: number; firstDelayMs?: number } = {}): Promise<string> {
+export async function sendNotification(ctx: SandboxContext, n: Notification, options: { attempts?: number; firstDelayMs?: number; delayMs?: number } = {}): Promise<string> {
   const id = randomUUID();
   const headers = { 'content-type': n.contentType, ...(n.headers ?? {}) };
   await ctx.database.db.insert(sandboxNotifications).values({ id, provider: n.provider, url: n.url, contentType: n.contentType, body: n.body, headers });
   const attempts = options.attempts ?? 5;
+  const deliveries = inFlight(ctx);
   const deliver = async (attempt: number): Promise<void> => {
+    // A sandbox that is shutting down sends nothing more (a provider would retry later; ours restarts with payrail).
+    if (deliveries.closed) return;
+    const run = attemptDelivery(attempt);
+    deliveries.running.add(run);
+    await run.finally(() => deliveries.running.delete(run));
+  };
+  const attemptDelivery = async (attempt: number): Promise<void> => {
     let status: number | null = null;
     try {
-      const res = await fetch(n.url, { method: 'POST', headers, body: n.body, signal: AbortSignal.timeout(10_000), redirect: 'manual' });
+      const res = await httpFetch(n.url, { method: 'POST', headers, body: n.body, signal: AbortSignal.timeout(10_000), redirect: 'manual' });
       status = res.status;
-      await res.arrayBuffer().catch(() => undefined);
+      await res.text().catch(() => undefined);
     } catch {
       status = null;
     }
@@ -97,8 +123,25 @@ export async function sendNotification(ctx: AppContext, n: Notification, options
       .catch(() => undefined);
     if (!delivered && attempt < attempts) setTimeout(() => void deliver(attempt + 1), (options.firstDelayMs ?? 1_000) * 2 ** (attempt - 1)).unref();
   };
-  setImmediate(() => void deliver(1).catch(() => undefined));
+  // A notice may be sent late (`delayMs`): providers deliver on their own schedule.
+  if (options.delayMs && options.delayMs > 0) setTimeout(() => void deliver(1).catch(() => undefined), options.delayMs).unref();
+  else setImmediate(() => void deliver(1).catch(() => undefined));
   return id;
+}
+
+/** Notices being delivered per sandbox context, so that closing can wait for them and stop further ones. */
+const deliveriesOf = new WeakMap<SandboxContext, { closed: boolean; running: Set<Promise<void>> }>();
+const inFlight = (ctx: SandboxContext) => {
+  let d = deliveriesOf.get(ctx);
+  if (!d) deliveriesOf.set(ctx, (d = { closed: false, running: new Set() }));
+  return d;
+};
+
+/** Stops a sandbox's notices (when its server closes) and waits for those on their way. */
+export async function stopNotifications(ctx: SandboxContext): Promise<void> {
+  const d = inFlight(ctx);
+  d.closed = true;
+  await Promise.allSettled([...d.running]);
 }
 
 /** Amounts as providers write them: "379.00". */
@@ -109,4 +152,34 @@ export function parseRand(value: string | undefined): number | null {
   if (value === undefined || !/^[0-9]{1,9}(\.[0-9]{1,2})?$/.test(value.trim())) return null;
   const [whole, frac = ''] = value.trim().split('.');
   return Number(whole) * 100 + Number(frac.padEnd(2, '0'));
+}
+
+/** A sandbox's current behaviour settings: its defaults overlaid with what was stored. */
+export async function behaviourOf<T extends Record<string, unknown>>(ctx: SandboxContext, provider: string, defaults: T): Promise<T> {
+  const [row] = await ctx.database.db.select({ settings: sandboxBehaviours.settings }).from(sandboxBehaviours).where(eq(sandboxBehaviours.provider, provider)).limit(1);
+  return { ...defaults, ...((row?.settings as Partial<T> | undefined) ?? {}) };
+}
+
+/**
+ * `GET /sandbox/<name>/behaviour` shows the settings; `PUT` with a JSON object changes the fields it names
+ * (the rest keep their values); `DELETE` restores the defaults. Stored in the sandbox schema, so every
+ * payrail process sharing the database sees the same behaviour.
+ */
+export function registerBehaviourRoute(scope: App, ctx: SandboxContext, provider: string, spec: BehaviourSpec): void {
+  scope.get('/behaviour', async () => behaviourOf(ctx, provider, spec.defaults));
+  scope.put('/behaviour', async (request, reply) => {
+    const parsed = spec.parse(request.body);
+    if (typeof parsed === 'string') return reply.status(400).type('application/json; charset=utf-8').send({ message: parsed });
+    const next = { ...(await behaviourOf(ctx, provider, spec.defaults)), ...parsed };
+    const now = ctx.clock();
+    await ctx.database.db
+      .insert(sandboxBehaviours)
+      .values({ provider, settings: next, createdAt: now, updatedAt: now })
+      .onConflictDoUpdate({ target: sandboxBehaviours.provider, set: { settings: next, updatedAt: now } });
+    return next;
+  });
+  scope.delete('/behaviour', async () => {
+    await ctx.database.db.delete(sandboxBehaviours).where(eq(sandboxBehaviours.provider, provider));
+    return spec.defaults;
+  });
 }

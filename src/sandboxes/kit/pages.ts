@@ -70,7 +70,7 @@ export function renderCardPage(page: CardPage): string {
     <button type="submit">${escape(page.submitLabel ?? 'Pay')}</button>
   </form>
   ${page.cancelUrl ? `<a class="cancel" href="${escape(page.cancelUrl)}">Cancel</a>` : ''}
-  <p class="note">Sandbox: 4242 4242 4242 4242 approves; 4000 0000 0000 0002 declines; 4000 0000 0000 9995 has insufficient funds; 4000 0000 0000 0119 loses the answer; 4000 0000 0000 0259 is unavailable once.</p>
+  <p class="note">Sandbox: 4242 4242 4242 4242 approves; 4000 0000 0000 0002 declines; 4000 0000 0000 9995 has insufficient funds; 4000 0000 0000 0119 loses the answer; 4000 0000 0000 0259 is unavailable once; 4000 0000 0000 0077 is cancelled, then successful (Peach).</p>
 </main>
 </body>
 </html>`;

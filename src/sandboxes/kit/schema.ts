@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, check, index, integer, jsonb, pgSchema, smallint, text, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, check, index, integer, jsonb, pgSchema, smallint, text } from 'drizzle-orm/pg-core';
 import { instant, timestamps } from '../../db/columns.ts';
 
 /**
@@ -63,9 +63,11 @@ export const sandboxTransactions = sandbox.table(
   },
   (t) => [
     index('sandbox_transactions_provider').on(t.provider, t.createdAt),
-    // A provider never approves one merchant reference twice: a retry of the same request is answered
-    // with the first result.
-    uniqueIndex('sandbox_transactions_one_approval').on(t.provider, t.merchantReference).where(sql`${t.status} = 'approved'`),
+    // Not unique: nothing published says a provider refuses a merchant reference it has seen, so the
+    // sandboxes charge a repeated one again, and payrail must never send one twice.
+    index('sandbox_transactions_reference').on(t.provider, t.merchantReference),
+    // PayFast's query by token finds the token's latest charge.
+    index('sandbox_transactions_token').on(t.provider, t.token, t.createdAt),
     check('sandbox_transactions_status', sql`${t.status} in ('approved', 'declined', 'unavailable', 'pending')`),
   ],
 );
@@ -106,5 +108,20 @@ export const sandboxNotifications = sandbox.table(
     deliveredAt: instant('delivered_at'),
     createdAt: instant('created_at').notNull().defaultNow(),
   },
-  (t) => [index('sandbox_notifications_provider').on(t.provider, t.createdAt)],
+  (t) => [
+    index('sandbox_notifications_provider').on(t.provider, t.createdAt),
+    // A provider's confirmation service finds a notice by its body (PayFast's validate): by hash, not by scan.
+    index('sandbox_notifications_body').on(t.provider, sql`md5(${t.body})`),
+  ],
 );
+
+/**
+ * How a sandbox misbehaves, per provider: the known quirks of the real provider a test (or a person trying
+ * payrail) switches on — a confirmation service answering HTML, a late or duplicate notice. See each
+ * sandbox's README for its settings; `GET|PUT /sandbox/<name>/behaviour`.
+ */
+export const sandboxBehaviours = sandbox.table('behaviours', {
+  provider: text('provider').primaryKey(),
+  settings: jsonb('settings').notNull().default({}),
+  ...timestamps,
+});

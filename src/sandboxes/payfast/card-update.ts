@@ -1,28 +1,24 @@
 import { and, eq } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
-import type { AppContext } from '../../context.ts';
+import type { SandboxContext } from '../kit/kit.ts';
 import type { App } from '../../http/route-kit.ts';
 import { checkCardForm } from '../kit/cards.ts';
 import { renderCardPage } from '../kit/pages.ts';
 import { sandboxTokens } from '../kit/schema.ts';
 import { PAYFAST_SANDBOX_MERCHANT as MERCHANT } from '../../providers/payfast/credentials.ts';
 import { bodyFields, httpUrl, sendHtml, sendMessage, UUID } from './http.ts';
+import { behaviourNow, merchantNotifyUrl } from './behaviour.ts';
 import { cardUpdateItn, sendItn } from './itn.ts';
 import { PROVIDER, record, RESULTS, tokenRow, type TokenRow } from './store.ts';
 
 /**
- * The sandbox merchant account's default notify URL, as a PayFast account has one in its settings: the built-in
- * sandbox's merchant is this payrail, so it is payrail's own PayFast ITN endpoint.
- */
-export const merchantNotifyUrl = (ctx: AppContext): string => `${ctx.config.publicUrl}/payfast-payments/itn`;
-
-/**
  * Card update (seed 000): `GET|POST /eng/recurring/update/{token}?return={url}`. The customer enters a new card;
  * the token keeps its value and takes the new card. Nothing is charged: the ledger gets a `card_update` row of
- * R0.00, and the merchant a signed `payment_status=UPDATED` notice at the token's notify_url.
+ * R0.00, and the merchant a signed `payment_status=UPDATED` notice at the token's notify_url (or the merchant
+ * account's default), sent as the ITN behaviour settings say.
  */
 
-export function registerCardUpdate(scope: App, ctx: AppContext): void {
+export function registerCardUpdate(scope: App, ctx: SandboxContext): void {
   const prefix = scope.prefix;
   const expiry = (m: number, y: number) => `${String(m).padStart(2, '0')}/${String(y % 100).padStart(2, '0')}`;
   const render = (card: TokenRow, back: string | null, error: string | null): string =>
@@ -68,7 +64,7 @@ export function registerCardUpdate(scope: App, ctx: AppContext): void {
       .update(sandboxTokens)
       .set({ outcome: next.outcome, cardBin: next.bin, cardLast4: next.last4, expiryMonth: next.expiryMonth, expiryYear: next.expiryYear, holder: next.holder, updatedAt: now })
       .where(and(eq(sandboxTokens.provider, PROVIDER), eq(sandboxTokens.token, card.token)));
-    const { row } = await record(ctx, {
+    const row = await record(ctx, {
       merchantReference: null,
       token: card.token,
       kind: 'card_update',
@@ -80,8 +76,8 @@ export function registerCardUpdate(scope: App, ctx: AppContext): void {
       cardLast4: next.last4,
     });
     // A token made without a notify_url (the demo card) is reported to the merchant account's default ITN URL.
-    const notifyUrl = card.notifyUrl ?? merchantNotifyUrl(ctx);
-    await sendItn(ctx, notifyUrl, cardUpdateItn(row, card.token, { last4: next.last4, expiryMonth: next.expiryMonth, expiryYear: next.expiryYear }));
+    const behaviour = await behaviourNow(ctx);
+    await sendItn(ctx, behaviour, card.notifyUrl ?? merchantNotifyUrl(ctx, behaviour), cardUpdateItn(row, card.token, { last4: next.last4, expiryMonth: next.expiryMonth, expiryYear: next.expiryYear }));
     return back ? reply.redirect(back, 302) : sendMessage(reply, 200, 'Card updated', `Your card ending ${next.last4} will be used from now on.`);
   });
 }

@@ -1,13 +1,12 @@
+import { parseRand, type SandboxContext } from '../kit/kit.ts';
 import { randomUUID } from 'node:crypto';
-import type { AppContext } from '../../context.ts';
 import { MAX_CENTS } from '../../domain/money.ts';
 import type { App } from '../../http/route-kit.ts';
 import { sandboxSessions } from '../kit/schema.ts';
 import { PAYFAST_SANDBOX_MERCHANT as MERCHANT } from '../../providers/payfast/credentials.ts';
 import { bodyFields, httpUrl, sendMessage } from './http.ts';
-import { approvalOf, PROVIDER } from './store.ts';
-import { formSignature, sameSignature } from '../../providers/payfast/signature.ts';
-import { FORM_FIELDS, parseAmount } from '../../providers/payfast/transformers.ts';
+import { PROVIDER } from './store.ts';
+import { FORM_FIELDS, formSignature, sameSignature } from '../../providers/payfast/signature.ts';
 
 /** `POST /eng/process`: the hosted form post that opens a payment page (from a browser or a merchant's server). */
 
@@ -27,7 +26,7 @@ export function checkProcessForm(fields: Record<string, string>): FormCheck {
   if (fields.signature !== undefined && !sameSignature(fields.signature.trim(), formSignature(known, MERCHANT.passphrase))) {
     return fail('Generated signature does not match submitted signature.');
   }
-  const amountCents = /^[0-9]{1,10}\.[0-9]{2}$/.test(params.amount ?? '') ? parseAmount(params.amount) : null;
+  const amountCents = /^[0-9]{1,10}\.[0-9]{2}$/.test(params.amount ?? '') ? parseRand(params.amount) : null;
   if (amountCents === null || amountCents <= 0 || amountCents > MAX_CENTS) return fail('amount: must be more than 0.00, with two decimals (e.g. 379.00).');
   if (!params.item_name) return fail('item_name: is required.');
   for (const [k, max] of Object.entries(LIMITS)) if ((params[k]?.length ?? 0) > (max as number)) return fail(`${k}: must be at most ${max} characters.`);
@@ -39,15 +38,15 @@ export function checkProcessForm(fields: Record<string, string>): FormCheck {
   return { ok: true, params, amountCents };
 }
 
-export function registerProcessRoute(scope: App, ctx: AppContext): void {
+export function registerProcessRoute(scope: App, ctx: SandboxContext): void {
   const prefix = scope.prefix;
   scope.post('/eng/process', async (request, reply) => {
     const fields = bodyFields(request.body);
     if (!fields) return sendMessage(reply, 400, 'Payment error', 'The payment form was empty or could not be read.');
     const check = checkProcessForm(fields);
     if (!check.ok) return sendMessage(reply, 400, 'Payment error', check.message);
+    // A repeated m_payment_id opens another page: PayFast publishes no refusal of one (PROVIDERS.md).
     const mPaymentId = check.params.m_payment_id ?? null;
-    if (mPaymentId && (await approvalOf(ctx, mPaymentId))) return sendMessage(reply, 400, 'Payment error', `Duplicate m_payment_id: payment ${mPaymentId} has already been made.`);
     const id = randomUUID();
     const now = ctx.clock();
     await ctx.database.db.insert(sandboxSessions).values({

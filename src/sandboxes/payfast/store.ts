@@ -1,9 +1,8 @@
 import { randomInt } from 'node:crypto';
-import { and, desc, eq, ne, or } from 'drizzle-orm';
-import type { AppContext } from '../../context.ts';
+import { and, desc, eq, inArray } from 'drizzle-orm';
+import type { SandboxContext } from '../kit/kit.ts';
 import type { LedgerRow } from '../kit/kit.ts';
 import { sandboxSessions, sandboxTokens, sandboxTransactions } from '../kit/schema.ts';
-import type { PaymentStatus } from '../../providers/payfast/transformers.ts';
 
 /** The PayFast sandbox's state: its rows in the shared sandbox tables, always under provider 'PayFast'. */
 export const PROVIDER = 'PayFast';
@@ -12,7 +11,7 @@ export type SessionRow = typeof sandboxSessions.$inferSelect;
 export type TokenRow = typeof sandboxTokens.$inferSelect;
 type NewLedgerRow = Omit<typeof sandboxTransactions.$inferInsert, 'id' | 'provider'>;
 
-/** Result codes the sandbox writes to its ledger (PayFast publishes none but the "(00)" of a success message). */
+/** Result codes the sandbox writes to its ledger and its decline answers (bank response codes). */
 export const RESULTS = {
   approved: { code: '00', description: 'Transaction was successful' },
   decline: { code: '05', description: 'DO NOT HONOUR' },
@@ -24,92 +23,110 @@ export const RESULTS = {
 /** pf_payment_id: a 10-digit number, like PayFast's (numeric, and never mistaken for another sandbox's ids). */
 const newPfPaymentId = (): string => String(randomInt(1_000_000_000, 10_000_000_000));
 
-export async function approvalOf(ctx: AppContext, mPaymentId: string): Promise<LedgerRow | null> {
-  const [row] = await ctx.database.db
-    .select()
-    .from(sandboxTransactions)
-    .where(and(eq(sandboxTransactions.provider, PROVIDER), eq(sandboxTransactions.merchantReference, mPaymentId), eq(sandboxTransactions.status, 'approved')))
-    .limit(1);
-  return row ?? null;
-}
-
 /**
- * Writes a ledger row under a fresh pf_payment_id. The unique index `sandbox_transactions_one_approval` is the
- * arbiter of "approved once per m_payment_id": a concurrent second approval conflicts, is not written, and the
- * first approval is returned instead (`created: false`). Any other conflict is an id collision: draw again.
+ * Writes a ledger row under a fresh pf_payment_id, stamped with the sandbox's clock. Nothing is deduplicated:
+ * PayFast publishes no refusal of a repeated m_payment_id, so a repeat is charged again. The only conflict
+ * possible is a pf_payment_id drawn twice: draw again.
  */
-export async function record(ctx: AppContext, row: NewLedgerRow): Promise<{ row: LedgerRow; created: boolean }> {
+export async function record(ctx: SandboxContext, row: NewLedgerRow): Promise<LedgerRow> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const [inserted] = await ctx.database.db
       .insert(sandboxTransactions)
-      .values({ ...row, id: newPfPaymentId(), provider: PROVIDER })
-      .onConflictDoNothing()
+      .values({ createdAt: ctx.clock(), ...row, id: newPfPaymentId(), provider: PROVIDER })
+      .onConflictDoNothing({ target: sandboxTransactions.id })
       .returning();
-    if (inserted) return { row: inserted, created: true };
-    if (row.status === 'approved' && row.merchantReference) {
-      const existing = await approvalOf(ctx, row.merchantReference);
-      if (existing) return { row: existing, created: false };
-    }
+    if (inserted) return inserted;
   }
   throw new Error('PayFast sandbox: no free pf_payment_id after 5 draws');
 }
 
 /**
- * An ad hoc charge of an approving card, in one statement (the charge's hot path): read the card and any
- * approval of the m_payment_id, and record a new approval when the card is active, approves, and none
- * exists. Returns null for an unknown token; `charged` null means nothing was recorded (another outcome,
- * an earlier approval, or a conflict: the caller then takes the general path).
+ * An ad hoc charge of an approving card, in one statement (the charge's hot path): read the card, and record an
+ * approval when it is active and approves. Returns null for an unknown token; `chargedId` null means nothing was
+ * recorded (another outcome, or a pf_payment_id collision: the caller then takes the general path).
  */
 const ADHOC_APPROVE = {
-  name: 'sandbox_payfast_adhoc_approve_v1',
+  name: 'sandbox_payfast_adhoc_approve_v2',
   text: `WITH card AS (
-  SELECT status, outcome, card_bin, card_last4 FROM sandbox.tokens WHERE provider = 'PayFast' AND token = $1
-), earlier AS (
-  SELECT id, amount_cents FROM sandbox.transactions WHERE provider = 'PayFast' AND status = 'approved' AND merchant_reference = $2 LIMIT 1
+  SELECT status, outcome, card_bin, card_last4, expiry_month::int AS expiry_month, expiry_year::int AS expiry_year, notify_url,
+         to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS billing_date
+  FROM sandbox.tokens WHERE provider = 'PayFast' AND token = $1
 ), charged AS (
-  INSERT INTO sandbox.transactions (id, provider, merchant_reference, token, kind, amount_cents, status, result_code, result_description, card_bin, card_last4, details)
-  SELECT $3, 'PayFast', $2, $1, 'token', $4, 'approved', $5, $6, c.card_bin, c.card_last4, $7::jsonb
-  FROM card c WHERE c.status = 'active' AND c.outcome = 'approve' AND NOT EXISTS (SELECT 1 FROM earlier)
-  ON CONFLICT DO NOTHING
-  RETURNING id, amount_cents
+  INSERT INTO sandbox.transactions (id, provider, merchant_reference, token, kind, amount_cents, status, result_code, result_description, card_bin, card_last4, details, created_at)
+  SELECT $3, 'PayFast', $2, $1, 'token', $4, 'approved', $5, $6, c.card_bin, c.card_last4, $7::jsonb, $8::timestamptz
+  FROM card c WHERE c.status = 'active' AND c.outcome = 'approve'
+  ON CONFLICT (id) DO NOTHING
+  RETURNING id
 )
-SELECT c.status, c.outcome, c.card_bin, c.card_last4, e.id AS earlier_id, e.amount_cents::text AS earlier_amount, x.id AS charged_id, x.amount_cents::text AS charged_amount
-FROM card c LEFT JOIN earlier e ON true LEFT JOIN charged x ON true`,
+SELECT c.*, x.id AS charged_id FROM card c LEFT JOIN charged x ON true`,
 };
 
-type Approval = { id: string; amountCents: number };
+/** What an ad hoc charge needs of its token: the card's outcome and details, and where its ITNs go. */
+export interface AdhocCard {
+  status: string;
+  outcome: string;
+  cardBin: string;
+  cardLast4: string;
+  expiryMonth: number;
+  expiryYear: number;
+  notifyUrl: string | null;
+  /** The day the token's ad hoc agreement started (YYYY-MM-DD): the ITN's billing_date. */
+  billingDate: string;
+}
 
 export async function approveAdhoc(
-  ctx: AppContext,
+  ctx: SandboxContext,
   token: string,
-  input: { mPaymentId: string | null; amountCents: number; details: Record<string, unknown> },
-): Promise<{ card: Pick<TokenRow, 'status' | 'outcome' | 'cardBin' | 'cardLast4'>; earlier: Approval | null; charged: Approval | null } | null> {
-  const params = [token, input.mPaymentId, newPfPaymentId(), input.amountCents, RESULTS.approved.code, RESULTS.approved.description, JSON.stringify(input.details)];
-  const [row] = await ctx.database.query<Record<string, string | null>>(ADHOC_APPROVE.text, params, ADHOC_APPROVE.name);
+  input: { mPaymentId: string | null; amountCents: number; details: Record<string, unknown>; at: Date },
+): Promise<{ card: AdhocCard; chargedId: string | null } | null> {
+  const params = [token, input.mPaymentId, newPfPaymentId(), input.amountCents, RESULTS.approved.code, RESULTS.approved.description, JSON.stringify(input.details), input.at.toISOString()];
+  const [row] = await ctx.database.query<Record<string, string | number | null>>(ADHOC_APPROVE.text, params, ADHOC_APPROVE.name);
   if (!row) return null;
-  const approval = (id: string | null, amount: string | null): Approval | null => (id ? { id, amountCents: Number(amount) } : null);
+  const text = (k: string): string => String(row[k]);
   return {
-    card: { status: row.status!, outcome: row.outcome!, cardBin: row.card_bin!, cardLast4: row.card_last4! },
-    earlier: approval(row.earlier_id!, row.earlier_amount!),
-    charged: approval(row.charged_id!, row.charged_amount!),
+    card: {
+      status: text('status'),
+      outcome: text('outcome'),
+      cardBin: text('card_bin'),
+      cardLast4: text('card_last4'),
+      expiryMonth: Number(row.expiry_month),
+      expiryYear: Number(row.expiry_year),
+      notifyUrl: row.notify_url === null ? null : text('notify_url'),
+      billingDate: text('billing_date'),
+    },
+    chargedId: row.charged_id === null ? null : text('charged_id'),
   };
 }
 
-/** Has this attempt (a session, or an m_payment_id / token) met test card …0259's one 503 already? */
-export async function hadUnavailable(ctx: AppContext, by: { sessionId: string } | { merchantReference: string } | { token: string }): Promise<boolean> {
+/** Has this page (or this token, for ad hoc charges) met test card …0259's one 503 already? */
+export async function hadUnavailable(ctx: SandboxContext, by: { sessionId: string } | { token: string }): Promise<boolean> {
   const t = sandboxTransactions;
-  const where =
-    'sessionId' in by ? eq(t.sessionId, by.sessionId) : 'merchantReference' in by ? eq(t.merchantReference, by.merchantReference) : and(eq(t.token, by.token), eq(t.kind, 'token'));
+  const where = 'sessionId' in by ? eq(t.sessionId, by.sessionId) : and(eq(t.token, by.token), eq(t.kind, 'token'));
   const [row] = await ctx.database.db.select({ id: t.id }).from(t).where(and(eq(t.provider, PROVIDER), eq(t.status, 'unavailable'), where)).limit(1);
   return row !== undefined;
 }
 
-export async function tokenRow(ctx: AppContext, token: string): Promise<TokenRow | null> {
+/**
+ * The token's most recent ad hoc charge that PayFast processed (approved or declined; a 503 was never
+ * processed), by time, then by pf_payment_id so that a tie in the same millisecond still has one answer.
+ */
+export async function latestAdhocCharge(ctx: SandboxContext, token: string): Promise<LedgerRow | null> {
+  const t = sandboxTransactions;
+  const [row] = await ctx.database.db
+    .select()
+    .from(t)
+    .where(and(eq(t.provider, PROVIDER), eq(t.token, token), eq(t.kind, 'token'), inArray(t.status, ['approved', 'declined'])))
+    .orderBy(desc(t.createdAt), desc(t.id))
+    .limit(1);
+  return row ?? null;
+}
+
+export async function tokenRow(ctx: SandboxContext, token: string): Promise<TokenRow | null> {
   const [row] = await ctx.database.db.select().from(sandboxTokens).where(and(eq(sandboxTokens.provider, PROVIDER), eq(sandboxTokens.token, token))).limit(1);
   return row ?? null;
 }
 
-export async function paymentSession(ctx: AppContext, id: string): Promise<SessionRow | null> {
+export async function paymentSession(ctx: SandboxContext, id: string): Promise<SessionRow | null> {
   const [row] = await ctx.database.db
     .select()
     .from(sandboxSessions)
@@ -118,34 +135,9 @@ export async function paymentSession(ctx: AppContext, id: string): Promise<Sessi
   return row ?? null;
 }
 
-export async function transaction(ctx: AppContext, id: string): Promise<LedgerRow | null> {
+export async function transaction(ctx: SandboxContext, id: string): Promise<LedgerRow | null> {
   const [row] = await ctx.database.db.select().from(sandboxTransactions).where(and(eq(sandboxTransactions.provider, PROVIDER), eq(sandboxTransactions.id, id))).limit(1);
   return row ?? null;
 }
 
 export const isOpen = (s: SessionRow, now: Date): boolean => s.status === 'open' && (s.expiresAt === null || s.expiresAt > now);
-
-/**
- * What `GET /process/query/{id}` says about an m_payment_id or pf_payment_id: an approval → COMPLETE; an open
- * payment page → PENDING; a decline → FAILED; a page that expired or was given up unpaid → CANCELLED; only
- * 503s → FAILED; nothing → null (404).
- */
-export async function paymentState(ctx: AppContext, id: string, now: Date): Promise<{ status: PaymentStatus; txn: LedgerRow | null; session: SessionRow | null } | null> {
-  const t = sandboxTransactions;
-  const rows = await ctx.database.db
-    .select()
-    .from(t)
-    .where(and(eq(t.provider, PROVIDER), ne(t.kind, 'card_update'), or(eq(t.id, id), eq(t.merchantReference, id))))
-    .orderBy(desc(t.createdAt));
-  const approved = rows.find((r) => r.status === 'approved');
-  if (approved) return { status: 'COMPLETE', txn: approved, session: null };
-  const s = sandboxSessions;
-  const sessions = await ctx.database.db.select().from(s).where(and(eq(s.provider, PROVIDER), eq(s.kind, 'payment'), eq(s.merchantReference, id))).orderBy(desc(s.createdAt));
-  const open = sessions.find((x) => isOpen(x, now));
-  if (open) return { status: 'PENDING', txn: null, session: open };
-  const declined = rows.find((r) => r.status === 'declined');
-  if (declined) return { status: 'FAILED', txn: declined, session: null };
-  if (sessions[0]) return { status: 'CANCELLED', txn: null, session: sessions[0] };
-  if (rows[0]) return { status: 'FAILED', txn: rows[0], session: null };
-  return null;
-}

@@ -1,8 +1,8 @@
 import { and, eq } from 'drizzle-orm';
-import type { AppContext } from '../../context.ts';
+import type { SandboxContext } from '../kit/kit.ts';
 import type { App } from '../../http/route-kit.ts';
 import { renderCardPage, renderMessagePage } from '../kit/pages.ts';
-import { formatRand } from '../kit/kit.ts';
+import { formatRand, parseRand } from '../kit/kit.ts';
 import { sandboxSessions } from '../kit/schema.ts';
 import {
   CHECKOUT_TTL_MS,
@@ -21,15 +21,14 @@ import {
   type SessionRow,
 } from './shared.ts';
 import { signatureMatches } from '../../providers/peach/signature.ts';
-import { parseAmount } from '../../providers/peach/transformers.ts';
 
 const TITLE = 'Peach Payments';
 
 /**
  * Hosted Checkout, the provider's side: `POST /checkout/initiate` (JSON as Peach documents it, or a form),
- * the card page, and its Cancel link. Paying is in sandbox-pay.ts.
+ * the card page, and its Cancel link. Paying is in pay.ts.
  */
-export function checkoutRoutes(scope: App, ctx: AppContext): void {
+export function checkoutRoutes(scope: App, ctx: SandboxContext): void {
   scope.post('/checkout/initiate', async (request, reply) => {
     const fields = stringFields(request.body);
     if (!fields) return peachError(reply, 400, RESULTS.invalidParameter, [{ name: 'body', message: 'must be an object of string fields' }]);
@@ -47,7 +46,7 @@ export function checkoutRoutes(scope: App, ctx: AppContext): void {
       provider: PROVIDER,
       kind: 'checkout',
       merchantReference: fields.merchantTransactionId,
-      amountCents: parseAmount(fields.amount),
+      amountCents: parseRand(fields.amount),
       currency: 'ZAR',
       params,
       status: 'open',
@@ -121,7 +120,7 @@ function initiateErrors(f: Record<string, string>): { name: string; message: str
   const value = (name: string) => f[name] ?? '';
   check('authentication.entityId', HEX32.test(value('authentication.entityId')), 'must be 32 lower-case hex characters');
   check('merchantTransactionId', value('merchantTransactionId').length >= 8 && value('merchantTransactionId').length <= 16, 'must be 8 to 16 characters');
-  check('amount', /^[0-9]{1,10}(\.[0-9]{2})?$/.test(value('amount')) && (parseAmount(value('amount')) ?? 0) > 0, 'must be a positive amount with 2 decimals');
+  check('amount', /^[0-9]{1,10}(\.[0-9]{2})?$/.test(value('amount')) && (parseRand(value('amount')) ?? 0) > 0, 'must be a positive amount with 2 decimals');
   check('paymentType', ['DB', 'PA'].includes(value('paymentType')), 'must be DB or PA');
   check('currency', value('currency') === 'ZAR', 'must be ZAR');
   check('nonce', value('nonce').length >= 1 && value('nonce').length <= 64, 'must be 1 to 64 characters');

@@ -1,11 +1,12 @@
 import { and, eq } from 'drizzle-orm';
-import type { AppContext } from '../../context.ts';
+import type { SandboxContext } from '../kit/kit.ts';
 import type { App } from '../../http/route-kit.ts';
 import { checkCardForm, tokenRowOf, type AcceptedCard } from '../kit/cards.ts';
-import { sendNotification, type LedgerRow } from '../kit/kit.ts';
+import type { LedgerRow } from '../kit/kit.ts';
 import { renderAutoPostPage, renderMessagePage } from '../kit/pages.ts';
 import { sandboxSessions, sandboxTokens, sandboxTransactions } from '../kit/schema.ts';
 import { checkoutPage, closedPage } from './checkout.ts';
+import { armLateSuccess } from './late-success.ts';
 import {
   DECLINES,
   PROVIDER,
@@ -22,6 +23,7 @@ import {
   type PaymentDetails,
   type SessionRow,
 } from './shared.ts';
+import { sendWebhook } from './webhook.ts';
 
 const TITLE = 'Peach Payments';
 
@@ -31,11 +33,12 @@ type Submitted =
   | { kind: 'paid'; session: SessionRow; payment: LedgerRow; lost: boolean };
 
 /**
- * `POST /checkout/{checkoutId}`: the shopper pays. A checkout is one attempt: approved or declined, it is
- * completed. Then, as Peach does (seed 000), the browser is sent back to shopperResultUrl with a form POST
- * — always that URL, even after a decline — and the same fields go to notificationUrl as a webhook.
+ * `POST /checkout/{checkoutId}`: the shopper pays. A checkout is one attempt: approved, declined or (card
+ * …0077) cancelled-for-now, it is completed. Then, as Peach does (seed 000), the browser is sent back to
+ * shopperResultUrl with a form POST — always that URL, even after a decline — and the same fields go to
+ * notificationUrl as a webhook (webhook.ts).
  */
-export function payRoutes(scope: App, ctx: AppContext): void {
+export function payRoutes(scope: App, ctx: SandboxContext): void {
   scope.post('/checkout/:checkoutId', async (request, reply) => {
     const found = await loadCheckout(ctx, (request.params as { checkoutId: string }).checkoutId);
     const closed = closedPage(found, ctx.clock(), 409);
@@ -62,18 +65,19 @@ export function payRoutes(scope: App, ctx: AppContext): void {
     const result = { code: submitted.payment.resultCode, description: submitted.payment.resultDescription };
     const fields = checkoutFields(submitted.session, submitted.payment, result, ctx.clock(), merchant.secret_token);
     const params = paramsOf(submitted.session);
-    if (params.notificationUrl) {
-      await sendNotification(ctx, { provider: PROVIDER, url: params.notificationUrl, contentType: 'application/x-www-form-urlencoded', body: new URLSearchParams(fields).toString() });
-    }
+    if (params.notificationUrl) await sendWebhook(ctx, params.notificationUrl, fields);
+    if (submitted.payment.status === 'pending') armLateSuccess(ctx, submitted.payment.id);
     return html(reply, 200, renderAutoPostPage(params.shopperResultUrl ?? '', fields));
   });
 }
 
 /**
  * Records the attempt in one transaction with the checkout locked, so a double submit pays once.
- * Test card …0259 makes the first submit of a checkout fail with 503 (nothing charged).
+ * Test card …0259 makes the first submit of a checkout fail with 503 (nothing charged). Card …0077 ends
+ * the checkout "Cancelled by user" with its payment pending (late-success.ts) and stores no card.
+ * A merchantTransactionId seen before is not looked at: Peach publishes no refusal of a repeated one.
  */
-async function submit(ctx: AppContext, checkoutId: string, card: AcceptedCard, saveCard: boolean): Promise<Submitted> {
+async function submit(ctx: SandboxContext, checkoutId: string, card: AcceptedCard, saveCard: boolean): Promise<Submitted> {
   const now = ctx.clock();
   return ctx.database.db.transaction(async (tx) => {
     const [session] = await tx.select().from(sandboxSessions).where(eq(sandboxSessions.id, checkoutId)).for('update');
@@ -101,7 +105,8 @@ async function submit(ctx: AppContext, checkoutId: string, card: AcceptedCard, s
       }
     }
     const decline = card.outcome === 'decline' || card.outcome === 'insufficient_funds' ? DECLINES[card.outcome] : null;
-    const registrationId = !decline && saveCard ? newId() : undefined;
+    const lateSuccess = card.outcome === 'cancel_then_success';
+    const registrationId = !decline && !lateSuccess && saveCard ? newId() : undefined;
     const details: PaymentDetails = {
       paymentType: paramsOf(session).paymentType ?? 'DB',
       paymentBrand: brandOf(card.bin),
@@ -109,23 +114,14 @@ async function submit(ctx: AppContext, checkoutId: string, card: AcceptedCard, s
       expiryMonth: card.expiryMonth,
       expiryYear: card.expiryYear,
       ...(registrationId ? { registrationId } : {}),
+      ...(lateSuccess ? { lateSuccess } : {}),
     };
-    const result = decline ?? RESULTS.approved;
-    // ON CONFLICT: the merchantTransactionId was approved before (another checkout). Peach never charges it
-    // twice; this checkout ends with that payment. (A unique violation would abort the transaction.)
-    const [inserted] = await tx
+    const [status, result] = decline ? (['declined', decline] as const) : lateSuccess ? (['pending', RESULTS.cancelled] as const) : (['approved', RESULTS.approved] as const);
+    const [payment] = await tx
       .insert(sandboxTransactions)
-      .values({ ...common, id: newId(), status: decline ? 'declined' : 'approved', resultCode: result.code, resultDescription: result.description, details })
-      .onConflictDoNothing()
+      .values({ ...common, id: newId(), status, resultCode: result.code, resultDescription: result.description, details })
       .returning();
-    let payment = inserted;
-    if (!payment) {
-      [payment] = await tx
-        .select()
-        .from(sandboxTransactions)
-        .where(and(eq(sandboxTransactions.provider, PROVIDER), eq(sandboxTransactions.merchantReference, session.merchantReference ?? ''), eq(sandboxTransactions.status, 'approved')))
-        .limit(1);
-    } else if (registrationId) {
+    if (registrationId) {
       await tx.insert(sandboxTokens).values(tokenRowOf(card, { value: registrationId, provider: PROVIDER, notifyUrl: paramsOf(session).notificationUrl ?? null, now }));
     }
     const [completed] = await tx

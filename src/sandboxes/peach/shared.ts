@@ -1,12 +1,18 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { AppContext } from '../../context.ts';
+import type { SandboxContext } from '../kit/kit.ts';
 import { formatRand, type LedgerRow } from '../kit/kit.ts';
 import { sandboxSessions } from '../kit/schema.ts';
 import { peachCredential, type PeachCredential } from '../../providers/peach/credentials.ts';
 import { withSignature } from '../../providers/peach/signature.ts';
-import type { PeachResult } from '../../providers/peach/transformers.ts';
+
+/** A Peach result: its code and description (and, on a refusal, what was wrong with which parameter). */
+export interface PeachResult {
+  code: string;
+  description: string;
+  parameterErrors?: { name: string; value?: string; message: string }[];
+}
 
 /** What the Peach sandbox's routes share: its merchant, ids, result codes, answers and the checkout fields. */
 export const PROVIDER = 'PeachPayments';
@@ -15,8 +21,8 @@ export const HEX32 = /^[0-9a-f]{32}$/;
 export const newId = (): string => randomBytes(16).toString('hex');
 
 /** The one merchant the sandbox knows: payrail's configured Peach credentials, else the sandbox's own. */
-export function sandboxMerchant(ctx: AppContext): Record<PeachCredential, string> {
-  const settings = { ...ctx.config.providers.peach, builtInSandbox: true };
+export function sandboxMerchant(ctx: SandboxContext): Record<PeachCredential, string> {
+  const settings = { baseUrl: '', hosts: {}, sandbox: true, credentials: ctx.config.providers.peach?.credentials ?? {} };
   return {
     entity_id: peachCredential(settings, 'entity_id'),
     secret_token: peachCredential(settings, 'secret_token'),
@@ -39,6 +45,7 @@ export const RESULTS = {
   querySucceeded: { code: '000.000.100', description: 'successful request' },
   noTransaction: { code: '700.400.580', description: 'cannot find transaction' },
   unavailable: { code: '900.100.400', description: 'timeout at connectors/acquirer side, please try again' },
+  throttled: { code: '800.120.100', description: 'Too many requests. Please try again later.' },
 } as const satisfies Record<string, PeachResult>;
 
 /** Card outcomes the sandbox charges, with the result each records. */
@@ -47,7 +54,7 @@ export const DECLINES = { decline: RESULTS.declined, insufficient_funds: RESULTS
 export const ISSUER_TEXT: Readonly<Record<string, string>> = { '800.100.100': 'DO NOT HONOUR', '800.100.155': 'INSUFFICIENT FUNDS' };
 
 /** Peach's API error shape: `{ result: { code, description, parameterErrors? }, timestamp, ndc }`. */
-export function peachError(reply: FastifyReply, status: number, result: PeachResult, parameterErrors?: { name: string; message: string }[]): FastifyReply {
+export function peachError(reply: FastifyReply, status: number, result: PeachResult, parameterErrors?: PeachResult['parameterErrors']): FastifyReply {
   return reply
     .status(status)
     .type('application/json; charset=utf-8')
@@ -96,6 +103,19 @@ export interface PaymentDetails {
   expiryYear: number;
   /** A checkout that stored the card. */
   registrationId?: string;
+  /** A charge of a registration: the standing instruction it was sent with. */
+  standingInstruction?: StandingInstruction;
+  /** Test card …0077: the checkout ended cancelled and the payment turns successful later (late-success.ts). */
+  lateSuccess?: boolean;
+  /** When a late success happened (ISO-8601): the success's `timestamp`. */
+  settledAt?: string;
+}
+
+export interface StandingInstruction {
+  mode: string;
+  type: string;
+  source: string;
+  initialTransactionId?: string;
 }
 
 export type SessionRow = typeof sandboxSessions.$inferSelect;
@@ -107,7 +127,7 @@ export function stateOf(session: SessionRow, now: Date): SessionState {
   return session.status as SessionState;
 }
 
-export async function loadCheckout(ctx: AppContext, checkoutId: string): Promise<SessionRow | null> {
+export async function loadCheckout(ctx: SandboxContext, checkoutId: string): Promise<SessionRow | null> {
   if (!HEX32.test(checkoutId)) return null;
   const [row] = await ctx.database.db
     .select()
@@ -133,7 +153,7 @@ export function checkoutFields(session: SessionRow, payment: LedgerRow | null, r
     paymentType: params.paymentType ?? 'DB',
     'result.code': result.code,
     'result.description': result.description,
-    timestamp: (payment?.createdAt ?? now).toISOString(),
+    timestamp: payment ? ((payment.details as Partial<PaymentDetails>).settledAt ?? payment.createdAt.toISOString()) : now.toISOString(),
   };
   if (payment) {
     const d = payment.details as Partial<PaymentDetails>;
