@@ -32,6 +32,7 @@ import { webAppRoutes } from './http/routes/web-app.ts';
 import { webhookRoutes } from './http/routes/webhooks.ts';
 import { ProblemSchema } from './http/schemas/common.ts';
 import { validatorCompiler } from './http/validation.ts';
+import type { SandboxModule } from './sandboxes/kit/kit.ts';
 import { registerSandboxes } from './sandboxes/registry.ts';
 
 declare module 'fastify' {
@@ -45,6 +46,8 @@ export interface BuildOptions {
   processMetrics?: boolean;
   /** Replace the token verifier (tests of the JWKS path). */
   verifyToken?: TokenVerifier;
+  /** The provider sandboxes to serve in sandbox mode (default: every registered one). */
+  sandboxes?: readonly SandboxModule[];
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -65,6 +68,9 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // Behind a reverse proxy (PAYRAIL_TRUSTED_PROXIES), request.ip is the client the proxy saw: a provider's
+    // notice is judged by the address it really came from, and X-Forwarded-For from anyone else is ignored.
+    ...(ctx.config.trustedProxies.length > 0 ? { trustProxy: ctx.config.trustedProxies } : {}),
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
 
   app.setValidatorCompiler(validatorCompiler());
@@ -158,6 +164,6 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
     routes(app, ctx);
   }
   await webAppRoutes(app);
-  await registerSandboxes(app, ctx);
+  await registerSandboxes(app, ctx, options.sandboxes);
   return app;
 }

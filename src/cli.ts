@@ -6,6 +6,10 @@ import { banner, createLogger, openRuntime, startServer } from './server.ts';
 import { signToken } from './lib/tokens.ts';
 import { isUuid } from './http/schemas/common.ts';
 import { JOBS, startJobs } from './jobs/runner.ts';
+import { CONNECTORS } from './providers/registry.ts';
+import { hostVariable } from './providers/settings.ts';
+import { SANDBOXES } from './sandboxes/registry.ts';
+import { startSandboxServer, type SandboxServer } from './sandboxes/standalone.ts';
 
 const HELP = `payrail — Purchase Order Service and Payment Service
 
@@ -14,6 +18,7 @@ Usage: payrail <command> [options]
 Commands:
   serve              Run the HTTP API, the sandboxes and (unless PAYRAIL_JOBS_IN_PROCESS=false) the jobs (the default)
   worker             Run only the background jobs: janitor, stored callbacks, outbound webhooks (PostgreSQL scale-out)
+  sandbox [--port N] Run the provider sandboxes alone, on their own port (PAYRAIL_SANDBOX_PORT, 8090), for a payrail elsewhere
   migrate            Apply database migrations and exit
   seed-demo          Apply migrations and load the demo data into an empty database
   token <user-id>    Print a bearer token for a user (sandbox mode: PAYRAIL_JWT_SECRET or the generated one)
@@ -71,6 +76,18 @@ async function main(argv: string[]): Promise<number> {
         await jobs.stop();
         await runtime.close();
       });
+      return -1;
+    }
+    case 'sandbox': {
+      const portArg = args.indexOf('--port');
+      const port = portArg === -1 ? config.sandboxes.port : Number(args[portArg + 1]);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) {
+        process.stderr.write('Usage: payrail sandbox [--port N]  (N from 0 to 65535)\n');
+        return 2;
+      }
+      const server = await startSandboxServer({ ...config, sandboxes: { ...config.sandboxes, port } }, log);
+      process.stdout.write(sandboxBanner(server));
+      stopOnSignals(log, server.stop);
       return -1;
     }
     case 'migrate': {
@@ -144,3 +161,15 @@ main(process.argv.slice(2)).then(
     process.exit(1);
   },
 );
+
+/** What `payrail sandbox` prints: where each sandbox is, and the variables that point a payrail at them. */
+function sandboxBanner(server: SandboxServer): string {
+  const lines = ['', `payrail sandboxes are listening on ${server.url}  (notices without an address of their own go to ${server.merchantUrl}: PAYRAIL_SANDBOX_MERCHANT_URL)`, ''];
+  for (const s of SANDBOXES) lines.push(`  ${s.name.padEnd(10)} ${server.url}/sandbox/${s.name}    ledger: ${server.url}/sandbox/${s.name}/transactions`);
+  lines.push('', 'Point a payrail at them (sandbox mode on, no credentials: the sandboxes\' published test merchants are used):', '');
+  for (const c of CONNECTORS) {
+    for (const [host, path] of Object.entries(c.settings?.hosts ?? {})) lines.push(`  ${hostVariable(c.settings!.key, host)}=${server.url}${path}`);
+  }
+  lines.push('');
+  return lines.join('\n');
+}

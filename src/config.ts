@@ -1,20 +1,15 @@
 import { isAbsolute, resolve } from 'node:path';
+import { isIP } from 'node:net';
 import { Secret } from './lib/secret.ts';
+import type { SettingsDeclaration } from './providers/contract.ts';
+import { SETTINGS_DECLARATIONS } from './providers/registry.ts';
+import { credentialVariable, hostVariable, type ConfiguredProvider } from './providers/settings.ts';
 
 /**
  * Configuration comes only from the environment and is parsed once, at start. Every problem names its
- * variable; all problems are reported together.
+ * variable; all problems are reported together. Each provider's variables come from its connector's
+ * declaration (src/providers/registry.ts), so a new provider brings its own.
  */
-export interface ProviderSettings {
-  /** Where the connector sends its requests; the built-in sandbox unless configured. */
-  baseUrl: string;
-  /** The base URL is payrail's own sandbox, derived from the public URL. */
-  builtInSandbox: boolean;
-  credentials: Record<string, Secret>;
-}
-
-export type ProviderName = 'peach' | 'payfast' | 'vodapay' | 'debitsuccess' | 'vendor';
-
 export interface Config {
   port: number;
   host: string;
@@ -33,7 +28,13 @@ export interface Config {
   sandbox: boolean;
   demo: boolean;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  providers: Record<ProviderName, ProviderSettings>;
+  /** What the environment configured per provider (by its settings key); resolveSettings fills in the rest. */
+  providers: Record<string, ConfiguredProvider>;
+  /**
+   * Proxies in front of payrail whose X-Forwarded-For is believed (PAYRAIL_TRUSTED_PROXIES): addresses or
+   * CIDR ranges. A provider's callback is then judged by the address the proxy received it from.
+   */
+  trustedProxies: string[];
   collections: {
     /** How long a connector waits for a provider's answer before the outcome is unknown. */
     providerTimeoutMs: number;
@@ -59,25 +60,21 @@ export interface Config {
     lostResponseAfterMs: number;
     /** How long a sandbox waits, after charging a stored card, before it answers (a slow provider). */
     answerDelayMs: number;
+    /** Look-ups (`/status`, `/v1/query`) the Peach sandbox answers per minute before it answers 429 (Peach: 2). */
+    peachStatusPerMinute: number;
+    /** Peach test card …0077: how long after the checkout ends as cancelled the payment turns successful. */
+    peachLateSuccessMs: number;
+    /**
+     * Where the sandboxes' merchant (payrail) lives, for the notices a provider sends to an address it was
+     * configured with rather than given per payment (PayFast's account notify URL). Null: this process.
+     * Set it when the sandboxes run alone (`payrail sandbox`) in front of a payrail elsewhere.
+     */
+    merchantUrl: string | null;
+    /** `payrail sandbox`: its port, and its embedded database's folder (DATABASE_URL shares payrail's instead). */
+    port: number;
+    dataDir: string;
   };
 }
-
-/** Each provider's credential variables. Setting any of them means real credentials are configured. */
-export const PROVIDER_CREDENTIAL_VARS: Record<ProviderName, readonly string[]> = {
-  peach: ['PAYRAIL_PEACH_ENTITY_ID', 'PAYRAIL_PEACH_SECRET_TOKEN', 'PAYRAIL_PEACH_ACCESS_TOKEN'],
-  payfast: ['PAYRAIL_PAYFAST_MERCHANT_ID', 'PAYRAIL_PAYFAST_MERCHANT_KEY', 'PAYRAIL_PAYFAST_PASSPHRASE'],
-  vodapay: ['PAYRAIL_VODAPAY_API_KEY'],
-  debitsuccess: ['PAYRAIL_DEBITSUCCESS_USERNAME', 'PAYRAIL_DEBITSUCCESS_PASSWORD'],
-  vendor: ['PAYRAIL_VENDOR_USERNAME', 'PAYRAIL_VENDOR_PASSWORD'],
-};
-
-const SANDBOX_PATHS: Record<ProviderName, string> = {
-  peach: '/sandbox/peach',
-  payfast: '/sandbox/payfast',
-  vodapay: '/sandbox/vodapay',
-  debitsuccess: '/sandbox/debitsuccess',
-  vendor: '/sandbox/vendor/prepaidutility/v3',
-};
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -90,7 +87,7 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
-export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
+export function loadConfig(env: Env = process.env, cwd = process.cwd(), declarations: readonly SettingsDeclaration[] = SETTINGS_DECLARATIONS): Config {
   const problems: string[] = [];
   const str = (name: string): string | null => {
     const v = env[name];
@@ -146,7 +143,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     problems.push('PAYRAIL_ENCRYPTION_KEY must be 64 hex characters (32 bytes)');
   }
 
-  const realCredentials = Object.values(PROVIDER_CREDENTIAL_VARS).some((vars) => vars.some((v) => str(v) !== null));
+  const realCredentials = declarations.some((d) => d.credentials.some((c) => str(credentialVariable(d.key, c)) !== null));
   const sandbox = bool('PAYRAIL_SANDBOX', !realCredentials);
   const demo = bool('PAYRAIL_DEMO', databaseUrl === null);
 
@@ -162,16 +159,29 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     problems.push('PAYRAIL_ENCRYPTION_KEY is required when PAYRAIL_SANDBOX is off');
   }
 
-  const providers = {} as Record<ProviderName, ProviderSettings>;
-  for (const name of Object.keys(PROVIDER_CREDENTIAL_VARS) as ProviderName[]) {
-    const upper = name.toUpperCase();
-    const credentials: Record<string, Secret> = {};
-    for (const v of PROVIDER_CREDENTIAL_VARS[name]) {
-      const value = str(v);
-      if (value !== null) credentials[v.slice(`PAYRAIL_${upper}_`.length).toLowerCase()] = new Secret(value);
+  const providers: Record<string, ConfiguredProvider> = {};
+  for (const d of declarations) {
+    const hosts: Record<string, string> = {};
+    for (const host of Object.keys(d.hosts)) {
+      const value = url(hostVariable(d.key, host), ['http:', 'https:']);
+      if (value !== null) hosts[host] = value;
     }
-    const baseUrl = url(`PAYRAIL_${upper}_BASE_URL`, ['http:', 'https:']);
-    providers[name] = { baseUrl: baseUrl ?? `${publicUrl}${SANDBOX_PATHS[name]}`, builtInSandbox: baseUrl === null, credentials };
+    const credentials: Record<string, Secret> = {};
+    for (const c of d.credentials) {
+      const value = str(credentialVariable(d.key, c));
+      if (value !== null) credentials[c] = new Secret(value);
+    }
+    const lookups = `PAYRAIL_${d.key.toUpperCase()}_LOOKUPS_PER_MINUTE`;
+    providers[d.key] = { hosts, credentials, lookupsPerMinute: str(lookups) === null ? null : int(lookups, 1, 1, 100_000) };
+  }
+
+  const trustedProxies: string[] = [];
+  for (const raw of (str('PAYRAIL_TRUSTED_PROXIES') ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+    const [address, bits, extra] = raw.split('/');
+    const family = isIP(address ?? '');
+    const prefixOk = bits === undefined || (/^[0-9]{1,3}$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32));
+    if (family === 0 || !prefixOk || extra !== undefined) problems.push(`PAYRAIL_TRUSTED_PROXIES must be a comma-separated list of IP addresses or CIDR ranges, got "${raw}"`);
+    else trustedProxies.push(raw);
   }
 
   const redirectOrigins: string[] = [];
@@ -195,6 +205,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   const sandboxes = {
     lostResponseAfterMs: int('PAYRAIL_SANDBOX_LOST_RESPONSE_MS', 30_000, 0, 600_000),
     answerDelayMs: int('PAYRAIL_SANDBOX_ANSWER_DELAY_MS', 0, 0, 600_000),
+    peachStatusPerMinute: int('PAYRAIL_SANDBOX_PEACH_LOOKUPS_PER_MINUTE', 2, 1, 100_000),
+    peachLateSuccessMs: int('PAYRAIL_SANDBOX_PEACH_LATE_SUCCESS_MS', 5_000, 0, 3_600_000),
+    merchantUrl: url('PAYRAIL_SANDBOX_MERCHANT_URL', ['http:', 'https:']),
+    port: int('PAYRAIL_SANDBOX_PORT', 8090, 0, 65535),
+    dataDir: ((raw) => (isAbsolute(raw) ? raw : resolve(cwd, raw)))(str('PAYRAIL_SANDBOX_DATA_DIR') ?? './data-sandbox'),
   };
 
   if (problems.length > 0) throw new ConfigError(problems);
@@ -219,6 +234,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     demo,
     logLevel: logLevelRaw as Config['logLevel'],
     providers,
+    trustedProxies,
     collections,
     jobs,
     sandboxes,
@@ -226,16 +242,12 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
 }
 
 /**
- * The configuration once payrail listens: with `PORT=0` the port is only known then, and a public URL
- * (and the built-in sandboxes' URLs) not configured explicitly follow it.
+ * The configuration once payrail listens: with `PORT=0` the port is only known then, and a public URL not
+ * configured explicitly follows it (and with it the built-in sandboxes' URLs, see resolveSettings).
  */
 export function withListeningPort(config: Config, port: number): Config {
   if (config.publicUrlConfigured || port === config.port) return config;
-  const publicUrl = `http://localhost:${port}`;
-  const providers = Object.fromEntries(
-    Object.entries(config.providers).map(([name, p]) => [name, p.builtInSandbox ? { ...p, baseUrl: `${publicUrl}${SANDBOX_PATHS[name as ProviderName]}` } : p]),
-  ) as Config['providers'];
-  return { ...config, port, publicUrl, providers };
+  return { ...config, port, publicUrl: `http://localhost:${port}` };
 }
 
 /** A URL fit for a message: its password replaced. */

@@ -97,19 +97,11 @@ export const BillingSchemeNumber: Record<BillingScheme, number> = { Recurring: 1
 export const Roles = ['customer', 'integrator', 'admin'] as const;
 export type Role = (typeof Roles)[number];
 
-/** Payment providers payrail has (or will have) a connector for. */
-export const Providers = ['PeachPayments', 'PayFast', 'VodaPay', 'Debitsuccess', 'OffSystem', 'UtilityVendor'] as const;
-export type Provider = (typeof Providers)[number];
-
-/** Which medium types a provider can be the default collector of (`GET /default?mediumType=`). */
-export const providerMediumTypes = {
-  PeachPayments: ['CreditCard'],
-  PayFast: ['CreditCard'],
-  VodaPay: ['CreditCard'],
-  Debitsuccess: ['CreditCard', 'BankAccount'],
-  OffSystem: [],
-  UtilityVendor: [],
-} as const satisfies Record<Provider, readonly MediumType[]>;
+/**
+ * A payment provider's name as payrail stores it ('PayFast', 'PeachPayments' …). Which providers exist is
+ * the connector registry's business (src/providers/registry.ts), not the domain's.
+ */
+export type Provider = string;
 
 export const PaymentStatuses = ['pending', 'succeeded', 'failed', 'unknown'] as const;
 export type PaymentStatus = (typeof PaymentStatuses)[number];

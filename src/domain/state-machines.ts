@@ -42,3 +42,19 @@ export function canMovePurchase(from: PurchaseStatusId, to: PurchaseStatusId): b
 
 /** A purchase a customer can be asked to pay right now. */
 export const PAYABLE_PURCHASE_STATUSES: readonly PurchaseStatusId[] = [P.Unpaid, P.Quote, P.Scheduled];
+
+/**
+ * The moves a collection makes to a purchase, named, for the statements that make them (no bare status
+ * numbers in SQL). Each is a move `canMovePurchase` allows.
+ */
+export const PurchaseMoves = {
+  /** An attempt starts: a payable purchase (Scheduled, Unpaid, Quote) becomes Submitted. */
+  submit: { from: [P.Scheduled, P.Unpaid, P.Quote], to: P.Submitted },
+  /** An attempt succeeded: the purchase waiting on it is Paid. */
+  pay: { from: [P.Submitted], to: P.Paid },
+  /** An attempt failed: the purchase waiting on it is payable again (Unpaid, or Quote for a buy-now quote). */
+  reopen: { from: [P.Submitted], to: [P.Unpaid, P.Quote] },
+} as const satisfies Record<string, { from: readonly PurchaseStatusId[]; to: PurchaseStatusId | readonly PurchaseStatusId[] }>;
+
+/** A purchase in this status is owed: it makes its service InArrears until it is paid. */
+export const OWED_PURCHASE_STATUS = P.Unpaid;

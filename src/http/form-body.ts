@@ -37,7 +37,7 @@ export function registerFormBodyParser(app: FastifyInstance): void {
     done(null, { ...fields });
   });
   app.addHook('preValidation', async (request) => {
-    if (request.rawBody !== null && request.routeOptions.config?.form !== true) {
+    if (request.rawBody !== null && request.routeOptions.config?.form !== true && !request.is404) {
       throw new AppError(415, 'request.unsupported_media_type', 'This endpoint takes application/json bodies.');
     }
   });

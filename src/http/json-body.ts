@@ -7,10 +7,19 @@ import { ValidationError } from '../lib/errors.ts';
  * characters in strings. PostgreSQL text cannot hold them, so they would fail deep in a query instead of
  * being refused here as the bad input they are.
  */
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** A JSON body exactly as received: a provider's header signature covers these bytes. */
+    rawJson: string | null;
+  }
+}
+
 export function registerJsonBodyParser(app: FastifyInstance): void {
+  app.decorateRequest('rawJson', null);
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, raw, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, raw, done) => {
     const text = raw as string;
+    request.rawJson = text;
     if (text.trim() === '') return done(new ValidationError('The body is empty; send a JSON object.', [{ name: 'body', reason: 'is empty' }]), undefined);
     let value: unknown;
     try {

@@ -1,16 +1,16 @@
 import type { AppContext } from '../context.ts';
-import { processStaleCallbacks } from '../modules/payments/provider-callbacks.ts';
-import { settleUnsettledPayments } from '../modules/payments/settle-unsettled.ts';
-import { runWebhookJobs } from './webhooks.ts';
+import * as callbacks from './callbacks.ts';
+import * as janitor from './janitor.ts';
+import * as webhooks from './webhooks.ts';
 
 /**
- * Background jobs. Each is a thin wrapper around a use-case whose work is rows in the database (claimed
- * with FOR UPDATE SKIP LOCKED and leased), so any number of processes may run them and a crash at any
- * point leaves work that is simply picked up again.
+ * Background jobs. Each is a thin wrapper (its own file, its retry policy at its top) around a use-case
+ * whose work is rows in the database (claimed with FOR UPDATE SKIP LOCKED and leased), so any number of
+ * processes may run them and a crash at any point leaves work that is simply picked up again.
  *
- * - janitor: settles pending/unknown payments by asking the provider (retry: per payment, backoff to 1 h).
- * - callbacks: processes provider callbacks stored but not processed (retry: every run, after 30 s).
- * - webhooks: fans outbox events out to operator endpoints and delivers them (retry: exponential backoff).
+ * - janitor: settles pending/unknown payments by asking the provider.
+ * - callbacks: processes provider callbacks stored but not processed.
+ * - webhooks: fans outbox events out to operator endpoints and delivers them.
  */
 export interface Job {
   name: string;
@@ -20,16 +20,9 @@ export interface Job {
 }
 
 export const JOBS: readonly Job[] = [
-  { name: 'janitor', batch: 25, run: async (ctx) => (await settleUnsettledPayments(ctx, { limit: 25 })).checked },
-  { name: 'callbacks', batch: 25, run: (ctx) => processStaleCallbacks(ctx, { limit: 25 }) },
-  {
-    name: 'webhooks',
-    batch: 50,
-    run: async (ctx) => {
-      const r = await runWebhookJobs(ctx);
-      return Math.max(r.dispatched, r.attempted);
-    },
-  },
+  { name: 'janitor', batch: janitor.BATCH, run: janitor.runJanitor },
+  { name: 'callbacks', batch: callbacks.BATCH, run: callbacks.runCallbacks },
+  { name: 'webhooks', batch: webhooks.BATCH, run: webhooks.runWebhooks },
 ];
 
 export interface JobRunner {

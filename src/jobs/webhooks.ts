@@ -17,3 +17,11 @@ export async function runWebhookJobs(ctx: AppContext, now = ctx.clock()): Promis
   const attempted = await deliverWebhooks(ctx, { now });
   return { dispatched, attempted };
 }
+
+export const BATCH = 50;
+
+/** One run: how many events were fanned out or deliveries attempted (a full batch runs again at once). */
+export async function runWebhooks(ctx: AppContext): Promise<number> {
+  const r = await runWebhookJobs(ctx);
+  return Math.max(r.dispatched, r.attempted);
+}

@@ -11,9 +11,12 @@ import https from 'node:https';
  * Errors look like fetch's: `TypeError('fetch failed', { cause })`, the cause carrying the socket's code
  * (ECONNREFUSED …), so connectors tell "never sent" from "sent, no answer" the same way.
  */
+// An idle socket is closed after 4 s (as Node's fetch does): a provider's stale keep-alive connection is
+// never reused after the server dropped it, and a server shutting down is not kept waiting by our idle ones.
+const IDLE_SOCKET_MS = 4_000;
 const agents = {
-  'http:': new http.Agent({ keepAlive: true, maxSockets: 256 }),
-  'https:': new https.Agent({ keepAlive: true, maxSockets: 256 }),
+  'http:': new http.Agent({ keepAlive: true, maxSockets: 256, timeout: IDLE_SOCKET_MS }),
+  'https:': new https.Agent({ keepAlive: true, maxSockets: 256, timeout: IDLE_SOCKET_MS }),
 };
 
 export const httpFetch = ((input: string | URL, init: RequestInit = {}) =>
@@ -41,7 +44,12 @@ export const httpFetch = ((input: string | URL, init: RequestInit = {}) =>
       signal?.removeEventListener('abort', onAbort);
       reject(new TypeError('fetch failed', { cause: err }));
     };
-    const onAbort = () => request.destroy(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+    // Aborted before a connection was made: nothing can have been sent (connectors then say so).
+    const onAbort = () => {
+      const socket = request.socket;
+      const connected = socket !== null && socket !== undefined && !socket.connecting;
+      request.destroy(connected ? (signal?.reason instanceof Error ? signal.reason : new Error('aborted')) : Object.assign(new Error('no connection within the timeout'), { code: 'UND_ERR_CONNECT_TIMEOUT' }));
+    };
     const request = (protocol === 'https:' ? https : http).request(url, { method: init.method ?? 'GET', headers, agent: agents[protocol] }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));

@@ -1,7 +1,7 @@
 import Type from 'typebox';
 import type { AppContext } from '../../context.ts';
 import { AppError } from '../../lib/errors.ts';
-import { submitForCollection } from '../../modules/payments/submit-for-collection.ts';
+import { collectPurchase } from '../../modules/payments/collect-purchase.ts';
 import { principalOf } from '../plugins/authentication.ts';
 import { actorOf, secured, type App } from '../route-kit.ts';
 import { errorResponses, Nullable, Uuid } from '../schemas/common.ts';
@@ -13,8 +13,8 @@ const SubmitBody = Type.Object(
     medium_id: Uuid({
       description:
         'How to pay: a Valid CreditCard/BankAccount medium (its token is charged now), the global ProviderSelectedOpaque medium ' +
-        'aa8b416b-a7d9-4bc0-af81-041722e11ad4 (Peach Payments checkout: "Add new payment method"), the PaymentLink medium (PayFast ' +
-        'payment page) or the OffSystem medium (an allocation; integrators and admins only).',
+        'aa8b416b-a7d9-4bc0-af81-041722e11ad4 ("Add new payment method": the hosted checkout of the operator’s card provider, Peach Payments ' +
+        'per seed 000), the PaymentLink medium (the link provider’s payment page) or the OffSystem medium (an allocation; integrators and admins only).',
     }),
     success_url: Type.Optional(
       Nullable(
@@ -68,20 +68,16 @@ export function collectionRoutes(app: App, ctx: AppContext): void {
     async (request, reply) => {
       const p = principalOf(request);
       const b = request.body;
-      const outcome = await submitForCollection(
-        ctx,
-        { userId: p.sub, operatorId: p.operatorId, role: p.role, customerId: p.customerId, actor: actorOf(request) },
-        {
-          serviceId: b.service_id,
-          purchaseId: b.purchase_id,
-          mediumId: b.medium_id,
-          successUrl: b.success_url ?? null,
-          failureUrl: b.failure_url ?? null,
-          processImmediate: b.process_immediate_purchase ?? true,
-          purchaseSourceId: b.purchase_source_id ?? null,
-          comment: b.comment ?? null,
-        },
-      );
+      const outcome = await collectPurchase(ctx, {
+        serviceId: b.service_id,
+        purchaseId: b.purchase_id,
+        mediumId: b.medium_id,
+        actor: { ...actorOf(request), role: p.role, operatorId: p.operatorId, customerId: p.customerId },
+        returnUrls: { success: b.success_url ?? null, failure: b.failure_url ?? null },
+        processImmediate: b.process_immediate_purchase ?? true,
+        purchaseSourceId: b.purchase_source_id ?? null,
+        comment: b.comment ?? null,
+      });
       const payment = outcome.payment;
       if (payment?.status === 'failed') {
         throw new AppError(402, DECLINE_CODES[payment.failureCode ?? ''] ?? 'payment.declined', `The payment was declined: ${payment.failureMessage ?? 'the provider refused it'}. The purchase is still payable.`, {

@@ -1,4 +1,5 @@
 import Type, { type TUnsafe } from 'typebox';
+import { CONNECTORS } from '../../providers/registry.ts';
 import {
   BillingSchemeNumber,
   BillingSchemes,
@@ -8,7 +9,6 @@ import {
   MediumTypeNumber,
   MediumTypes,
   PaymentStatuses,
-  Providers,
   PurchaseCreationEventMeaning,
   PurchaseLineTypeMeaning,
   PurchaseStatusMeaning,
@@ -50,7 +50,11 @@ export const ServiceStatusCategorySchema = StringEnum(
   'Category of the service status: PendingIspApplication → PreActivationStatuses, Active → ActiveStatuses, Suspended → SuspendedStatuses, Cancelled → CancelledStatuses',
 );
 export const BillingSchemeSchema = StringEnum(BillingSchemes, `Billing scheme (numbers: ${numbered(BillingSchemeNumber)})`);
-export const ProviderSchema = StringEnum(Providers, 'Payment provider');
+export const ProviderSchema = Type.String({
+  minLength: 1,
+  maxLength: 40,
+  description: `A payment provider. payrail has connectors for: ${CONNECTORS.map((c) => c.id).join(', ')}`,
+});
 export const PaymentStatusSchema = StringEnum(
   PaymentStatuses,
   'Collection attempt status: pending (asked, no answer yet), unknown (the answer was lost; payrail will ask the provider), succeeded, failed',

@@ -43,7 +43,7 @@ export async function insertMedium(
   db: Executor,
   vault: TokenVault,
   medium: NewMedium & { id: string },
-  token?: { provider: Provider; value: string },
+  token?: { provider: Provider; value: string; agreementReference?: string | null },
 ): Promise<MediumRow> {
   const [row] = await db.insert(mediums).values(medium).returning();
   if (token) {
@@ -52,6 +52,7 @@ export async function insertMedium(
       provider: token.provider,
       sealedToken: vault.seal(token.value, medium.id),
       tokenFingerprint: vault.fingerprint(token.provider, token.value),
+      agreementReference: token.agreementReference ?? null,
     });
   }
   return row!;

@@ -46,5 +46,7 @@ export const mediumCredentials = pgTable('medium_credentials', {
   sealedToken: text('sealed_token').notNull(),
   /** A keyed hash of the token (TokenVault.fingerprint): finds the medium when a provider names a token (PayFast card update). */
   tokenFingerprint: text('token_fingerprint'),
+  /** The provider's id of the payment that stored the token, cited by later merchant-initiated charges. Not secret. */
+  agreementReference: text('agreement_reference'),
   ...timestamps,
 }, (t) => [index('medium_credentials_fingerprint').on(t.provider, t.tokenFingerprint)]);

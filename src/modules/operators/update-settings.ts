@@ -1,5 +1,5 @@
 import type { Actor, AppContext } from '../../context.ts';
-import { providerMediumTypes, type Provider } from '../../domain/enums.ts';
+import type { MediumType, Provider } from '../../domain/enums.ts';
 import { NotFoundError, UnprocessableError } from '../../lib/errors.ts';
 import { recordAudit } from '../audit/record.ts';
 import { findOperator, updateOperator, type OperatorRow } from './repo.ts';
@@ -13,16 +13,16 @@ export interface OperatorSettingsChange {
   defaultCardProvider?: Provider;
 }
 
-/** Change an operator's settings (admins). A default provider must be able to collect its medium type. */
-export async function updateOperatorSettings(ctx: Pick<AppContext, 'database'>, operatorId: string, actor: Actor, change: OperatorSettingsChange): Promise<OperatorRow> {
-  const wrong = [
-    change.defaultBankProvider && !(providerMediumTypes[change.defaultBankProvider] as readonly string[]).includes('BankAccount')
-      ? { name: 'body.default_providers.bank_account', reason: `${change.defaultBankProvider} does not collect from bank accounts` }
-      : null,
-    change.defaultCardProvider && !(providerMediumTypes[change.defaultCardProvider] as readonly string[]).includes('CreditCard')
-      ? { name: 'body.default_providers.credit_card', reason: `${change.defaultCardProvider} does not collect from cards` }
-      : null,
-  ].filter((e) => e !== null);
+/**
+ * Change an operator's settings (admins). A default provider must be one payrail has a connector for that
+ * declares it can be the default for that medium type.
+ */
+export async function updateOperatorSettings(ctx: Pick<AppContext, 'database' | 'connectors'>, operatorId: string, actor: Actor, change: OperatorSettingsChange): Promise<OperatorRow> {
+  const unsuitable = (provider: Provider | undefined, type: MediumType, field: string, what: string) =>
+    provider !== undefined && !ctx.connectors.canBeDefault(provider, type)
+      ? { name: `body.default_providers.${field}`, reason: ctx.connectors.find(provider) ? `${provider} does not collect from ${what}` : `payrail has no connector for ${provider}` }
+      : null;
+  const wrong = [unsuitable(change.defaultBankProvider, 'BankAccount', 'bank_account', 'bank accounts'), unsuitable(change.defaultCardProvider, 'CreditCard', 'credit_card', 'cards')].filter((e) => e !== null);
   if (wrong.length > 0) throw new UnprocessableError('operator.provider_unsuitable', 'A default provider cannot collect that medium type.', { errors: wrong });
 
   return ctx.database.db.transaction(async (tx) => {

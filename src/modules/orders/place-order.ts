@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Actor, AppContext } from '../../context.ts';
+import type { ConnectorRegistry } from '../../providers/registry.ts';
 import { PurchaseCreationEvent, PurchaseStatus } from '../../domain/enums.ts';
 import { addDays, civilDate, daysBetween, isCollectionDay, type IsoDate } from '../../domain/periods.ts';
 import { upfrontLines } from '../../domain/pricing.ts';
@@ -37,7 +38,7 @@ const MAX_ORDER_DATE_SKEW_DAYS = 366;
  * `on_order` price (a Recurring monthly price pro-rata to the first collection day), the customer's
  * OffSystem medium and, when the operator has payment links on, their PaymentLink medium. All or nothing.
  */
-export async function placeOrder(ctx: Pick<AppContext, 'database' | 'vault' | 'clock'>, operatorId: string, actor: Actor, input: PlaceOrderInput): Promise<PlacedOrder> {
+export async function placeOrder(ctx: Pick<AppContext, 'database' | 'vault' | 'clock' | 'connectors'>, operatorId: string, actor: Actor, input: PlaceOrderInput): Promise<PlacedOrder> {
   const now = ctx.clock();
   const today = civilDate(now);
   const orderDate = input.orderDate ?? today;
@@ -122,28 +123,31 @@ export async function placeOrder(ctx: Pick<AppContext, 'database' | 'vault' | 'c
           });
 
     const createdMediums: MediumRow[] = [];
-    if (!(await findCustomerMediumOfType(tx, customer.id, 'OffSystem'))) {
+    // Allocations are recorded by the connector that records money collected elsewhere.
+    const allocator = ctx.connectors.withFlow('allocate')[0]?.id ?? null;
+    if (allocator && !(await findCustomerMediumOfType(tx, customer.id, 'OffSystem'))) {
       createdMediums.push(
         await insertMedium(tx, ctx.vault, {
           id: randomUUID(),
           operatorId,
           customerId: customer.id,
           mediumType: 'OffSystem',
-          provider: 'OffSystem',
+          provider: allocator,
           externalReference: randomUUID(),
           accountName: 'N/A',
           accountNumber: null,
         }),
       );
     }
-    if (operator.paymentLinksEnabled && !(await findCustomerMediumOfType(tx, customer.id, 'PaymentLink'))) {
+    const linkProvider = paymentLinkProvider(ctx.connectors, operator.defaultCardProvider);
+    if (operator.paymentLinksEnabled && linkProvider && !(await findCustomerMediumOfType(tx, customer.id, 'PaymentLink'))) {
       createdMediums.push(
         await insertMedium(tx, ctx.vault, {
           id: randomUUID(),
           operatorId,
           customerId: customer.id,
           mediumType: 'PaymentLink',
-          provider: 'PayFast',
+          provider: linkProvider,
           externalReference: randomUUID(),
           accountName: customer.email ?? customer.name,
           accountNumber: '',
@@ -163,4 +167,10 @@ export async function placeOrder(ctx: Pick<AppContext, 'database' | 'vault' | 'c
     const service = await findService(tx, { operatorId, customerId: null }, serviceId);
     return { service: service!, upfrontPurchase, createdMediums };
   });
+}
+
+/** Who makes the customer's payment links: the operator's card provider if it makes links, else the first connector that does. */
+function paymentLinkProvider(connectors: ConnectorRegistry, preferred: string): string | null {
+  const able = connectors.withFlow('createPaymentLink');
+  return (able.find((c) => c.id === preferred) ?? able[0])?.id ?? null;
 }

@@ -1,18 +1,35 @@
 import type { AppContext } from '../../context.ts';
-import type { Provider } from '../../domain/enums.ts';
 import { httpFetch } from '../../lib/http-transport.ts';
-import type { ConnectorContext } from '../../providers/contract.ts';
-import { PROVIDER_SETTINGS_NAME } from '../../providers/registry.ts';
+import type { Connector, ConnectorContext, LookupInput, ProviderSettings } from '../../providers/contract.ts';
+import { resolveSettings } from '../../providers/settings.ts';
+import type { PaymentRow } from './repo.ts';
+
+/** A connector's settings now: configured hosts and credentials, else its built-in sandbox under the public URL. */
+export function settingsOf(ctx: AppContext, connector: Connector): ProviderSettings {
+  const declaration = connector.settings;
+  return resolveSettings(declaration, declaration ? ctx.config.providers[declaration.key] : undefined, ctx.config);
+}
 
 /** What a connector gets per call: the provider's current settings (they follow the listening port). */
-export function connectorContext(ctx: AppContext, provider: Provider): ConnectorContext {
-  const name = PROVIDER_SETTINGS_NAME[provider];
-  const settings = name ? ctx.config.providers[name] : { baseUrl: '', builtInSandbox: true, credentials: {} };
+export function connectorContext(ctx: AppContext, connector: Connector): ConnectorContext {
   return {
     fetch: httpFetch,
     clock: ctx.clock,
-    log: ctx.log.child({ provider }),
-    settings,
+    log: ctx.log.child({ provider: connector.id }),
+    settings: settingsOf(ctx, connector),
     timeoutMs: ctx.config.collections.providerTimeoutMs,
+  };
+}
+
+/** How an attempt is looked up at its provider (the one mapping of an attempt to a look-up). */
+export function lookupInputOf(payment: PaymentRow, token: string | null = null): LookupInput {
+  if (payment.kind === 'allocation') throw new Error(`payment ${payment.id} is an allocation: there is nothing to look up`);
+  return {
+    kind: payment.kind,
+    merchantReference: payment.merchantReference,
+    providerReference: payment.providerReference,
+    amount: { amountCents: payment.amountCents, currency: 'ZAR' },
+    token,
+    expiresAt: payment.expiresAt,
   };
 }

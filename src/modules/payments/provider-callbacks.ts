@@ -3,24 +3,36 @@ import { and, asc, eq, inArray, isNull, lte } from 'drizzle-orm';
 import { SYSTEM_ACTOR, type AppContext } from '../../context.ts';
 import { isUniqueViolation } from '../../db/errors.ts';
 import type { Provider } from '../../domain/enums.ts';
-import type { AttemptResult, InboundRequest, VerifiedCallback } from '../../providers/contract.ts';
+import type { AttemptResult, CallbackVerdict, Connector, InboundRequest, VerifiedCallback } from '../../providers/contract.ts';
 import { recordAudit } from '../audit/record.ts';
 import { findMediumByToken } from '../mediums/repo.ts';
 import { mediums } from '../mediums/schema.ts';
 import { purchases } from '../purchases/schema.ts';
 import { services } from '../services/schema.ts';
 import { enqueueEvent } from '../webhooks/enqueue-event.ts';
-import { connectorContext } from './connector-context.ts';
+import { claimLookupSlot } from './call-slots.ts';
+import { connectorContext, lookupInputOf } from './connector-context.ts';
+import type { PaymentRow } from './repo.ts';
 import { payments, providerEvents } from './schema.ts';
-import { settlePayment, type PaymentRow } from './settle-payment.ts';
+import { settlePayment } from './settle-payment.ts';
 
-/** Headers worth keeping with a callback; never cookies or authorisation. */
-const KEPT_HEADERS = ['content-type', 'user-agent', 'x-forwarded-for', 'x-initialization-vector', 'x-authentication-tag', 'referer'];
+/**
+ * Headers never kept with a callback (credentials of whoever sent it). Every other header is kept: a
+ * provider's signature may be in any of them, and the stored callback is verified again after a crash.
+ */
+const DROPPED_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie']);
 
-export type CallbackVerdict = 'processed' | 'duplicate' | 'rejected' | 'unknown_payment' | 'ignored';
+/** A stored callback is processed in the request (or right after it); if that dies, the callbacks job takes it this much later. */
+const FIRST_RETRY_MS = 30_000;
+/** A callback that cannot be verified yet (the provider's confirmation service did not answer) is tried for this long, then rejected. */
+const RETRY_FOR_MS = 24 * 60 * 60_000;
+/** Between tries: 30 s doubling, at most an hour. */
+const retryDelayMs = (attempts: number): number => Math.min(FIRST_RETRY_MS * 2 ** Math.max(0, attempts - 1), 3_600_000);
+
+export type CallbackDisposition = 'processed' | 'duplicate' | 'rejected' | 'unknown_payment' | 'ignored' | 'retry';
 
 export interface CallbackOutcome {
-  verdict: CallbackVerdict;
+  verdict: CallbackDisposition;
   reason: string | null;
   /** The attempt the callback was about, as it stands after processing. */
   payment: PaymentRow | null;
@@ -32,48 +44,60 @@ export interface CallbackOutcome {
  * stored once: a duplicate is absorbed. Processing goes through settle-payment, where a settled attempt
  * never moves again, so an out-of-order callback cannot move a payment backwards.
  */
-export async function receiveCallback(ctx: AppContext, provider: Provider, request: InboundRequest): Promise<string> {
+export async function receiveCallback(ctx: AppContext, provider: Provider, request: InboundRequest): Promise<StoredCallback> {
   const id = randomUUID();
-  const headers = Object.fromEntries(KEPT_HEADERS.filter((h) => request.headers[h] !== undefined).map((h) => [h, request.headers[h]!]));
-  await ctx.database.db.insert(providerEvents).values({
+  const now = ctx.clock();
+  const headers = Object.fromEntries(Object.entries(request.headers).filter(([name]) => !DROPPED_HEADERS.has(name.toLowerCase())));
+  const [row] = await ctx.database.db.insert(providerEvents).values({
     id,
     provider,
     channel: request.channel,
     remoteAddress: request.remoteAddress,
-    headers: { method: request.method, path: request.path, query: request.query, headers },
+    headers: { method: request.method, path: request.path, url: request.url, query: request.query, headers },
     body: request.rawBody,
-    receivedAt: ctx.clock(),
-  });
-  return id;
+    receivedAt: now,
+    nextAttemptAt: new Date(now.getTime() + FIRST_RETRY_MS),
+  }).returning();
+  return row!;
 }
 
+export type StoredCallback = typeof providerEvents.$inferSelect;
+
 /** Verify and apply a stored callback. Safe to run again (after a crash, or by the callbacks job). */
-export async function processCallback(ctx: AppContext, eventRowId: string): Promise<CallbackOutcome> {
+export async function processCallback(ctx: AppContext, stored: string | StoredCallback): Promise<CallbackOutcome> {
   const db = ctx.database.db;
-  const [row] = await db.select().from(providerEvents).where(eq(providerEvents.id, eventRowId));
-  if (!row) throw new Error(`no provider event ${eventRowId}`);
+  const [row] = typeof stored === 'string' ? await db.select().from(providerEvents).where(eq(providerEvents.id, stored)) : [stored];
+  if (!row) throw new Error(`no provider event ${String(stored)}`);
   const connector = ctx.connectors.get(row.provider);
-  const stored = row.headers as { method: string; path: string; query: Record<string, string>; headers: Record<string, string> };
+  const request = row.headers as { method: string; path: string; url?: string; query: Record<string, string>; headers: Record<string, string> };
   const inbound: InboundRequest = {
     channel: row.channel as InboundRequest['channel'],
-    method: stored.method,
-    path: stored.path,
-    query: stored.query,
-    headers: stored.headers,
+    method: request.method,
+    path: request.path,
+    url: request.url ?? `${ctx.config.publicUrl}${request.path}`,
+    query: request.query,
+    headers: request.headers,
     rawBody: row.body,
     remoteAddress: row.remoteAddress ?? '',
   };
-  const done = async (verdict: CallbackVerdict, reason: string | null, payment: PaymentRow | null, extra: Partial<typeof providerEvents.$inferInsert> = {}) => {
+  const done = async (verdict: CallbackDisposition, reason: string | null, payment: PaymentRow | null, extra: Partial<typeof providerEvents.$inferInsert> = {}) => {
+    const finished = verdict !== 'retry';
     await db
       .update(providerEvents)
-      .set({ processedAt: ctx.clock(), outcome: reason ? `${verdict}: ${reason}` : verdict, ...(payment ? { paymentId: payment.id } : {}), ...extra })
+      .set({ ...(finished ? { processedAt: ctx.clock(), nextAttemptAt: null } : {}), outcome: reason ? `${verdict}: ${reason}` : verdict, ...(payment ? { paymentId: payment.id } : {}), ...extra })
       .where(eq(providerEvents.id, row.id));
     ctx.telemetry.callbacks.inc({ provider: row.provider, channel: row.channel, verdict });
     return { verdict, reason, payment };
   };
 
-  const verdict = connector.verifyCallback ? await connector.verifyCallback(inbound, connectorContext(ctx, row.provider)) : { ok: false as const, reason: 'this provider sends no callbacks' };
+  const verdict: CallbackVerdict = connector.verifyCallback ? await connector.verifyCallback(inbound, connectorContext(ctx, connector)) : { ok: false, reason: 'this provider sends no callbacks' };
   if (!verdict.ok) {
+    const now = ctx.clock();
+    if (verdict.retry && now.getTime() - row.receivedAt.getTime() < RETRY_FOR_MS) {
+      const hinted = verdict.hint ? await recordHint(ctx, row.provider, verdict.hint) : null;
+      ctx.log.warn({ provider: row.provider, channel: row.channel, eventRowId: row.id, reason: verdict.reason }, 'a provider callback could not be verified yet; it will be tried again');
+      return done('retry', verdict.reason, hinted, { attempts: row.attempts + 1, nextAttemptAt: new Date(now.getTime() + retryDelayMs(row.attempts + 1)) });
+    }
     ctx.log.warn({ provider: row.provider, channel: row.channel, eventRowId: row.id, reason: verdict.reason, remoteAddress: row.remoteAddress }, 'rejected a provider callback that did not verify');
     return done('rejected', verdict.reason, null, { verified: false, rejection: verdict.reason });
   }
@@ -95,15 +119,21 @@ export async function processCallback(ctx: AppContext, eventRowId: string): Prom
     ctx.log.warn({ provider: row.provider, eventRowId: row.id }, 'a verified callback names no payment of ours');
     return done('unknown_payment', `no attempt with reference ${callback.merchantReference}`, null);
   }
+  // A settled attempt knows the provider's id of its transaction: news of another transaction under its
+  // reference (a provider echoing an earlier reference) is not about it.
+  if ((payment.status === 'succeeded' || payment.status === 'failed') && payment.providerReference && callback.providerReference && payment.providerReference !== callback.providerReference) {
+    const reason = `names transaction ${callback.providerReference}, but payment ${payment.id} is ${payment.status} as ${payment.providerReference}`;
+    ctx.log.error({ provider: row.provider, eventRowId: row.id, paymentId: payment.id }, 'a provider callback names another transaction than the settled attempt it refers to: reconcile it by hand');
+    return done('ignored', reason, payment);
+  }
 
-  // The browser's return is only a hint (Peach posts to the success URL even when the payment failed):
-  // the provider is asked for the real result.
   let result: AttemptResult = callback.result;
-  if (row.channel === 'redirect' && connector.lookup) {
-    result = await connector.lookup(
-      { kind: payment.kind === 'token' ? 'token' : payment.kind === 'link' ? 'link' : 'hosted', merchantReference: payment.merchantReference, providerReference: callback.providerReference ?? payment.providerReference, amount: { amountCents: payment.amountCents, currency: 'ZAR' } },
-      connectorContext(ctx, row.provider),
-    );
+  if (row.channel === 'redirect') {
+    // The browser's return is only a hint (Peach posts to the success URL even when the payment failed):
+    // the provider is asked for the real result, within its look-up allowance; otherwise the janitor asks.
+    const asked = await askProvider(ctx, connector, payment, callback);
+    if (!asked) return done('processed', 'the provider will be asked by the janitor', payment);
+    result = asked;
   }
   // A callback for another amount than the attempt's is not about our payment (PayFast's rule: within R0.01).
   const reported = callback.result.amount;
@@ -112,11 +142,30 @@ export async function processCallback(ctx: AppContext, eventRowId: string): Prom
     ctx.log.warn({ provider: row.provider, channel: row.channel, eventRowId: row.id, paymentId: payment.id, reason }, 'rejected a provider callback for another amount');
     return done('rejected', reason, payment, { rejection: reason });
   }
+  // The same news about a settled attempt (a notice after the charge's own answer): nothing to write.
+  if ((payment.status === 'succeeded' || payment.status === 'failed') && result.status === payment.status) return done('processed', `payment was already ${payment.status}`, payment);
   const settled = await settlePayment(ctx, { paymentId: payment.id, result, via: row.channel === 'redirect' ? 'redirect' : 'callback' });
   return done(settled.conflict ? 'ignored' : 'processed', settled.conflict, settled.payment);
 }
 
-/** The collector of the service an attempt pays for (the Peach redirect names it in its path). */
+/** The provider's own answer about an attempt, now; null when it may not or cannot be asked now (the janitor will). */
+async function askProvider(ctx: AppContext, connector: Connector, payment: PaymentRow, callback: VerifiedCallback): Promise<AttemptResult | null> {
+  if (!connector.lookup || payment.kind === 'allocation') return null;
+  const input = { ...lookupInputOf(payment), providerReference: callback.providerReference ?? payment.providerReference };
+  const slot = await claimLookupSlot(ctx, connector, input.kind);
+  if (!slot.ok) {
+    await ctx.database.db.update(payments).set({ nextCheckAt: slot.nextAt }).where(and(eq(payments.id, payment.id), inArray(payments.status, ['pending', 'unknown'])));
+    return null;
+  }
+  try {
+    return await connector.lookup(input, connectorContext(ctx, connector));
+  } catch (err) {
+    ctx.log.warn({ provider: connector.id, paymentId: payment.id, err: (err as Error).message }, 'could not ask the provider about a returning customer’s payment; the janitor will');
+    return null;
+  }
+}
+
+/** The collector of the service an attempt pays for (a browser-return path may name it). */
 export async function collectorOfPayment(ctx: AppContext, payment: PaymentRow): Promise<string | null> {
   const [row] = await ctx.database.db
     .select({ collectorId: services.collectorId })
@@ -134,13 +183,27 @@ async function findPayment(ctx: AppContext, provider: Provider, merchantReferenc
   return p ?? null;
 }
 
-/** A tokenised card was replaced at the provider (PayFast card update): the medium shows the new card. */
-async function applyTokenUpdate(ctx: AppContext, provider: Provider, callback: VerifiedCallback): Promise<[CallbackVerdict, string | null]> {
+/**
+ * An authentic callback that could not be confirmed yet names the provider's transaction: an unsettled
+ * attempt without a reference of its own keeps it, so the janitor can ask the provider by it (the answer
+ * is checked against our reference, so a wrong hint settles nothing).
+ */
+async function recordHint(ctx: AppContext, provider: Provider, hint: { merchantReference: string; providerReference: string }): Promise<PaymentRow | null> {
+  const [updated] = await ctx.database.db
+    .update(payments)
+    .set({ providerReference: hint.providerReference, updatedAt: ctx.clock() })
+    .where(and(eq(payments.provider, provider), eq(payments.merchantReference, hint.merchantReference), isNull(payments.providerReference), inArray(payments.status, ['pending', 'unknown'])))
+    .returning();
+  return updated ?? (await findPayment(ctx, provider, hint.merchantReference));
+}
+
+/** A tokenised card was replaced at the provider (a card update): the medium shows the new card. */
+async function applyTokenUpdate(ctx: AppContext, provider: Provider, callback: VerifiedCallback): Promise<[CallbackDisposition, string | null]> {
   const update = callback.tokenUpdate;
   if (!update) return ['ignored', 'token update without a token'];
   return ctx.database.db.transaction(async (tx) => {
     const medium = await findMediumByToken(tx, ctx.vault, provider, update.token);
-    if (!medium) return ['unknown_payment', 'no medium holds this token'] as [CallbackVerdict, string];
+    if (!medium) return ['unknown_payment', 'no medium holds this token'] as [CallbackDisposition, string];
     const now = ctx.clock();
     await tx
       .update(mediums)
@@ -154,27 +217,31 @@ async function applyTokenUpdate(ctx: AppContext, provider: Provider, callback: V
       .where(eq(mediums.id, medium.id));
     await recordAudit(tx, SYSTEM_ACTOR, { operatorId: medium.operatorId!, entityType: 'medium', entityId: medium.id, action: 'medium.card_updated', fromState: medium.status, toState: 'Valid' });
     await enqueueEvent(tx, { operatorId: medium.operatorId!, type: 'medium.updated', data: { medium_id: medium.id, customer_id: medium.customerId, medium_type: medium.mediumType, provider, status: 'Valid' } }, now);
-    return ['processed', null] as [CallbackVerdict, null];
+    return ['processed', null] as [CallbackDisposition, null];
   });
 }
 
 /**
- * Callbacks stored but never processed (the process died after storing one, or processing failed):
- * processed again once they are `olderThanMs` old. Each is claimed by leasing its row's `received_at`
- * forward, so two workers do not process one callback at the same time.
+ * Callbacks stored but not processed (the process died after storing one, processing failed, or the
+ * provider could not confirm it yet) whose time has come. Each is claimed by moving its `next_attempt_at`
+ * on (a lease), so two workers do not process one callback at the same time.
  */
-export async function processStaleCallbacks(ctx: AppContext, options: { now?: Date; olderThanMs?: number; limit?: number } = {}): Promise<number> {
+export async function processDueCallbacks(ctx: AppContext, options: { now?: Date; limit?: number } = {}): Promise<number> {
   const now = options.now ?? ctx.clock();
-  const cutoff = new Date(now.getTime() - (options.olderThanMs ?? 30_000));
   const ids = await ctx.database.db.transaction(async (tx) => {
     const due = await tx
       .select({ id: providerEvents.id })
       .from(providerEvents)
-      .where(and(isNull(providerEvents.processedAt), lte(providerEvents.receivedAt, cutoff)))
-      .orderBy(asc(providerEvents.receivedAt))
+      .where(and(isNull(providerEvents.processedAt), lte(providerEvents.nextAttemptAt, now)))
+      .orderBy(asc(providerEvents.nextAttemptAt))
       .limit(options.limit ?? 25)
       .for('update', { skipLocked: true });
-    if (due.length > 0) await tx.update(providerEvents).set({ receivedAt: now }).where(inArray(providerEvents.id, due.map((d) => d.id)));
+    if (due.length > 0) {
+      await tx
+        .update(providerEvents)
+        .set({ nextAttemptAt: new Date(now.getTime() + 120_000) })
+        .where(inArray(providerEvents.id, due.map((d) => d.id)));
+    }
     return due.map((d) => d.id);
   });
   for (const id of ids) {

@@ -22,3 +22,17 @@ export async function listPayments(db: Executor, operatorId: string, of: { purch
     .orderBy(desc(payments.createdAt), desc(payments.id))
     .limit(page.limit + 1);
 }
+
+const camelKeys = new Map<string, string>();
+const camel = (key: string): string => {
+  let out = camelKeys.get(key);
+  if (out === undefined) camelKeys.set(key, (out = key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())));
+  return out;
+};
+
+/** A `payments` row as a raw statement returns it (snake_case), as Drizzle would (camelCase). */
+export function toPaymentRow(row: Record<string, unknown>): PaymentRow {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(row)) out[camel(k)] = v;
+  return out as PaymentRow;
+}

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, check, index, integer, jsonb, pgTable, smallint, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, check, index, integer, jsonb, pgTable, primaryKey, smallint, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { id, instant, timestamps } from '../../db/columns.ts';
 import { mediums } from '../mediums/schema.ts';
 import { operators, purchaseSources } from '../operators/schema.ts';
@@ -92,10 +92,28 @@ export const providerEvents = pgTable(
     receivedAt: instant('received_at').notNull().defaultNow(),
     processedAt: instant('processed_at'),
     outcome: text('outcome'),
+    /** Processing runs so far, and when the callbacks job may run it next (a lease, or a retry's backoff). */
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: instant('next_attempt_at'),
   },
   (t) => [
     uniqueIndex('provider_events_once').on(t.provider, t.eventId),
     index('provider_events_unprocessed').on(t.receivedAt).where(sql`${t.processedAt} is null`),
+    index('provider_events_due').on(t.nextAttemptAt).where(sql`${t.processedAt} is null`),
     index('provider_events_payment').on(t.paymentId),
   ],
+);
+
+/**
+ * The next instant payrail may call a provider's rate-limited API (Peach allows two look-ups a minute):
+ * one row per provider and scope, claimed in one statement, so every process spaces its calls together.
+ */
+export const providerCallSlots = pgTable(
+  'provider_call_slots',
+  {
+    provider: text('provider').notNull(),
+    scope: text('scope').notNull(),
+    nextAt: instant('next_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.provider, t.scope] })],
 );

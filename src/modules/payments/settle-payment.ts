@@ -2,25 +2,25 @@ import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { SYSTEM_ACTOR, type Actor, type AppContext } from '../../context.ts';
 import type { RawTransaction } from '../../db/client.ts';
+import { sqlState } from '../../db/errors.ts';
+import { run } from '../../db/statement.ts';
 import { PurchaseStatus, type PaymentStatus } from '../../domain/enums.ts';
-import type { IsoDate } from '../../domain/periods.ts';
 import { toRand } from '../../domain/money.ts';
+import type { IsoDate } from '../../domain/periods.ts';
 import { canMovePayment, isTerminalPayment } from '../../domain/state-machines.ts';
 import type { AttemptResult } from '../../providers/contract.ts';
-import { auditValues, type AuditEntry } from '../audit/record.ts';
 import { insertMedium } from '../mediums/repo.ts';
 import { mediums } from '../mediums/schema.ts';
 import { fulfilment, scheduleNextAutoRecharge, type Fulfilment } from '../purchases/fulfil-purchase.ts';
 import { purchasePlans } from '../services/schema.ts';
-import { outboxRow, type OutboxEvent } from '../webhooks/enqueue-event.ts';
-import type { payments } from './schema.ts';
-import { sqlState } from '../../db/errors.ts';
-import { FAIL, LOCK_ATTEMPT, LOCK_SERVICE, PAY, PAY_FAST, PURCHASE_OF_ATTEMPT, RECHECK } from './collection-sql.ts';
+import { toPaymentRow, type PaymentRow } from './repo.ts';
+import { auditJson, eventsJson, failedRecords, paidRecords, unknownRecords, type PurchaseOfAttempt } from './settlement-records.ts';
+import { FAIL, LOCK_ATTEMPT, LOCK_SERVICE, PAY, PAY_FAST, PURCHASE_OF_ATTEMPT, RECHECK, type PaidParams } from './settlement-sql.ts';
 
-export type PaymentRow = typeof payments.$inferSelect;
+export type { PaymentRow } from './repo.ts';
 
 /** How payrail learned an attempt's outcome (kept in the audit trail). */
-export type SettlementSource = 'charge' | 'checkout' | 'lookup' | 'callback' | 'redirect' | 'allocation';
+export type SettlementSource = 'charge' | 'checkout' | 'lookup' | 'callback' | 'redirect' | 'allocation' | 'deadline';
 
 export interface Settlement {
   payment: PaymentRow;
@@ -47,8 +47,6 @@ const AMOUNT_TOLERANCE_CENTS = 1;
 const recheckAt = (now: Date, payment: PaymentRow, status: 'pending' | 'unknown'): Date =>
   new Date(now.getTime() + Math.min((status === 'unknown' ? 15_000 : 60_000) * 2 ** Math.min(payment.checks, 8), 3_600_000));
 
-type PurchaseOfAttempt = { id: string; statusId: number; serviceId: string; customerId: string; smallKey: number; mediumId: string | null; amountCents: number };
-
 interface Locked {
   payment: PaymentRow;
   purchase: PurchaseOfAttempt;
@@ -68,14 +66,14 @@ export interface StartedAttempt extends Locked {
  * A success pays the purchase and fulfils its service, a failure returns the purchase to payable; both
  * write their audit entries and outbox events in the same transaction.
  *
- * Locks the purchase, then the attempt (the order submit-for-collection uses), then the service, so
- * concurrent answers about one attempt (a redirect, a webhook and the janitor) apply one after the other
- * and only the first explicit one counts. The common path is four prepared statements (collection-sql.ts);
- * an answer to an attempt this request started may take one (settleStarted).
+ * Locks the purchase, then the attempt (the order a collection uses), then the service, so concurrent
+ * answers about one attempt (a redirect, a webhook and the janitor) apply one after the other and only the
+ * first explicit one counts. The common path is four prepared statements (settlement-sql.ts); an answer
+ * to an attempt this request started may take one (settleStarted).
  */
 export async function settlePayment(ctx: AppContext, input: SettleInput, outerTx?: RawTransaction): Promise<Settlement> {
-  const run = (tx: RawTransaction) => settleInTransaction(ctx, tx, input);
-  const settlement = outerTx ? await run(outerTx) : await ctx.database.transaction(run);
+  const settle = (tx: RawTransaction) => settleInTransaction(ctx, tx, input);
+  const settlement = outerTx ? await settle(outerTx) : await ctx.database.transaction(settle);
   if (settlement.changed) {
     ctx.telemetry.paymentOutcomes.inc({ provider: settlement.payment.provider, kind: settlement.payment.kind, status: settlement.payment.status });
   }
@@ -98,9 +96,8 @@ export async function settleStarted(ctx: AppContext, input: SettleInput, started
   if (plain) {
     const now = ctx.clock();
     const done = fulfilment(service, now);
-    const params = [...paidParams(input, payment, purchase, done, payment.createdMediumId, null, now), service.version];
     try {
-      const [row] = await ctx.database.query<Record<string, unknown>>(PAY_FAST.text, params, PAY_FAST.name);
+      const [row] = await run(ctx.database.query, PAY_FAST, { ...paidValues(input, payment, purchase, done, null, null, now), serviceVersion: service.version });
       if (row?.id) {
         ctx.telemetry.paymentOutcomes.inc({ provider: payment.provider, kind: payment.kind, status: 'succeeded' });
         return { payment: toPaymentRow(row), purchaseStatusId: PurchaseStatus.Paid, changed: true, conflict: null };
@@ -142,33 +139,30 @@ async function settleInTransaction(ctx: AppContext, tx: RawTransaction, input: S
   if (checkError) ctx.log.error({ paymentId: payment.id, provider: payment.provider }, 'provider reported another amount: the payment stays unknown');
   const providerReference = result.providerReference ?? payment.providerReference;
   const raw = JSON.stringify(result.raw ?? payment.raw ?? null);
-  const audit = (entries: Omit<AuditEntry, 'operatorId'>[]) => auditJson(actor, payment, entries);
-  const events = (list: Omit<OutboxEvent, 'operatorId'>[]) => eventsJson(payment, now, list);
+  const written = (rows: Record<string, unknown>[], purchaseStatusId: number, changed: boolean): Settlement => ({ payment: toPaymentRow(rows[0]!), purchaseStatusId, changed, conflict: null });
 
   if (next === 'pending' || (next === 'unknown' && payment.status === 'unknown') || !canMovePayment(payment.status, next)) {
     if (next !== 'pending' && next !== 'unknown') return unchanged();
     // Still waiting: only when to ask again, and what the provider said last.
-    const rows = await tx.query(RECHECK.text, [payment.id, now, '[]', '[]', payment.status, recheckAt(now, payment, payment.status === 'unknown' ? 'unknown' : 'pending'), checkError, providerReference, raw], RECHECK.name);
-    return { payment: toPaymentRow(rows[0]!), purchaseStatusId: purchase.statusId, changed: false, conflict: null };
+    const status = payment.status === 'unknown' ? 'unknown' : 'pending';
+    const rows = await run(tx.query, RECHECK, { paymentId: payment.id, now, audit: '[]', events: '[]', status: payment.status, nextCheckAt: recheckAt(now, payment, status), checkError, providerReference, raw });
+    return written(rows, purchase.statusId, false);
   }
 
   if (next === 'unknown') {
-    const rows = await tx.query(
-      RECHECK.text,
-      [
-        payment.id,
-        now,
-        audit([{ entityType: 'payment', entityId: payment.id, action: `payment.unknown.${input.via}`, fromState: payment.status, toState: 'unknown' }]),
-        events([{ type: 'payment.unknown', data: paymentData({ ...payment, status: 'unknown', providerReference }, purchase.serviceId) }]),
-        'unknown',
-        recheckAt(now, payment, 'unknown'),
-        checkError,
-        providerReference,
-        raw,
-      ],
-      RECHECK.name,
-    );
-    return { payment: toPaymentRow(rows[0]!), purchaseStatusId: purchase.statusId, changed: true, conflict: null };
+    const r = unknownRecords(payment, purchase, input.via, providerReference);
+    const rows = await run(tx.query, RECHECK, {
+      paymentId: payment.id,
+      now,
+      audit: auditJson(actor, payment, r.audit),
+      events: eventsJson(payment, now, r.events),
+      status: 'unknown',
+      nextCheckAt: recheckAt(now, payment, 'unknown'),
+      checkError,
+      providerReference,
+      raw,
+    });
+    return written(rows, purchase.statusId, true);
   }
 
   if (next === 'failed') {
@@ -176,103 +170,70 @@ async function settleInTransaction(ctx: AppContext, tx: RawTransaction, input: S
     const failureCode = result.failure?.kind ?? 'other';
     const failureMessage = result.failure ? `${result.failure.message} (${result.failure.code})` : 'The provider reported the payment as failed.';
     const purchaseStatusId = purchase.statusId === PurchaseStatus.Submitted ? payment.payableStatusId : purchase.statusId;
-    const failed = { ...payment, status: 'failed' as const, providerReference, failureCode, failureMessage };
-    const rows = await tx.query(
-      FAIL.text,
-      [
-        payment.id,
-        now,
-        audit([
-          { entityType: 'payment', entityId: payment.id, action: `payment.failed.${input.via}`, fromState: payment.status, toState: 'failed', data: { code: failureCode } },
-          { entityType: 'purchase', entityId: purchase.id, action: 'purchase.payment_failed', fromState: String(purchase.statusId), toState: String(purchaseStatusId) },
-        ]),
-        events([
-          { type: 'payment.failed', data: paymentData(failed, purchase.serviceId) },
-          { type: 'purchase.payment_failed', data: { ...purchaseData(purchase, purchaseStatusId), payment_id: payment.id, failure_code: failureCode, failure_message: failureMessage } },
-        ]),
-        failureCode,
-        failureMessage,
-        providerReference,
-        raw,
-      ],
-      FAIL.name,
-    );
-    return { payment: toPaymentRow(rows[0]!), purchaseStatusId, changed: true, conflict: null };
+    const r = failedRecords(payment, purchase, input.via, { ...payment, status: 'failed', providerReference, failureCode, failureMessage }, purchaseStatusId);
+    const rows = await run(tx.query, FAIL, { paymentId: payment.id, now, audit: auditJson(actor, payment, r.audit), events: eventsJson(payment, now, r.events), failureCode, failureMessage, providerReference, raw });
+    return written(rows, purchaseStatusId, true);
   }
 
   // Succeeded: the money is taken. Pay the purchase, fulfil its service, keep a tokenised card.
-  const [service] = await tx.query<{ latest_period_end_date: IsoDate | null; billing_status: string; auto_recharge: boolean; owing: boolean; purchased_days: number }>(
-    LOCK_SERVICE.text,
-    [purchase.serviceId, purchase.id],
-    LOCK_SERVICE.name,
+  const [service] = await run<{ latest_period_end_date: IsoDate | null; billing_status: string; auto_recharge: boolean; owing: boolean; purchased_days: number }, 'serviceId' | 'purchaseId'>(
+    tx.query,
+    LOCK_SERVICE,
+    { serviceId: purchase.serviceId, purchaseId: purchase.id },
   );
   if (!service) throw new Error(`purchase ${purchase.id} has no service`);
   const done = fulfilment({ latestPeriodEndDate: service.latest_period_end_date, billingStatus: service.billing_status, owing: service.owing, purchasedDays: service.purchased_days }, now);
-  const createdMediumId = result.token && payment.tokenise && !payment.createdMediumId ? await keepCard(ctx, tx, payment, purchase, result, now) : payment.createdMediumId;
+  const keptCard = result.token && payment.tokenise && !payment.createdMediumId ? await keepCard(ctx, tx, payment, purchase, result, now) : null;
   const scheduledPurchaseId = service.auto_recharge && done.periodEndAfter ? await scheduleNextAutoRecharge(tx.db, purchase.id, purchase.serviceId, done.periodEndAfter, now) : null;
-  const rows = await tx.query(PAY.text, paidParams(input, payment, purchase, done, createdMediumId, scheduledPurchaseId, now), PAY.name);
-  return { payment: toPaymentRow(rows[0]!), purchaseStatusId: PurchaseStatus.Paid, changed: true, conflict: null };
+  const rows = await run(tx.query, PAY, paidValues(input, payment, purchase, done, keptCard, scheduledPurchaseId, now));
+  return written(rows, PurchaseStatus.Paid, true);
 }
 
-/** PAY's and PAY_FAST's parameters $1–$16: the attempt, the purchase, the service, and their audit entries and events. */
-function paidParams(input: SettleInput, payment: PaymentRow, purchase: PurchaseOfAttempt, done: Fulfilment, createdMediumId: string | null, scheduledPurchaseId: string | null, now: Date): unknown[] {
+/** The values PAY and PAY_FAST take: the attempt, the purchase, the service, and their audit entries and events. */
+function paidValues(input: SettleInput, payment: PaymentRow, purchase: PurchaseOfAttempt, done: Fulfilment, keptCard: string | null, scheduledPurchaseId: string | null, now: Date): Record<PaidParams, unknown> {
   const actor = input.actor ?? SYSTEM_ACTOR;
   const result = input.result;
   const providerReference = result.providerReference ?? payment.providerReference;
-  const raw = JSON.stringify(result.raw ?? payment.raw ?? null);
-  const succeeded = { ...payment, status: 'succeeded' as const, providerReference };
-  const paidStatus = PurchaseStatus.Paid;
-  return [
-    payment.id,
-    now,
-    auditJson(actor, payment, [
-      { entityType: 'payment', entityId: payment.id, action: `payment.succeeded.${input.via}`, fromState: payment.status, toState: 'succeeded' },
-      {
-        entityType: 'purchase',
-        entityId: purchase.id,
-        action: 'purchase.paid',
-        fromState: String(purchase.statusId),
-        toState: String(paidStatus),
-        data: { payment_id: payment.id, period_end_before: done.periodEndBefore, period_end_after: done.periodEndAfter, scheduled_purchase_id: scheduledPurchaseId },
-      },
-    ]),
-    eventsJson(payment, now, [
-      { type: 'payment.succeeded', data: paymentData(succeeded, purchase.serviceId) },
-      {
-        type: 'purchase.paid',
-        data: { ...purchaseData(purchase, paidStatus), payment_id: payment.id, provider: payment.provider, provider_reference: providerReference, paid_at: now.toISOString(), latest_period_end_date: done.periodEndAfter, billing_status: done.billingStatus },
-      },
-      ...(createdMediumId && createdMediumId !== payment.createdMediumId
-        ? [{ type: 'medium.created' as const, data: { medium_id: createdMediumId, customer_id: purchase.customerId, medium_type: result.token!.mediumType, provider: payment.provider } }]
-        : []),
-    ]),
+  const createdMediumId = keptCard ?? payment.createdMediumId;
+  const r = paidRecords(payment, purchase, input.via, {
     providerReference,
-    raw,
+    paidStatusId: PurchaseStatus.Paid,
+    done,
+    createdMedium: keptCard ? { id: keptCard, mediumType: result.token!.mediumType } : null,
+    scheduledPurchaseId,
+    now,
+  });
+  return {
+    paymentId: payment.id,
+    now,
+    audit: auditJson(actor, payment, r.audit),
+    events: eventsJson(payment, now, r.events),
+    providerReference,
+    raw: JSON.stringify(result.raw ?? payment.raw ?? null),
     createdMediumId,
-    providerReference ?? payment.merchantReference,
-    createdMediumId ?? payment.mediumId ?? purchase.mediumId,
-    payment.purchaseSourceId,
-    payment.comment,
-    purchase.id,
-    done.periodEndAfter,
-    done.billingStatus,
-    done.clearSuspension,
-    purchase.serviceId,
-  ];
+    paymentReference: providerReference ?? payment.merchantReference,
+    purchaseMediumId: createdMediumId ?? payment.mediumId ?? purchase.mediumId,
+    purchaseSourceId: payment.purchaseSourceId,
+    comment: payment.comment,
+    purchaseId: purchase.id,
+    periodEnd: done.periodEndAfter,
+    billingStatus: done.billingStatus,
+    clearSuspension: done.clearSuspension,
+    serviceId: purchase.serviceId,
+  };
 }
 
 async function lock(tx: RawTransaction, input: SettleInput): Promise<Locked> {
   let purchaseId = input.purchaseId;
   if (!purchaseId) {
-    const [row] = await tx.query<{ purchase_id: string }>(PURCHASE_OF_ATTEMPT.text, [input.paymentId], PURCHASE_OF_ATTEMPT.name);
+    const [row] = await run<{ purchase_id: string }, 'paymentId'>(tx.query, PURCHASE_OF_ATTEMPT, { paymentId: input.paymentId });
     if (!row) throw new Error(`no payment ${input.paymentId}`);
     purchaseId = row.purchase_id;
   }
-  const [row] = await tx.query<Record<string, unknown>>(LOCK_ATTEMPT.text, [purchaseId, input.paymentId], LOCK_ATTEMPT.name);
+  const [row] = await run(tx.query, LOCK_ATTEMPT, { purchaseId, paymentId: input.paymentId });
   if (!row) throw new Error(`no payment ${input.paymentId} of purchase ${purchaseId}`);
-  const payment = toPaymentRow(row);
   return {
-    payment,
+    payment: toPaymentRow(row),
     purchase: {
       id: purchaseId,
       statusId: row.purchase_status_id as number,
@@ -307,7 +268,7 @@ async function keepCard(ctx: AppContext, tx: RawTransaction, payment: PaymentRow
       createdAt: now,
       updatedAt: now,
     },
-    { provider: payment.provider, value: token.value },
+    { provider: payment.provider, value: token.value, agreementReference: token.agreementReference ?? null },
   );
   const [plan] = await tx.db
     .select({ id: purchasePlans.id, activeStatus: mediums.status })
@@ -316,52 +277,4 @@ async function keepCard(ctx: AppContext, tx: RawTransaction, payment: PaymentRow
     .where(eq(purchasePlans.serviceId, purchase.serviceId));
   if (plan && plan.activeStatus !== 'Valid') await tx.db.update(purchasePlans).set({ activeMediumId: id, updatedAt: now }).where(eq(purchasePlans.id, plan.id));
   return id;
-}
-
-/** Audit entries and outbox events of a settlement, as the JSON arrays its statement takes. */
-const auditJson = (actor: Actor, payment: PaymentRow, entries: Omit<AuditEntry, 'operatorId'>[]): string =>
-  JSON.stringify(entries.map((e) => auditValues(actor, { ...e, operatorId: payment.operatorId })));
-const eventsJson = (payment: PaymentRow, now: Date, list: Omit<OutboxEvent, 'operatorId'>[]): string =>
-  JSON.stringify(list.map((e) => outboxRow({ ...e, operatorId: payment.operatorId }, now)));
-
-const camelKeys = new Map<string, string>();
-const camel = (key: string): string => {
-  let out = camelKeys.get(key);
-  if (out === undefined) camelKeys.set(key, (out = key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())));
-  return out;
-};
-
-/** A `payments` row as a raw statement returns it (snake_case), as Drizzle would (camelCase). */
-export function toPaymentRow(row: Record<string, unknown>): PaymentRow {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(row)) out[camel(k)] = v;
-  return out as PaymentRow;
-}
-
-function purchaseData(p: PurchaseOfAttempt, statusId: number) {
-  return {
-    purchase_id: p.id,
-    service_id: p.serviceId,
-    customer_id: p.customerId,
-    small_key: p.smallKey,
-    amount: toRand(p.amountCents),
-    currency: 'ZAR',
-    purchase_status_id: statusId,
-  };
-}
-
-function paymentData(p: Pick<PaymentRow, 'id' | 'purchaseId' | 'status' | 'provider' | 'providerReference' | 'merchantReference' | 'amountCents' | 'currency' | 'failureCode' | 'failureMessage'>, serviceId: string) {
-  return {
-    payment_id: p.id,
-    purchase_id: p.purchaseId,
-    service_id: serviceId,
-    status: p.status,
-    provider: p.provider,
-    provider_reference: p.providerReference,
-    merchant_reference: p.merchantReference,
-    amount: toRand(p.amountCents),
-    currency: p.currency,
-    failure_code: p.failureCode,
-    failure_message: p.failureMessage,
-  };
 }

@@ -2,58 +2,60 @@ import { randomUUID } from 'node:crypto';
 import { and, eq, inArray } from 'drizzle-orm';
 import type { AppContext } from '../../context.ts';
 import { isUniqueViolation } from '../../db/errors.ts';
+import { run } from '../../db/statement.ts';
 import { PurchaseStatus } from '../../domain/enums.ts';
-import { LIVE_PAYMENT_STATUSES } from '../../domain/state-machines.ts';
+import type { IsoDate } from '../../domain/periods.ts';
+import { LIVE_PAYMENT_STATUSES, PurchaseMoves } from '../../domain/state-machines.ts';
 import { ConflictError, NotFoundError, UnprocessableError } from '../../lib/errors.ts';
 import { GLOBAL_OPAQUE_MEDIUM_ID } from '../mediums/repo.ts';
+import type { CollectInput, Plan } from './collection-types.ts';
 import { connectorContext } from './connector-context.ts';
 import { newMerchantReference } from './merchant-reference.ts';
-import type { Plan } from './plan-collection.ts';
+import { toPaymentRow } from './repo.ts';
 import { payments } from './schema.ts';
-import { START_ATTEMPT } from './collection-sql.ts';
-import { settlePayment, toPaymentRow, type Settlement, type StartedAttempt } from './settle-payment.ts';
-import type { IsoDate } from '../../domain/periods.ts';
-import type { Caller, SubmitForCollectionInput } from './submit-for-collection.ts';
+import { settlePayment, type Settlement, type StartedAttempt } from './settle-payment.ts';
+import { START_ATTEMPT } from './settlement-sql.ts';
 
 /** Step 1: the attempt is recorded, and the purchase marked Submitted, before any provider is asked. */
-export async function startAttempt(ctx: AppContext, caller: Caller, purchaseId: string, plan: Plan, input: SubmitForCollectionInput): Promise<{ attempt: StartedAttempt; allocation: Settlement | null }> {
+export async function startAttempt(ctx: AppContext, input: CollectInput, plan: Plan): Promise<{ attempt: StartedAttempt; allocation: Settlement | null }> {
+  const { actor, purchaseId } = input;
   const now = ctx.clock();
-  const params = [
+  const values = {
     purchaseId,
-    randomUUID(),
-    plan.medium.id,
-    plan.provider,
-    plan.kind,
-    newMerchantReference(),
-    plan.successUrl,
-    plan.failureUrl,
-    plan.tokenise,
-    plan.purchaseSourceId,
-    plan.kind === 'allocation' ? input.comment : null,
-    caller.userId,
-    new Date(now.getTime() + (ctx.config.jobs.firstCheckAfterMs ?? plan.connector.timing.firstCheckAfterMs)),
+    paymentId: randomUUID(),
+    mediumId: plan.medium.id,
+    provider: plan.provider,
+    kind: plan.kind,
+    merchantReference: newMerchantReference(),
+    successUrl: plan.successUrl,
+    failureUrl: plan.failureUrl,
+    tokenise: plan.tokenise,
+    purchaseSourceId: plan.purchaseSourceId,
+    comment: plan.kind === 'allocation' ? (input.comment ?? null) : null,
+    createdBy: actor.id,
+    nextCheckAt: new Date(now.getTime() + (ctx.config.jobs.firstCheckAfterMs ?? plan.connector.timing.firstCheckAfterMs)),
     now,
-    plan.medium.id === GLOBAL_OPAQUE_MEDIUM_ID ? null : plan.medium.id,
-    caller.actor.id,
-    caller.actor.role,
-    caller.actor.requestId,
-    JSON.stringify({ purchase_id: purchaseId, provider: plan.provider, kind: plan.kind, medium_id: plan.medium.id }),
-  ];
+    purchaseMediumId: plan.medium.id === GLOBAL_OPAQUE_MEDIUM_ID ? null : plan.medium.id,
+    actorId: actor.id,
+    actorRole: actor.role,
+    requestId: actor.requestId,
+    auditData: JSON.stringify({ purchase_id: purchaseId, provider: plan.provider, kind: plan.kind, medium_id: plan.medium.id }),
+  };
   try {
     if (plan.kind !== 'allocation') {
-      const rows = await ctx.database.query<Record<string, unknown>>(START_ATTEMPT.text, params, START_ATTEMPT.name);
+      const rows = await run(ctx.database.query, START_ATTEMPT, values);
       return { attempt: await started(ctx, purchaseId, rows[0]), allocation: null };
     }
     // Off-system money was collected elsewhere: recording it is the whole collection, in one transaction.
     return await ctx.database.transaction(async (tx) => {
-      const rows = await tx.query<Record<string, unknown>>(START_ATTEMPT.text, params, START_ATTEMPT.name);
+      const rows = await run(tx.query, START_ATTEMPT, values);
       const attempt = await started(ctx, purchaseId, rows[0]);
       const { payment } = attempt;
       const result = await plan.connector.allocate!(
-        { merchantReference: payment.merchantReference, amount: { amountCents: payment.amountCents, currency: 'ZAR' }, purchaseSourceId: plan.purchaseSourceId!, comment: input.comment },
-        connectorContext(ctx, 'OffSystem'),
+        { merchantReference: payment.merchantReference, amount: { amountCents: payment.amountCents, currency: 'ZAR' }, purchaseSourceId: plan.purchaseSourceId!, comment: input.comment ?? null },
+        connectorContext(ctx, plan.connector),
       );
-      const allocation = await settlePayment(ctx, { paymentId: payment.id, purchaseId, via: 'allocation', actor: caller.actor, result }, tx);
+      const allocation = await settlePayment(ctx, { paymentId: payment.id, purchaseId, via: 'allocation', actor, result }, tx);
       return { attempt: { ...attempt, payment: allocation.payment }, allocation };
     });
   } catch (err) {
@@ -90,7 +92,7 @@ async function started(ctx: AppContext, purchaseId: string, row: Record<string, 
       // As the attempt left it: Submitted.
       purchase: {
         id: purchaseId,
-        statusId: PurchaseStatus.Submitted,
+        statusId: PurchaseMoves.submit.to,
         serviceId: row.purchase_service_id as string,
         customerId: row.purchase_customer_id as string,
         smallKey: row.purchase_small_key as number,
@@ -114,7 +116,7 @@ async function started(ctx: AppContext, purchaseId: string, row: Record<string, 
     // A concurrent submit may have committed its attempt after this statement's snapshot: look again.
     throw row.live_id ? inFlight(purchaseId, { id: row.live_id as string, status: row.live_status as string }) : await inFlightConflict(ctx, purchaseId);
   }
-  if ([PurchaseStatus.Unpaid, PurchaseStatus.Quote, PurchaseStatus.Scheduled].includes(statusId as 1 | 3 | 6)) {
+  if ((PurchaseMoves.submit.from as readonly number[]).includes(statusId)) {
     throw new UnprocessableError('purchase.nothing_to_pay', `Purchase ${purchaseId} is for R0.00: there is nothing to collect.`);
   }
   throw new UnprocessableError('purchase.not_payable', `Purchase ${purchaseId} cannot be paid (status ${statusId}).`);
@@ -139,4 +141,3 @@ function inFlight(purchaseId: string, live: { id: string; status: string } | nul
     { extensions: { purchase_id: purchaseId, ...(live ? { payment_id: live.id, payment_status: live.status } : {}) } },
   );
 }
-

@@ -1,9 +1,12 @@
 import { and, asc, eq, inArray, lte, min, sql } from 'drizzle-orm';
 import type { AppContext } from '../../context.ts';
-import type { AttemptResult } from '../../providers/contract.ts';
-import { connectorContext } from './connector-context.ts';
+import type { AttemptResult, Connector } from '../../providers/contract.ts';
+import { revealMediumToken } from '../mediums/repo.ts';
+import { claimLookupSlot } from './call-slots.ts';
+import { connectorContext, lookupInputOf } from './connector-context.ts';
+import type { PaymentRow } from './repo.ts';
 import { payments } from './schema.ts';
-import { settlePayment, type PaymentRow } from './settle-payment.ts';
+import { settlePayment, type SettlementSource } from './settle-payment.ts';
 
 /** A claimed attempt is not claimed again for this long: a crashed janitor's claim simply becomes due again. */
 const LEASE_MS = 120_000;
@@ -17,9 +20,11 @@ export interface JanitorRun {
 /**
  * The janitor (SPEC §7, Kill Bill's lesson): attempts still `pending` or `unknown` past their provider's
  * delay are looked up at the provider and settled with what it says. Only the provider's explicit answer
- * settles one; a look-up that fails is tried again later with backoff. Several janitors (processes) can
- * run at once: attempts are claimed with `FOR UPDATE SKIP LOCKED` and leased, and no transaction is held
- * while the provider is asked.
+ * settles one — with one exception the provider's own rules make: a hosted page or link that closed, with
+ * no payment reported within the provider's settle window, failed (`expired`). A look-up that fails is
+ * tried again later with backoff, and a provider's look-up allowance (Peach: two a minute) is kept. Several
+ * janitors (processes) can run at once: attempts are claimed with `FOR UPDATE SKIP LOCKED` and leased,
+ * and no transaction is held while the provider is asked.
  */
 export async function settleUnsettledPayments(ctx: AppContext, options: { now?: Date; limit?: number } = {}): Promise<JanitorRun> {
   const now = options.now ?? ctx.clock();
@@ -27,19 +32,17 @@ export async function settleUnsettledPayments(ctx: AppContext, options: { now?: 
   let settled = 0;
   let failedChecks = 0;
   for (const payment of claimed) {
-    const connector = ctx.connectors.get(payment.provider);
-    if (!connector.lookup) continue;
+    const connector = ctx.connectors.find(payment.provider);
+    if (!connector?.lookup || payment.kind === 'allocation') continue;
+    const input = lookupInputOf(payment, payment.kind === 'token' ? await tokenOf(ctx, payment) : null);
+    const slot = await claimLookupSlot(ctx, connector, input.kind, now);
+    if (!slot.ok) {
+      await ctx.database.db.update(payments).set({ nextCheckAt: slot.nextAt }).where(eq(payments.id, payment.id));
+      continue;
+    }
     let result: AttemptResult;
     try {
-      result = await connector.lookup(
-        {
-          kind: payment.kind === 'token' ? 'token' : payment.kind === 'link' ? 'link' : 'hosted',
-          merchantReference: payment.merchantReference,
-          providerReference: payment.providerReference,
-          amount: { amountCents: payment.amountCents, currency: 'ZAR' },
-        },
-        connectorContext(ctx, payment.provider),
-      );
+      result = await connector.lookup(input, connectorContext(ctx, connector));
     } catch (err) {
       failedChecks++;
       ctx.log.warn({ paymentId: payment.id, provider: payment.provider, err: (err as Error).message }, 'could not look up a payment; will try again');
@@ -49,7 +52,8 @@ export async function settleUnsettledPayments(ctx: AppContext, options: { now?: 
         .where(eq(payments.id, payment.id));
       continue;
     }
-    const outcome = await settlePayment(ctx, { paymentId: payment.id, result, via: 'lookup' });
+    const { result: final, via } = pastWindow(connector, payment, result, now);
+    const outcome = await settlePayment(ctx, { paymentId: payment.id, result: final, via });
     if (outcome.changed && (outcome.payment.status === 'succeeded' || outcome.payment.status === 'failed')) settled++;
   }
   await reportLag(ctx, now);
@@ -58,6 +62,31 @@ export async function settleUnsettledPayments(ctx: AppContext, options: { now?: 
 
 /** 15 s, 30 s, 1 min … capped at an hour. */
 export const backoffMs = (checks: number): number => Math.min(15_000 * 2 ** Math.max(0, Math.min(checks - 1, 12)), 3_600_000);
+
+/**
+ * A hosted page or link the provider still reports unpaid (pending, cancelled-not-final, nothing to ask by)
+ * once its session has closed and the provider's settle window has passed: failed, `expired`.
+ */
+function pastWindow(connector: Connector, payment: PaymentRow, result: AttemptResult, now: Date): { result: AttemptResult; via: SettlementSource } {
+  const window = connector.timing.settleWindowMs;
+  const open = result.status === 'pending' || result.status === 'unknown';
+  if (!open || !payment.expiresAt || window === undefined || now.getTime() < payment.expiresAt.getTime() + window) return { result, via: 'lookup' };
+  return {
+    via: 'deadline',
+    result: {
+      ...result,
+      status: 'failed',
+      failure: { code: 'expired', message: 'The payment page closed and the provider reported no payment within its window', kind: 'cancelled' },
+    },
+  };
+}
+
+/** The stored token a token charge used, for a provider that finds payments by token. */
+async function tokenOf(ctx: AppContext, payment: PaymentRow): Promise<string | null> {
+  if (!payment.mediumId) return null;
+  const stored = await revealMediumToken(ctx.database.db, ctx.vault, payment.mediumId);
+  return stored?.provider === payment.provider ? stored.token : null;
+}
 
 async function claim(ctx: AppContext, now: Date, limit: number): Promise<PaymentRow[]> {
   return ctx.database.db.transaction(async (tx) => {

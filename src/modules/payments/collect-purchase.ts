@@ -1,0 +1,103 @@
+import { eq } from 'drizzle-orm';
+import type { AppContext } from '../../context.ts';
+import { PurchaseStatus } from '../../domain/enums.ts';
+import { ConnectorError } from '../../lib/errors.ts';
+import type { AttemptResult, CheckoutInput } from '../../providers/contract.ts';
+import { purchases } from '../purchases/schema.ts';
+import type { CollectInput, CollectionOutcome, Plan, Target } from './collection-types.ts';
+import { connectorContext } from './connector-context.ts';
+import { loadTarget, planCollection } from './plan-collection.ts';
+import type { PaymentRow } from './repo.ts';
+import { notificationUrl } from './return-urls.ts';
+import { payments } from './schema.ts';
+import { settlePayment, settleStarted, type StartedAttempt } from './settle-payment.ts';
+import { startAttempt } from './start-attempt.ts';
+
+export type { CollectInput, CollectionActor, CollectionOutcome } from './collection-types.ts';
+
+/**
+ * Collects a purchase with a medium, exactly once: seed 000's "Submit Purchase For Collection", and the
+ * same core for anything else that collects (billing runs, auto-recharges), whoever the actor is.
+ *
+ * 1. One statement locks the purchase, refuses it if it is paid or has an attempt in flight (409 naming
+ *    it), records a `pending` attempt and marks the purchase Submitted (start-attempt). A unique index
+ *    backs the check, so concurrent collections on several processes still make one attempt.
+ * 2. Outside any transaction the provider is asked (a stored token is charged, a checkout or payment link
+ *    is created), once; the attempt's reference is sent as the provider's merchant reference.
+ * 3. The answer is settled (settle-payment). A crash between 2 and 3 leaves the attempt pending, and the
+ *    janitor asks the provider what happened: nothing is charged twice and nothing is guessed.
+ */
+export async function collectPurchase(ctx: AppContext, input: CollectInput): Promise<CollectionOutcome> {
+  const target = await loadTarget(ctx, input);
+  const { purchase } = target;
+  const plan = await planCollection(ctx, target, input);
+  const now = ctx.clock();
+
+  // Deferred: a future-dated purchase keeps the medium and is collected on its date.
+  if (input.processImmediate === false && plan.kind === 'token' && purchase.statusId === PurchaseStatus.Scheduled && purchase.purchaseDate > now) {
+    await ctx.database.db.update(purchases).set({ mediumId: plan.medium.id, updatedAt: now }).where(eq(purchases.id, purchase.id));
+    return { paymentLinkUrl: null, payment: null, purchaseStatusId: purchase.statusId };
+  }
+
+  const { attempt, allocation } = await startAttempt(ctx, input, plan);
+  if (allocation) return { paymentLinkUrl: null, payment: allocation.payment, purchaseStatusId: allocation.purchaseStatusId };
+  return plan.kind === 'token' ? chargeToken(ctx, input, target, plan, attempt) : openSession(ctx, input, target, plan, attempt.payment);
+}
+
+/** A stored token charged now. Refused before anything was sent: failed. Sent without an answer: unknown. */
+async function chargeToken(ctx: AppContext, input: CollectInput, target: Target, plan: Plan, attempt: StartedAttempt): Promise<CollectionOutcome> {
+  const { payment } = attempt;
+  let result: AttemptResult;
+  try {
+    const sealed = plan.sealedToken?.provider === plan.provider ? plan.sealedToken : null;
+    const token = sealed ? ctx.vault.open(sealed.sealed, plan.medium.id) : null;
+    if (!token) throw new ConnectorError('misconfigured', plan.provider, `Medium ${plan.medium.id} has no ${plan.provider} token.`);
+    result = await plan.connector.chargeToken!(
+      { merchantReference: payment.merchantReference, amount: { amountCents: payment.amountCents, currency: 'ZAR' }, token, agreementReference: sealed?.agreementReference ?? null, description: describe(target.purchase), customer: target.customer },
+      connectorContext(ctx, plan.connector),
+    );
+  } catch (err) {
+    if (err instanceof ConnectorError && err.kind !== 'timeout') {
+      // Refused before anything was processed: no money moved, so the attempt failed and the purchase is payable again.
+      await settlePayment(ctx, { paymentId: payment.id, via: 'charge', actor: input.actor, result: { status: 'failed', providerReference: null, failure: { code: err.code, message: err.message, kind: 'other' }, raw: null } });
+      throw err;
+    }
+    ctx.log.error({ err, paymentId: payment.id }, 'charging a token ended without an answer: the outcome is unknown');
+    result = { status: 'unknown', providerReference: null, raw: { error: 'no answer from the connector' } };
+  }
+  const settled = await settleStarted(ctx, { paymentId: payment.id, purchaseId: target.purchase.id, via: 'charge', actor: input.actor, result }, attempt);
+  return { paymentLinkUrl: null, payment: settled.payment, purchaseStatusId: settled.purchaseStatusId };
+}
+
+/** A hosted page or payment link: nothing is charged until the customer completes the provider's page. */
+async function openSession(ctx: AppContext, input: CollectInput, target: Target, plan: Plan, payment: PaymentRow): Promise<CollectionOutcome> {
+  const checkout: CheckoutInput = {
+    merchantReference: payment.merchantReference,
+    amount: { amountCents: payment.amountCents, currency: 'ZAR' },
+    description: describe(target.purchase),
+    customer: target.customer,
+    returnUrl: plan.successUrl!,
+    cancelUrl: plan.failureUrl ?? plan.successUrl!,
+    notificationUrl: notificationUrl(ctx.config, ctx.connectors, plan.provider),
+    tokenise: plan.tokenise,
+  };
+  try {
+    const cctx = connectorContext(ctx, plan.connector);
+    const session = plan.kind === 'hosted' ? await plan.connector.createCheckout!(checkout, cctx) : await plan.connector.createPaymentLink!(checkout, cctx);
+    const [updated] = await ctx.database.db
+      .update(payments)
+      .set({ providerReference: session.providerReference, redirectUrl: session.redirectUrl, expiresAt: session.expiresAt, raw: session.raw as never, updatedAt: ctx.clock() })
+      .where(eq(payments.id, payment.id))
+      .returning();
+    return { paymentLinkUrl: session.redirectUrl, payment: updated!, purchaseStatusId: PurchaseStatus.Submitted };
+  } catch (err) {
+    // Creating a page charges nothing: the attempt failed and the purchase is payable again.
+    const code = err instanceof ConnectorError ? err.code : 'provider.unavailable';
+    await settlePayment(ctx, { paymentId: payment.id, via: 'checkout', actor: input.actor, result: { status: 'failed', providerReference: null, failure: { code, message: (err as Error).message, kind: 'other' }, raw: null } });
+    if (err instanceof ConnectorError) throw err;
+    throw new ConnectorError('unavailable', plan.provider, `${plan.provider} could not start the payment page.`, { cause: err });
+  }
+}
+
+/** What the customer sees on their statement and the provider's page. */
+const describe = (purchase: { smallKey: number }): string => `Purchase ${purchase.smallKey}`;

@@ -1,0 +1,260 @@
+/**
+ * The statements of a collection (collect-purchase, start-attempt, settle-payment), written by hand: this
+ * is the hot path of every payment, and each is one prepared round trip (no query building). Parameters are
+ * named (db/statement.ts) and purchase statuses come from domain/ (PurchaseMoves): this file holds SQL only;
+ * what fills the parameters is in settle-payment.ts, the audit entries and outbox events in
+ * settlement-records.ts. Named `payrail_*_vN`: PostgreSQL plans each once per connection. Change a
+ * statement → bump its version.
+ */
+import { statement } from '../../db/statement.ts';
+import { PurchaseCreationEvent, PurchaseLineType, PurchaseStatus as P } from '../../domain/enums.ts';
+import { OWED_PURCHASE_STATUS, PurchaseMoves } from '../../domain/state-machines.ts';
+
+const list = (values: readonly number[]): string => values.join(', ');
+
+/** Days a paid purchase adds to its service's period: its Day and Monthly lines (a once-off line adds none). */
+const PURCHASED_DAYS = (purchase: string) => `(SELECT coalesce(sum(l.quantity * l.period_contribution_per_quantity) FILTER (WHERE l.line_type_id <> ${PurchaseLineType.Once}), 0)::int
+     FROM purchase_lines l WHERE l.purchase_id = ${purchase})`;
+
+/** Another purchase of the service is owed. */
+const OWING = (service: string, purchase: string) => `EXISTS (SELECT 1 FROM purchases o WHERE o.service_id = ${service} AND o.status_id = ${OWED_PURCHASE_STATUS} AND o.id <> ${purchase})`;
+
+/** Lock the purchase, then its attempt (the order a collection uses), and read both. */
+export const LOCK_ATTEMPT = statement<'purchaseId' | 'paymentId'>(
+  'payrail_settle_lock_v1',
+  `SELECT pu.status_id AS purchase_status_id, pu.service_id, pu.customer_id, pu.small_key, pu.medium_id AS purchase_medium_id,
+  pu.amount_cents AS purchase_amount_cents, py.*
+FROM purchases pu JOIN payments py ON py.purchase_id = pu.id
+WHERE pu.id = :purchaseId AND py.id = :paymentId
+FOR UPDATE OF pu, py`,
+);
+
+/** The purchase of an attempt, when the caller did not say. */
+export const PURCHASE_OF_ATTEMPT = statement<'paymentId'>('payrail_settle_purchase_of_v1', 'SELECT purchase_id FROM payments WHERE id = :paymentId');
+
+/** Lock the service a paid purchase fulfils, with what fulfilment needs to know. */
+export const LOCK_SERVICE = statement<'serviceId' | 'purchaseId'>(
+  'payrail_settle_service_v2',
+  `SELECT s.latest_period_end_date, s.billing_status, pr.auto_recharge,
+  ${OWING('s.id', ':purchaseId')} AS owing,
+  ${PURCHASED_DAYS(':purchaseId')} AS purchased_days
+FROM services s JOIN products pr ON pr.id = s.product_id
+WHERE s.id = :serviceId
+FOR UPDATE OF s`,
+);
+
+/**
+ * An event no enabled endpoint of its operator subscribes to is written dispatched (at :now). The same
+ * rule as the outbox trigger's (migration 0004), written into the statement: a trigger or SQL function
+ * call per event cost more than the rest of the insert.
+ */
+const DISPATCHED_IF_UNSUBSCRIBED = `CASE WHEN NOT EXISTS (
+    SELECT 1 FROM webhook_endpoints ep
+    WHERE ep.operator_id = e.operator_id AND ep.enabled AND (jsonb_array_length(ep.event_types) = 0 OR ep.event_types ? e.type)
+  ) THEN :now END`;
+
+/**
+ * Audit entries and outbox events of a settlement, passed as JSON arrays (:audit, :events) and written in
+ * the same statement; `onlyIf` is a condition both inserts wait on (PAY_FAST writes them only if it paid).
+ */
+const records = (onlyIf = 'true') => `
+audited AS (
+  INSERT INTO audit_events (operator_id, entity_type, entity_id, action, from_state, to_state, actor_id, actor_role, request_id, data, created_at)
+  SELECT a."operatorId", a."entityType", a."entityId", a.action, a."fromState", a."toState", a."actorId", a."actorRole", a."requestId", a.data, :now
+  FROM jsonb_to_recordset(:audit::jsonb) AS a("operatorId" uuid, "entityType" text, "entityId" uuid, action text, "fromState" text, "toState" text, "actorId" text, "actorRole" text, "requestId" text, data jsonb)
+  WHERE ${onlyIf}
+  RETURNING 1
+), evented AS (
+  INSERT INTO outbox_events (id, operator_id, type, payload, created_at, dispatched_at)
+  SELECT e.id, e.operator_id, e.type, e.payload, :now, ${DISPATCHED_IF_UNSUBSCRIBED}
+  FROM jsonb_to_recordset(:events::jsonb) AS e(id uuid, operator_id uuid, type text, payload jsonb)
+  WHERE ${onlyIf}
+  RETURNING 1
+)`;
+
+type RecordParams = 'now' | 'audit' | 'events';
+
+/** What a success writes (PAY and PAY_FAST): the attempt, the purchase (Paid, period applied) and the service's fulfilment. */
+const PAYMENT_SUCCEEDED = `status = 'succeeded', settled_at = :now, next_check_at = NULL, failure_code = NULL, failure_message = NULL,
+    last_check_error = NULL, provider_reference = :providerReference, raw = :raw::jsonb, created_medium_id = :createdMediumId, updated_at = :now`;
+const PURCHASE_PAID = `status_id = ${PurchaseMoves.pay.to}, paid_at = :now, payment_reference = :paymentReference, medium_id = :purchaseMediumId,
+    purchase_source_id = coalesce(:purchaseSourceId, purchase_source_id), comment = coalesce(:comment, comment), period_applied = true, updated_at = :now`;
+const SERVICE_FULFILLED = `latest_period_end_date = :periodEnd::date, billing_status = :billingStatus,
+    suspension_date = CASE WHEN :clearSuspension::boolean THEN NULL ELSE suspension_date END, version = version + 1, updated_at = :now`;
+
+export type PaidParams =
+  | RecordParams
+  | 'paymentId'
+  | 'providerReference'
+  | 'raw'
+  | 'createdMediumId'
+  | 'paymentReference'
+  | 'purchaseMediumId'
+  | 'purchaseSourceId'
+  | 'comment'
+  | 'purchaseId'
+  | 'periodEnd'
+  | 'billingStatus'
+  | 'clearSuspension'
+  | 'serviceId';
+
+/** Succeeded: the attempt, the purchase and the service in one statement, with the audit entries and outbox events. */
+export const PAY = statement<PaidParams>(
+  'payrail_settle_pay_v6',
+  `WITH pay AS (
+  UPDATE payments SET ${PAYMENT_SUCCEEDED}
+  WHERE id = :paymentId RETURNING *
+), paid AS (
+  UPDATE purchases SET ${PURCHASE_PAID}
+  WHERE id = :purchaseId RETURNING 1
+), fulfilled AS (
+  UPDATE services SET ${SERVICE_FULFILLED}
+  WHERE id = :serviceId RETURNING 1
+),${records()}
+SELECT * FROM pay`,
+);
+
+/**
+ * Succeeded, when nothing about the purchase or its service has changed since the attempt started
+ * (START_ATTEMPT read the service at version :serviceVersion - 1; its own purchase update made it
+ * :serviceVersion): the same writes as PAY in one autocommitted statement, without a transaction's five
+ * round trips.
+ *
+ * The service is updated first and only at the version expected, and every later step runs only if the
+ * step before it matched, so no row is returned when anything moved (the caller then settles the locked
+ * way). Any change to a purchase of the service bumps its version, and the service row stays locked by
+ * this statement, so nothing can slip in between. Should the service match and a later step not (a
+ * payment settled without its purchase changing, which no path does), payrail_assert aborts the whole
+ * statement rather than leave half of it.
+ */
+export const PAY_FAST = statement<PaidParams | 'serviceVersion'>(
+  'payrail_settle_pay_fast_v4',
+  `WITH fulfilled AS (
+  UPDATE services SET ${SERVICE_FULFILLED}
+  WHERE id = :serviceId AND version = :serviceVersion::bigint RETURNING id
+), paid AS (
+  UPDATE purchases p SET ${PURCHASE_PAID}
+  FROM fulfilled f WHERE p.id = :purchaseId AND p.service_id = f.id AND p.status_id IN (${list(PurchaseMoves.pay.from)}) RETURNING p.id
+), pay AS (
+  UPDATE payments py SET ${PAYMENT_SUCCEEDED}
+  FROM paid WHERE py.id = :paymentId AND py.purchase_id = paid.id AND py.status IN ('pending', 'unknown') RETURNING py.*
+),${records('EXISTS (SELECT 1 FROM pay)')}
+SELECT pay.* FROM (SELECT payrail_assert(NOT EXISTS (SELECT 1 FROM fulfilled) OR EXISTS (SELECT 1 FROM pay), 'payrail_settle_pay_fast: the service matched but its purchase or attempt did not') AS ok) checked
+LEFT JOIN pay ON true`,
+);
+
+/** Failed: the attempt, and the purchase back to payable if it was waiting on it. */
+export const FAIL = statement<RecordParams | 'paymentId' | 'failureCode' | 'failureMessage' | 'providerReference' | 'raw'>(
+  'payrail_settle_fail_v6',
+  `WITH pay AS (
+  UPDATE payments SET status = 'failed', settled_at = :now, next_check_at = NULL, failure_code = :failureCode, failure_message = :failureMessage,
+    provider_reference = :providerReference, raw = :raw::jsonb, updated_at = :now
+  WHERE id = :paymentId RETURNING *
+), payable AS (
+  UPDATE purchases p SET status_id = pay.payable_status_id, updated_at = :now
+  FROM pay WHERE p.id = pay.purchase_id AND p.status_id IN (${list(PurchaseMoves.reopen.from)}) RETURNING 1
+),${records()}
+SELECT * FROM pay`,
+);
+
+/** Unknown, or still pending: when to ask again, and what the provider said last. */
+export const RECHECK = statement<RecordParams | 'paymentId' | 'status' | 'nextCheckAt' | 'checkError' | 'providerReference' | 'raw'>(
+  'payrail_settle_recheck_v6',
+  `WITH pay AS (
+  UPDATE payments SET status = :status, next_check_at = :nextCheckAt, last_check_error = :checkError, provider_reference = :providerReference, raw = :raw::jsonb, updated_at = :now
+  WHERE id = :paymentId RETURNING *
+),${records()}
+SELECT * FROM pay`,
+);
+
+/**
+ * Step 1 of a collection, in one statement: lock the purchase; if it is payable and has no attempt in
+ * flight, record a pending attempt, mark the purchase Submitted and audit it. Returns the purchase's
+ * status and any live attempt either way (no row: no such purchase). A concurrent duplicate waits on the
+ * purchase's lock and then sees it Submitted; the unique index on live attempts is the last word.
+ *
+ * Also returns what settling a success needs to know about the purchase and its service (`svc_*`, read in
+ * this statement's snapshot), so that the common answer can be settled in one statement (PAY_FAST).
+ */
+export const START_ATTEMPT = statement<
+  | 'purchaseId'
+  | 'paymentId'
+  | 'mediumId'
+  | 'provider'
+  | 'kind'
+  | 'merchantReference'
+  | 'successUrl'
+  | 'failureUrl'
+  | 'tokenise'
+  | 'purchaseSourceId'
+  | 'comment'
+  | 'createdBy'
+  | 'nextCheckAt'
+  | 'now'
+  | 'purchaseMediumId'
+  | 'actorId'
+  | 'actorRole'
+  | 'requestId'
+  | 'auditData'
+>(
+  'payrail_start_attempt_v3',
+  `WITH target AS (
+  SELECT id, operator_id, status_id, amount_cents, currency, creation_event_id, service_id, customer_id, small_key, medium_id FROM purchases WHERE id = :purchaseId FOR UPDATE
+), live AS (
+  SELECT id, status FROM payments WHERE purchase_id = :purchaseId AND status IN ('pending', 'unknown', 'succeeded') LIMIT 1
+), inserted AS (
+  INSERT INTO payments (id, operator_id, purchase_id, medium_id, provider, kind, status, amount_cents, currency, merchant_reference,
+    payable_status_id, success_url, failure_url, tokenise, purchase_source_id, comment, created_by, next_check_at, created_at, updated_at)
+  SELECT :paymentId, t.operator_id, t.id, :mediumId, :provider, :kind, 'pending', t.amount_cents, t.currency, :merchantReference,
+    CASE WHEN t.status_id = ${P.Quote} OR t.creation_event_id = ${PurchaseCreationEvent.BuyNow} THEN ${P.Quote} ELSE ${P.Unpaid} END,
+    :successUrl, :failureUrl, :tokenise, :purchaseSourceId, :comment, :createdBy, :nextCheckAt, :now, :now
+  FROM target t
+  WHERE t.status_id IN (${list(PurchaseMoves.submit.from)}) AND t.amount_cents > 0 AND NOT EXISTS (SELECT 1 FROM live)
+  RETURNING *
+), submitted AS (
+  UPDATE purchases p SET status_id = ${PurchaseMoves.submit.to}, medium_id = coalesce(:purchaseMediumId, p.medium_id), updated_at = :now
+  FROM inserted i WHERE p.id = i.purchase_id
+  RETURNING 1
+), audited AS (
+  INSERT INTO audit_events (operator_id, entity_type, entity_id, action, to_state, actor_id, actor_role, request_id, data, created_at)
+  SELECT i.operator_id, 'payment', i.id, 'payment.started', 'pending', :actorId, :actorRole, :requestId, :auditData::jsonb, :now FROM inserted i
+  RETURNING 1
+)
+SELECT t.status_id AS purchase_status_id, t.amount_cents AS purchase_amount_cents, l.id AS live_id, l.status AS live_status,
+  t.service_id AS purchase_service_id, t.customer_id AS purchase_customer_id, t.small_key AS purchase_small_key,
+  coalesce(:purchaseMediumId, t.medium_id) AS purchase_medium_id,
+  s.version::text AS svc_version, s.latest_period_end_date AS svc_latest_period_end_date, s.billing_status AS svc_billing_status,
+  pr.auto_recharge AS svc_auto_recharge,
+  ${OWING('t.service_id', 't.id')} AS svc_owing,
+  ${PURCHASED_DAYS('t.id')} AS svc_purchased_days,
+  i.*
+FROM target t
+JOIN services s ON s.id = t.service_id
+JOIN products pr ON pr.id = s.product_id
+LEFT JOIN live l ON true LEFT JOIN inserted i ON true`,
+);
+
+/**
+ * What a collection needs before it starts, in one round trip: the service (in the actor's scope: its
+ * operator, and a customer's own services only), its customer and product, the purchase, the operator's
+ * provider for new cards, and the medium with its sealed token (the global "Add new payment method" medium
+ * has no operator).
+ */
+export const COLLECTION_TARGET = statement<'serviceId' | 'purchaseId' | 'operatorId' | 'customerId' | 'mediumId'>(
+  'payrail_collection_target_v2',
+  `SELECT s.id AS service_id, s.customer_id AS service_customer_id, s.collector_id, s.operator_id AS service_operator_id, s.product_id,
+  c.name AS customer_name, c.email AS customer_email, c.cell_number AS customer_cell_number, pr.auto_recharge,
+  op.default_card_provider, op.payment_links_enabled,
+  pu.id AS purchase_id, pu.service_id AS purchase_service_id, pu.customer_id AS purchase_customer_id, pu.status_id AS purchase_status_id,
+  pu.purchase_date, pu.small_key, pu.amount_cents AS purchase_amount_cents,
+  m.id AS medium_id, m.operator_id AS medium_operator_id, m.customer_id AS medium_customer_id, m.medium_type, m.status AS medium_status,
+  m.provider AS medium_provider, mc.provider AS token_provider, mc.sealed_token, mc.agreement_reference
+FROM services s
+JOIN customers c ON c.id = s.customer_id
+JOIN products pr ON pr.id = s.product_id
+JOIN operators op ON op.id = s.operator_id
+LEFT JOIN purchases pu ON pu.id = :purchaseId AND pu.operator_id = :operatorId
+LEFT JOIN mediums m ON m.id = :mediumId AND (m.operator_id = :operatorId OR m.operator_id IS NULL)
+LEFT JOIN medium_credentials mc ON mc.medium_id = m.id
+WHERE s.id = :serviceId AND s.operator_id = :operatorId AND (:customerId::uuid IS NULL OR s.customer_id = :customerId::uuid)`,
+);
