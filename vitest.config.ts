@@ -6,7 +6,7 @@ import { defineConfig } from 'vitest/config';
  * run once, on PGlite.
  */
 const engines = ['pglite', ...(process.env.TEST_DATABASE_URL ? ['postgres'] : [])];
-const unit = ['src/domain/**/*.test.ts', 'src/lib/**/*.test.ts', 'src/config.test.ts', 'src/db/data-dir-lock.test.ts', 'src/providers/registry.test.ts', 'src/http/auth.test.ts'];
+const unit = ['src/domain/**/*.test.ts', 'src/lib/**/*.test.ts', 'src/config.test.ts', 'src/architecture.test.ts', 'src/db/data-dir-lock.test.ts', 'src/providers/registry.test.ts', 'src/http/auth.test.ts'];
 
 export default defineConfig({
   test: {

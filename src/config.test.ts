@@ -1,27 +1,33 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, withListeningPort } from './config.ts';
+import { ConfigError, loadConfig, withListeningPort, type Config } from './config.ts';
+import { peachConnector } from './providers/peach/connector.ts';
+import { payfastConnector } from './providers/payfast/connector.ts';
+import { resolveSettings } from './providers/settings.ts';
+
+const peach = (c: Config) => resolveSettings(peachConnector.settings, c.providers.peach, c);
+const payfast = (c: Config) => resolveSettings(payfastConnector.settings, c.providers.payfast, c);
 
 describe('config from the environment', () => {
   it('has the documented defaults', () => {
     const c = loadConfig({}, '/srv/payrail');
     expect(c).toMatchObject({ port: 8080, host: '127.0.0.1', publicUrl: 'http://localhost:8080', databaseUrl: null, dataDir: '/srv/payrail/data', sandbox: true, demo: true, logLevel: 'info' });
-    expect(c.providers.peach.baseUrl).toBe('http://localhost:8080/sandbox/peach');
-    expect(c.providers.vendor.baseUrl).toBe('http://localhost:8080/sandbox/vendor/prepaidutility/v3');
+    expect(peach(c).baseUrl).toBe('http://localhost:8080/sandbox/peach');
+    expect(peach(c).hosts).toEqual({ base: 'http://localhost:8080/sandbox/peach', card: 'http://localhost:8080/sandbox/peach-card' });
+    expect(c.trustedProxies).toEqual([]);
     expect(c.jwt.secret).toBeNull();
   });
 
   it('follows PORT and PAYRAIL_PUBLIC_URL into the sandbox URLs', () => {
     const c = loadConfig({ PORT: '9000', PAYRAIL_PUBLIC_URL: 'https://pay.example.co.za/' });
     expect(c.publicUrl).toBe('https://pay.example.co.za');
-    expect(c.providers.payfast.baseUrl).toBe('https://pay.example.co.za/sandbox/payfast');
+    expect(payfast(c).baseUrl).toBe('https://pay.example.co.za/sandbox/payfast');
   });
 
   it('follows the port actually listened on when PORT=0, unless a public URL is configured', () => {
-    const c = withListeningPort(loadConfig({ PORT: '0', PAYRAIL_VENDOR_BASE_URL: 'https://vendor.example.co.za' }), 43210);
+    const c = withListeningPort(loadConfig({ PORT: '0', PAYRAIL_PEACH_CARD_BASE_URL: 'https://sandbox-card.peachpayments.com' }), 43210);
     expect(c.publicUrl).toBe('http://localhost:43210');
-    expect(c.providers.peach.baseUrl).toBe('http://localhost:43210/sandbox/peach');
-    expect(c.providers.vendor.baseUrl).toBe('https://vendor.example.co.za');
+    expect(peach(c).hosts).toEqual({ base: 'http://localhost:43210/sandbox/peach', card: 'https://sandbox-card.peachpayments.com' });
     const fixed = withListeningPort(loadConfig({ PORT: '0', PAYRAIL_PUBLIC_URL: 'https://pay.example.co.za' }), 43210);
     expect(fixed.publicUrl).toBe('https://pay.example.co.za');
   });
@@ -35,7 +41,24 @@ describe('config from the environment', () => {
     expect(() => loadConfig({ PAYRAIL_PAYFAST_MERCHANT_ID: '10000100' })).toThrow(/PAYRAIL_JWT_SECRET.*required/);
     const c = loadConfig({ PAYRAIL_PAYFAST_MERCHANT_ID: '10000100', PAYRAIL_JWT_SECRET: 'x'.repeat(32), PAYRAIL_ENCRYPTION_KEY: 'ab'.repeat(32) });
     expect(c.sandbox).toBe(false);
-    expect(c.providers.payfast.credentials.merchant_id!.reveal()).toBe('10000100');
+    expect(c.providers.payfast!.credentials.merchant_id!.reveal()).toBe('10000100');
+    expect(payfast(c).sandbox).toBe(false);
+  });
+
+  it('reads each provider’s variables from its connector’s declaration', () => {
+    const c = loadConfig({ PAYRAIL_PEACH_BASE_URL: 'https://testsecure.peachpayments.com/', PAYRAIL_PEACH_LOOKUPS_PER_MINUTE: '30' });
+    expect(c.providers.peach).toMatchObject({ hosts: { base: 'https://testsecure.peachpayments.com' }, lookupsPerMinute: 30 });
+    const custom = loadConfig({ PAYRAIL_ACME_BASE_URL: 'https://acme.example', PAYRAIL_ACME_API_KEY: 'k', PAYRAIL_JWT_SECRET: 'x'.repeat(32), PAYRAIL_ENCRYPTION_KEY: 'ab'.repeat(32) }, '/', [{ key: 'acme', credentials: ['api_key'], hosts: { base: '/sandbox/acme' } }]);
+    expect(custom.providers.acme!.hosts.base).toBe('https://acme.example');
+    expect(custom.providers.acme!.credentials.api_key!.reveal()).toBe('k');
+    expect(custom.sandbox).toBe(false);
+    expect(() => loadConfig({ PAYRAIL_PEACH_CARD_BASE_URL: 'ftp://x' })).toThrow(/PAYRAIL_PEACH_CARD_BASE_URL/);
+  });
+
+  it('takes trusted proxies as addresses or CIDR ranges, and names a bad one', () => {
+    expect(loadConfig({ PAYRAIL_TRUSTED_PROXIES: '10.0.0.1, 192.168.0.0/16,::1' }).trustedProxies).toEqual(['10.0.0.1', '192.168.0.0/16', '::1']);
+    expect(() => loadConfig({ PAYRAIL_TRUSTED_PROXIES: 'proxy.local' })).toThrow(/PAYRAIL_TRUSTED_PROXIES.*proxy\.local/);
+    expect(() => loadConfig({ PAYRAIL_TRUSTED_PROXIES: '10.0.0.0/33' })).toThrow(/PAYRAIL_TRUSTED_PROXIES/);
   });
 
   it('reports every bad variable at once, by name', () => {

@@ -7,6 +7,7 @@ import { openPglite, openPostgres, type Database } from '../src/db/client.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { seedDemo } from '../src/demo/seed-demo.ts';
 import { TokenVault } from '../src/lib/token-vault.ts';
+import { createConnectorRegistry } from '../src/providers/registry.ts';
 import { Secret } from '../src/lib/secret.ts';
 import { TEST_ENCRYPTION_KEY } from './helpers/config.ts';
 import { seedFixtures } from './helpers/fixtures.ts';
@@ -27,7 +28,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   const seed = async (database: Database, url?: string) => {
     await migrate(database, url);
-    const ctx = { database, vault: new TokenVault(new Secret(TEST_ENCRYPTION_KEY)), clock: () => new Date() };
+    const ctx = { database, vault: new TokenVault(new Secret(TEST_ENCRYPTION_KEY)), clock: () => new Date(), connectors: createConnectorRegistry() };
     await seedDemo(ctx);
     await seedFixtures(ctx);
   };

@@ -1,8 +1,12 @@
+import { eq } from 'drizzle-orm';
 import { randomUUID } from 'node:crypto';
 import type { Harness } from './harness.ts';
 import * as t from '../../src/db/schema.ts';
 import { DEMO } from '../../src/demo/ids.ts';
 import { insertMedium } from '../../src/modules/mediums/repo.ts';
+import { insertPurchase } from '../../src/modules/purchases/repo.ts';
+import { PurchaseCreationEvent, PurchaseLineType, PurchaseStatus } from '../../src/domain/enums.ts';
+import { rational } from '../../src/domain/rational.ts';
 import type { CardOutcome } from '../../src/sandboxes/kit/cards.ts';
 
 export const CARDS = {
@@ -24,13 +28,13 @@ export interface LedgerItem {
 }
 
 /** The sandbox's ledger of charges (GET /sandbox/<name>/transactions), over HTTP like any client. */
-export async function ledger(h: Harness, name: 'payfast' | 'peach'): Promise<LedgerItem[]> {
+export async function ledger(h: Harness, name: string): Promise<LedgerItem[]> {
   const res = await fetch(`${h.baseUrl}/sandbox/${name}/transactions`);
   if (res.status !== 200) throw new Error(`ledger ${name}: ${res.status}`);
   return ((await res.json()) as { items: LedgerItem[] }).items;
 }
 
-export const approvedCharges = async (h: Harness, name: 'payfast' | 'peach') => (await ledger(h, name)).filter((i) => i.status === 'approved' && i.kind !== 'card_update');
+export const approvedCharges = async (h: Harness, name: string) => (await ledger(h, name)).filter((i) => i.status === 'approved' && i.kind !== 'card_update');
 
 /**
  * A tokenised card of the demo customer that behaves like a sandbox test card: the provider's sandbox
@@ -82,3 +86,31 @@ export async function eventually<T>(check: () => Promise<T | null | undefined | 
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** A fresh unpaid purchase (a once-off line) of one of the demo customer's services: the demo has one; tests need more. */
+export async function unpaidPurchase(h: Harness, serviceId: string = DEMO.services.recurringInArrears, amount = 37_900): Promise<string> {
+  const id = randomUUID();
+  await insertPurchase(h.ctx.database.db, {
+    id,
+    operatorId: DEMO.operatorId,
+    customerId: DEMO.customerId,
+    serviceId,
+    purchasePlanId: null,
+    statusId: PurchaseStatus.Unpaid,
+    creationEventId: PurchaseCreationEvent.Manual,
+    purchaseDate: new Date(),
+    lines: [{ id: randomUUID(), lineTypeId: PurchaseLineType.Once, description: 'Test line', quantity: 1, unitPriceIncl: rational(amount), totalCents: amount, rateBp: 1500, periodContributionPerQuantity: 0, productPriceId: null }],
+  });
+  return id;
+}
+export type { CardOutcome } from '../../src/sandboxes/kit/cards.ts';
+
+/** Sets a sandbox's misbehaviour settings (PUT /sandbox/<name>/behaviour), or restores its defaults (null). */
+export async function sandboxBehaviour(h: Harness, name: string, settings: Record<string, unknown> | null): Promise<void> {
+  const res = await fetch(`${h.baseUrl}/sandbox/${name}/behaviour`, settings ? { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(settings) } : { method: 'DELETE' });
+  if (res.status !== 200) throw new Error(`behaviour of ${name}: ${res.status} ${await res.text()}`);
+}
+
+/** The first collection attempt of a purchase, and the purchase's status. */
+export const firstPaymentOf = async (h: Harness, purchaseId: string) => (await h.ctx.database.db.select().from(t.payments).where(eq(t.payments.purchaseId, purchaseId)))[0]!;
+export const purchaseStatusOf = async (h: Harness, purchaseId: string) => (await h.ctx.database.db.select().from(t.purchases).where(eq(t.purchases.id, purchaseId)))[0]!.statusId;

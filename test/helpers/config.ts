@@ -17,6 +17,9 @@ export function testConfig(env: Record<string, string> = {}): Config {
       PAYRAIL_SANDBOX_LOST_RESPONSE_MS: '0',
       PAYRAIL_PROVIDER_TIMEOUT_MS: '5000',
       PAYRAIL_WEBHOOK_BACKOFF_MS: '1',
+      // Peach allows two look-ups a minute; tests that are not about that allowance are not slowed by it.
+      PAYRAIL_SANDBOX_PEACH_LOOKUPS_PER_MINUTE: '100000',
+      PAYRAIL_PEACH_LOOKUPS_PER_MINUTE: '100000',
       ...env,
     },
     '/',

@@ -26,7 +26,7 @@ export const FIX = {
   },
 } as const;
 
-export async function seedFixtures(ctx: Pick<AppContext, 'database' | 'vault' | 'clock'>): Promise<void> {
+export async function seedFixtures(ctx: Pick<AppContext, 'database' | 'vault' | 'clock' | 'connectors'>): Promise<void> {
   const other = FIX.otherCustomer;
   await createCustomer(ctx, DEMO.operatorId, SYSTEM_ACTOR, { id: other.customerId, name: 'Other Customer', email: 'other@example.co.za', users: [{ id: other.userId, name: 'Other User' }] });
   await placeOrder(ctx, DEMO.operatorId, SYSTEM_ACTOR, { serviceId: other.serviceId, customerId: other.customerId, productId: DEMO.products.recurring, collectorId: DEMO.collectorId, collectionDay: 1 });

@@ -12,6 +12,7 @@ import type { App } from '../../src/http/route-kit.ts';
 import { Secret } from '../../src/lib/secret.ts';
 import { signToken } from '../../src/lib/tokens.ts';
 import { TokenVault } from '../../src/lib/token-vault.ts';
+import type { Connector } from '../../src/providers/contract.ts';
 import { createConnectorRegistry } from '../../src/providers/registry.ts';
 import { createTelemetry } from '../../src/lib/telemetry.ts';
 import { TEST_ENCRYPTION_KEY, TEST_JWT_SECRET, testConfig } from './config.ts';
@@ -80,7 +81,16 @@ export function testTokens() {
   };
 }
 
-export async function createHarness(options: { config?: Config; clock?: () => Date; build?: BuildOptions; listen?: boolean } = {}): Promise<Harness> {
+export interface HarnessOptions {
+  config?: Config;
+  clock?: () => Date;
+  build?: BuildOptions;
+  listen?: boolean;
+  /** The connectors payrail has (default: the registry's). */
+  connectors?: readonly Connector[];
+}
+
+export async function createHarness(options: HarnessOptions = {}): Promise<Harness> {
   const { database, url, drop } = await freshDatabase();
   const ctx: AppContext = {
     config: options.config ?? testConfig(),
@@ -88,7 +98,7 @@ export async function createHarness(options: { config?: Config; clock?: () => Da
     vault: new TokenVault(new Secret(TEST_ENCRYPTION_KEY)),
     clock: options.clock ?? (() => new Date()),
     log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
-    connectors: createConnectorRegistry(),
+    connectors: createConnectorRegistry(options.connectors),
     telemetry: createTelemetry(),
   };
   const app = await buildApp(ctx, options.build);

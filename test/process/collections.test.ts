@@ -116,6 +116,8 @@ describe.runIf(inject('engine') === 'postgres')('payrail worker', () => {
       await store.database!.db.transaction(async (tx) => {
         await tx.insert(t.sandboxTokens).values({ token, provider: 'PayFast', outcome: 'lost_response', cardBin: '400000', cardLast4: '0119', expiryMonth: 12, expiryYear: 2031, holder: 'K Nel' });
         await insertMedium(tx, new TokenVault(new Secret(TEST_ENCRYPTION_KEY)), { id: mediumId, operatorId: DEMO.operatorId, customerId: DEMO.customerId, mediumType: 'CreditCard', provider: 'PayFast', externalReference: 'lost', accountName: 'K Nel', accountNumber: '0119' }, { provider: 'PayFast', value: token });
+        // PayFast's ITN for the charge is lost too: only a look-up can settle it.
+        await tx.insert(t.sandboxBehaviours).values({ provider: 'PayFast', settings: { itn: 'off' } });
       });
       const api = await start({ ...store.env, PAYRAIL_JOBS_IN_PROCESS: 'false', PAYRAIL_SANDBOX_LOST_RESPONSE_MS: '0', PAYRAIL_JANITOR_FIRST_CHECK_MS: '0' });
       const res = await fetch(`${api.url}/purchases/submit-for-collection`, {

@@ -44,7 +44,8 @@ describe('operator settings', () => {
     [{}, 400, 'body'],
     [{ default_providers: { bank_account: 'PayFast' } }, 422, 'body.default_providers.bank_account'],
     [{ default_providers: { credit_card: 'OffSystem' } }, 422, 'body.default_providers.credit_card'],
-    [{ default_providers: { credit_card: 'Visa' } }, 400, 'body.default_providers.credit_card'],
+    [{ default_providers: { credit_card: 'Visa' } }, 422, 'body.default_providers.credit_card'],
+    [{ default_providers: { credit_card: '' } }, 400, 'body.default_providers.credit_card'],
   ])('refuses %j with %i and changes nothing', async (body, status, field) => {
     const res = await h.call('PATCH', '/operator', { token: h.tokens.admin, body });
     expect(res.status).toBe(status);

@@ -9,7 +9,7 @@ import { verifyPayrailSignature } from '../../modules/webhooks/signature.ts';
 import { runWebhookJobs } from '../../jobs/webhooks.ts';
 import { PAYFAST_SANDBOX_MERCHANT } from '../../providers/payfast/credentials.ts';
 import { itnSignature, paramString } from '../../providers/payfast/signature.ts';
-import { approvedCharges, CARDS, eventually, formOf, payOnHostedPage, postForm } from '../../../test/helpers/collections.ts';
+import { approvedCharges, CARDS, eventually, formOf, payOnHostedPage, postForm, unpaidPurchase as newUnpaidPurchase } from '../../../test/helpers/collections.ts';
 import { createHarness, type Harness } from '../../../test/helpers/harness.ts';
 
 const E14 = DEMO.services.recurringInArrears;
@@ -24,16 +24,7 @@ const submit = (body: Record<string, unknown>, token = h.tokens.customer) => h.c
 const purchaseRow = async (id: string) => (await db().select().from(t.purchases).where(eq(t.purchases.id, id)))[0]!;
 const paymentsOf = (purchaseId: string) => db().select().from(t.payments).where(eq(t.payments.purchaseId, purchaseId));
 
-async function unpaidPurchase(amount = 37_900): Promise<string> {
-  const { insertPurchase } = await import('../../modules/purchases/repo.ts');
-  const { rational } = await import('../../domain/rational.ts');
-  const id = crypto.randomUUID();
-  await insertPurchase(db(), {
-    id, operatorId: DEMO.operatorId, customerId: DEMO.customerId, serviceId: E14, purchasePlanId: null, statusId: 3, creationEventId: 5, purchaseDate: new Date(),
-    lines: [{ id: crypto.randomUUID(), lineTypeId: 3, description: 'Test line', quantity: 1, unitPriceIncl: rational(amount), totalCents: amount, rateBp: 1500, periodContributionPerQuantity: 0, productPriceId: null }],
-  });
-  return id;
-}
+const unpaidPurchase = (amount?: number) => newUnpaidPurchase(h, E14, amount);
 
 /** Submits a purchase with the PaymentLink medium: a pending PayFast attempt and its page. */
 async function linkAttempt() {
@@ -44,7 +35,8 @@ async function linkAttempt() {
   return { purchaseId, url: res.body.payment_link_url as string, payment: payment! };
 }
 
-const itnUrl = () => `${h.baseUrl}/payfast-payments/itn`;
+// The ITN receiver PayFast's connector declares; its earlier address is served too (see the legacy-path test).
+const itnUrl = () => `${h.baseUrl}/callbacks/payfast/itn`;
 const postItn = (body: string) => fetch(itnUrl(), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
 const eventsFor = (paymentId: string) => db().select().from(t.providerEvents).where(eq(t.providerEvents.paymentId, paymentId));
 
@@ -104,7 +96,7 @@ describe('PayFast ITN', () => {
     // A genuine PayFast payment of R1.00 carrying our attempt's reference.
     const session = await h.ctx.connectors.get('PayFast').createPaymentLink!(
       { merchantReference: payment.merchantReference, amount: { amountCents: 100, currency: 'ZAR' }, description: 'Not the purchase', customer: { id: DEMO.customerId, name: 'K Nel', email: null, cellNumber: null }, returnUrl: `${h.baseUrl}/app/x/1`, cancelUrl: `${h.baseUrl}/app/x/0`, notificationUrl: itnUrl(), tokenise: false },
-      connectorContext(h.ctx, 'PayFast'),
+      connectorContext(h.ctx, h.ctx.connectors.get('PayFast')),
     );
     await payOnHostedPage(session.redirectUrl, CARDS.approve);
     const rows = await eventually(async () => {
@@ -114,6 +106,22 @@ describe('PayFast ITN', () => {
     expect(rows[0]!.outcome).toMatch(/^rejected: amount/);
     expect((await purchaseRow(purchaseId)).statusId).toBe(2);
     expect((await paymentsOf(purchaseId))[0]!.status).toBe('pending');
+  });
+});
+
+describe('callback addresses', () => {
+  it('serves each declared callback at its path and its earlier one; an unsigned post to either changes nothing', async () => {
+    for (const path of ['/callbacks/payfast/itn', '/payfast-payments/itn']) {
+      const res = await fetch(`${h.baseUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'm_payment_id=nobody' });
+      expect(res.status).toBe(200); // PayFast's rule: answered at once, verified after
+    }
+    for (const path of ['/callbacks/peach/webhook', '/peach-payments/webhook']) {
+      const res = await fetch(`${h.baseUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'checkoutId=x' });
+      expect(res.status).toBe(400);
+      expect(res.headers.get('content-type')).toContain('application/problem+json');
+    }
+    const spec = (await h.call('GET', '/openapi.json', { token: null })).body as { paths: Record<string, unknown> };
+    expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/callbacks/payfast/itn', '/callbacks/peach/webhook', '/peach-redirect/{collectorId}']));
   });
 });
 
@@ -170,10 +178,11 @@ describe('PayFast card update (seed 000)', () => {
     expect((await approvedCharges(h, 'payfast')).length).toBe(before + 1);
   });
 
-  it('is 404 for another customer’s medium and 422 for a medium that is not a PayFast card', async () => {
+  it('is 404 for another customer’s medium and 422 for a medium whose provider has no card-update page', async () => {
     expect((await h.call('GET', `/payfast-payments/card-medium-update/${DEMO.mediums.card}`, { token: h.tokens.otherCustomer })).status).toBe(404);
     const res = await h.call('GET', `/payfast-payments/card-medium-update/${DEMO.mediums.offSystem}`);
     expect(res.status).toBe(422);
+    expect(res.body.code).toBe('medium.card_update_unavailable');
   });
 });
 

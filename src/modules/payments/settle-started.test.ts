@@ -11,7 +11,7 @@ import { enqueueEvents } from '../webhooks/enqueue-event.ts';
 import { loadTarget, planCollection } from './plan-collection.ts';
 import { settleStarted } from './settle-payment.ts';
 import { startAttempt } from './start-attempt.ts';
-import type { Caller, SubmitForCollectionInput } from './submit-for-collection.ts';
+import type { CollectInput, CollectionActor } from './collection-types.ts';
 
 /**
  * settleStarted writes a plain success in one statement, guarded by the service's version: these tests
@@ -25,13 +25,7 @@ beforeAll(async () => {
 afterAll(async () => h?.close());
 
 const SERVICE = DEMO.services.recurringInArrears;
-const caller: Caller = {
-  userId: DEMO.customerUserId,
-  operatorId: DEMO.operatorId,
-  role: 'customer',
-  customerId: DEMO.customerId,
-  actor: { id: DEMO.customerUserId, role: 'customer', requestId: 'test' },
-};
+const actor: CollectionActor = { id: DEMO.customerUserId, role: 'customer', requestId: 'test', operatorId: DEMO.operatorId, customerId: DEMO.customerId };
 
 /** A new Submitted-able purchase of 30 days, and an attempt started on it with the demo card. */
 async function started() {
@@ -47,10 +41,10 @@ async function started() {
     purchaseDate: new Date(),
     lines: [{ id: randomUUID(), lineTypeId: 1, description: '30 days', quantity: 30, unitPriceIncl: rational(1_000), totalCents: 30_000, rateBp: 1500, periodContributionPerQuantity: 1, productPriceId: null }],
   });
-  const input: SubmitForCollectionInput = { serviceId: SERVICE, purchaseId, mediumId: DEMO.mediums.card, successUrl: null, failureUrl: null, processImmediate: true, purchaseSourceId: null, comment: null };
-  const target = await loadTarget(h.ctx, caller, input);
-  const plan = await planCollection(h.ctx, caller, target, input);
-  const { attempt } = await startAttempt(h.ctx, caller, purchaseId, plan, input);
+  const input: CollectInput = { serviceId: SERVICE, purchaseId, mediumId: DEMO.mediums.card, actor };
+  const target = await loadTarget(h.ctx, input);
+  const plan = await planCollection(h.ctx, target, input);
+  const { attempt } = await startAttempt(h.ctx, input, plan);
   return { purchaseId, attempt };
 }
 
