@@ -4,7 +4,7 @@ import pino, { type Logger } from 'pino';
 import { buildApp } from './app.ts';
 import { WEB_DIST } from './http/routes/web-app.ts';
 import { startJobs } from './jobs/runner.ts';
-import { sandboxNames } from './sandboxes/registry.ts';
+import { SANDBOXES } from './sandboxes/registry.ts';
 import { redactUrl, withListeningPort, type Config } from './config.ts';
 import type { AppContext } from './context.ts';
 import { openPglite, openPostgres, type Database } from './db/client.ts';
@@ -151,7 +151,10 @@ export function banner(server: RunningServer): string {
   ];
   if (config.sandbox) {
     lines.push('', 'Provider sandboxes (hosted pages, APIs, and a ledger of every charge):');
-    for (const name of sandboxNames()) lines.push(`  ${name.padEnd(16)}  ${base}/sandbox/${name}    ledger: ${base}/sandbox/${name}/transactions`);
+    for (const s of SANDBOXES) {
+      lines.push(`  ${s.name.padEnd(16)}  ${base}/sandbox/${s.name}    ledger: ${base}/sandbox/${s.name}/transactions`);
+      for (const host of Object.keys(s.hosts ?? {})) lines.push(`  ${`${s.name}-${host}`.padEnd(16)}  ${base}/sandbox/${s.name}-${host}    (${s.name}'s ${host} host)`);
+    }
   }
   lines.push('', config.jobs.inProcess ? 'Jobs (janitor, callbacks, webhooks) run in this process.' : 'Jobs are off here (PAYRAIL_JOBS_IN_PROCESS=false): run `payrail worker`.');
   if (config.sandbox && config.jwt.secret) {

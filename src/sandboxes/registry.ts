@@ -44,5 +44,3 @@ export async function mountSandboxes(app: App, ctx: SandboxContext, sandboxes: r
 export async function registerSandboxes(app: App, ctx: SandboxContext, sandboxes: readonly SandboxModule[] = SANDBOXES): Promise<void> {
   if (ctx.config.sandbox) await mountSandboxes(app, ctx, sandboxes);
 }
-
-export const sandboxNames = (sandboxes: readonly SandboxModule[] = SANDBOXES): string[] => sandboxes.map((s) => s.name);
