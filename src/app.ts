@@ -7,6 +7,8 @@ import type { AppContext } from './context.ts';
 import { createTokenVerifier, type TokenVerifier } from './http/auth.ts';
 import { registerFormBodyParser } from './http/form-body.ts';
 import { registerJsonBodyParser } from './http/json-body.ts';
+import { clientErrorHandler, frameworkErrorHandler } from './http/framework-errors.ts';
+import { serializeError } from './http/log-safe-error.ts';
 import { registerAuthentication } from './http/plugins/authentication.ts';
 import { registerIdempotency } from './http/plugins/idempotency.ts';
 import { registerMetrics, type Metrics } from './http/plugins/metrics.ts';
@@ -32,6 +34,7 @@ import { webAppRoutes } from './http/routes/web-app.ts';
 import { webhookRoutes } from './http/routes/webhooks.ts';
 import { ProblemSchema } from './http/schemas/common.ts';
 import { validatorCompiler } from './http/validation.ts';
+import { findOperator } from './modules/operators/repo.ts';
 import type { SandboxModule } from './sandboxes/kit/kit.ts';
 import { registerSandboxes } from './sandboxes/registry.ts';
 
@@ -58,7 +61,11 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
  */
 export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Promise<App> {
   const app = Fastify({
-    loggerInstance: ctx.log,
+    // An error in a log line never carries what the caller sent (a failed query's parameters: a customer's details).
+    loggerInstance: ctx.log.child({}, { serializers: { err: serializeError } }),
+    // Errors before the router or the error handler see a request are problem+json too.
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
     // Fastify's own two lines per request are replaced by one line after the response (below).
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1_048_576,
@@ -138,7 +145,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
 
   const verify = options.verifyToken ?? createTokenVerifier(ctx.config.jwt);
-  registerAuthentication(app, verify);
+  registerAuthentication(app, verify, async (operatorId) => (await findOperator(ctx.database.db, operatorId)) !== null);
   registerIdempotency(app, ctx.database, ctx.clock, ctx.vault);
   app.decorate('metrics', registerMetrics(app, { defaultMetrics: options.processMetrics ?? false, registry: ctx.telemetry.registry }));
 

@@ -3,9 +3,11 @@ import sjson from 'secure-json-parse';
 import { ValidationError } from '../lib/errors.ts';
 
 /**
- * JSON bodies, parsed as Fastify does (prototype poisoning refused), and one more rule: no NUL
- * characters in strings. PostgreSQL text cannot hold them, so they would fail deep in a query instead of
- * being refused here as the bad input they are.
+ * JSON bodies, parsed as Fastify does (prototype poisoning refused), and two more rules. No NUL
+ * characters in strings: PostgreSQL text cannot hold them, so they would fail deep in a query instead of
+ * being refused here as the bad input they are. And no nesting deeper than MAX_JSON_DEPTH: every body
+ * payrail or a provider sends is a few levels deep, while 20,000 levels parse fine and then overflow the
+ * stack of whatever walks them (a provider callback's flattening did: a 500).
  */
 declare module 'fastify' {
   interface FastifyRequest {
@@ -14,6 +16,8 @@ declare module 'fastify' {
   }
 }
 
+export const MAX_JSON_DEPTH = 32;
+
 export function registerJsonBodyParser(app: FastifyInstance): void {
   app.decorateRequest('rawJson', null);
   app.removeContentTypeParser('application/json');
@@ -21,6 +25,9 @@ export function registerJsonBodyParser(app: FastifyInstance): void {
     const text = raw as string;
     request.rawJson = text;
     if (text.trim() === '') return done(new ValidationError('The body is empty; send a JSON object.', [{ name: 'body', reason: 'is empty' }]), undefined);
+    if (nestedDeeperThan(text, MAX_JSON_DEPTH)) {
+      return done(new ValidationError(`The body nests deeper than ${MAX_JSON_DEPTH} levels.`, [{ name: 'body', reason: `nests deeper than ${MAX_JSON_DEPTH} levels` }]), undefined);
+    }
     let value: unknown;
     try {
       value = sjson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
@@ -33,6 +40,23 @@ export function registerJsonBodyParser(app: FastifyInstance): void {
     }
     done(null, value);
   });
+}
+
+/** Whether brackets nest deeper than `max`, counted on the text (a loop, so depth itself cannot hurt it). */
+export function nestedDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // a backslash: the next character is escaped
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
 }
 
 function containsNul(value: unknown): boolean {

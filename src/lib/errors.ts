@@ -69,6 +69,17 @@ export class ConflictError extends AppError {
   }
 }
 
+/**
+ * A client-chosen id that is taken. Ids are unique across operators, so this is said the same way
+ * whether the id is the caller's own or another operator's: the answer is no oracle for what exists
+ * elsewhere (README, "Client-chosen ids").
+ */
+export class IdTakenError extends ConflictError {
+  constructor(what: string, id: string) {
+    super(`${what}.exists`, `A ${what.replaceAll('_', ' ')} with id ${id} already exists.`);
+  }
+}
+
 /** Well-formed but not acceptable: a tampered price, an unpayable purchase, a medium of someone else. */
 export class UnprocessableError extends AppError {
   constructor(code: string, message: string, options: AppErrorOptions = {}) {

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { Actor, AppContext } from '../../context.ts';
 import { PurchaseLineType, type BillingScheme, type PurchaseLineTypeId } from '../../domain/enums.ts';
 import type { Cents } from '../../domain/money.ts';
-import { ConflictError, UnprocessableError, type FieldError } from '../../lib/errors.ts';
+import { IdTakenError, UnprocessableError, type FieldError } from '../../lib/errors.ts';
 import { recordAudit } from '../audit/record.ts';
-import { findProduct, insertProduct, type ProductWithPrices } from './repo.ts';
+import { insertProduct, type ProductWithPrices } from './repo.ts';
 
 export interface NewPrice {
   id?: string;
@@ -63,7 +63,6 @@ export async function createProduct(ctx: Pick<AppContext, 'database'>, operatorI
   if (errors.length > 0) throw new UnprocessableError('product.invalid', 'The product does not fit its billing scheme.', { errors });
   return ctx.database.db.transaction(async (tx) => {
     const id = input.id?.toLowerCase() ?? randomUUID();
-    if (input.id && (await findProduct(tx, operatorId, id))) throw new ConflictError('product.exists', `A product with id ${id} already exists.`);
     const product = await insertProduct(
       tx,
       {
@@ -89,6 +88,7 @@ export async function createProduct(ctx: Pick<AppContext, 'database'>, operatorI
         position,
       })),
     );
+    if ('taken' in product) throw new IdTakenError(product.taken, product.id);
     await recordAudit(tx, actor, { operatorId, entityType: 'product', entityId: id, action: 'product.created', data: { billing_scheme: input.billingScheme } });
     return product;
   });

@@ -53,12 +53,19 @@ export async function listProducts(db: Executor, operatorId: string, page: PageR
   return rows.map((r) => ({ ...r, prices: prices.filter((p) => p.productId === r.id) }));
 }
 
+/**
+ * A product and its prices; or which id is taken (by any operator's product or price), with nothing
+ * kept of it once the caller's transaction rolls back.
+ */
 export async function insertProduct(
   db: Executor,
-  product: typeof products.$inferInsert,
-  prices: (typeof productPrices.$inferInsert)[],
-): Promise<ProductWithPrices> {
-  const [created] = await db.insert(products).values(product).returning();
-  const createdPrices = prices.length > 0 ? await db.insert(productPrices).values(prices).returning() : [];
-  return { ...created!, prices: createdPrices.sort((a, b) => a.position - b.position) };
+  product: typeof products.$inferInsert & { id: string },
+  prices: (typeof productPrices.$inferInsert & { id: string })[],
+): Promise<ProductWithPrices | { taken: 'product' | 'product_price'; id: string }> {
+  const [created] = await db.insert(products).values(product).onConflictDoNothing({ target: products.id }).returning();
+  if (!created) return { taken: 'product', id: product.id };
+  const createdPrices = prices.length > 0 ? await db.insert(productPrices).values(prices).onConflictDoNothing({ target: productPrices.id }).returning() : [];
+  const missing = prices.find((p) => !createdPrices.some((c) => c.id === p.id));
+  if (missing) return { taken: 'product_price', id: missing.id };
+  return { ...created, prices: createdPrices.sort((a, b) => a.position - b.position) };
 }

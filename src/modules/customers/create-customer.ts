@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Actor, AppContext } from '../../context.ts';
-import { ConflictError, NotFoundError } from '../../lib/errors.ts';
+import { IdTakenError, NotFoundError } from '../../lib/errors.ts';
 import { recordAudit } from '../audit/record.ts';
 import { findCustomer, insertCustomer, insertUser, type CustomerRow, type UserRow } from './repo.ts';
 
@@ -23,7 +23,6 @@ export interface NewCustomer {
 export async function createCustomer(ctx: Pick<AppContext, 'database'>, operatorId: string, actor: Actor, input: NewCustomer): Promise<{ customer: CustomerRow; users: UserRow[] }> {
   return ctx.database.db.transaction(async (tx) => {
     const id = input.id?.toLowerCase() ?? randomUUID();
-    if (input.id && (await findCustomer(tx, operatorId, id))) throw new ConflictError('customer.exists', `A customer with id ${id} already exists.`);
     const customer = await insertCustomer(tx, {
       id,
       operatorId,
@@ -32,6 +31,7 @@ export async function createCustomer(ctx: Pick<AppContext, 'database'>, operator
       cellNumber: input.cellNumber ?? null,
       externalReference: input.externalReference ?? null,
     });
+    if (!customer) throw new IdTakenError('customer', id);
     const users: UserRow[] = [];
     for (const u of input.users ?? []) users.push(await addUser(tx, operatorId, id, u));
     await recordAudit(tx, actor, { operatorId, entityType: 'customer', entityId: id, action: 'customer.created' });
@@ -49,14 +49,15 @@ export async function createCustomerUser(ctx: Pick<AppContext, 'database'>, oper
 }
 
 async function addUser(tx: Parameters<typeof insertUser>[0], operatorId: string, customerId: string, input: NewUser): Promise<UserRow> {
+  const id = input.id?.toLowerCase() ?? randomUUID();
   const user = await insertUser(tx, {
-    id: input.id?.toLowerCase() ?? randomUUID(),
+    id,
     operatorId,
     customerId,
     role: 'customer',
     name: input.name,
     email: input.email ?? null,
   });
-  if (!user) throw new ConflictError('user.exists', `A user with id ${input.id} already exists.`);
+  if (!user) throw new IdTakenError('user', id);
   return user;
 }

@@ -23,9 +23,10 @@ export async function listCustomers(db: Executor, operatorId: string, page: Page
     .limit(page.limit + 1);
 }
 
-export async function insertCustomer(db: Executor, row: typeof customers.$inferInsert): Promise<CustomerRow> {
-  const [created] = await db.insert(customers).values(row).returning();
-  return created!;
+/** null when the id is taken, by any operator's customer. */
+export async function insertCustomer(db: Executor, row: typeof customers.$inferInsert): Promise<CustomerRow | null> {
+  const [created] = await db.insert(customers).values(row).onConflictDoNothing({ target: customers.id }).returning();
+  return created ?? null;
 }
 
 export async function findUser(db: Executor, operatorId: string, id: string): Promise<UserRow | null> {
@@ -41,6 +42,7 @@ export async function listUsersOfCustomer(db: Executor, operatorId: string, cust
     .orderBy(desc(users.createdAt), desc(users.id));
 }
 
+/** null when the id is taken, by any operator's user. */
 export async function insertUser(db: Executor, row: typeof users.$inferInsert): Promise<UserRow | null> {
   const [created] = await db.insert(users).values(row).onConflictDoNothing().returning();
   return created ?? null;
@@ -68,7 +70,7 @@ export async function findUserWithOperator(db: Executor, id: string): Promise<Us
   return row ?? null;
 }
 
-/** Users of every operator, by operator, role and name (the sandbox sign-in page). */
-export async function listUsersWithOperators(db: Executor, limit: number): Promise<UserWithOperator[]> {
-  return withOperator(db).orderBy(asc(operators.name), asc(users.role), asc(users.name), asc(users.id)).limit(limit);
+/** One operator's users, by role and name (the sandbox sign-in page offers the demo operator's). */
+export async function listUsersWithOperator(db: Executor, operatorId: string, limit: number): Promise<UserWithOperator[]> {
+  return withOperator(db).where(eq(users.operatorId, operatorId)).orderBy(asc(users.role), asc(users.name), asc(users.id)).limit(limit);
 }

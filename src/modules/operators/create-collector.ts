@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Actor, AppContext } from '../../context.ts';
-import { ConflictError, NotFoundError } from '../../lib/errors.ts';
+import { ConflictError, IdTakenError, NotFoundError } from '../../lib/errors.ts';
 import { recordAudit } from '../audit/record.ts';
-import { findCollector, insertCollector, insertPurchaseSource, type CollectorRow, type PurchaseSourceRow } from './repo.ts';
+import { findCollector, insertCollector, insertPurchaseSource, purchaseSourceNamed, type CollectorRow, type PurchaseSourceRow } from './repo.ts';
 
 export interface NewPurchaseSource {
   id?: string;
@@ -19,8 +19,8 @@ export async function createCollector(
 ): Promise<{ collector: CollectorRow; sources: PurchaseSourceRow[] }> {
   return ctx.database.db.transaction(async (tx) => {
     const id = input.id?.toLowerCase() ?? randomUUID();
-    if (input.id && (await findCollector(tx, operatorId, id))) throw new ConflictError('collector.exists', `A collector with id ${id} already exists.`);
     const collector = await insertCollector(tx, { id, operatorId, name: input.name });
+    if (!collector) throw new IdTakenError('collector', id);
     const sources: PurchaseSourceRow[] = [];
     for (const source of input.purchaseSources ?? []) sources.push(await addSource(tx, operatorId, collector.id, source));
     await recordAudit(tx, actor, { operatorId, entityType: 'collector', entityId: id, action: 'collector.created' });
@@ -45,13 +45,10 @@ export async function createPurchaseSource(
 }
 
 async function addSource(tx: Parameters<typeof insertPurchaseSource>[0], operatorId: string, collectorId: string, input: NewPurchaseSource) {
-  const source = await insertPurchaseSource(tx, {
-    id: input.id?.toLowerCase() ?? randomUUID(),
-    operatorId,
-    collectorId,
-    name: input.name,
-    offSystem: input.offSystem ?? true,
-  });
-  if (!source) throw new ConflictError('purchase_source.exists', `The collector already has a purchase source named "${input.name}" (or one with that id).`);
-  return source;
+  const id = input.id?.toLowerCase() ?? randomUUID();
+  const source = await insertPurchaseSource(tx, { id, operatorId, collectorId, name: input.name, offSystem: input.offSystem ?? true });
+  if (source) return source;
+  // Which rule it broke: the name is looked for in this collector only; anything else is the id.
+  if (await purchaseSourceNamed(tx, collectorId, input.name)) throw new ConflictError('purchase_source.exists', `The collector already has a purchase source named "${input.name}".`);
+  throw new IdTakenError('purchase_source', id);
 }

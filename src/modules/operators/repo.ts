@@ -32,9 +32,10 @@ export async function listCollectors(db: Executor, operatorId: string, page: Pag
     .limit(page.limit + 1);
 }
 
-export async function insertCollector(db: Executor, row: typeof collectors.$inferInsert): Promise<CollectorRow> {
-  const [created] = await db.insert(collectors).values(row).returning();
-  return created!;
+/** null when the id is taken, by any operator's collector. */
+export async function insertCollector(db: Executor, row: typeof collectors.$inferInsert): Promise<CollectorRow | null> {
+  const [created] = await db.insert(collectors).values(row).onConflictDoNothing({ target: collectors.id }).returning();
+  return created ?? null;
 }
 
 export async function listPurchaseSources(db: Executor, collectorId: string, offSystem: boolean | undefined): Promise<PurchaseSourceRow[]> {
@@ -56,7 +57,13 @@ export async function findPurchaseSource(db: Executor, operatorId: string, id: s
   return row ?? null;
 }
 
+/** null when the id is taken (by any operator's source) or the collector has a source of that name. */
 export async function insertPurchaseSource(db: Executor, row: typeof purchaseSources.$inferInsert): Promise<PurchaseSourceRow | null> {
   const [created] = await db.insert(purchaseSources).values(row).onConflictDoNothing().returning();
   return created ?? null;
+}
+
+export async function purchaseSourceNamed(db: Executor, collectorId: string, name: string): Promise<PurchaseSourceRow | null> {
+  const [row] = await db.select().from(purchaseSources).where(and(eq(purchaseSources.collectorId, collectorId), eq(purchaseSources.name, name)));
+  return row ?? null;
 }

@@ -4,7 +4,7 @@ import type { ConnectorRegistry } from '../../providers/registry.ts';
 import { PurchaseCreationEvent, PurchaseStatus } from '../../domain/enums.ts';
 import { addDays, civilDate, daysBetween, isCollectionDay, type IsoDate } from '../../domain/periods.ts';
 import { upfrontLines } from '../../domain/pricing.ts';
-import { ConflictError, UnprocessableError } from '../../lib/errors.ts';
+import { IdTakenError, UnprocessableError } from '../../lib/errors.ts';
 import { recordAudit, type AuditEntry } from '../audit/record.ts';
 import { findProduct, schemeOf, toDomainPrice } from '../catalog/repo.ts';
 import { findCustomer } from '../customers/repo.ts';
@@ -78,9 +78,6 @@ export async function placeOrder(ctx: Pick<AppContext, 'database' | 'vault' | 'c
     }
 
     const serviceId = input.serviceId?.toLowerCase() ?? randomUUID();
-    if (input.serviceId && (await findService(tx, { operatorId, customerId: null }, serviceId))) {
-      throw new ConflictError('service.exists', `A service with id ${serviceId} already exists.`);
-    }
 
     const lines = upfrontLines({
       scheme,
@@ -91,7 +88,7 @@ export async function placeOrder(ctx: Pick<AppContext, 'database' | 'vault' | 'c
     });
     const owes = lines.some((l) => l.totalCents > 0);
     const planId = randomUUID();
-    await insertService(
+    const inserted = await insertService(
       tx,
       {
         id: serviceId,
@@ -106,6 +103,7 @@ export async function placeOrder(ctx: Pick<AppContext, 'database' | 'vault' | 'c
       },
       { id: planId, activeMediumId: null },
     );
+    if (!inserted) throw new IdTakenError('service', serviceId);
 
     const upfrontPurchase =
       lines.length === 0

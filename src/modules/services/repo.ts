@@ -65,8 +65,10 @@ export async function listServices(db: Executor, scope: ServiceScope, customerId
   return rows.map(toRecord);
 }
 
+/** null when the id is taken, by any operator's service. */
 export async function insertService(db: Executor, service: typeof services.$inferInsert & { id: string }, plan: { id: string; activeMediumId: string | null }) {
-  const [created] = await db.insert(services).values(service).returning();
+  const [created] = await db.insert(services).values(service).onConflictDoNothing({ target: services.id }).returning();
+  if (!created) return null;
   const [createdPlan] = await db.insert(purchasePlans).values({ id: plan.id, serviceId: service.id, activeMediumId: plan.activeMediumId }).returning();
   return { service: created!, plan: createdPlan! };
 }
