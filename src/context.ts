@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { Database } from './db/client.ts';
+import type { HostResolver } from './lib/host-resolver.ts';
 import type { Telemetry } from './lib/telemetry.ts';
 import type { TokenVault } from './lib/token-vault.ts';
 import type { ConnectorRegistry } from './providers/registry.ts';
@@ -16,7 +17,14 @@ export interface AppContext {
   /** Every payment provider's connector. */
   connectors: ConnectorRegistry;
   telemetry: Telemetry;
+  /**
+   * Resolves the host names of URLs that operators choose (webhook endpoints), so their addresses can be
+   * checked before anything connects. The system resolver when absent; tests give their own.
+   */
+  resolveHost?: HostResolver;
 }
+
+export type { HostResolver } from './lib/host-resolver.ts';
 
 /** Who is acting, for the audit trail. */
 export interface Actor {

@@ -73,9 +73,11 @@ export function webhookRoutes(app: App, ctx: AppContext): void {
       schema: {
         ...tag,
         summary: 'Add a webhook endpoint',
-        description: 'The response carries the signing secret, which is never shown again (rotate it to get a new one).',
+        description:
+          'The response carries the signing secret, which is never shown again (rotate it to get a new one). Outside sandbox mode the URL must lead to public ' +
+          'internet addresses (what its host name resolves to), unless its host is listed in PAYRAIL_WEBHOOK_ALLOWED_HOSTS: 422 otherwise.',
         body: NewWebhookEndpointBody,
-        response: { 201: WebhookEndpointWithSecretSchema, ...errorResponses(400, 401, 403) },
+        response: { 201: WebhookEndpointWithSecretSchema, ...errorResponses(400, 401, 403, 422) },
       },
     },
     async (request, reply) => {
@@ -120,7 +122,7 @@ export function webhookRoutes(app: App, ctx: AppContext): void {
         description: 'A new URL also applies to deliveries still being retried. Disabling stops new deliveries; pending ones wait until it is enabled again.',
         params: Params,
         body: WebhookEndpointChangeBody,
-        response: { 200: WebhookEndpointSchema, ...errorResponses(400, 401, 403, 404) },
+        response: { 200: WebhookEndpointSchema, ...errorResponses(400, 401, 403, 404, 422) },
       },
     },
     async (request) => {

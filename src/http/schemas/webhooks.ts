@@ -69,7 +69,7 @@ export const WebhookAttemptSchema = Type.Object({
   duration_ms: Type.Integer(),
   status_code: Nullable(Type.Integer({ description: 'The receiver’s HTTP status; null when it gave none' })),
   error: Nullable(Type.String({ description: 'Why there was no usable answer (refused, timed out, redirected …)' })),
-  response_excerpt: Nullable(Type.String({ description: 'The first 500 characters of the receiver’s answer' })),
+  response_excerpt: Nullable(Type.String({ description: 'The first 200 characters of the receiver’s answer body (never its headers)' })),
 });
 
 export const WebhookDeliverySchema = Type.Object({

@@ -5,7 +5,9 @@ import type { AppContext } from '../../context.ts';
 import { payloadBody } from './enqueue-event.ts';
 import { webhookSecretContext } from './endpoints.ts';
 import { outboxEvents, webhookAttempts, webhookDeliveries, webhookEndpoints } from './schema.ts';
+import { EXCERPT_CHARS, postWebhook } from './post-webhook.ts';
 import { signatureHeader } from './signature.ts';
+import { checkTarget, systemResolver } from './target-policy.ts';
 
 /** A claimed delivery is leased for this long; if its worker dies, it is due again afterwards. */
 export const LEASE_MS = 2 * 60_000;
@@ -13,9 +15,8 @@ export const REQUEST_TIMEOUT_MS = 10_000;
 export const MAX_BACKOFF_MS = 6 * 60 * 60_000;
 /** Deliveries posted at once by one worker. */
 const CONCURRENCY = 8;
-const EXCERPT_CHARS = 500;
 
-type DeliverContext = Pick<AppContext, 'database' | 'vault' | 'config' | 'log'>;
+type DeliverContext = Pick<AppContext, 'database' | 'vault' | 'config' | 'log' | 'resolveHost'>;
 
 export interface ClaimedDelivery {
   id: string;
@@ -109,51 +110,41 @@ async function attempt(ctx: DeliverContext, d: ClaimedDelivery, now: Date): Prom
       'payrail-delivery-id': d.id,
       'payrail-signature': signatureHeader(secret, body, Math.floor(now.getTime() / 1000)),
     };
-    outcome = await post(d.url, body, headers);
+    outcome = await post(ctx, d.url, body, headers);
   }
   await record(ctx, d, now, outcome!, Math.round(performance.now() - started));
 }
 
-async function post(url: string, body: string, headers: Record<string, string>): Promise<Outcome> {
+/**
+ * The endpoint's URL is checked again now (its name may resolve elsewhere than when it was saved): a
+ * forbidden target is a failed attempt, retried like any other, and nothing connects to it.
+ */
+async function post(ctx: DeliverContext, endpointUrl: string, body: string, headers: Record<string, string>): Promise<Outcome> {
+  let url: URL;
   try {
+    url = new URL(endpointUrl);
+  } catch {
+    return { statusCode: null, error: 'Not sent: the endpoint URL cannot be read; change it.', excerpt: null };
+  }
+  const target = await checkTarget(url, { sandbox: ctx.config.sandbox, allowedHosts: ctx.config.webhooks.allowedHosts }, ctx.resolveHost ?? systemResolver);
+  if (!target.ok) return { statusCode: null, error: clean(`Not sent: ${target.reason}.`), excerpt: null };
+  try {
+    const res = await postWebhook(url, body, headers, { addresses: target.addresses, timeoutMs: REQUEST_TIMEOUT_MS });
     // A redirect is a failure: the signed request goes to the configured URL and nowhere else.
-    const res = await fetch(url, { method: 'POST', body, headers, redirect: 'manual', signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
-    const excerpt = await readExcerpt(res);
-    const redirect = res.type === 'opaqueredirect' || (res.status >= 300 && res.status < 400);
-    return { statusCode: res.status || null, error: redirect ? 'Redirects are not followed; answer 2xx at the endpoint URL itself.' : null, excerpt };
+    const redirect = res.statusCode >= 300 && res.statusCode < 400;
+    return { statusCode: res.statusCode || null, error: redirect ? 'Redirects are not followed; answer 2xx at the endpoint URL itself.' : null, excerpt: clean(res.excerpt) || null };
   } catch (err) {
     return { statusCode: null, error: describeFailure(err), excerpt: null };
   }
 }
 
-/** The start of the receiver's answer, read no further than needed. */
-async function readExcerpt(res: Response): Promise<string | null> {
-  if (!res.body) return null;
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    while (size < EXCERPT_CHARS * 4) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.byteLength;
-    }
-  } catch {
-    // A body cut short or too slow: the status code is the answer.
-  } finally {
-    reader.cancel().catch(() => {});
-  }
-  return clean(Buffer.concat(chunks).toString('utf8'));
-}
-
 function describeFailure(err: unknown): string {
   const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-  if (e.name === 'TimeoutError' || e.name === 'AbortError') return `No answer within ${REQUEST_TIMEOUT_MS / 1000} s.`;
+  if (e.name === 'TimeoutError') return `No answer within ${REQUEST_TIMEOUT_MS / 1000} s.`;
   return clean(e.cause?.message ?? e.cause?.code ?? e.message ?? String(err)) || 'The request failed.';
 }
 
-/** PostgreSQL text holds no NUL; the log keeps 500 characters. */
+/** PostgreSQL text holds no NUL; the log keeps the first 200 characters. */
 const clean = (text: string): string => text.replaceAll('\u0000', '').slice(0, EXCERPT_CHARS);
 
 async function record(ctx: DeliverContext, d: ClaimedDelivery, now: Date, outcome: Outcome, durationMs: number): Promise<void> {

@@ -2,12 +2,13 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { and, asc, desc, eq, getTableColumns, inArray } from 'drizzle-orm';
 import type { Actor, AppContext } from '../../context.ts';
 import type { Executor } from '../../db/client.ts';
-import { ConflictError, NotFoundError, ValidationError, type FieldError } from '../../lib/errors.ts';
+import { ConflictError, NotFoundError, UnprocessableError, ValidationError, type FieldError } from '../../lib/errors.ts';
 import { afterCursor, type PageRequest } from '../../lib/pagination.ts';
 import { recordAudit, type AuditEntry } from '../audit/record.ts';
 import { enqueueEvent } from './enqueue-event.ts';
 import { EVENT_TYPE_NAMES, isEventType, type EventType } from './event-types.ts';
 import { outboxEvents, webhookAttempts, webhookDeliveries, webhookEndpoints } from './schema.ts';
+import { checkTarget, systemResolver } from './target-policy.ts';
 
 /**
  * An operator's webhook endpoints (the setup API) and their delivery log. A signing secret is made
@@ -17,7 +18,7 @@ export type WebhookEndpoint = Omit<typeof webhookEndpoints.$inferSelect, 'sealed
 export type WebhookAttemptRow = typeof webhookAttempts.$inferSelect;
 export type WebhookDelivery = typeof webhookDeliveries.$inferSelect & { eventType: string; log: WebhookAttemptRow[] };
 
-type Ctx = Pick<AppContext, 'database' | 'vault' | 'config' | 'clock'>;
+type Ctx = Pick<AppContext, 'database' | 'vault' | 'config' | 'clock' | 'resolveHost'>;
 
 export interface WebhookEndpointInput {
   url?: string;
@@ -54,8 +55,18 @@ function validate(input: WebhookEndpointInput, sandbox: boolean): EventType[] | 
   return input.eventTypes === undefined ? undefined : [...new Set(input.eventTypes as EventType[])];
 }
 
+/** A well-formed URL that leads somewhere webhooks must not go (payrail's host, its network, cloud metadata). */
+async function refuseForbiddenTarget(ctx: Ctx, url: string | undefined): Promise<void> {
+  if (url === undefined) return;
+  const verdict = await checkTarget(new URL(url), { sandbox: ctx.config.sandbox, allowedHosts: ctx.config.webhooks.allowedHosts }, ctx.resolveHost ?? systemResolver);
+  if (verdict.ok) return;
+  const reason = `must lead to a public internet address: ${verdict.reason} (an internal host that is meant can be listed in PAYRAIL_WEBHOOK_ALLOWED_HOSTS)`;
+  throw new UnprocessableError('webhook_endpoint.forbidden_target', `The webhook endpoint's URL ${reason}.`, { errors: [{ name: 'body.url', reason }] });
+}
+
 export async function createWebhookEndpoint(ctx: Ctx, operatorId: string, actor: Actor, input: WebhookEndpointInput & { url: string }): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
   const eventTypes = validate(input, ctx.config.sandbox) ?? [];
+  await refuseForbiddenTarget(ctx, input.url);
   const id = randomUUID();
   const secret = newSecret();
   const now = ctx.clock();
@@ -85,6 +96,7 @@ export async function listWebhookEndpoints(db: Executor, operatorId: string, pag
 
 export async function updateWebhookEndpoint(ctx: Ctx, operatorId: string, actor: Actor, id: string, change: WebhookEndpointInput): Promise<WebhookEndpoint> {
   const eventTypes = validate(change, ctx.config.sandbox);
+  await refuseForbiddenTarget(ctx, change.url);
   return ctx.database.db.transaction(async (tx) => {
     const before = await findWebhookEndpoint(tx, operatorId, id);
     if (!before) throw new NotFoundError('webhook_endpoint', id);
