@@ -2,7 +2,7 @@ import { ConfigError, loadConfig } from './config.ts';
 import { DataDirLockedError, DataDirUnusableError } from './db/data-dir-lock.ts';
 import { seedDemo } from './demo/seed-demo.ts';
 import { findUser } from './modules/customers/repo.ts';
-import { banner, createLogger, openRuntime, startServer } from './server.ts';
+import { banner, createLogger, EXIT_FLUSH_MS, openRuntime, startServer } from './server.ts';
 import { signToken } from './lib/tokens.ts';
 import { isUuid } from './http/schemas/common.ts';
 import { JOBS, startJobs } from './jobs/runner.ts';
@@ -29,16 +29,36 @@ Configuration is read from environment variables (see README.md), for example:
   PAYRAIL_JWT_SECRET  PAYRAIL_PUBLIC_URL  PAYRAIL_SANDBOX  PAYRAIL_DEMO  PAYRAIL_LOG_LEVEL
 `;
 
-/** Graceful shutdown on SIGTERM/SIGINT: finish what is in flight (at most 15 s); a second signal exits at once. */
-function stopOnSignals(log: ReturnType<typeof createLogger>, stop: () => Promise<void>): void {
+/** The grace period: from the signal to the end of the process, whatever is still in flight. */
+const GRACE_MS = 15_000;
+
+/**
+ * Graceful shutdown on SIGTERM/SIGINT: finish what is in flight, then exit; a second signal exits at once.
+ * Every exit runs the 'exit' handlers, which release the data-dir lock and flush the log within
+ * EXIT_FLUSH_MS, so the timer leaves them that much of the grace period.
+ *
+ * Installed before any work starts, and told how to stop once there is something to stop: a signal that
+ * found no handler (a supervisor stopping what it just saw become ready) would end the process the
+ * default way, without its 'exit' handlers, and leave the data-dir lock behind. Before there is anything
+ * to stop, a signal exits at once (through those handlers).
+ */
+function handleSignals(log: ReturnType<typeof createLogger>): (stop: () => Promise<void>) => void {
+  let stop: (() => Promise<void>) | null = null;
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     if (++signals > 1) {
       log.warn({ signal }, 'second signal: exiting now');
       process.exit(1);
     }
+    if (!stop) {
+      log.warn({ signal }, 'signal received before payrail was running: exiting now');
+      process.exit(1);
+    }
     log.info({ signal }, 'signal received');
-    setTimeout(() => process.exit(1), 15_000).unref();
+    setTimeout(() => {
+      log.warn({ graceMs: GRACE_MS }, 'shutdown did not finish within the grace period: exiting now');
+      process.exit(1);
+    }, GRACE_MS - EXIT_FLUSH_MS).unref();
     stop().then(
       () => process.exit(0),
       (err) => {
@@ -49,6 +69,9 @@ function stopOnSignals(log: ReturnType<typeof createLogger>, stop: () => Promise
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  return (fn) => {
+    stop = fn;
+  };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -57,25 +80,27 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  const config = loadConfig();
+  // The standalone sandboxes are the providers' side: they are sandbox mode by definition, and need none of payrail's secrets.
+  const config = command === 'sandbox' ? loadConfig({ PAYRAIL_SANDBOX: 'true', ...process.env }) : loadConfig();
   const log = createLogger(config);
+  const stopOnSignals = handleSignals(log);
 
   switch (command) {
     case 'serve': {
       const server = await startServer(config, log);
+      stopOnSignals(server.stop);
       process.stdout.write(banner(server));
-      stopOnSignals(log, server.stop);
       return -1; // keep running
     }
     case 'worker': {
       const runtime = await openRuntime(config, log);
       const jobs = startJobs(runtime.ctx);
-      log.info({ jobs: JOBS.map((j) => j.name), intervalMs: config.jobs.intervalMs }, 'worker running');
-      process.stdout.write(`payrail worker is running jobs: ${JOBS.map((j) => j.name).join(', ')}\n`);
-      stopOnSignals(log, async () => {
+      stopOnSignals(async () => {
         await jobs.stop();
         await runtime.close();
       });
+      log.info({ jobs: JOBS.map((j) => j.name), intervalMs: config.jobs.intervalMs }, 'worker running');
+      process.stdout.write(`payrail worker is running jobs: ${JOBS.map((j) => j.name).join(', ')}\n`);
       return -1;
     }
     case 'sandbox': {
@@ -86,8 +111,8 @@ async function main(argv: string[]): Promise<number> {
         return 2;
       }
       const server = await startSandboxServer({ ...config, sandboxes: { ...config.sandboxes, port } }, log);
+      stopOnSignals(server.stop);
       process.stdout.write(sandboxBanner(server));
-      stopOnSignals(log, server.stop);
       return -1;
     }
     case 'migrate': {

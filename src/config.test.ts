@@ -33,8 +33,35 @@ describe('config from the environment', () => {
   });
 
   it('turns demo data off by default on PostgreSQL', () => {
-    expect(loadConfig({ DATABASE_URL: 'postgres://u:p@db/payrail' }).demo).toBe(false);
-    expect(loadConfig({ DATABASE_URL: 'postgres://u:p@db/payrail', PAYRAIL_DEMO: 'on' }).demo).toBe(true);
+    expect(loadConfig({ DATABASE_URL: 'postgres://u:p@db/payrail', PAYRAIL_SANDBOX: 'true' }).demo).toBe(false);
+    expect(loadConfig({ DATABASE_URL: 'postgres://u:p@db/payrail', PAYRAIL_SANDBOX: 'true', PAYRAIL_DEMO: 'on' }).demo).toBe(true);
+  });
+
+  it('keeps sandbox mode off on PostgreSQL unless PAYRAIL_SANDBOX asks for it, and says how to ask', () => {
+    const secrets = { PAYRAIL_JWT_SECRET: 'x'.repeat(32), PAYRAIL_ENCRYPTION_KEY: 'ab'.repeat(32) };
+    expect(loadConfig({ DATABASE_URL: 'postgres://u:p@db/payrail', ...secrets }).sandbox).toBe(false);
+    expect(loadConfig({ DATABASE_URL: 'postgres://u:p@db/payrail', PAYRAIL_JWKS_URL: 'https://idp.example/jwks', PAYRAIL_ENCRYPTION_KEY: 'ab'.repeat(32) }).sandbox).toBe(false);
+
+    let problems: string[] = [];
+    try {
+      loadConfig({ DATABASE_URL: 'postgres://u:p@db/payrail' });
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      problems = (err as ConfigError).problems;
+    }
+    expect(problems.some((p) => p.includes('PAYRAIL_JWT_SECRET'))).toBe(true);
+    expect(problems.some((p) => p.includes('PAYRAIL_ENCRYPTION_KEY'))).toBe(true);
+    expect(problems.some((p) => p.includes('set PAYRAIL_SANDBOX=true'))).toBe(true);
+    // One secret missing is enough for the hint.
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://u:p@db/payrail', PAYRAIL_JWT_SECRET: 'x'.repeat(32) })).toThrow(/PAYRAIL_SANDBOX=true/);
+
+    const trial = loadConfig({ DATABASE_URL: 'postgres://u:p@db/payrail', PAYRAIL_SANDBOX: 'true' });
+    expect(trial.sandbox).toBe(true);
+    expect(trial.jwt.secret).toBeNull(); // generated in the data dir at start, as on PGlite
+    // Asked for off, it is off with no hint to turn it on: the operator meant it.
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://u:p@db/payrail', PAYRAIL_SANDBOX: 'false' })).not.toThrow(/PAYRAIL_SANDBOX=true/);
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://u:p@db/payrail', PAYRAIL_SANDBOX: 'false' })).toThrow(/PAYRAIL_JWT_SECRET/);
   });
 
   it('leaves sandbox mode when real provider credentials are configured, and then needs real secrets', () => {
@@ -61,6 +88,13 @@ describe('config from the environment', () => {
     expect(() => loadConfig({ PAYRAIL_TRUSTED_PROXIES: '10.0.0.0/33' })).toThrow(/PAYRAIL_TRUSTED_PROXIES/);
   });
 
+  it('reads the internal hosts webhooks may go to: names, addresses, ranges', () => {
+    expect(loadConfig({}).webhooks.allowedHosts).toEqual([]);
+    expect(loadConfig({ PAYRAIL_WEBHOOK_ALLOWED_HOSTS: 'Hooks.Internal, 10.1.2.3,10.8.0.0/16, fd00::/8' }).webhooks.allowedHosts).toEqual(['hooks.internal', '10.1.2.3', '10.8.0.0/16', 'fd00::/8']);
+    expect(() => loadConfig({ PAYRAIL_WEBHOOK_ALLOWED_HOSTS: 'https://hooks.internal/' })).toThrow(/PAYRAIL_WEBHOOK_ALLOWED_HOSTS.*https:\/\/hooks\.internal/);
+    expect(() => loadConfig({ PAYRAIL_WEBHOOK_ALLOWED_HOSTS: '10.0.0.0/40' })).toThrow(/PAYRAIL_WEBHOOK_ALLOWED_HOSTS/);
+  });
+
   it('reports every bad variable at once, by name', () => {
     try {
       loadConfig({ PORT: 'eighty', PAYRAIL_SANDBOX: 'maybe', DATABASE_URL: 'mysql://x', PAYRAIL_JWT_SECRET: 'short', PAYRAIL_LOG_LEVEL: 'loud', PAYRAIL_ENCRYPTION_KEY: 'zz' });
@@ -75,7 +109,7 @@ describe('config from the environment', () => {
   it('never prints a secret or a database password', () => {
     expect(() => loadConfig({ DATABASE_URL: 'ftp://user:hunter2@db/x' })).toThrow(/\*\*\*/);
     expect(() => loadConfig({ DATABASE_URL: 'ftp://user:hunter2@db/x' })).not.toThrow(/hunter2/);
-    const c = loadConfig({ DATABASE_URL: 'postgres://user:hunter2@db/x', PAYRAIL_JWT_SECRET: 'j'.repeat(40) });
+    const c = loadConfig({ DATABASE_URL: 'postgres://user:hunter2@db/x', PAYRAIL_JWT_SECRET: 'j'.repeat(40), PAYRAIL_ENCRYPTION_KEY: 'ab'.repeat(32) });
     const printed = `${inspect(c, { depth: 5 })} ${JSON.stringify(c)} ${String(c.jwt.secret)}`;
     expect(printed).not.toContain('hunter2');
     expect(printed).not.toContain('j'.repeat(40));

@@ -25,6 +25,10 @@ export interface Config {
   jwt: { secret: Secret | null; jwksUrl: string | null; issuer: string | null; audience: string | null };
   /** Key for provider tokens at rest (32 bytes). Generated in the data dir in sandbox mode when unset. */
   encryptionKey: Secret | null;
+  /**
+   * The built-in provider sandboxes, generated secrets and sandbox sign-in. On by default only on PGlite
+   * without provider credentials; on PostgreSQL only when PAYRAIL_SANDBOX asks for it.
+   */
   sandbox: boolean;
   demo: boolean;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -44,6 +48,13 @@ export interface Config {
      */
     redirectOrigins: string[];
   };
+  webhooks: {
+    /**
+     * PAYRAIL_WEBHOOK_ALLOWED_HOSTS: internal hosts webhooks may go to outside sandbox mode (host names,
+     * IP addresses, CIDR ranges); every other endpoint must resolve to public internet addresses only.
+     */
+    allowedHosts: string[];
+  };
   jobs: {
     /** Run the janitor and the webhook dispatcher inside `serve` (off when `payrail worker` does it). */
     inProcess: boolean;
@@ -54,6 +65,8 @@ export interface Config {
     webhookMaxAttempts: number;
     /** Overrides every provider's delay before the janitor first asks about an unsettled attempt (null: the provider's own). */
     firstCheckAfterMs: number | null;
+    /** Overrides every provider's attempt deadline (null: the provider's own; see ConnectorTiming.deadlineMs). */
+    attemptDeadlineMs: number | null;
   };
   sandboxes: {
     /** Test card …0119: how long the sandbox holds the connection before dropping it (0 = at once). */
@@ -75,6 +88,9 @@ export interface Config {
     dataDir: string;
   };
 }
+
+/** A DNS name: dot-separated labels of letters, digits, hyphens (and underscores, which internal DNS allows). */
+const HOST_NAME = /^(?=.{1,253}\.?$)[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*\.?$/;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -144,7 +160,10 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd(), declarat
   }
 
   const realCredentials = declarations.some((d) => d.credentials.some((c) => str(credentialVariable(d.key, c)) !== null));
-  const sandbox = bool('PAYRAIL_SANDBOX', !realCredentials);
+  // PostgreSQL is the production engine: sandbox mode (generated secrets, sign-in as any demo user) is
+  // only ever on there because someone asked for it, never because a secret was forgotten.
+  const sandboxAskedFor = str('PAYRAIL_SANDBOX') !== null;
+  const sandbox = bool('PAYRAIL_SANDBOX', !realCredentials && databaseUrl === null);
   const demo = bool('PAYRAIL_DEMO', databaseUrl === null);
 
   const logLevelRaw = (str('PAYRAIL_LOG_LEVEL') ?? 'info').toLowerCase();
@@ -157,6 +176,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd(), declarat
   }
   if (!sandbox && encryptionKey === null) {
     problems.push('PAYRAIL_ENCRYPTION_KEY is required when PAYRAIL_SANDBOX is off');
+  }
+  if (!sandbox && !sandboxAskedFor && !realCredentials && databaseUrl !== null && (encryptionKey === null || (jwtSecret === null && jwksUrl === null))) {
+    problems.push('PAYRAIL_SANDBOX is off by default with DATABASE_URL (PostgreSQL): to try payrail on PostgreSQL with the built-in sandboxes, set PAYRAIL_SANDBOX=true explicitly');
   }
 
   const providers: Record<string, ConfiguredProvider> = {};
@@ -194,6 +216,14 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd(), declarat
       problems.push(`PAYRAIL_REDIRECT_ORIGINS must be a comma-separated list of http(s) origins, got "${raw}"`);
     }
   }
+  const allowedHosts: string[] = [];
+  for (const raw of (str('PAYRAIL_WEBHOOK_ALLOWED_HOSTS') ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean)) {
+    const [address, bits, extra] = raw.split('/');
+    const family = isIP(address ?? '');
+    const range = family !== 0 && extra === undefined && (bits === undefined || (/^[0-9]{1,3}$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32)));
+    if (range || HOST_NAME.test(raw)) allowedHosts.push(raw);
+    else problems.push(`PAYRAIL_WEBHOOK_ALLOWED_HOSTS must be a comma-separated list of host names, IP addresses or CIDR ranges, got "${raw}"`);
+  }
   const collections = { providerTimeoutMs: int('PAYRAIL_PROVIDER_TIMEOUT_MS', 20_000, 100, 300_000), redirectOrigins };
   const jobs = {
     inProcess: bool('PAYRAIL_JOBS_IN_PROCESS', true),
@@ -201,6 +231,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd(), declarat
     webhookBackoffMs: int('PAYRAIL_WEBHOOK_BACKOFF_MS', 10_000, 1, 86_400_000),
     webhookMaxAttempts: int('PAYRAIL_WEBHOOK_MAX_ATTEMPTS', 12, 1, 100),
     firstCheckAfterMs: str('PAYRAIL_JANITOR_FIRST_CHECK_MS') === null ? null : int('PAYRAIL_JANITOR_FIRST_CHECK_MS', 0, 0, 86_400_000),
+    attemptDeadlineMs: str('PAYRAIL_ATTEMPT_DEADLINE_MS') === null ? null : int('PAYRAIL_ATTEMPT_DEADLINE_MS', 0, 1_000, 86_400_000),
   };
   const sandboxes = {
     lostResponseAfterMs: int('PAYRAIL_SANDBOX_LOST_RESPONSE_MS', 30_000, 0, 600_000),
@@ -236,6 +267,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd(), declarat
     providers,
     trustedProxies,
     collections,
+    webhooks: { allowedHosts },
     jobs,
     sandboxes,
   };

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { buildApp } from './app.ts';
@@ -12,9 +12,11 @@ import { acquireDataDirLock, type DataDirLock } from './db/data-dir-lock.ts';
 import { migrate } from './db/migrate.ts';
 import { DEMO } from './demo/ids.ts';
 import { seedDemo } from './demo/seed-demo.ts';
+import { serializeError } from './http/log-safe-error.ts';
 import type { App } from './http/route-kit.ts';
 import { withLocalSecrets } from './lib/local-secrets.ts';
-import { signToken } from './lib/tokens.ts';
+import { createLogDestination } from './lib/log-destination.ts';
+import { SANDBOX_TOKEN_SECONDS, signToken } from './lib/tokens.ts';
 import { TokenVault } from './lib/token-vault.ts';
 import { backfillTokenFingerprints } from './modules/mediums/repo.ts';
 import { createConnectorRegistry } from './providers/registry.ts';
@@ -34,18 +36,33 @@ const REDACT = [
   '*.merchant_key',
 ];
 
+/**
+ * How long the last log lines may wait, at exit, for a reader that is slow to take them. The shutdown
+ * timer leaves this much of the grace period for it, so a process still ends within the grace period.
+ */
+export const EXIT_FLUSH_MS = 1_000;
+
 export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
-  // Asynchronous writes: under load, lines written while one write is in flight go out together instead
-  // of one system call each. pino flushes what is pending when the process exits normally.
-  const destination = pino.destination({ dest: 1, sync: false });
-  process.once('exit', () => {
-    try {
-      destination.flushSync();
-    } catch {
-      // nothing left to write, or stdout is gone
-    }
+  const destination = createLogDestination({
+    fd: 1,
+    onClose: (reason) => {
+      try {
+        writeSync(2, `payrail: stdout cannot be written (${reason.code ?? reason.message}): log lines are dropped from now on\n`);
+      } catch {
+        // stderr is gone too
+      }
+    },
   });
-  return pino({ level: config.logLevel, redact: { paths: REDACT, censor: '[redacted]' }, base: { service: 'payrail' } }, destination);
+  // Touching process.stdout also opens a pipe non-blocking (libuv): a full pipe then answers EAGAIN instead
+  // of blocking a write, so the exit flush keeps its deadline. A reader that is gone (EPIPE) is no reason
+  // to crash: the lines have nowhere to go, and the destination stops writing them.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    destination.close(err);
+  });
+  process.once('exit', () => destination.flushSync(EXIT_FLUSH_MS));
+  // Errors are logged without the values a database error quotes (a customer's details in an insert).
+  return pino({ level: config.logLevel, redact: { paths: REDACT, censor: '[redacted]' }, base: { service: 'payrail' }, serializers: { err: serializeError } }, destination);
 }
 
 export interface Runtime {
@@ -67,6 +84,7 @@ export async function openRuntime(rawConfig: Config, log: Logger): Promise<Runti
     database = openPostgres(config.databaseUrl.reveal(), config.dbPoolSize);
   } else {
     lock = acquireDataDirLock(config.dataDir);
+    if (lock.tookOver) log.warn({ dataDir: config.dataDir, previousHolder: lock.tookOver.holder }, `took over a stale data-dir lock: ${lock.tookOver.reason}`);
     try {
       database = await openPglite({ dataDir: join(config.dataDir, 'pglite') });
     } catch (err) {
@@ -134,8 +152,12 @@ export async function startServer(rawConfig: Config, log: Logger = createLogger(
   return { app, runtime, url, stop };
 }
 
-/** The start-up banner: every URL, and demo tokens to paste (sandbox mode only). */
-export function banner(server: RunningServer): string {
+/**
+ * The start-up banner: every URL, and for the embedded demo (PGlite, demo data, sandbox mode) bearer
+ * tokens to paste. Tokens are never printed on PostgreSQL: its log is a production log, and whoever reads
+ * a log could use them.
+ */
+export function banner(server: RunningServer, now = Date.now()): string {
   const { config } = server.runtime;
   const base = config.publicUrl;
   const lines = [
@@ -157,14 +179,20 @@ export function banner(server: RunningServer): string {
     }
   }
   lines.push('', config.jobs.inProcess ? 'Jobs (janitor, callbacks, webhooks) run in this process.' : 'Jobs are off here (PAYRAIL_JOBS_IN_PROCESS=false): run `payrail worker`.');
-  if (config.sandbox && config.jwt.secret) {
+  if (config.sandbox && config.databaseUrl) {
+    lines.push('', `Sandbox mode on PostgreSQL (PAYRAIL_SANDBOX=true): for trials only. No tokens are printed on PostgreSQL: sign in as one of the demo operator's users at ${base}/app.`);
+  }
+  if (config.sandbox && config.demo && !config.databaseUrl && config.jwt.secret) {
     const secret = config.jwt.secret;
-    const customer = signToken(secret, { sub: DEMO.customerUserId, operatorId: DEMO.operatorId, role: 'customer', customerId: DEMO.customerId });
-    const integrator = signToken(secret, { sub: DEMO.integratorUserId, operatorId: DEMO.operatorId, role: 'integrator' });
-    const admin = signToken(secret, { sub: DEMO.adminUserId, operatorId: DEMO.operatorId, role: 'admin' });
+    const sign = (claims: Parameters<typeof signToken>[1]) => signToken(secret, claims, SANDBOX_TOKEN_SECONDS, now);
+    const customer = sign({ sub: DEMO.customerUserId, operatorId: DEMO.operatorId, role: 'customer', customerId: DEMO.customerId });
+    const integrator = sign({ sub: DEMO.integratorUserId, operatorId: DEMO.operatorId, role: 'integrator' });
+    const admin = sign({ sub: DEMO.adminUserId, operatorId: DEMO.operatorId, role: 'admin' });
+    const until = new Date(now + SANDBOX_TOKEN_SECONDS * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
     lines.push(
       '',
-      'Sandbox mode: providers are the built-in sandboxes. Demo bearer tokens (valid 30 days):',
+      `Sandbox mode: providers are the built-in sandboxes. Demo bearer tokens, valid ${SANDBOX_TOKEN_SECONDS / 3600} hours (until ${until}):`,
+      `anyone who can read this output (a terminal, a log file, a log collector) can use them until then; after that, restart for new ones or sign in at ${base}/app.`,
       '',
       `  customer   (Konstand Nel)  ${customer}`,
       `  integrator (Net99)         ${integrator}`,

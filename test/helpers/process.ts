@@ -59,3 +59,16 @@ export function payrailStarter(base: Record<string, string>) {
     },
   };
 }
+
+/** A port free right now (the OS picks it), for a process that must come back on the same address. */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}

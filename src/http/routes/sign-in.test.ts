@@ -36,6 +36,28 @@ describe('sandbox sign-in and /me (the client interface’s sign-in)', () => {
     expect((await h.call('GET', `/services/${FIX.otherCustomer.serviceId}`, { token: res.body.token })).status).toBe(404);
   });
 
+  it('offers only the demo operator’s users, and refuses another operator’s user exactly like an unknown one', async () => {
+    const res = await h.call('GET', '/sandbox/sign-in', { token: null });
+    expect(res.status).toBe(200);
+    const items = res.body.items as { user_id: string; operator_id: string }[];
+    expect(items.length).toBeGreaterThan(0);
+    expect(items.filter((u) => u.operator_id !== DEMO.operatorId)).toEqual([]);
+    expect(items.map((u) => u.user_id)).toEqual(expect.arrayContaining([DEMO.customerUserId, DEMO.integratorUserId, DEMO.adminUserId, FIX.otherCustomer.userId]));
+    expect(items.map((u) => u.user_id)).not.toContain(FIX.otherOperator.integratorUserId);
+
+    const unknownId = '99999999-9999-4999-8999-999999999999';
+    const unknown = await h.call('POST', '/sandbox/sign-in', { token: null, body: { user_id: unknownId } });
+    for (const userId of [FIX.otherOperator.userId, FIX.otherOperator.integratorUserId]) {
+      const other = await h.call('POST', '/sandbox/sign-in', { token: null, body: { user_id: userId } });
+      expect(other.status).toBe(404);
+      expect(other.headers['content-type']).toContain('application/problem+json');
+      expect(other.body.token).toBeUndefined();
+      // The same answer as for an id nobody has, but for the id itself.
+      const same = (body: Record<string, unknown>, id: string) => JSON.parse(JSON.stringify(body).replaceAll(id, '<id>'));
+      expect(same(other.body, userId)).toEqual(same(unknown.body, unknownId));
+    }
+  });
+
   it('refuses unknown and malformed users with a problem and signs nothing', async () => {
     const unknown = await h.call('POST', '/sandbox/sign-in', { token: null, body: { user_id: '99999999-9999-4999-8999-999999999999' } });
     expect(unknown.status).toBe(404);

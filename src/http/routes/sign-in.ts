@@ -1,16 +1,15 @@
 import Type from 'typebox';
 import type { AppContext } from '../../context.ts';
+import { DEMO } from '../../demo/ids.ts';
 import { NotFoundError } from '../../lib/errors.ts';
-import { signToken } from '../../lib/tokens.ts';
-import { findUserWithOperator, listUsersWithOperators, type UserWithOperator } from '../../modules/customers/repo.ts';
+import { SANDBOX_TOKEN_SECONDS, signToken } from '../../lib/tokens.ts';
+import { findUserWithOperator, listUsersWithOperator, type UserWithOperator } from '../../modules/customers/repo.ts';
 import { findOperator } from '../../modules/operators/repo.ts';
 import { principalOf } from '../plugins/authentication.ts';
 import { secured, type App } from '../route-kit.ts';
 import { errorResponses, Nullable, Timestamp, Uuid } from '../schemas/common.ts';
 import { RoleSchema } from '../schemas/enums.ts';
 
-/** How long a sandbox sign-in lasts: a working day, like an identity provider's session. */
-const SANDBOX_SESSION_SECONDS = 12 * 3600;
 /** The sign-in page lists at most this many users (the demo data has a handful). */
 const SANDBOX_USERS_LISTED = 100;
 
@@ -38,6 +37,9 @@ const userView = (u: UserWithOperator): UserView => ({
  * Who is signed in (`GET /me`, any bearer token), and in sandbox mode the client interface's sign-in:
  * the users to choose from and a token for the one chosen. Outside sandbox mode tokens come from the
  * operator's identity provider and the sandbox routes do not exist.
+ *
+ * Sandbox sign-in needs no password, so it offers only the demo operator's users: an operator added to a
+ * sandbox-mode payrail (a PostgreSQL trial with real data) is never one click away from anyone.
  */
 export function signInRoutes(app: App, ctx: AppContext): void {
   app.get(
@@ -68,12 +70,12 @@ export function signInRoutes(app: App, ctx: AppContext): void {
       config: { public: true },
       schema: {
         tags: ['Sandbox'],
-        summary: 'Sandbox mode: the users the client interface offers to sign in as',
+        summary: 'Sandbox mode: the users the client interface offers to sign in as (the demo operator’s)',
         response: { 200: Type.Object({ items: Type.Array(UserSchema) }) },
       },
     },
     async () => {
-      return { items: (await listUsersWithOperators(ctx.database.db, SANDBOX_USERS_LISTED)).map(userView) };
+      return { items: (await listUsersWithOperator(ctx.database.db, DEMO.operatorId, SANDBOX_USERS_LISTED)).map(userView) };
     },
   );
 
@@ -83,17 +85,18 @@ export function signInRoutes(app: App, ctx: AppContext): void {
       config: { public: true },
       schema: {
         tags: ['Sandbox'],
-        summary: 'Sandbox mode: sign in as a user (a bearer token for 12 hours)',
+        summary: 'Sandbox mode: sign in as one of the demo operator’s users (a bearer token for 12 hours)',
         body: Type.Object({ user_id: Uuid() }, { additionalProperties: false }),
         response: { 200: Type.Object({ token: Type.String(), expires_date: Timestamp(), user: UserSchema }), ...errorResponses(400, 404) },
       },
     },
     async (request) => {
       const row = await findUserWithOperator(ctx.database.db, request.body.user_id);
-      if (!row) throw new NotFoundError('user', request.body.user_id);
+      // Another operator's user is answered exactly like an unknown one: its existence is not told.
+      if (!row || row.operatorId !== DEMO.operatorId) throw new NotFoundError('user', request.body.user_id);
       const now = ctx.clock().getTime();
-      const token = signToken(secret, { sub: row.id, operatorId: row.operatorId, role: row.role, customerId: row.customerId }, SANDBOX_SESSION_SECONDS, now);
-      return { token, expires_date: new Date(now + SANDBOX_SESSION_SECONDS * 1000).toISOString(), user: userView(row) };
+      const token = signToken(secret, { sub: row.id, operatorId: row.operatorId, role: row.role, customerId: row.customerId }, SANDBOX_TOKEN_SECONDS, now);
+      return { token, expires_date: new Date(now + SANDBOX_TOKEN_SECONDS * 1000).toISOString(), user: userView(row) };
     },
   );
 }

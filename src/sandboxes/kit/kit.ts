@@ -88,6 +88,9 @@ export interface Notification {
   headers?: Record<string, string>;
 }
 
+/** A notice is tried this many times in all: at once, then 1 s, 2 s, 4 s … later. */
+const NOTICE_ATTEMPTS = 5;
+
 /**
  * Sends a notification to the merchant in the background, as providers do: stored first, then POSTed,
  * retried with backoff (1 s, 2 s, 4 s …, `attempts` in all) until the merchant answers 2xx.
@@ -97,10 +100,34 @@ export async function sendNotification(ctx: SandboxContext, n: Notification, opt
   const id = randomUUID();
   const headers = { 'content-type': n.contentType, ...(n.headers ?? {}) };
   await ctx.database.db.insert(sandboxNotifications).values({ id, provider: n.provider, url: n.url, contentType: n.contentType, body: n.body, headers });
-  const attempts = options.attempts ?? 5;
+  scheduleDelivery(ctx, { id, url: n.url, body: n.body, headers }, { attempts: options.attempts ?? NOTICE_ATTEMPTS, firstDelayMs: options.firstDelayMs ?? 1_000, startAt: 1, delayMs: options.delayMs ?? 0 });
+  return id;
+}
+
+/**
+ * Notices stored but not delivered when the sandbox stopped (its process died with payrail's): delivered
+ * now, as a provider keeps retrying its notices whatever happened to the merchant.
+ */
+export async function resumeNotifications(ctx: SandboxContext, provider: string): Promise<number> {
+  const n = sandboxNotifications;
+  const due = await ctx.database.db
+    .select()
+    .from(n)
+    .where(and(eq(n.provider, provider), sql`${n.deliveredAt} IS NULL`, sql`${n.attempts} < ${NOTICE_ATTEMPTS}`, sql`${n.createdAt} > ${new Date(ctx.clock().getTime() - 86_400_000)}`));
+  for (const row of due) {
+    scheduleDelivery(ctx, { id: row.id, url: row.url, body: row.body, headers: row.headers as Record<string, string> }, { attempts: NOTICE_ATTEMPTS, firstDelayMs: 1_000, startAt: row.attempts + 1, delayMs: 1_000 });
+  }
+  return due.length;
+}
+
+function scheduleDelivery(
+  ctx: SandboxContext,
+  notice: { id: string; url: string; body: string; headers: Record<string, string> },
+  plan: { attempts: number; firstDelayMs: number; startAt: number; delayMs: number },
+): void {
   const deliveries = inFlight(ctx);
   const deliver = async (attempt: number): Promise<void> => {
-    // A sandbox that is shutting down sends nothing more (a provider would retry later; ours restarts with payrail).
+    // A sandbox that is shutting down sends nothing more (its next start resumes what is left).
     if (deliveries.closed) return;
     const run = attemptDelivery(attempt);
     deliveries.running.add(run);
@@ -109,7 +136,7 @@ export async function sendNotification(ctx: SandboxContext, n: Notification, opt
   const attemptDelivery = async (attempt: number): Promise<void> => {
     let status: number | null = null;
     try {
-      const res = await httpFetch(n.url, { method: 'POST', headers, body: n.body, signal: AbortSignal.timeout(10_000), redirect: 'manual' });
+      const res = await httpFetch(notice.url, { method: 'POST', headers: notice.headers, body: notice.body, signal: AbortSignal.timeout(10_000), redirect: 'manual' });
       status = res.status;
       await res.text().catch(() => undefined);
     } catch {
@@ -119,14 +146,13 @@ export async function sendNotification(ctx: SandboxContext, n: Notification, opt
     await ctx.database.db
       .update(sandboxNotifications)
       .set({ attempts: sql`${sandboxNotifications.attempts} + 1`, lastStatus: status, ...(delivered ? { deliveredAt: new Date() } : {}) })
-      .where(eq(sandboxNotifications.id, id))
+      .where(eq(sandboxNotifications.id, notice.id))
       .catch(() => undefined);
-    if (!delivered && attempt < attempts) setTimeout(() => void deliver(attempt + 1), (options.firstDelayMs ?? 1_000) * 2 ** (attempt - 1)).unref();
+    if (!delivered && attempt < plan.attempts) setTimeout(() => void deliver(attempt + 1), plan.firstDelayMs * 2 ** (attempt - 1)).unref();
   };
   // A notice may be sent late (`delayMs`): providers deliver on their own schedule.
-  if (options.delayMs && options.delayMs > 0) setTimeout(() => void deliver(1).catch(() => undefined), options.delayMs).unref();
-  else setImmediate(() => void deliver(1).catch(() => undefined));
-  return id;
+  if (plan.delayMs > 0) setTimeout(() => void deliver(plan.startAt).catch(() => undefined), plan.delayMs).unref();
+  else setImmediate(() => void deliver(plan.startAt).catch(() => undefined));
 }
 
 /** Notices being delivered per sandbox context, so that closing can wait for them and stop further ones. */
