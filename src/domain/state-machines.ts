@@ -30,7 +30,7 @@ const purchaseTransitions: Record<PurchaseStatusId, readonly PurchaseStatusId[]>
   [P.Submitted]: [P.Paid, P.Unpaid, P.Quote, P.Failed],
   [P.Unpaid]: [P.Submitted, P.Paid, P.Cancelled, P.Failed],
   [P.Paid]: [],
-  [P.Failed]: [P.Unpaid, P.Cancelled],
+  [P.Failed]: [P.Unpaid, P.Cancelled, P.Paid],
   [P.Quote]: [P.Submitted, P.Paid, P.Expired, P.Cancelled],
   [P.Cancelled]: [],
   [P.Expired]: [],
@@ -54,6 +54,11 @@ export const PurchaseMoves = {
   pay: { from: [P.Submitted], to: P.Paid },
   /** An attempt failed: the purchase waiting on it is payable again (Unpaid, or Quote for a buy-now quote). */
   reopen: { from: [P.Submitted], to: [P.Unpaid, P.Quote] },
+  /**
+   * Money arrived late (for an attempt already failed): it pays the purchase if the purchase is still owed
+   * (payable, waiting on another attempt, or given up on); otherwise it is listed for a refund.
+   */
+  payLate: { from: [P.Unpaid, P.Quote, P.Submitted, P.Failed], to: P.Paid },
 } as const satisfies Record<string, { from: readonly PurchaseStatusId[]; to: PurchaseStatusId | readonly PurchaseStatusId[] }>;
 
 /** A purchase in this status is owed: it makes its service InArrears until it is paid. */

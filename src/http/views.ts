@@ -4,7 +4,7 @@ import { rationalToRand, toRand } from '../domain/money.ts';
 import { rational } from '../domain/rational.ts';
 import { exclusiveOf, lineAmounts, rateBpToPercent } from '../domain/vat.ts';
 import type { MediumRow } from '../modules/mediums/repo.ts';
-import type { PaymentRow } from '../modules/payments/repo.ts';
+import type { LateSuccessRow, PaymentRow } from '../modules/payments/repo.ts';
 import type { PurchaseLineRow, PurchaseRecord } from '../modules/purchases/repo.ts';
 import type { ServiceDetails } from '../modules/services/get-details-and-actions.ts';
 import type { ServiceRecord } from '../modules/services/repo.ts';
@@ -182,5 +182,20 @@ export function paymentView(p: PaymentRow) {
     created_medium_id: p.createdMediumId,
     created_date: p.createdAt.toISOString(),
     settled_date: p.settledAt?.toISOString() ?? null,
+  };
+}
+
+export function lateSuccessView(l: LateSuccessRow) {
+  return {
+    id: l.id,
+    payment_id: l.paymentId,
+    purchase_id: l.purchaseId,
+    provider: l.provider,
+    provider_reference: l.providerReference,
+    amount: toRand(l.amountCents),
+    currency: l.currency,
+    disposition: l.disposition,
+    reason: l.reason,
+    created_date: l.createdAt.toISOString(),
   };
 }

@@ -23,6 +23,7 @@
  */
 import type { Logger } from 'pino';
 import type { MediumType } from '../domain/enums.ts';
+import type { HostResolver } from '../lib/host-resolver.ts';
 import type { Cents } from '../domain/money.ts';
 import type { Secret } from '../lib/secret.ts';
 
@@ -73,6 +74,13 @@ export interface CallbackDeclaration {
   answer: 'first' | 'after-verify';
   /** This is the server-to-server notification: its URL is passed to the provider with each attempt. */
   notification?: boolean;
+  /**
+   * What settles the attempt it names: `lookup` (the default for a browser's return) — payrail asks the
+   * provider (`lookup`) and settles with that answer, the callback being only the prompt; `itself` — the
+   * verified callback's own content, when verification already confirmed it with the provider (PayFast's
+   * ITN and its validate service).
+   */
+  settles?: 'lookup' | 'itself';
 }
 
 export interface ConnectorTiming {
@@ -87,6 +95,12 @@ export interface ConnectorTiming {
   settleWindowMs?: number;
   /** Look-ups the provider allows per minute for this merchant, by kind; payrail spaces its own to fit. */
   lookupsPerMinute?: Partial<Record<LookupKind, number>>;
+  /**
+   * By when after an attempt starts the provider must know of it, if the request reached it at all (its
+   * timeout and then some). Past it, the provider saying it has no such transaction (`absent`) means the
+   * request never arrived: the attempt fails `not_sent` and the purchase is payable again.
+   */
+  deadlineMs?: number;
 }
 
 /** Environment variables and hosts of a provider; the values reach the connector as `ConnectorContext.settings`. */
@@ -130,7 +144,12 @@ export interface AttemptResult {
   providerReference: string | null;
   /** The amount the provider says it collected; the caller refuses a success whose amount differs. */
   amount?: Money;
-  failure?: { code: string; message: string; kind: 'declined' | 'insufficient_funds' | 'invalid' | 'expired' | 'cancelled' | 'other' };
+  failure?: { code: string; message: string; kind: 'declined' | 'insufficient_funds' | 'invalid' | 'expired' | 'cancelled' | 'not_sent' | 'other' };
+  /**
+   * A look-up's explicit "no such transaction": the provider has no record of this attempt. Before the
+   * connector's deadline that may just mean it is still on its way; after it, that the request never arrived.
+   */
+  absent?: boolean;
   /** A reusable token left by a hosted payment (tokenisation). Sealed by the caller; never logged. */
   token?: NewToken;
   /** The provider's answer, with secrets and card data removed, for the payment record. */
@@ -201,6 +220,8 @@ export interface LookupInput {
   token?: string | null;
   /** Hosted pages and links: when the session closes. */
   expiresAt: Date | null;
+  /** When the attempt started: a provider record older than this is not the attempt's. */
+  startedAt: Date;
 }
 
 /** An HTTP request from a provider, exactly as received: verification needs the raw body. */
@@ -266,6 +287,8 @@ export interface ConnectorContext {
   settings: ProviderSettings;
   /** How long to wait for an answer; after that the outcome of a sent request is `unknown`. */
   timeoutMs: number;
+  /** Resolves provider host names (PayFast's ITN senders are known by their hosts' addresses). */
+  resolveHost: HostResolver;
 }
 
 export interface Connector {
@@ -290,4 +313,10 @@ export interface Connector {
   cardUpdateUrl?(input: { token: string; returnUrl: string }, ctx: ConnectorContext): Promise<string>;
   /** Record money collected outside payrail. */
   allocate?(input: AllocationInput, ctx: ConnectorContext): Promise<AttemptResult>;
+  /**
+   * Close a hosted page or link nobody paid, when a new attempt replaces it (where the provider's protocol
+   * allows it). Best effort: payrail has already marked the attempt superseded, and a payment that still
+   * arrives on it is recorded as a late success.
+   */
+  cancelSession?(input: { merchantReference: string; providerReference: string | null; kind: LookupKind }, ctx: ConnectorContext): Promise<void>;
 }

@@ -1,3 +1,4 @@
+import { systemResolver } from '../lib/host-resolver.ts';
 import { describe, expect, it } from 'vitest';
 import { testConfig } from '../../test/helpers/config.ts';
 import { ConnectorError } from '../lib/errors.ts';
@@ -62,7 +63,7 @@ describe('connector registry', () => {
     const config = testConfig();
     const result = await registry.get('OffSystem').allocate!(
       { merchantReference: 'pay-1', amount: { amountCents: 37900, currency: 'ZAR' }, purchaseSourceId: 'cash', comment: 'paid at the shop' },
-      { fetch, clock: () => new Date(), log: undefined as never, settings: resolveSettings(undefined, undefined, config), timeoutMs: 1000 },
+      { fetch, clock: () => new Date(), log: undefined as never, settings: resolveSettings(undefined, undefined, config), timeoutMs: 1000, resolveHost: systemResolver },
     );
     expect(result).toMatchObject({ status: 'succeeded', amount: { amountCents: 37900 }, providerReference: 'pay-1' });
   });

@@ -1,5 +1,5 @@
 import type { App } from '../http/route-kit.ts';
-import { registerBehaviourRoute, registerLedgerRoute, stopNotifications, type SandboxContext, type SandboxModule } from './kit/kit.ts';
+import { registerBehaviourRoute, registerLedgerRoute, resumeNotifications, stopNotifications, type SandboxContext, type SandboxModule } from './kit/kit.ts';
 import { payfastSandbox } from './payfast/sandbox.ts';
 import { peachSandbox } from './peach/sandbox.ts';
 
@@ -12,6 +12,10 @@ export const SANDBOXES: readonly SandboxModule[] = [peachSandbox, payfastSandbox
 /** Mounts every sandbox (and each of its other hosts) with its ledger and behaviour routes. */
 export async function mountSandboxes(app: App, ctx: SandboxContext, sandboxes: readonly SandboxModule[] = SANDBOXES): Promise<void> {
   app.addHook('onClose', () => stopNotifications(ctx));
+  // The providers' side outlives payrail's process in the real world: what they had not delivered, they still do.
+  app.addHook('onReady', async () => {
+    for (const sandbox of sandboxes) await resumeNotifications(ctx, sandbox.provider);
+  });
   for (const sandbox of sandboxes) {
     const mounts: [string, (scope: App) => void][] = [
       [

@@ -5,6 +5,7 @@ import * as t from '../../src/db/schema.ts';
 import { DEMO } from '../../src/demo/ids.ts';
 import { insertMedium } from '../../src/modules/mediums/repo.ts';
 import { insertPurchase } from '../../src/modules/purchases/repo.ts';
+import { openBody } from '../../src/modules/payments/provider-callbacks.ts';
 import { PurchaseCreationEvent, PurchaseLineType, PurchaseStatus } from '../../src/domain/enums.ts';
 import { rational } from '../../src/domain/rational.ts';
 import type { CardOutcome } from '../../src/sandboxes/kit/cards.ts';
@@ -114,3 +115,9 @@ export async function sandboxBehaviour(h: Harness, name: string, settings: Recor
 /** The first collection attempt of a purchase, and the purchase's status. */
 export const firstPaymentOf = async (h: Harness, purchaseId: string) => (await h.ctx.database.db.select().from(t.payments).where(eq(t.payments.purchaseId, purchaseId)))[0]!;
 export const purchaseStatusOf = async (h: Harness, purchaseId: string) => (await h.ctx.database.db.select().from(t.purchases).where(eq(t.purchases.id, purchaseId)))[0]!.statusId;
+
+/** Stored provider callbacks whose body (sealed at rest) matches, with the body opened. */
+export async function storedCallbacks(h: Harness, match: (body: string) => boolean) {
+  const rows = await h.ctx.database.db.select().from(t.providerEvents);
+  return rows.map((r) => ({ ...r, body: openBody(h.ctx, r) })).filter((r) => match(r.body));
+}

@@ -1,5 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import pino from 'pino';
 import { inject } from 'vitest';
@@ -69,6 +71,17 @@ export async function freshDatabase(): Promise<{ database: Database; url: string
   };
 }
 
+/**
+ * A PGlite data dir (for a payrail process: PAYRAIL_DATA_DIR) holding a copy of the migrated, seeded
+ * template, so a started process skips creating and seeding its database.
+ */
+export async function seededDataDir(): Promise<string> {
+  const dataDir = join(mkdtempSync(join(tmpdir(), 'payrail-data-')), 'data');
+  mkdirSync(dataDir, { recursive: true });
+  await (await openPglite({ dataDir: join(dataDir, 'pglite'), loadDataDir: new Blob([readFileSync(inject('template'))]) })).close();
+  return dataDir;
+}
+
 export function testTokens() {
   const secret = new Secret(TEST_JWT_SECRET);
   return {
@@ -88,6 +101,8 @@ export interface HarnessOptions {
   listen?: boolean;
   /** The connectors payrail has (default: the registry's). */
   connectors?: readonly Connector[];
+  /** The logger (default: silent, or TEST_LOG_LEVEL); tests that read the log lines give their own. */
+  log?: pino.Logger;
 }
 
 export async function createHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -97,7 +112,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     database,
     vault: new TokenVault(new Secret(TEST_ENCRYPTION_KEY)),
     clock: options.clock ?? (() => new Date()),
-    log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    log: options.log ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     connectors: createConnectorRegistry(options.connectors),
     telemetry: createTelemetry(),
   };

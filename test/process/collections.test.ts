@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { DEMO } from '../../src/demo/ids.ts';
 import { TEST_ENCRYPTION_KEY, TEST_JWT_SECRET } from '../helpers/config.ts';
-import { freshDatabase, testTokens } from '../helpers/harness.ts';
-import { payrailStarter, runPayrail } from '../helpers/process.ts';
+import { freshDatabase, seededDataDir, testTokens } from '../helpers/harness.ts';
+import { freePort, payrailStarter, runPayrail } from '../helpers/process.ts';
 import type { Database } from '../../src/db/client.ts';
 import * as t from '../../src/db/schema.ts';
 import { insertMedium } from '../../src/modules/mediums/repo.ts';
@@ -21,6 +21,8 @@ const { start, started, stopAll } = payrailStarter(base);
 afterAll(stopAll);
 
 const customer = testTokens().customer;
+/** The global "Add new payment method" medium: a Peach checkout. */
+const GLOBAL_OPAQUE = 'aa8b416b-a7d9-4bc0-af81-041722e11ad4';
 const submitArrears = (url: string) =>
   fetch(`${url}/purchases/submit-for-collection`, {
     method: 'POST',
@@ -43,7 +45,7 @@ const until = async <T>(what: string, check: () => Promise<T | null | false | un
 
 /** Where each engine keeps its data between the two lives of the process. */
 async function storage(): Promise<{ env: Record<string, string>; database: Database | null; drop(): Promise<void> }> {
-  if (inject('engine') === 'pglite') return { env: { PAYRAIL_DATA_DIR: join(mkdtempSync(join(tmpdir(), 'payrail-kill-')), 'data') }, database: null, drop: async () => {} };
+  if (inject('engine') === 'pglite') return { env: { PAYRAIL_DATA_DIR: await seededDataDir() }, database: null, drop: async () => {} };
   const db = await freshDatabase();
   return { env: { DATABASE_URL: db.url!, PAYRAIL_DEMO: 'false', PAYRAIL_DATA_DIR: mkdtempSync(join(tmpdir(), 'payrail-kill-')) }, database: db.database, drop: db.drop };
 }
@@ -52,9 +54,9 @@ describe('kill -9 between the provider’s charge and the database update', () =
   it('after restart the janitor settles the payment from the provider’s record; nothing is charged twice', async () => {
     const store = await storage();
     try {
-      // The sandbox takes 10 s to answer a token charge: the process dies while it waits. (Its own janitor is
+      // The sandbox takes 4 s to answer a token charge: the process dies while it waits. (Its own janitor is
       // off, so that only the restarted process can settle the attempt.)
-      const first = await start({ ...store.env, PAYRAIL_SANDBOX_ANSWER_DELAY_MS: '10000', PAYRAIL_JOBS_IN_PROCESS: 'false', PAYRAIL_JANITOR_FIRST_CHECK_MS: '0' });
+      const first = await start({ ...store.env, PAYRAIL_SANDBOX_ANSWER_DELAY_MS: '4000', PAYRAIL_JOBS_IN_PROCESS: 'false', PAYRAIL_JANITOR_FIRST_CHECK_MS: '0' });
       const inFlight = submitArrears(first.url).catch((err: Error) => err);
       const [charge] = await until('the sandbox to charge the card', async () => {
         const items = (await approved(first.url)).filter((i) => i.amount === '379.00');
@@ -146,4 +148,102 @@ describe.runIf(inject('engine') === 'postgres')('payrail worker', () => {
       await store.drop();
     }
   });
+});
+
+describe('kill -9 during a batch of card, payment-link and checkout submits', () => {
+  it('after restart every purchase is paid once or payable again — none Submitted for ever, none charged twice', async () => {
+    const store = await storage();
+    const integrator = testTokens().integrator;
+    // A deadline short enough for a test, long enough for PayFast's ITNs to come once the process is back.
+    // Both lives on one address, as a real deployment has: PayFast's ITNs go to the URL it was given.
+    const env = { ...store.env, PORT: String(await freePort()), PAYRAIL_ATTEMPT_DEADLINE_MS: '10000', PAYRAIL_JANITOR_FIRST_CHECK_MS: '0' };
+    try {
+      // The sandbox holds each card charge for 400 ms before answering: the process dies with charges in flight.
+      const first = await start({ ...env, PAYRAIL_SANDBOX_ANSWER_DELAY_MS: '400', PAYRAIL_JOBS_IN_PROCESS: 'false' });
+      const order = async () => {
+        const res = await fetch(`${first.url}/orders`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${integrator}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ customer_id: DEMO.customerId, product_id: DEMO.products.recurring, collector_id: DEMO.collectorId }),
+        });
+        expect(res.status).toBe(201);
+        const placed = (await res.json()) as { service: { id: string }; upfront_purchase: { id: string } };
+        return { serviceId: placed.service.id, purchaseId: placed.upfront_purchase.id };
+      };
+      const mediums = [DEMO.mediums.card, DEMO.mediums.paymentLink, GLOBAL_OPAQUE];
+      const batch = await Promise.all(Array.from({ length: 18 }, async (_, i) => ({ ...(await order()), mediumId: mediums[i % 3]! })));
+      const submit = (url: string, p: (typeof batch)[number]) =>
+        fetch(`${url}/purchases/submit-for-collection`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${customer}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ service_id: p.serviceId, purchase_id: p.purchaseId, medium_id: p.mediumId }),
+        });
+      const inFlight = batch.map((p) => submit(first.url, p).catch((err: Error) => err));
+      // Some card charges reached the sandbox (and are waiting to answer) when the process dies.
+      await until('card charges in flight', async () => (await approved(first.url)).length >= 2, 20_000);
+      first.child.kill('SIGKILL');
+      await first.exited;
+      await Promise.all(inFlight);
+
+      const second = await start(env);
+      const purchase = async (id: string) =>
+        (await (await fetch(`${second.url}/payments?purchaseId=${id}`, { headers: { authorization: `Bearer ${customer}` } })).json()) as { items: { status: string; kind: string; merchant_reference: string }[] };
+      const statusOf = async (p: (typeof batch)[number]) => {
+        const res = await fetch(`${second.url}/purchases?serviceId=${p.serviceId}`, { headers: { authorization: `Bearer ${customer}` } });
+        const { items } = (await res.json()) as { items: { id: string; purchase_status_id: number }[] };
+        return items.find((i) => i.id === p.purchaseId)!.purchase_status_id;
+      };
+      // Within the deadline (10 s) and the janitor's next rounds, every card purchase is paid exactly when PayFast
+      // charged it (its ITN, resent once PayFast can reach payrail again, settles it — or pays it as a late success
+      // if the deadline came first) and payable again otherwise (not_sent).
+      const chargedFor = async (p: (typeof batch)[number]) => {
+        const charges = await approved(second.url);
+        const refs = new Set((await purchase(p.purchaseId)).items.map((a) => a.merchant_reference));
+        return charges.filter((c) => refs.has(c.merchant_reference)).length;
+      };
+      await until('every card purchase paid exactly when charged', async () => {
+        for (const p of batch.filter((b) => b.mediumId === DEMO.mediums.card)) {
+          const { items } = await purchase(p.purchaseId);
+          if (items.some((a) => a.status === 'pending' || a.status === 'unknown')) return false;
+          if (((await statusOf(p)) === 4) !== ((await chargedFor(p)) === 1)) return false;
+        }
+        return true;
+      }, 90_000);
+
+      const charges = await approved(second.url);
+      const refs = new Map<string, number>();
+      for (const c of charges) refs.set(c.merchant_reference, (refs.get(c.merchant_reference) ?? 0) + 1);
+      for (const p of batch) {
+        const { items } = await purchase(p.purchaseId);
+        const ours = items.map((a) => a.merchant_reference);
+        const charged = ours.reduce((n, r) => n + (refs.get(r) ?? 0), 0);
+        expect(charged, `purchase ${p.purchaseId} charged ${charged} times`).toBeLessThanOrEqual(1);
+        const paid = (await statusOf(p)) === 4;
+        if (p.mediumId === DEMO.mediums.card) {
+          // Paid exactly when the provider charged it; otherwise payable again (not_sent, or never started).
+          expect(paid).toBe(charged === 1);
+          if (!paid) expect(await statusOf(p)).toBe(3);
+        }
+        // Nothing is stuck: a purchase not paid takes a new attempt (a page left open is superseded after 10 s).
+        if (!paid) {
+          const again = await until(`a new attempt on ${p.purchaseId}`, async () => {
+            const res = await submit(second.url, { ...p, mediumId: DEMO.mediums.card });
+            return res.status === 409 ? null : res;
+          }, 30_000);
+          expect(again.status).toBe(200);
+        }
+      }
+      // And each purchase now has exactly one charge.
+      const after = await approved(second.url);
+      const perRef = new Map<string, number>();
+      for (const c of after) perRef.set(c.merchant_reference, (perRef.get(c.merchant_reference) ?? 0) + 1);
+      for (const p of batch) {
+        const { items } = await purchase(p.purchaseId);
+        expect(items.reduce((n, a) => n + (perRef.get(a.merchant_reference) ?? 0), 0)).toBe(1);
+      }
+    } finally {
+      for (const p of started) p.child.kill('SIGKILL');
+      await store.drop();
+    }
+  }, 180_000);
 });

@@ -4,7 +4,7 @@ import * as t from '../../src/db/schema.ts';
 import { DEMO } from '../../src/demo/ids.ts';
 import { processDueCallbacks } from '../../src/modules/payments/provider-callbacks.ts';
 import { settleUnsettledPayments } from '../../src/modules/payments/settle-unsettled-payments.ts';
-import { approvedCharges, eventually, firstPaymentOf, purchaseStatusOf, sandboxBehaviour, sandboxCardMedium, unpaidPurchase } from '../helpers/collections.ts';
+import { approvedCharges, eventually, firstPaymentOf, purchaseStatusOf, sandboxBehaviour, sandboxCardMedium, storedCallbacks, unpaidPurchase } from '../helpers/collections.ts';
 import { testConfig } from '../helpers/config.ts';
 import { createHarness, type Harness } from '../helpers/harness.ts';
 
@@ -33,7 +33,7 @@ function helpers(h: () => Harness) {
         .filter((e) => (e.payload as { data: { purchase_id?: string } }).data.purchase_id === purchaseId)
         .map((e) => e.type)
         .sort(),
-    itnsFor: async (merchantReference: string) => (await db().select().from(t.providerEvents).where(and(eq(t.providerEvents.provider, 'PayFast'), like(t.providerEvents.body, `%m_payment_id=${merchantReference}&%`)))),
+    itnsFor: (merchantReference: string) => storedCallbacks(h(), (b) => b.includes(`m_payment_id=${merchantReference}&`)),
   };
 }
 
@@ -139,7 +139,7 @@ describe('PayFast ad hoc charges and their ITNs, through payrail', () => {
     const proxied = await harness({ PAYRAIL_TRUSTED_PROXIES: '127.0.0.1' });
     try {
       await post(proxied.baseUrl);
-      const sender = async (hh: Harness) => (await hh.ctx.database.db.select().from(t.providerEvents).where(like(t.providerEvents.body, 'm_payment_id=proxy-test%')))[0]!.remoteAddress;
+      const sender = async (hh: Harness) => (await storedCallbacks(hh, (b) => b.startsWith('m_payment_id=proxy-test')))[0]!.remoteAddress;
       expect(await sender(proxied)).toBe('197.97.145.150');
       expect(await sender(h)).toMatch(/127\.0\.0\.1$/);
     } finally {

@@ -9,7 +9,7 @@ import { verifyPayrailSignature } from '../../modules/webhooks/signature.ts';
 import { runWebhookJobs } from '../../jobs/webhooks.ts';
 import { PAYFAST_SANDBOX_MERCHANT } from '../../providers/payfast/credentials.ts';
 import { itnSignature, paramString } from '../../providers/payfast/signature.ts';
-import { approvedCharges, CARDS, eventually, formOf, payOnHostedPage, postForm, unpaidPurchase as newUnpaidPurchase } from '../../../test/helpers/collections.ts';
+import { approvedCharges, CARDS, eventually, formOf, payOnHostedPage, postForm, storedCallbacks, unpaidPurchase as newUnpaidPurchase } from '../../../test/helpers/collections.ts';
 import { createHarness, type Harness } from '../../../test/helpers/harness.ts';
 
 const E14 = DEMO.services.recurringInArrears;
@@ -66,7 +66,7 @@ describe('PayFast ITN', () => {
     const res = await postItn(`${params}&signature=${'0'.repeat(32)}`);
     expect(res.status).toBe(200); // PayFast is answered at once; verification follows
     const rows = await eventually(async () => {
-      const r = await db().select().from(t.providerEvents).where(like(t.providerEvents.body, `m_payment_id=${payment.merchantReference}&pf_payment_id=999001%`));
+      const r = await storedCallbacks(h, (b) => b.startsWith(`m_payment_id=${payment.merchantReference}&pf_payment_id=999001`));
       return r[0]?.processedAt ? r : null;
     });
     expect(rows[0]).toMatchObject({ verified: false });
@@ -83,7 +83,7 @@ describe('PayFast ITN', () => {
     ]);
     await postItn(`${params}&signature=${itnSignature(params, PAYFAST_SANDBOX_MERCHANT.passphrase)}`);
     const rows = await eventually(async () => {
-      const r = await db().select().from(t.providerEvents).where(like(t.providerEvents.body, `%pf_payment_id=999002%`));
+      const r = await storedCallbacks(h, (b) => b.includes('pf_payment_id=999002'));
       return r[0]?.processedAt ? r : null;
     });
     expect(rows[0]!.verified).toBe(false);

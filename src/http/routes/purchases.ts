@@ -2,13 +2,13 @@ import Type from 'typebox';
 import type { AppContext } from '../../context.ts';
 import { NotFoundError, ValidationError } from '../../lib/errors.ts';
 import { pageRequest, toPage } from '../../lib/pagination.ts';
-import { listPayments } from '../../modules/payments/repo.ts';
+import { listLateSuccesses, listPayments } from '../../modules/payments/repo.ts';
 import { findPurchase, listPurchases } from '../../modules/purchases/repo.ts';
 import { findService } from '../../modules/services/repo.ts';
 import { errorResponses, Page, PageQuery, Uuid } from '../schemas/common.ts';
-import { PaymentSchema, PurchaseSchema } from '../schemas/resources.ts';
-import { scopeOf, secured, type App } from '../route-kit.ts';
-import { paymentView, purchaseView } from '../views.ts';
+import { LateSuccessSchema, PaymentSchema, PurchaseSchema } from '../schemas/resources.ts';
+import { scopeOf, secured, STAFF, type App } from '../route-kit.ts';
+import { lateSuccessView, paymentView, purchaseView } from '../views.ts';
 
 export function purchaseRoutes(app: App, ctx: AppContext): void {
   app.get(
@@ -67,6 +67,28 @@ export function purchaseRoutes(app: App, ctx: AppContext): void {
       const service = await findService(ctx.database.db, scope, serviceId!);
       if (!service) throw new NotFoundError('service', serviceId!);
       return toPage(await listPayments(ctx.database.db, scope.operatorId, { serviceId: service.id }, page), page, paymentView);
+    },
+  );
+
+  app.get(
+    '/late-successes',
+    {
+      config: { roles: STAFF },
+      schema: {
+        ...secured('Purchases'),
+        summary: 'Late successes: money taken for attempts payrail had failed (integrators and admins)',
+        description:
+          'A provider reported a payment successful after payrail had failed the attempt (its deadline had passed, or a new attempt superseded its page), ' +
+          'or for a purchase another payment had already paid. Each is recorded once: it paid the purchase if it was still owed (`paid_purchase`), ' +
+          'otherwise the money is to be refunded (`refund_due`; `?disposition=refund_due` lists those). Newest first. Operators are told by the ' +
+          '`payment.late_success` webhook event too.',
+        querystring: Type.Object({ disposition: Type.Optional(Type.Union([Type.Literal('paid_purchase'), Type.Literal('refund_due')])), ...PageQuery }),
+        response: { 200: Page(LateSuccessSchema), ...errorResponses(400, 401, 403) },
+      },
+    },
+    async (request) => {
+      const page = pageRequest(request.query);
+      return toPage(await listLateSuccesses(ctx.database.db, scopeOf(request).operatorId, request.query.disposition ?? null, page), page, lateSuccessView);
     },
   );
 }

@@ -169,7 +169,12 @@ export const PaymentSchema = Type.Object({
   currency: Type.String(),
   merchant_reference: Type.String({ description: 'Our reference, sent to the provider' }),
   provider_reference: Nullable(Type.String({ description: "The provider's reference" })),
-  failure_code: Nullable(Type.String()),
+  failure_code: Nullable(
+    Type.String({
+      description:
+        'Why it failed: declined, insufficient_funds, invalid, expired, cancelled (a page closed or superseded by a new attempt), not_sent (the request never reached the provider: past its deadline the provider had no such transaction), other',
+    }),
+  ),
   failure_message: Nullable(Type.String()),
   purchase_source_id: Nullable(Uuid()),
   comment: Nullable(Type.String()),
@@ -178,4 +183,22 @@ export const PaymentSchema = Type.Object({
   created_medium_id: Nullable(Uuid({ description: 'The card medium a tokenising payment left behind' })),
   created_date: Timestamp(),
   settled_date: Nullable(Timestamp()),
+});
+
+/** Money a provider took for an attempt payrail had already failed, or for a purchase already paid. */
+export const LateSuccessSchema = Type.Object({
+  id: Uuid(),
+  payment_id: Uuid({ description: 'The attempt the money came for (it stays failed)' }),
+  purchase_id: Uuid(),
+  provider: ProviderSchema,
+  provider_reference: Nullable(Type.String()),
+  amount: Type.Number({ description: 'Rand' }),
+  currency: Type.String(),
+  disposition: Type.Unsafe<'paid_purchase' | 'refund_due'>({
+    type: 'string',
+    enum: ['paid_purchase', 'refund_due'],
+    description: 'paid_purchase: it paid the purchase, which was still owed; refund_due: the purchase was paid (or cancelled) already, so the money is to go back',
+  }),
+  reason: Type.String(),
+  created_date: Timestamp(),
 });

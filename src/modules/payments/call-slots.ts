@@ -11,9 +11,11 @@ import { providerCallSlots } from './schema.ts';
  * 60/n seconds: never a burst the provider would refuse.
  */
 const CLAIM = statement<'provider' | 'scope' | 'now' | 'nextAt'>(
-  'payrail_claim_call_slot_v1',
+  'payrail_claim_call_slot_v2',
+  // A slot set further ahead than one spacing (a clock that jumped back) is stale: claimed as free.
   `INSERT INTO provider_call_slots (provider, scope, next_at) VALUES (:provider, :scope, :nextAt)
-ON CONFLICT (provider, scope) DO UPDATE SET next_at = EXCLUDED.next_at WHERE provider_call_slots.next_at <= :now
+ON CONFLICT (provider, scope) DO UPDATE SET next_at = EXCLUDED.next_at
+WHERE provider_call_slots.next_at <= :now OR provider_call_slots.next_at > EXCLUDED.next_at
 RETURNING next_at`,
 );
 

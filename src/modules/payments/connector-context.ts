@@ -1,4 +1,5 @@
 import type { AppContext } from '../../context.ts';
+import { systemResolver } from '../../lib/host-resolver.ts';
 import { httpFetch } from '../../lib/http-transport.ts';
 import type { Connector, ConnectorContext, LookupInput, ProviderSettings } from '../../providers/contract.ts';
 import { resolveSettings } from '../../providers/settings.ts';
@@ -18,6 +19,7 @@ export function connectorContext(ctx: AppContext, connector: Connector): Connect
     log: ctx.log.child({ provider: connector.id }),
     settings: settingsOf(ctx, connector),
     timeoutMs: ctx.config.collections.providerTimeoutMs,
+    resolveHost: ctx.resolveHost ?? systemResolver,
   };
 }
 
@@ -31,5 +33,6 @@ export function lookupInputOf(payment: PaymentRow, token: string | null = null):
     amount: { amountCents: payment.amountCents, currency: 'ZAR' },
     token,
     expiresAt: payment.expiresAt,
+    startedAt: payment.createdAt,
   };
 }

@@ -54,7 +54,9 @@ export async function receiveCallback(ctx: AppContext, provider: Provider, reque
     channel: request.channel,
     remoteAddress: request.remoteAddress,
     headers: { method: request.method, path: request.path, url: request.url, query: request.query, headers },
-    body: request.rawBody,
+    // Sealed: a callback carries the provider's tokens (PayFast's token, Peach's registrationId), which are
+    // kept nowhere in the clear. Bound to this row, opened only to verify and process it.
+    body: ctx.vault.seal(request.rawBody, bodyContext(id)),
     receivedAt: now,
     nextAttemptAt: new Date(now.getTime() + FIRST_RETRY_MS),
   }).returning();
@@ -62,6 +64,13 @@ export async function receiveCallback(ctx: AppContext, provider: Provider, reque
 }
 
 export type StoredCallback = typeof providerEvents.$inferSelect;
+
+const bodyContext = (rowId: string) => `provider_event:${rowId}`;
+
+/** A stored callback's body as received (bodies stored before they were sealed are read as they are). */
+export function openBody(ctx: Pick<AppContext, 'vault'>, row: Pick<StoredCallback, 'id' | 'body'>): string {
+  return row.body.startsWith('v1.') ? ctx.vault.open(row.body, bodyContext(row.id)) : row.body;
+}
 
 /** Verify and apply a stored callback. Safe to run again (after a crash, or by the callbacks job). */
 export async function processCallback(ctx: AppContext, stored: string | StoredCallback): Promise<CallbackOutcome> {
@@ -77,7 +86,7 @@ export async function processCallback(ctx: AppContext, stored: string | StoredCa
     url: request.url ?? `${ctx.config.publicUrl}${request.path}`,
     query: request.query,
     headers: request.headers,
-    rawBody: row.body,
+    rawBody: openBody(ctx, row),
     remoteAddress: row.remoteAddress ?? '',
   };
   const done = async (verdict: CallbackDisposition, reason: string | null, payment: PaymentRow | null, extra: Partial<typeof providerEvents.$inferInsert> = {}) => {
@@ -128,16 +137,23 @@ export async function processCallback(ctx: AppContext, stored: string | StoredCa
   }
 
   let result: AttemptResult = callback.result;
-  if (row.channel === 'redirect') {
-    // The browser's return is only a hint (Peach posts to the success URL even when the payment failed):
-    // the provider is asked for the real result, within its look-up allowance; otherwise the janitor asks.
+  const declared = connector.callbacks?.find((c) => c.channel === row.channel);
+  if ((declared?.settles ?? (row.channel === 'redirect' ? 'lookup' : 'itself')) === 'lookup') {
+    // A callback that is only a prompt (Peach posts the browser to the success URL even when the payment
+    // failed, and a signed post proves only who knows the secret): the provider is asked for the real
+    // result, within its look-up allowance; otherwise the janitor asks.
     const asked = await askProvider(ctx, connector, payment, callback);
-    if (!asked) return done('processed', 'the provider will be asked by the janitor', payment);
+    if (!asked) {
+      // The janitor asks about an attempt in flight; one already settled (a late success?) is this callback's to check again.
+      if (payment.status === 'pending' || payment.status === 'unknown') return done('processed', 'the provider will be asked by the janitor', payment);
+      const now = ctx.clock();
+      return done('retry', 'the provider could not be asked yet', payment, { attempts: row.attempts + 1, nextAttemptAt: new Date(now.getTime() + retryDelayMs(row.attempts + 1)) });
+    }
     result = asked;
   }
   // A callback for another amount than the attempt's is not about our payment (PayFast's rule: within R0.01).
   const reported = callback.result.amount;
-  if (row.channel !== 'redirect' && reported && (reported.currency !== payment.currency || Math.abs(reported.amountCents - payment.amountCents) > 1)) {
+  if (result === callback.result && reported && (reported.currency !== payment.currency || Math.abs(reported.amountCents - payment.amountCents) > 1)) {
     const reason = `amount ${reported.currency} ${(reported.amountCents / 100).toFixed(2)} differs from the attempt's ${(payment.amountCents / 100).toFixed(2)}`;
     ctx.log.warn({ provider: row.provider, channel: row.channel, eventRowId: row.id, paymentId: payment.id, reason }, 'rejected a provider callback for another amount');
     return done('rejected', reason, payment, { rejection: reason });

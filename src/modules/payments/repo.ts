@@ -2,7 +2,7 @@ import { and, desc, eq, inArray } from 'drizzle-orm';
 import type { Executor } from '../../db/client.ts';
 import { afterCursor, type PageRequest } from '../../lib/pagination.ts';
 import { purchases } from '../purchases/schema.ts';
-import { payments } from './schema.ts';
+import { lateSuccesses, payments } from './schema.ts';
 
 export type PaymentRow = typeof payments.$inferSelect;
 
@@ -35,4 +35,16 @@ export function toPaymentRow(row: Record<string, unknown>): PaymentRow {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(row)) out[camel(k)] = v;
   return out as PaymentRow;
+}
+
+export type LateSuccessRow = typeof lateSuccesses.$inferSelect;
+
+/** An operator's late successes, newest first: the refunds due, or all. */
+export async function listLateSuccesses(db: Executor, operatorId: string, disposition: LateSuccessRow['disposition'] | null, page: PageRequest): Promise<LateSuccessRow[]> {
+  return db
+    .select()
+    .from(lateSuccesses)
+    .where(and(eq(lateSuccesses.operatorId, operatorId), disposition ? eq(lateSuccesses.disposition, disposition) : undefined, afterCursor(page, lateSuccesses.createdAt, lateSuccesses.id)))
+    .orderBy(desc(lateSuccesses.createdAt), desc(lateSuccesses.id))
+    .limit(page.limit + 1);
 }

@@ -87,6 +87,7 @@ export const providerEvents = pgTable(
     paymentId: uuid('payment_id').references(() => payments.id),
     remoteAddress: text('remote_address'),
     headers: jsonb('headers').notNull(),
+    /** The body as received, sealed (TokenVault, bound to the row): it carries provider tokens. */
     body: text('body').notNull(),
     occurredAt: instant('occurred_at'),
     receivedAt: instant('received_at').notNull().defaultNow(),
@@ -116,4 +117,29 @@ export const providerCallSlots = pgTable(
     nextAt: instant('next_at').notNull(),
   },
   (t) => [primaryKey({ columns: [t.provider, t.scope] })],
+);
+
+/**
+ * A success a provider reported for an attempt payrail had already failed (its deadline passed, or a new
+ * attempt superseded its page), or for a purchase another attempt had already paid. The money was taken,
+ * so it is never dropped: it pays the purchase if the purchase is still owed (`paid_purchase`), otherwise it
+ * is listed for a refund (`refund_due`). One per attempt. The attempt itself stays failed.
+ */
+export const lateSuccesses = pgTable(
+  'late_successes',
+  {
+    id: id(),
+    operatorId: uuid('operator_id').notNull().references(() => operators.id),
+    paymentId: uuid('payment_id').notNull().references(() => payments.id).unique(),
+    purchaseId: uuid('purchase_id').notNull().references(() => purchases.id),
+    provider: text('provider').$type<Provider>().notNull(),
+    providerReference: text('provider_reference'),
+    amountCents: bigint('amount_cents', { mode: 'number' }).notNull(),
+    currency: text('currency').notNull().default('ZAR'),
+    disposition: text('disposition').$type<'paid_purchase' | 'refund_due'>().notNull(),
+    /** Why it came late: the attempt's failure, or the purchase's state. */
+    reason: text('reason').notNull(),
+    ...timestamps,
+  },
+  (t) => [index('late_successes_refunds').on(t.operatorId, t.createdAt).where(sql`${t.disposition} = 'refund_due'`), check('late_successes_disposition', sql`${t.disposition} in ('paid_purchase', 'refund_due')`)],
 );

@@ -7,28 +7,30 @@ import { run } from '../../db/statement.ts';
 import { PurchaseStatus, type PaymentStatus } from '../../domain/enums.ts';
 import { toRand } from '../../domain/money.ts';
 import type { IsoDate } from '../../domain/periods.ts';
-import { canMovePayment, isTerminalPayment } from '../../domain/state-machines.ts';
+import { canMovePayment, isTerminalPayment, PurchaseMoves } from '../../domain/state-machines.ts';
 import type { AttemptResult } from '../../providers/contract.ts';
 import { insertMedium } from '../mediums/repo.ts';
 import { mediums } from '../mediums/schema.ts';
 import { fulfilment, scheduleNextAutoRecharge, type Fulfilment } from '../purchases/fulfil-purchase.ts';
 import { purchasePlans } from '../services/schema.ts';
 import { toPaymentRow, type PaymentRow } from './repo.ts';
-import { auditJson, eventsJson, failedRecords, paidRecords, unknownRecords, type PurchaseOfAttempt } from './settlement-records.ts';
-import { FAIL, LOCK_ATTEMPT, LOCK_SERVICE, PAY, PAY_FAST, PURCHASE_OF_ATTEMPT, RECHECK, type PaidParams } from './settlement-sql.ts';
+import { auditJson, eventsJson, failedRecords, lateRecords, paidRecords, unknownRecords, type PurchaseOfAttempt } from './settlement-records.ts';
+import { FAIL, LATE_OF_ATTEMPT, LATE_REFUND_DUE, LOCK_ATTEMPT, LOCK_SERVICE, PAY, PAY_FAST, PAY_LATE, PURCHASE_OF_ATTEMPT, RECHECK, type PaidParams } from './settlement-sql.ts';
 
 export type { PaymentRow } from './repo.ts';
 
 /** How payrail learned an attempt's outcome (kept in the audit trail). */
-export type SettlementSource = 'charge' | 'checkout' | 'lookup' | 'callback' | 'redirect' | 'allocation' | 'deadline';
+export type SettlementSource = 'charge' | 'checkout' | 'lookup' | 'callback' | 'redirect' | 'allocation' | 'deadline' | 'superseded';
 
 export interface Settlement {
   payment: PaymentRow;
   purchaseStatusId: number;
   /** The attempt's status changed. */
   changed: boolean;
-  /** The provider contradicted a final state (a success reported for a failed attempt, or the reverse). */
+  /** The provider contradicted a final state (a failure reported for a succeeded attempt). */
   conflict: string | null;
+  /** A success that came late (for a failed attempt, or a purchase already paid): what payrail did with it. */
+  late?: { id: string; disposition: 'paid_purchase' | 'refund_due' } | null;
 }
 
 export interface SettleInput {
@@ -129,12 +131,16 @@ async function settleInTransaction(ctx: AppContext, tx: RawTransaction, input: S
   const result = input.result;
   const unchanged = (conflict: string | null = null): Settlement => ({ payment, purchaseStatusId: purchase.statusId, changed: false, conflict });
 
+  const { next, checkError } = outcome(payment, result);
   if (isTerminalPayment(payment.status)) {
+    // Money taken for an attempt payrail had given up on: never dropped (a late success).
+    if (payment.status === 'failed' && next === 'succeeded') return lateSuccess(ctx, tx, input, payment, purchase, `the attempt had failed (${payment.failureCode ?? 'failed'})`, now);
     const contradicts = (result.status === 'succeeded' || result.status === 'failed') && result.status !== payment.status;
     return unchanged(contradicts ? `payment is ${payment.status}, ${input.via} says ${result.status}` : null);
   }
+  // A live attempt whose purchase a late success paid meanwhile: it succeeded too, so it goes back.
+  if (next === 'succeeded' && purchase.statusId === PurchaseStatus.Paid) return lateSuccess(ctx, tx, input, payment, purchase, 'the purchase was paid by another payment', now);
 
-  const { next, checkError } = outcome(payment, result);
   // Never guess: a success for another amount is not our success. Someone must look at it.
   if (checkError) ctx.log.error({ paymentId: payment.id, provider: payment.provider }, 'provider reported another amount: the payment stays unknown');
   const providerReference = result.providerReference ?? payment.providerReference;
@@ -211,6 +217,13 @@ function paidValues(input: SettleInput, payment: PaymentRow, purchase: PurchaseO
     providerReference,
     raw: JSON.stringify(result.raw ?? payment.raw ?? null),
     createdMediumId,
+    ...purchasePaidValues(payment, purchase, providerReference, createdMediumId, done),
+  };
+}
+
+/** The purchase and service half of a payment: what PAY, PAY_FAST and PAY_LATE write to them. */
+function purchasePaidValues(payment: PaymentRow, purchase: PurchaseOfAttempt, providerReference: string | null, createdMediumId: string | null, done: Fulfilment) {
+  return {
     paymentReference: providerReference ?? payment.merchantReference,
     purchaseMediumId: createdMediumId ?? payment.mediumId ?? purchase.mediumId,
     purchaseSourceId: payment.purchaseSourceId,
@@ -277,4 +290,55 @@ async function keepCard(ctx: AppContext, tx: RawTransaction, payment: PaymentRow
     .where(eq(purchasePlans.serviceId, purchase.serviceId));
   if (plan && plan.activeStatus !== 'Valid') await tx.db.update(purchasePlans).set({ activeMediumId: id, updatedAt: now }).where(eq(purchasePlans.id, plan.id));
   return id;
+}
+
+/**
+ * A success that came late (SPEC §7, issue "nothing stuck"): recorded once per attempt, it pays the purchase
+ * if the purchase is still owed, and is otherwise listed for a refund; outbox `payment.late_success`. A failed
+ * attempt stays failed (nothing leaves a final state); a live one whose purchase is already paid is marked
+ * succeeded, since its money was taken.
+ */
+async function lateSuccess(ctx: AppContext, tx: RawTransaction, input: SettleInput, payment: PaymentRow, purchase: PurchaseOfAttempt, reason: string, now: Date): Promise<Settlement> {
+  const actor = input.actor ?? SYSTEM_ACTOR;
+  const [seen] = await run<{ id: string; disposition: 'paid_purchase' | 'refund_due' }, 'paymentId'>(tx.query, LATE_OF_ATTEMPT, { paymentId: payment.id });
+  if (seen) return { payment, purchaseStatusId: purchase.statusId, changed: false, conflict: null, late: seen };
+  const lateId = randomUUID();
+  const providerReference = input.result.providerReference ?? payment.providerReference;
+  const owed = payment.status === 'failed' && (PurchaseMoves.payLate.from as readonly number[]).includes(purchase.statusId);
+  ctx.log.warn({ paymentId: payment.id, purchaseId: purchase.id, provider: payment.provider, owed, reason }, owed ? 'a late success pays its purchase' : 'a late success is listed for a refund');
+  if (owed) {
+    const [service] = await run<{ latest_period_end_date: IsoDate | null; billing_status: string; owing: boolean; purchased_days: number }, 'serviceId' | 'purchaseId'>(tx.query, LOCK_SERVICE, { serviceId: purchase.serviceId, purchaseId: purchase.id });
+    if (!service) throw new Error(`purchase ${purchase.id} has no service`);
+    const done = fulfilment({ latestPeriodEndDate: service.latest_period_end_date, billingStatus: service.billing_status, owing: service.owing, purchasedDays: service.purchased_days }, now);
+    const r = lateRecords(payment, purchase, { lateId, disposition: 'paid_purchase', reason, providerReference, done, now });
+    await run(tx.query, PAY_LATE, {
+      paymentId: payment.id,
+      now,
+      audit: auditJson(actor, payment, r.audit),
+      events: eventsJson(payment, now, r.events),
+      providerReference,
+      ...purchasePaidValues(payment, purchase, providerReference, null, done),
+      lateId,
+      reason,
+    });
+    ctx.telemetry.paymentOutcomes.inc({ provider: payment.provider, kind: payment.kind, status: 'late_success' });
+    return { payment, purchaseStatusId: PurchaseStatus.Paid, changed: true, conflict: null, late: { id: lateId, disposition: 'paid_purchase' } };
+  }
+  const r = lateRecords(payment, purchase, { lateId, disposition: 'refund_due', reason, providerReference, done: null, now });
+  const markSucceeded = payment.status !== 'failed';
+  await run(tx.query, LATE_REFUND_DUE, {
+    paymentId: payment.id,
+    now,
+    audit: auditJson(actor, payment, r.audit),
+    events: eventsJson(payment, now, r.events),
+    lateId,
+    reason,
+    markSucceeded,
+    providerReference,
+    raw: JSON.stringify(input.result.raw ?? payment.raw ?? null),
+    createdMediumId: payment.createdMediumId,
+  });
+  const [row] = markSucceeded ? await run(tx.query, LOCK_ATTEMPT, { purchaseId: purchase.id, paymentId: payment.id }) : [];
+  ctx.telemetry.paymentOutcomes.inc({ provider: payment.provider, kind: payment.kind, status: 'late_success' });
+  return { payment: row ? toPaymentRow(row) : payment, purchaseStatusId: purchase.statusId, changed: true, conflict: null, late: { id: lateId, disposition: 'refund_due' } };
 }

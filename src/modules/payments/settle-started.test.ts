@@ -86,20 +86,21 @@ describe('settling a success in one statement', () => {
     expect(await eventsOf(purchaseId)).toEqual(['payment.succeeded', 'purchase.paid']);
   });
 
-  it('an attempt settled meanwhile without its purchase changing: nothing is half-written, the settled state stands', async () => {
+  it('an attempt failed meanwhile without its purchase changing: the one statement writes nothing; the success is a late success', async () => {
     const { purchaseId, attempt } = await started();
     // No code path does this; the one-statement settlement must still refuse to pay around it.
     await h.ctx.database.db.update(t.payments).set({ status: 'failed', settledAt: new Date() }).where(eq(t.payments.id, attempt.payment.id));
     const before = await service();
     const settled = await settleStarted(h.ctx, { paymentId: attempt.payment.id, purchaseId, via: 'charge', result: success }, attempt);
 
-    expect(settled.changed).toBe(false);
-    expect(settled.conflict).toMatch(/failed/);
+    // The locked path took over: the failed attempt stays failed, and the money pays the purchase still owed.
+    expect(settled).toMatchObject({ changed: true, conflict: null, late: { disposition: 'paid_purchase' } });
+    const [row] = await h.ctx.database.db.select().from(t.payments).where(eq(t.payments.id, attempt.payment.id));
+    expect(row!.status).toBe('failed');
     const after = await service();
-    expect(after.latestPeriodEndDate).toBe(before.latestPeriodEndDate);
-    expect(after.version).toBe(before.version);
-    expect((await purchase(purchaseId)).statusId).toBe(2);
-    expect(await eventsOf(purchaseId)).toEqual([]);
+    expect(after.latestPeriodEndDate).toBe(addDays(before.latestPeriodEndDate!, 30));
+    expect((await purchase(purchaseId)).statusId).toBe(4);
+    expect(await eventsOf(purchaseId)).toEqual(['payment.late_success', 'purchase.paid']);
   });
 });
 

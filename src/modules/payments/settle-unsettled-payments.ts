@@ -20,8 +20,10 @@ export interface JanitorRun {
 /**
  * The janitor (SPEC §7, Kill Bill's lesson): attempts still `pending` or `unknown` past their provider's
  * delay are looked up at the provider and settled with what it says. Only the provider's explicit answer
- * settles one — with one exception the provider's own rules make: a hosted page or link that closed, with
- * no payment reported within the provider's settle window, failed (`expired`). A look-up that fails is
+ * settles one — with the exceptions its own rules make: past the attempt's deadline, the provider having
+ * no such transaction (or a page never handed out) means the request never arrived (`not_sent`); a hosted
+ * page or link that closed, with no payment reported within the provider's settle window, failed
+ * (`expired`). Should money still arrive for either, it is a late success (settle-payment). A look-up that fails is
  * tried again later with backoff, and a provider's look-up allowance (Peach: two a minute) is kept. Several
  * janitors (processes) can run at once: attempts are claimed with `FOR UPDATE SKIP LOCKED` and leased,
  * and no transaction is held while the provider is asked.
@@ -34,6 +36,13 @@ export async function settleUnsettledPayments(ctx: AppContext, options: { now?: 
   for (const payment of claimed) {
     const connector = ctx.connectors.find(payment.provider);
     if (!connector?.lookup || payment.kind === 'allocation') continue;
+    const pastDeadline = deadlinePassed(ctx, connector, payment, now);
+    // A page or link that never reached anyone (payrail stopped before handing it out): nobody can pay it.
+    if (pastDeadline && (payment.kind === 'hosted' || payment.kind === 'link') && !payment.redirectUrl) {
+      const outcome = await settlePayment(ctx, { paymentId: payment.id, result: notSent('the payment page was never handed to the customer'), via: 'deadline' });
+      if (outcome.changed) settled++;
+      continue;
+    }
     const input = lookupInputOf(payment, payment.kind === 'token' ? await tokenOf(ctx, payment) : null);
     const slot = await claimLookupSlot(ctx, connector, input.kind, now);
     if (!slot.ok) {
@@ -52,9 +61,18 @@ export async function settleUnsettledPayments(ctx: AppContext, options: { now?: 
         .where(eq(payments.id, payment.id));
       continue;
     }
-    const { result: final, via } = pastWindow(connector, payment, result, now);
+    const { result: final, via } = result.absent && pastDeadline ? { result: notSent('the provider has no such transaction, past the attempt’s deadline'), via: 'deadline' as const } : pastWindow(connector, payment, result, now);
     const outcome = await settlePayment(ctx, { paymentId: payment.id, result: final, via });
     if (outcome.changed && (outcome.payment.status === 'succeeded' || outcome.payment.status === 'failed')) settled++;
+    // Not at the provider yet, and not yet past the deadline: ask again when the deadline comes, not a
+    // backoff later, so a request that never arrived makes its purchase payable again on time.
+    const deadline = deadlineOf(ctx, connector, payment);
+    if (result.absent && !pastDeadline && deadline && (outcome.payment.status === 'pending' || outcome.payment.status === 'unknown')) {
+      await ctx.database.db
+        .update(payments)
+        .set({ nextCheckAt: sql`least(${payments.nextCheckAt}, ${deadline.toISOString()}::timestamptz)` })
+        .where(and(eq(payments.id, payment.id), inArray(payments.status, ['pending', 'unknown'])));
+    }
   }
   await reportLag(ctx, now);
   return { checked: claimed.length, settled, failedChecks };
@@ -80,6 +98,21 @@ function pastWindow(connector: Connector, payment: PaymentRow, result: AttemptRe
     },
   };
 }
+
+/** When the provider must know an attempt by (ConnectorTiming.deadlineMs after it started), if it has a deadline. */
+function deadlineOf(ctx: AppContext, connector: Connector, payment: PaymentRow): Date | null {
+  const deadline = ctx.config.jobs.attemptDeadlineMs ?? connector.timing.deadlineMs;
+  return deadline === undefined ? null : new Date(payment.createdAt.getTime() + deadline);
+}
+
+/** Whether an attempt is older than the deadline by which its provider must know it. */
+function deadlinePassed(ctx: AppContext, connector: Connector, payment: PaymentRow, now: Date): boolean {
+  const deadline = deadlineOf(ctx, connector, payment);
+  return deadline !== null && now.getTime() >= deadline.getTime();
+}
+
+/** The request never reached the provider: the attempt failed, nothing was charged, the purchase is payable again. */
+const notSent = (why: string): AttemptResult => ({ status: 'failed', providerReference: null, failure: { code: 'not_sent', message: `Never reached the provider: ${why}`, kind: 'not_sent' }, raw: { reason: why } });
 
 /** The stored token a token charge used, for a provider that finds payments by token. */
 async function tokenOf(ctx: AppContext, payment: PaymentRow): Promise<string | null> {

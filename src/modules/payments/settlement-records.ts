@@ -1,4 +1,5 @@
 import type { Actor } from '../../context.ts';
+import { PurchaseStatus } from '../../domain/enums.ts';
 import { toRand } from '../../domain/money.ts';
 import type { Fulfilment } from '../purchases/fulfil-purchase.ts';
 import { auditValues, type AuditEntry } from '../audit/record.ts';
@@ -105,6 +106,47 @@ export function paidRecords(
         },
       },
       ...(paid.createdMedium ? [{ type: 'medium.created' as const, data: { medium_id: paid.createdMedium.id, customer_id: purchase.customerId, medium_type: paid.createdMedium.mediumType, provider: payment.provider } }] : []),
+    ],
+  };
+}
+
+/**
+ * A success for an attempt already failed, or for a purchase already paid: `paid_purchase` when it paid the
+ * purchase (its purchase.paid too), `refund_due` when the money is to go back.
+ */
+export function lateRecords(
+  payment: PaymentRow,
+  purchase: PurchaseOfAttempt,
+  late: { lateId: string; disposition: 'paid_purchase' | 'refund_due'; reason: string; providerReference: string | null; done: Fulfilment | null; now: Date },
+): { audit: Entries; events: Events } {
+  const data = {
+    late_success_id: late.lateId,
+    payment_id: payment.id,
+    purchase_id: purchase.id,
+    service_id: purchase.serviceId,
+    provider: payment.provider,
+    provider_reference: late.providerReference,
+    amount: toRand(payment.amountCents),
+    currency: payment.currency,
+    disposition: late.disposition,
+    reason: late.reason,
+  };
+  const paid = late.disposition === 'paid_purchase' && late.done;
+  return {
+    audit: [
+      { entityType: 'payment', entityId: payment.id, action: 'payment.late_success', fromState: payment.status, toState: payment.status, data: { disposition: late.disposition, reason: late.reason } },
+      ...(paid ? [{ entityType: 'purchase' as const, entityId: purchase.id, action: 'purchase.paid', fromState: String(purchase.statusId), toState: String(PurchaseStatus.Paid), data: { payment_id: payment.id, late_success_id: late.lateId, period_end_before: late.done!.periodEndBefore, period_end_after: late.done!.periodEndAfter } }] : []),
+    ],
+    events: [
+      { type: 'payment.late_success', data },
+      ...(paid
+        ? [
+            {
+              type: 'purchase.paid' as const,
+              data: { ...purchaseData(purchase, PurchaseStatus.Paid), payment_id: payment.id, provider: payment.provider, provider_reference: late.providerReference, paid_at: late.now.toISOString(), latest_period_end_date: late.done!.periodEndAfter, billing_status: late.done!.billingStatus },
+            },
+          ]
+        : []),
     ],
   };
 }

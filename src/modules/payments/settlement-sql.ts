@@ -143,6 +143,51 @@ SELECT pay.* FROM (SELECT payrail_assert(NOT EXISTS (SELECT 1 FROM fulfilled) OR
 LEFT JOIN pay ON true`,
 );
 
+/** The late-success row of the attempt :paymentId, its money kept by :disposition. */
+function lateSuccess(disposition: 'paid_purchase' | 'refund_due'): string {
+  return `INSERT INTO late_successes (id, operator_id, payment_id, purchase_id, provider, provider_reference, amount_cents, currency, disposition, reason, created_at, updated_at)
+  SELECT :lateId, py.operator_id, py.id, py.purchase_id, py.provider, :providerReference, py.amount_cents, py.currency, '${disposition}', :reason, :now, :now
+  FROM payments py WHERE py.id = :paymentId
+  RETURNING id`;
+}
+
+/**
+ * A late success that pays a purchase still owed: the purchase (Paid, period applied) and the service's
+ * fulfilment, with the late success recorded; the attempt itself stays failed.
+ */
+export const PAY_LATE = statement<Exclude<PaidParams, 'createdMediumId' | 'raw'> | 'lateId' | 'reason'>(
+  'payrail_settle_pay_late_v1',
+  `WITH paid AS (
+  UPDATE purchases SET ${PURCHASE_PAID}
+  WHERE id = :purchaseId AND status_id IN (${list(PurchaseMoves.payLate.from)}) RETURNING 1
+), fulfilled AS (
+  UPDATE services SET ${SERVICE_FULFILLED}
+  WHERE id = :serviceId AND EXISTS (SELECT 1 FROM paid) RETURNING 1
+), late AS (
+  ${lateSuccess('paid_purchase')}
+),${records()}
+SELECT (SELECT count(*) FROM paid)::int AS paid, (SELECT id FROM late) AS late_id`,
+);
+
+/**
+ * A late success that cannot pay its purchase (paid already, or cancelled): listed for a refund. An attempt
+ * still live whose purchase another payment paid is marked succeeded (the money was taken) when
+ * :markSucceeded; a failed attempt stays failed.
+ */
+export const LATE_REFUND_DUE = statement<RecordParams | 'paymentId' | 'lateId' | 'reason' | 'markSucceeded' | 'providerReference' | 'raw' | 'createdMediumId'>(
+  'payrail_settle_late_refund_v1',
+  `WITH pay AS (
+  UPDATE payments SET ${PAYMENT_SUCCEEDED}
+  WHERE id = :paymentId AND :markSucceeded::boolean AND status IN ('pending', 'unknown') RETURNING *
+), late AS (
+  ${lateSuccess('refund_due')}
+),${records()}
+SELECT (SELECT id FROM late) AS late_id`,
+);
+
+/** Whether an attempt's late success was recorded already (the same news twice). */
+export const LATE_OF_ATTEMPT = statement<'paymentId'>('payrail_late_of_attempt_v1', 'SELECT id, disposition FROM late_successes WHERE payment_id = :paymentId');
+
 /** Failed: the attempt, and the purchase back to payable if it was waiting on it. */
 export const FAIL = statement<RecordParams | 'paymentId' | 'failureCode' | 'failureMessage' | 'providerReference' | 'raw'>(
   'payrail_settle_fail_v6',
@@ -197,11 +242,11 @@ export const START_ATTEMPT = statement<
   | 'requestId'
   | 'auditData'
 >(
-  'payrail_start_attempt_v3',
+  'payrail_start_attempt_v4',
   `WITH target AS (
   SELECT id, operator_id, status_id, amount_cents, currency, creation_event_id, service_id, customer_id, small_key, medium_id FROM purchases WHERE id = :purchaseId FOR UPDATE
 ), live AS (
-  SELECT id, status FROM payments WHERE purchase_id = :purchaseId AND status IN ('pending', 'unknown', 'succeeded') LIMIT 1
+  SELECT id, status, kind, created_at, redirect_url FROM payments WHERE purchase_id = :purchaseId AND status IN ('pending', 'unknown', 'succeeded') LIMIT 1
 ), inserted AS (
   INSERT INTO payments (id, operator_id, purchase_id, medium_id, provider, kind, status, amount_cents, currency, merchant_reference,
     payable_status_id, success_url, failure_url, tokenise, purchase_source_id, comment, created_by, next_check_at, created_at, updated_at)
@@ -221,6 +266,7 @@ export const START_ATTEMPT = statement<
   RETURNING 1
 )
 SELECT t.status_id AS purchase_status_id, t.amount_cents AS purchase_amount_cents, l.id AS live_id, l.status AS live_status,
+  l.kind AS live_kind, l.created_at AS live_created_at, l.redirect_url AS live_redirect_url,
   t.service_id AS purchase_service_id, t.customer_id AS purchase_customer_id, t.small_key AS purchase_small_key,
   coalesce(:purchaseMediumId, t.medium_id) AS purchase_medium_id,
   s.version::text AS svc_version, s.latest_period_end_date AS svc_latest_period_end_date, s.billing_status AS svc_billing_status,

@@ -16,10 +16,35 @@ import { payments } from './schema.ts';
 import { settlePayment, type Settlement, type StartedAttempt } from './settle-payment.ts';
 import { START_ATTEMPT } from './settlement-sql.ts';
 
-/** Step 1: the attempt is recorded, and the purchase marked Submitted, before any provider is asked. */
+/** A hosted page or link opened this recently is still in use (a double click, a slow page): not superseded. */
+const SUPERSEDE_AFTER_MS = 10_000;
+
+/**
+ * Step 1: the attempt is recorded, and the purchase marked Submitted, before any provider is asked. A
+ * hosted page or payment link the customer left unpaid does not block the purchase: a new attempt
+ * supersedes it (once), and money that still arrives on it is a late success.
+ */
 export async function startAttempt(ctx: AppContext, input: CollectInput, plan: Plan): Promise<{ attempt: StartedAttempt; allocation: Settlement | null }> {
+  try {
+    return await startOnce(ctx, input, plan);
+  } catch (err) {
+    const live = err instanceof Superseding ? err.live : null;
+    if (!live) throw err;
+    await supersede(ctx, input, live);
+    return startOnce(ctx, input, plan, false);
+  }
+}
+
+async function startOnce(ctx: AppContext, input: CollectInput, plan: Plan, mayTakeOver = true): Promise<{ attempt: StartedAttempt; allocation: Settlement | null }> {
   const { actor, purchaseId } = input;
   const now = ctx.clock();
+  const startedRow = (row: Record<string, unknown> | undefined) => {
+    if (mayTakeOver && row && !row.id && row.live_id && row.live_status === 'pending' && (row.live_kind === 'hosted' || row.live_kind === 'link')) {
+      const age = now.getTime() - new Date(row.live_created_at as string | Date).getTime();
+      if (age >= SUPERSEDE_AFTER_MS) throw new Superseding(row.live_id as string);
+    }
+    return started(ctx, purchaseId, row);
+  };
   const values = {
     purchaseId,
     paymentId: randomUUID(),
@@ -44,12 +69,12 @@ export async function startAttempt(ctx: AppContext, input: CollectInput, plan: P
   try {
     if (plan.kind !== 'allocation') {
       const rows = await run(ctx.database.query, START_ATTEMPT, values);
-      return { attempt: await started(ctx, purchaseId, rows[0]), allocation: null };
+      return { attempt: await startedRow(rows[0]), allocation: null };
     }
     // Off-system money was collected elsewhere: recording it is the whole collection, in one transaction.
     return await ctx.database.transaction(async (tx) => {
       const rows = await run(tx.query, START_ATTEMPT, values);
-      const attempt = await started(ctx, purchaseId, rows[0]);
+      const attempt = await startedRow(rows[0]);
       const { payment } = attempt;
       const result = await plan.connector.allocate!(
         { merchantReference: payment.merchantReference, amount: { amountCents: payment.amountCents, currency: 'ZAR' }, purchaseSourceId: plan.purchaseSourceId!, comment: input.comment ?? null },
@@ -62,6 +87,32 @@ export async function startAttempt(ctx: AppContext, input: CollectInput, plan: P
     if (isUniqueViolation(err)) throw await inFlightConflict(ctx, purchaseId);
     throw err;
   }
+}
+
+/** START_ATTEMPT met a page or link nobody paid: it is superseded, then the attempt starts again. */
+class Superseding extends Error {
+  constructor(readonly live: string) {
+    super('superseding an abandoned payment page');
+  }
+}
+
+/**
+ * Fails an abandoned page or link (`superseded`), which makes its purchase payable, and closes it at the
+ * provider where the protocol allows. A payment made on it afterwards is a late success.
+ */
+async function supersede(ctx: AppContext, input: CollectInput, paymentId: string): Promise<void> {
+  const settled = await settlePayment(ctx, {
+    paymentId,
+    via: 'superseded',
+    actor: input.actor,
+    result: { status: 'failed', providerReference: null, failure: { code: 'superseded', message: 'Replaced by a new attempt on the same purchase', kind: 'cancelled' }, raw: null },
+  });
+  const old = settled.payment;
+  const connector = ctx.connectors.find(old.provider);
+  if (!settled.changed || !connector?.cancelSession || old.kind === 'allocation' || old.kind === 'token') return;
+  await connector.cancelSession({ merchantReference: old.merchantReference, providerReference: old.providerReference, kind: old.kind }, connectorContext(ctx, connector)).catch((err: unknown) => {
+    ctx.log.warn({ paymentId: old.id, provider: old.provider, err: (err as Error).message }, 'could not close a superseded payment page at the provider; a payment on it will be a late success');
+  });
 }
 
 /** Columns START_ATTEMPT returns beside the attempt's own. */

@@ -9,6 +9,7 @@ export const EVENT_TYPES = {
   'payment.succeeded': 'A provider confirmed a payment (collection attempt) as successful.',
   'payment.failed': 'A provider declined a payment or confirmed it failed.',
   'payment.unknown': 'A payment’s outcome is not known yet (the provider’s answer was lost); payrail will ask the provider and send payment.succeeded or payment.failed.',
+  'payment.late_success': 'A provider reported money taken for a payment payrail had already failed (or for a purchase another payment had paid): it paid the purchase if it was still owed (disposition paid_purchase), otherwise it is listed for a refund (refund_due).',
   'medium.created': 'A payment medium (card, bank account, payment link) was added to a customer.',
   'medium.updated': 'A payment medium changed: its status (Valid, Expired, Invalid …), its card details, or which medium is active.',
   'webhook.test': 'A test event sent on request (POST /webhook-endpoints/{id}/test) to one endpoint only.',

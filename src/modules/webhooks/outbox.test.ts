@@ -196,6 +196,19 @@ describe('the outbox', () => {
     expect(d).toMatchObject({ status: 'failed', attempts: max, lastStatusCode: 503, deliveredAt: null });
   });
 
+  it('keeps the first 200 characters of the answer in the log, and none of its headers', async () => {
+    const r = await receiver(() => ({ status: 500, headers: { 'x-internal-token': 'hdr-7f3a9' }, body: `${'é'.repeat(150)}${'x'.repeat(5000)}` }));
+    await endpoint(r.url);
+    const now = new Date();
+    const eventId = await enqueue('purchase.paid', {}, now);
+    await runWebhookJobs(h.ctx, now);
+    const [d] = await deliveriesOf(eventId);
+    const [attempt] = await h.ctx.database.db.select().from(webhookAttempts).where(eq(webhookAttempts.deliveryId, d!.id));
+    expect(attempt!.statusCode).toBe(500);
+    expect(attempt!.responseExcerpt).toBe(`${'é'.repeat(150)}${'x'.repeat(50)}`);
+    expect(attempt!.responseExcerpt).not.toContain('hdr-7f3a9');
+  });
+
   it('records a refused connection and a redirect as failed attempts', async () => {
     const target = await receiver();
     const redirecting = await receiver(() => ({ status: 302, headers: { location: target.url } }));
@@ -260,7 +273,7 @@ describe('the retry schedule', () => {
 
 describe('endpoint URLs', () => {
   it('must be https outside sandbox mode', async () => {
-    const live = { ...h.ctx, config: { ...h.ctx.config, sandbox: false } };
+    const live = { ...h.ctx, config: { ...h.ctx.config, sandbox: false }, resolveHost: async () => [{ address: '93.184.215.14', family: 4 as const }] };
     await expect(createWebhookEndpoint(live, DEMO.operatorId, SYSTEM_ACTOR, { url: 'http://example.com/hooks' })).rejects.toMatchObject({
       status: 400,
       errors: [{ name: 'body.url', reason: expect.stringMatching(/https/) }],

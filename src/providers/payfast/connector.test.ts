@@ -2,12 +2,13 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { and, eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CardOutcome } from '../../../test/helpers/collections.ts';
 import { createHarness, type Harness } from '../../../test/helpers/harness.ts';
 import { sandboxTokens } from '../../db/schema.ts';
 import { DEMO_PAYFAST_CARD_TOKEN } from '../../demo/ids.ts';
 import { ConnectorError } from '../../lib/errors.ts';
+import type { HostResolver } from '../../lib/host-resolver.ts';
 import { Secret } from '../../lib/secret.ts';
 import type { CheckoutInput, ConnectorContext, InboundRequest, ProviderSettings } from '../contract.ts';
 import { resolveSettings } from '../settings.ts';
@@ -15,9 +16,9 @@ import { apiBase, payfastConnector as payfast } from './connector.ts';
 import { PAYFAST_SANDBOX_MERCHANT } from './credentials.ts';
 import { apiSignature, itnParamString, itnSignature } from './signature.ts';
 
-// PayFast's ITN hosts resolve to these in this file (no network in tests); the sandbox's own ITNs come from loopback.
+// PayFast's ITN hosts resolve to this here (no network in tests); the sandbox's own ITNs come from loopback.
 const PAYFAST_ADDRESS = '197.97.145.144';
-vi.mock('node:dns/promises', () => ({ lookup: vi.fn(async () => [{ address: PAYFAST_ADDRESS, family: 4 }]) }));
+const resolveHost: HostResolver = async () => [{ address: PAYFAST_ADDRESS, family: 4 }];
 
 interface Itn {
   body: string;
@@ -57,6 +58,7 @@ const ctx = (overrides: Partial<ConnectorContext> = {}): ConnectorContext => ({
   log: h.ctx.log,
   settings: settings(),
   timeoutMs: 5_000,
+  resolveHost,
   ...overrides,
 });
 /** A real provider's settings (not a payrail sandbox): published test merchant given as credentials. */
@@ -65,8 +67,8 @@ const behave = async (settings: Record<string, unknown>) => {
   const res = await fetch(`${sandbox()}/behaviour`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(settings) });
   if (res.status !== 200) throw new Error(`behaviour ${res.status}: ${await res.text()}`);
 };
-const lookup = (kind: 'token' | 'link', merchantReference: string, providerReference: string | null, cents: number, token: string | null = null) =>
-  payfast.lookup!({ kind, merchantReference, providerReference, amount: rand(cents), token, expiresAt: null }, ctx());
+const lookup = (kind: 'token' | 'link', merchantReference: string, providerReference: string | null, cents: number, token: string | null = null, startedAt = new Date()) =>
+  payfast.lookup!({ kind, merchantReference, providerReference, amount: rand(cents), token, expiresAt: null, startedAt }, ctx());
 const newRef = () => `P${randomBytes(8).toString('hex').toUpperCase()}`;
 const rand = (cents: number) => ({ amountCents: cents, currency: 'ZAR' as const });
 const customer = { id: 'c-1', name: 'Konstand Nel', email: 'konstand@example.co.za', cellNumber: '+27821234567' };
@@ -234,6 +236,18 @@ describe('PayFast look-ups', () => {
     expect(await lookup('token', ref, null, 100, DEMO_PAYFAST_CARD_TOKEN)).toMatchObject({ status: 'unknown' });
     expect(await lookup('link', ref, null, 100)).toMatchObject({ status: 'pending' });
     expect(await lookup('token', ref, '1234567890', 100)).toMatchObject({ status: 'unknown' });
+  });
+
+  it('calls a token charge absent when PayFast shows no such charge by the token (the janitor waits out the ITN window)', async () => {
+    const token = await cardToken('approve', '7777');
+    expect(await lookup('token', newRef(), null, 100, token)).toMatchObject({ status: 'unknown', absent: true });
+    const ref = newRef();
+    await charge(token, ref);
+    expect(await lookup('token', newRef(), null, 100, token)).toMatchObject({ status: 'unknown', absent: true });
+    expect(await lookup('token', ref, null, 37_900, token)).toMatchObject({ status: 'succeeded' });
+    // A pf_payment_id PayFast gave us is never "absent", even if its query finds nothing.
+    expect((await lookup('token', newRef(), '1234567890', 100)).absent).toBeUndefined();
+    expect(payfast.timing.deadlineMs).toBe(20 * 60_000);
   });
 
   it('reads a declined charge as failed, by its pf_payment_id', async () => {
@@ -434,9 +448,9 @@ describe('PayFast endpoints', () => {
 
   it('declares what it can do, its ITN receiver, its settings and its timing', () => {
     expect(payfast.capabilities).toEqual({ tokenCharges: ['CreditCard'], tokenisation: true, defaultFor: ['CreditCard'] });
-    expect(payfast.callbacks).toEqual([{ channel: 'itn', path: '/callbacks/payfast/itn', legacyPaths: ['/payfast-payments/itn'], answer: 'first', notification: true }]);
+    expect(payfast.callbacks).toEqual([{ channel: 'itn', path: '/callbacks/payfast/itn', legacyPaths: ['/payfast-payments/itn'], answer: 'first', notification: true, settles: 'itself' }]);
     expect(payfast.settings).toEqual({ key: 'payfast', credentials: ['merchant_id', 'merchant_key', 'passphrase'], hosts: { base: '/sandbox/payfast' } });
-    expect(payfast.timing).toEqual({ firstCheckAfterMs: 30_000, sessionTtlMs: 86_400_000, settleWindowMs: 3_600_000 });
+    expect(payfast.timing).toEqual({ firstCheckAfterMs: 30_000, sessionTtlMs: 86_400_000, settleWindowMs: 3_600_000, deadlineMs: 1_200_000 });
     expect(payfast.createCheckout).toBeUndefined();
   });
 });

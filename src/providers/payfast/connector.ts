@@ -1,5 +1,5 @@
-import { lookup as dnsLookup } from 'node:dns/promises';
 import { ConnectorError } from '../../lib/errors.ts';
+import type { HostResolver } from '../../lib/host-resolver.ts';
 import type { AttemptResult, CallbackVerdict, ChargeTokenInput, CheckoutInput, Connector, ConnectorContext, HostedSession, InboundRequest, LookupInput, ProviderSettings } from '../contract.ts';
 import { inRanges, isLoopback, plainAddress } from '../kit/addresses.ts';
 import { errorName, exchange, type Exchange } from '../kit/http.ts';
@@ -53,13 +53,14 @@ const lostResult = (ctx: ConnectorContext, what: string, error: unknown): Attemp
   return { status: 'unknown', providerReference: null, raw: { error: errorName(error) } };
 };
 
-/** Addresses of PayFast's ITN hosts, resolved with dns.lookup (all addresses) and kept for a few minutes. */
-let senderCache: { until: number; addresses: Set<string> } | null = null;
-async function payfastAddresses(now: number): Promise<Set<string>> {
-  if (senderCache && senderCache.until > now) return senderCache.addresses;
-  const found = await Promise.all(ITN_HOSTS.map((h) => dnsLookup(h, { all: true }).catch(() => [])));
+/** Addresses of PayFast's ITN hosts, every address each resolves to, kept for a few minutes (per resolver). */
+const senderCache = new WeakMap<HostResolver, { until: number; addresses: Set<string> }>();
+async function payfastAddresses(resolve: HostResolver, now: number): Promise<Set<string>> {
+  const cached = senderCache.get(resolve);
+  if (cached && cached.until > now) return cached.addresses;
+  const found = await Promise.all(ITN_HOSTS.map((h) => resolve(h).catch(() => [])));
   const addresses = new Set(found.flat().map((a) => a.address));
-  if (addresses.size > 0) senderCache = { until: now + DNS_CACHE_MS, addresses };
+  if (addresses.size > 0) senderCache.set(resolve, { until: now + DNS_CACHE_MS, addresses });
   return addresses;
 }
 
@@ -68,16 +69,20 @@ async function senderAllowed(remote: string, ctx: ConnectorContext): Promise<boo
   const address = plainAddress(remote);
   if (ctx.settings.sandbox && isLoopback(address)) return true;
   if (inRanges(address, ITN_RANGES)) return true;
-  return (await payfastAddresses(ctx.clock().getTime())).has(address);
+  return (await payfastAddresses(ctx.resolveHost, ctx.clock().getTime())).has(address);
 }
 
 export const payfastConnector: Connector = {
   id: 'PayFast',
   settings: { key: 'payfast', credentials: ['merchant_id', 'merchant_key', 'passphrase'], hosts: { base: '/sandbox/payfast' } },
   capabilities: { tokenCharges: ['CreditCard'], tokenisation: true, defaultFor: ['CreditCard'] },
-  callbacks: [{ channel: 'itn', path: '/callbacks/payfast/itn', legacyPaths: ['/payfast-payments/itn'], answer: 'first', notification: true }],
-  // PayFast retries an ITN at once, after 10 minutes, then with growing gaps: an hour covers a late one.
-  timing: { firstCheckAfterMs: 30_000, sessionTtlMs: SESSION_TTL_MS, settleWindowMs: 60 * 60_000 },
+  // An ITN is confirmed with PayFast's validate service as part of its verification: it settles by itself.
+  callbacks: [{ channel: 'itn', path: '/callbacks/payfast/itn', legacyPaths: ['/payfast-payments/itn'], answer: 'first', notification: true, settles: 'itself' }],
+  // PayFast retries an ITN at once, after 10 minutes, then with growing gaps: an hour covers a late one on a
+  // closed page. Its query cannot find a payment by our m_payment_id, so a token charge it has no record of
+  // by token is taken as never sent only once its ITN would have come: at once, or 10 minutes later (20).
+  // A charge whose ITN comes later still is a late success.
+  timing: { firstCheckAfterMs: 30_000, sessionTtlMs: SESSION_TTL_MS, settleWindowMs: 60 * 60_000, deadlineMs: 20 * 60_000 },
 
   /**
    * `POST /subscriptions/{token}/adhoc`. Sent once: PayFast publishes no idempotency, so a request whose
@@ -119,7 +124,13 @@ export const payfastConnector: Connector = {
     if (id === null) return { status: input.kind === 'token' ? 'unknown' : 'pending', providerReference: input.providerReference, raw: { reason: 'PayFast has not named this payment yet' } };
     const sent = await apiCall(ctx, payfastCredentials(ctx.settings), 'GET', `/process/query/${encodeURIComponent(id)}`);
     if (sent.kind !== 'answer') throw new ConnectorError('unavailable', 'PayFast', `PayFast's query did not answer (${errorName(sent.error)}).`);
-    return settle(queryVerdict(sent.status, sent.text, input), ctx, `query ${input.merchantReference}`);
+    const result = settle(queryVerdict(sent.status, sent.text, input), ctx, `query ${input.merchantReference}`);
+    // A pf_payment_id PayFast gave us names a payment it made: not finding it is a lag, never "no such payment".
+    if (id !== input.token && result.absent) {
+      const { absent: _absent, ...named } = result;
+      return named;
+    }
+    return result;
   },
 
   /**

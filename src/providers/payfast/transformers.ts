@@ -111,6 +111,7 @@ export interface QueryRecord {
   pf_payment_id?: unknown;
   payment_status?: unknown;
   amount_gross?: unknown;
+  created_at?: unknown;
 }
 
 /** What an API answer means for an attempt; the connector turns the non-results into errors or logs. */
@@ -212,13 +213,15 @@ export const isPfPaymentId = (value: string | null | undefined): value is string
 export function queryVerdict(status: number, text: string, input: LookupInput): Verdict {
   const answer = parseAnswer(text);
   const notFound: AttemptStatus = input.kind === 'token' ? 'unknown' : 'pending';
-  if (status === 404) return { kind: 'result', result: { status: notFound, providerReference: input.providerReference, raw: answer } };
+  if (status === 404) return { kind: 'result', result: { status: notFound, providerReference: input.providerReference, absent: true, raw: answer } };
   const transport = transportVerdict(status, answer, text);
   if (transport) return transport;
   const record = (answer?.data?.response ?? null) as QueryRecord | null;
   if (status !== 200 || record === null || typeof record !== 'object' || !isPaymentStatus(record.payment_status)) return unknown(answer, input.providerReference);
   if (idOf(record.m_payment_id) !== input.merchantReference) {
-    return { kind: 'result', result: { status: notFound, providerReference: input.providerReference, raw: { reason: 'the record found is another payment', pf_payment_id: idOf(record.pf_payment_id) } } };
+    // The token's latest payment is another attempt's: PayFast cannot show this one by our reference. Its
+    // absence is judged by the ITN it would have sent (the connector's deadline covers its ITN retries).
+    return { kind: 'result', result: { status: notFound, providerReference: input.providerReference, absent: true, raw: { reason: 'the record found is another payment', pf_payment_id: idOf(record.pf_payment_id) } } };
   }
   const reference = idOf(record.pf_payment_id) ?? input.providerReference;
   const paymentStatus = record.payment_status;

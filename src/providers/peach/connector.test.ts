@@ -1,3 +1,4 @@
+import { systemResolver } from '../../lib/host-resolver.ts';
 import { createHmac, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -33,9 +34,10 @@ const ctx = (overrides: Partial<ConnectorContext> = {}): ConnectorContext => ({
   log,
   settings: settings(),
   timeoutMs: 5_000,
+  resolveHost: systemResolver,
   ...overrides,
 });
-const lookupInput = (kind: 'hosted' | 'token', merchantReference: string, providerReference: string | null, cents: number): LookupInput => ({ kind, merchantReference, providerReference, amount: rand(cents), expiresAt: null });
+const lookupInput = (kind: 'hosted' | 'token', merchantReference: string, providerReference: string | null, cents: number): LookupInput => ({ kind, merchantReference, providerReference, amount: rand(cents), expiresAt: null, startedAt: new Date() });
 const newRef = () => randomBytes(8).toString('hex');
 const rand = (cents: number) => ({ amountCents: cents, currency: 'ZAR' as const });
 const customer = { id: 'c-1', name: 'Thandi Nkosi', email: null, cellNumber: null };
@@ -261,7 +263,9 @@ describe('Peach connector: charging registrations per test card', () => {
   it('fails an unknown registration as an invalid card, and a look-up of nothing stays unknown', async () => {
     expect(await charge(randomBytes(16).toString('hex'), newRef())).toMatchObject({ status: 'failed', failure: { code: '100.350.101', kind: 'invalid' } });
     const looked = await peach.lookup!(lookupInput('token', newRef(), null, 100), ctx());
-    expect(looked.status).toBe('unknown');
+    // Peach's "cannot find transaction": explicit, so past the deadline it means the charge never arrived.
+    expect(looked).toMatchObject({ status: 'unknown', absent: true });
+    expect(await peach.lookup!(lookupInput('hosted', newRef(), null, 100), ctx())).toMatchObject({ status: 'unknown', absent: true });
   });
 
   it('never logs secrets, signatures or registration ids', () => {

@@ -44,9 +44,11 @@ export const peachConnector: Connector = {
   settings: { key: 'peach', credentials: ['entity_id', 'secret_token', 'access_token'], hosts: { base: '/sandbox/peach', card: '/sandbox/peach-card' } },
   capabilities: { tokenCharges: ['CreditCard'], tokenisation: true, defaultFor: ['CreditCard'] },
   callbacks: [
-    // Seed 000 gives the browser's return its own path, with the collector in it.
-    { channel: 'redirect', path: '/peach-redirect/:collectorId', answer: 'after-verify' },
-    { channel: 'webhook', path: '/callbacks/peach/webhook', legacyPaths: ['/peach-payments/webhook'], answer: 'after-verify', notification: true },
+    // Seed 000 gives the browser's return its own path, with the collector in it. Neither settles anything by
+    // itself: a signed post (the secret token is the merchant's, and the published sandbox one is public) is
+    // only a prompt to ask Peach.
+    { channel: 'redirect', path: '/peach-redirect/:collectorId', answer: 'after-verify', settles: 'lookup' },
+    { channel: 'webhook', path: '/callbacks/peach/webhook', legacyPaths: ['/peach-payments/webhook'], answer: 'after-verify', notification: true, settles: 'lookup' },
   ],
   timing: {
     firstCheckAfterMs: 60_000,
@@ -55,6 +57,8 @@ export const peachConnector: Connector = {
     settleWindowMs: 30 * 60_000,
     // /status and /v1/query are throttled to two requests a minute (Peach's API reference).
     lookupsPerMinute: { hosted: 2, token: 2 },
+    // Peach knows a request within its timeout; five minutes is well past it.
+    deadlineMs: 5 * 60_000,
   },
 
   async createCheckout(input: CheckoutInput, ctx: ConnectorContext): Promise<HostedSession> {
@@ -171,7 +175,8 @@ export const peachConnector: Connector = {
 /** `GET /status` on the Checkout host: a signed request, and a signed answer in the redirect's fields. */
 async function lookupCheckout(input: LookupInput, ctx: ConnectorContext): Promise<AttemptResult> {
   const checkoutId = input.providerReference;
-  if (!checkoutId) return { status: 'unknown', providerReference: null, raw: { reason: 'no checkoutId to ask about' } };
+  // No checkoutId was kept: the checkout was never created, or its page never reached anyone.
+  if (!checkoutId) return { status: 'unknown', providerReference: null, absent: true, raw: { reason: 'no checkoutId to ask about' } };
   const secret = peachCredential(ctx.settings, 'secret_token');
   const query = new URLSearchParams(withSignature({ 'authentication.entityId': peachCredential(ctx.settings, 'entity_id'), checkoutId }, secret));
   const answer = answerOf(await exchange(ctx, `${host(ctx, 'base')}/status?${query}`, { method: 'GET', headers: { accept: 'application/json' } }), 'ask for a checkout status');
@@ -195,7 +200,8 @@ async function lookupPayment(input: LookupInput, ctx: ConnectorContext): Promise
   const answer = answerOf(await exchange(ctx, `${host(ctx, 'card')}/v1/query?${query}`, { method: 'GET', headers }), 'look up a payment');
   const body = (isObject(answer.json) ? answer.json : {}) as QueryResponse;
   const payment = Array.isArray(body.payments) ? pickPayment(body.payments.filter(isObject) as PaymentResponse[]) : undefined;
-  if (!payment) return { status: 'unknown', providerReference: input.providerReference, raw: { http_status: answer.status, result: body.result ?? null, payments: 0 } };
+  // Peach's "cannot find transaction": no payment under our merchantTransactionId.
+  if (!payment) return { status: 'unknown', providerReference: input.providerReference, absent: answer.status === 200, raw: { http_status: answer.status, result: body.result ?? null, payments: 0 } };
   return logged(ctx, input.merchantReference, judge(paymentOutcome(payment), { amount: input.amount, merchantReference: input.merchantReference }));
 }
 
