@@ -22,6 +22,9 @@ export default defineConfig({
           include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
           exclude: [...unit, 'test/browser/**'],
           globalSetup: ['test/global-setup.ts'],
+          // Files share a worker's loaded modules (no test mocks a module): importing the app once per
+          // worker instead of once per file takes about a third off the suite.
+          isolate: false,
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },
