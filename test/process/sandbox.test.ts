@@ -47,5 +47,5 @@ describe.runIf(inject('engine') === 'pglite')('payrail sandbox, standalone', () 
     expect(ledger.items.map((i) => i.amount)).toEqual(['379.00']);
     // payrail's own built-in sandbox charged nothing.
     expect(((await (await fetch(`${h.baseUrl}/sandbox/payfast/transactions`)).json()) as { items: unknown[] }).items).toEqual([]);
-  });
+  }, 120_000); // a process to start, a database to create and a payment to make, on a busy machine
 });
