@@ -23,15 +23,33 @@ describe('periods', () => {
     expect(nextCollectionDate('2024-12-20', 1)).toBe('2025-01-01');
     expect(proRataDays('2024-06-06', 15)).toBe(9);
     fc.assert(
-      fc.property(dateArb, fc.integer({ min: 1, max: 28 }), (d, day) => {
+      fc.property(dateArb, fc.integer({ min: 1, max: 31 }), (d, day) => {
         const next = nextCollectionDate(d, day);
         expect(next > d).toBe(true);
-        expect(Number(next.slice(8))).toBe(day);
+        // On the day, or on the last day of a month too short for it.
+        const lastOfMonth = addDays(`${next.slice(0, 8)}01`, 40).slice(0, 8) + '01';
+        expect(Number(next.slice(8)) === day || addDays(next, 1) === lastOfMonth).toBe(true);
+        expect(Number(next.slice(8))).toBeLessThanOrEqual(day);
         const days = proRataDays(d, day);
         expect(days).toBeGreaterThanOrEqual(1);
         expect(days).toBeLessThanOrEqual(31);
       }),
     );
+  });
+
+  it('collection days 29–31 fall on the last day of shorter months, and come back in longer ones', () => {
+    expect(nextCollectionDate('2027-01-31', 31)).toBe('2027-02-28');
+    expect(nextCollectionDate('2027-02-28', 31)).toBe('2027-03-31');
+    expect(nextCollectionDate('2028-01-31', 31)).toBe('2028-02-29'); // a leap year
+    expect(nextCollectionDate('2028-02-29', 30)).toBe('2028-03-30');
+    expect(nextCollectionDate('2027-03-31', 31)).toBe('2027-04-30');
+    expect(nextCollectionDate('2027-04-30', 31)).toBe('2027-05-31');
+    expect(nextCollectionDate('2027-02-27', 29)).toBe('2027-02-28');
+    // A year of day 31: one date in each month.
+    const dates: string[] = [];
+    for (let d = '2027-12-31'; dates.length < 12; ) dates.push((d = nextCollectionDate(d, 31)));
+    expect(dates.map((x) => x.slice(5, 7))).toEqual(['01', '02', '03', '04', '05', '06', '07', '08', '09', '10', '11', '12']);
+    expect(dates[1]).toBe('2028-02-29');
   });
 
   it('addDays and daysBetween are inverse', () => {

@@ -39,16 +39,24 @@ export const daysBetween = (from: IsoDate, to: IsoDate): number => Math.round((t
 
 export const maxDate = (a: IsoDate, b: IsoDate): IsoDate => (a >= b ? a : b);
 
-/** Collection days run 1–28 so that every month has one. */
-export const isCollectionDay = (day: number): boolean => Number.isInteger(day) && day >= 1 && day <= 28;
+/** Collection days run 1–31; in a shorter month a day past its end is collected on its last day. */
+export const isCollectionDay = (day: number): boolean => Number.isInteger(day) && day >= 1 && day <= 31;
 
-/** The first date strictly after `from` that falls on `collectionDay`. */
+/** The collection date of a month (`month0` 0-based, may overflow into the next year): the day, clamped to the month's end. */
+function collectionDateIn(year: number, month0: number, collectionDay: number): IsoDate {
+  const lastDay = new Date(Date.UTC(year, month0 + 1, 0)).getUTCDate();
+  return fromUtcMs(Date.UTC(year, month0, Math.min(collectionDay, lastDay)));
+}
+
+/**
+ * The first collection date strictly after `from` (day 31: 31 January, 28 or 29 February, 31 March …).
+ * The same rule as the database's payrail_next_collection_date (migration 0007), which billing runs use.
+ */
 export function nextCollectionDate(from: IsoDate, collectionDay: number): IsoDate {
-  if (!isCollectionDay(collectionDay)) throw new RangeError(`collection day must be 1–28, got ${collectionDay}`);
-  const [y, m, d] = from.split('-').map(Number) as [number, number, number];
-  const sameMonth = d < collectionDay;
-  const month = sameMonth ? m - 1 : m; // 0-based month index of the result
-  return fromUtcMs(Date.UTC(y, month, collectionDay));
+  if (!isCollectionDay(collectionDay)) throw new RangeError(`collection day must be 1–31, got ${collectionDay}`);
+  const [y, m] = from.split('-').map(Number) as [number, number, number];
+  const thisMonth = collectionDateIn(y, m - 1, collectionDay);
+  return thisMonth > from ? thisMonth : collectionDateIn(y, m, collectionDay);
 }
 
 /** Days an upfront (pro-rata) purchase covers: from the order date up to the next collection day. */

@@ -14,6 +14,8 @@ export function operatorView(o: OperatorRow) {
     vat_rate: rateBpToPercent(o.vatRateBp),
     payment_links_enabled: o.paymentLinksEnabled,
     grace_days: o.graceDays,
+    retry_days: o.retryDays,
+    auto_recharge_attempts: o.autoRechargeAttempts,
     default_providers: { bank_account: o.defaultBankProvider, credit_card: o.defaultCardProvider },
     created_date: o.createdAt.toISOString(),
     updated_date: o.updatedAt.toISOString(),

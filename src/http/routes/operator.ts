@@ -31,7 +31,7 @@ export function operatorRoutes(app: App, ctx: AppContext): void {
       schema: {
         ...secured('Setup'),
         summary: 'Change operator settings (admins)',
-        description: 'VAT rate, payment links on/off, grace days and the default provider per medium type. A default provider must be able to collect that medium type.',
+        description: 'VAT rate, payment links on/off, grace days, retry days, auto-recharge attempts and the default provider per medium type. A default provider must be able to collect that medium type.',
         body: OperatorSettingsBody,
         response: { 200: OperatorSchema, ...errorResponses(400, 401, 403, 422) },
       },
@@ -49,6 +49,8 @@ export function operatorRoutes(app: App, ctx: AppContext): void {
         vatRateBp,
         paymentLinksEnabled: body.payment_links_enabled,
         graceDays: body.grace_days,
+        retryDays: body.retry_days === undefined ? undefined : [...body.retry_days].sort((a, b) => a - b),
+        autoRechargeAttempts: body.auto_recharge_attempts,
         defaultBankProvider: body.default_providers?.bank_account as Provider | undefined,
         defaultCardProvider: body.default_providers?.credit_card as Provider | undefined,
       });

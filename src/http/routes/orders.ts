@@ -14,7 +14,7 @@ const OrderBody = Type.Object(
     customer_id: Uuid(),
     product_id: Uuid(),
     collector_id: Uuid(),
-    collection_day: Type.Optional(Type.Integer({ minimum: 1, maximum: 28, description: 'Recurring only; the product’s default when absent' })),
+    collection_day: Type.Optional(Type.Integer({ minimum: 1, maximum: 31, description: 'Recurring only; the product’s default when absent. 29–31 are collected on the last day of shorter months.' })),
     order_date: Type.Optional(IsoDate('Civil date of the order (South African time); today when absent')),
     on_network_date: Type.Optional(IsoDate()),
   },

@@ -165,7 +165,7 @@ describe('POST /orders', () => {
     ["another operator's product", { product_id: FIX.otherOperator.productId }, 422, 'body.product_id'],
     ['an unknown collector', { collector_id: FIX.otherOperator.collectorId }, 422, 'body.collector_id'],
     ['a collection day on a DayBundle', { product_id: DEMO.products.dayBundle, collection_day: 5 }, 422, 'body.collection_day'],
-    ['collection day 29', { collection_day: 29 }, 400, 'body.collection_day'],
+    ['collection day 32', { collection_day: 32 }, 400, 'body.collection_day'],
     ['an impossible order date', { order_date: '2026-02-30' }, 400, 'body.order_date'],
     ['an order date years away', { order_date: '2031-01-01' }, 422, 'body.order_date'],
     ['a missing product', { product_id: undefined }, 400, 'body.product_id'],

@@ -120,7 +120,7 @@ export const DetailsAndActionsSchema = Type.Object({
   billing_status: BillingStatusSchema,
   latest_period_end_date: Nullable(IsoDate('The date the paid period ends')),
   suspension_date: Nullable(IsoDate()),
-  collection_day: Nullable(Type.Integer({ minimum: 1, maximum: 28 })),
+  collection_day: Nullable(Type.Integer({ minimum: 1, maximum: 31 })),
   plan_id: Nullable(Uuid()),
   mediums: Type.Array(ServiceMediumSchema),
   must_pay_info: Nullable(

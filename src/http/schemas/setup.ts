@@ -9,6 +9,8 @@ export const OperatorSchema = Type.Object({
   vat_rate: Type.Number({ description: 'VAT rate in percent' }),
   payment_links_enabled: Type.Boolean(),
   grace_days: Type.Integer({ description: 'Days after an unpaid purchase is due before the service is suspended' }),
+  retry_days: Type.Array(Type.Integer(), { description: 'Days after a due date on which a failed monthly collection is tried again' }),
+  auto_recharge_attempts: Type.Integer({ description: 'Days in a row an auto-recharge is tried before its purchase is Failed' }),
   default_providers: Type.Object({ bank_account: ProviderSchema, credit_card: ProviderSchema }),
   created_date: Timestamp(),
   updated_date: Timestamp(),
@@ -131,7 +133,7 @@ export const NewProductBody = Type.Object(
     id: Type.Optional(Uuid()),
     name: Name('Product name'),
     billing_scheme: BillingSchemeSchema,
-    default_collection_day: Type.Optional(Type.Integer({ minimum: 1, maximum: 28 })),
+    default_collection_day: Type.Optional(Type.Integer({ minimum: 1, maximum: 31, description: 'Recurring: 1–31; in a shorter month a later day is collected on its last day' })),
     auto_recharge_lead_days: Type.Optional(Type.Integer({ minimum: 0, maximum: 30 })),
     prices: Type.Array(NewPriceBody, { minItems: 1, maxItems: 50 }),
   },
@@ -144,6 +146,10 @@ export const OperatorSettingsBody = Type.Object(
     vat_rate: Type.Optional(Type.Number({ minimum: 0, maximum: 100, description: 'Percent, at most two decimals' })),
     payment_links_enabled: Type.Optional(Type.Boolean()),
     grace_days: Type.Optional(Type.Integer({ minimum: 0, maximum: 365 })),
+    retry_days: Type.Optional(
+      Type.Array(Type.Integer({ minimum: 1, maximum: 365 }), { maxItems: 10, uniqueItems: true, description: 'Increasing days after the due date, e.g. [3, 7]; [] for no retries' }),
+    ),
+    auto_recharge_attempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 10 })),
     default_providers: Type.Optional(
       Type.Object({ bank_account: Type.Optional(ProviderSchema), credit_card: Type.Optional(ProviderSchema) }, { additionalProperties: false }),
     ),

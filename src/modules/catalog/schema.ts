@@ -12,7 +12,7 @@ export const products = pgTable(
     operatorId: uuid('operator_id').notNull().references(() => operators.id),
     name: text('name').notNull(),
     billingScheme: text('billing_scheme').$type<BillingScheme>().notNull(),
-    /** Recurring: the day of the month (1–28) services are collected on unless the order says otherwise. */
+    /** Recurring: the day of the month (1–31; clamped to the end of shorter months) services are collected on unless the order says otherwise. */
     defaultCollectionDay: smallint('default_collection_day'),
     /** HybridDayBundle: each fulfilled purchase schedules the next one. */
     autoRecharge: boolean('auto_recharge').notNull().default(false),
@@ -26,7 +26,7 @@ export const products = pgTable(
   (t) => [
     index('products_operator').on(t.operatorId, t.createdAt),
     check('products_billing_scheme', sql`${t.billingScheme} in ('Recurring', 'DayBundle', 'HybridDayBundle')`),
-    check('products_collection_day', sql`${t.defaultCollectionDay} between 1 and 28`),
+    check('products_collection_day', sql`${t.defaultCollectionDay} between 1 and 31`),
     check('products_auto_recharge', sql`not ${t.autoRecharge} or ${t.billingScheme} = 'HybridDayBundle'`),
     check('products_lead_days', sql`${t.autoRechargeLeadDays} between 0 and 30`),
   ],

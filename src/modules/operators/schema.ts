@@ -15,6 +15,10 @@ export const operators = pgTable(
     defaultBankProvider: text('default_bank_provider').$type<Provider>().notNull().default('Debitsuccess'),
     defaultCardProvider: text('default_card_provider').$type<Provider>().notNull().default('PeachPayments'),
     graceDays: integer('grace_days').notNull().default(7),
+    /** Days after a due date on which a failed collection is tried again (SPEC §10). */
+    retryDays: integer('retry_days').array().notNull().default(sql`'{3,7}'::integer[]`),
+    /** How many days in a row an auto-recharge is tried before its purchase is Failed. */
+    autoRechargeAttempts: integer('auto_recharge_attempts').notNull().default(3),
     /** Bumped by triggers whenever anything a read model shows of it changes (see migration 0003). */
     version: bigint('version', { mode: 'number' }).notNull().default(0),
     ...timestamps,
@@ -22,6 +26,8 @@ export const operators = pgTable(
   (t) => [
     check('operators_vat_rate_bp', sql`${t.vatRateBp} between 0 and 10000`),
     check('operators_grace_days', sql`${t.graceDays} between 0 and 365`),
+    check('operators_retry_days', sql`cardinality(${t.retryDays}) <= 10 and 0 < all(${t.retryDays}) and 365 >= all(${t.retryDays})`),
+    check('operators_auto_recharge_attempts', sql`${t.autoRechargeAttempts} between 1 and 10`),
     check('operators_currency', sql`${t.currency} ~ '^[A-Z]{3}$'`),
   ],
 );

@@ -9,6 +9,8 @@ export interface OperatorSettingsChange {
   vatRateBp?: number;
   paymentLinksEnabled?: boolean;
   graceDays?: number;
+  retryDays?: number[];
+  autoRechargeAttempts?: number;
   defaultBankProvider?: Provider;
   defaultCardProvider?: Provider;
 }

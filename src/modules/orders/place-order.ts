@@ -67,7 +67,7 @@ export async function placeOrder(ctx: Pick<AppContext, 'database' | 'vault' | 'c
     if (scheme === 'Recurring') {
       collectionDay = input.collectionDay ?? product.defaultCollectionDay;
       if (collectionDay === null || !isCollectionDay(collectionDay)) {
-        throw new UnprocessableError('order.collection_day_required', 'A Recurring service needs a collection day (1–28): the product has no default.', {
+        throw new UnprocessableError('order.collection_day_required', 'A Recurring service needs a collection day (1–31): the product has no default.', {
           errors: [{ name: 'body.collection_day', reason: 'is required for Recurring products without a default' }],
         });
       }
