@@ -32,6 +32,7 @@ import { serviceRoutes } from './http/routes/services.ts';
 import { signInRoutes } from './http/routes/sign-in.ts';
 import { webAppRoutes } from './http/routes/web-app.ts';
 import { webhookRoutes } from './http/routes/webhooks.ts';
+import { billingRoutes } from './http/routes/billing.ts';
 import { ProblemSchema } from './http/schemas/common.ts';
 import { validatorCompiler } from './http/validation.ts';
 import { findOperator } from './modules/operators/repo.ts';
@@ -130,6 +131,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
         { name: 'Off-system', description: 'Allocations of payments made outside payrail' },
         { name: 'Configuration', description: 'Billing schemes and operator rules' },
         { name: 'Setup', description: 'Operator settings, collectors, products, customers, orders (integrators and admins)' },
+        { name: 'Billing', description: 'Billing runs: monthly purchases, retries, auto-recharges and suspensions, decided by a date (integrators and admins)' },
         { name: 'Webhooks', description: 'Endpoints that receive signed events (purchase.paid, payment.failed …) and their delivery log (integrators and admins)' },
         { name: 'Operations', description: 'Health, metrics and the signed-in user' },
         { name: 'Sandbox', description: 'Sandbox mode only: signing in as a demo user' },
@@ -166,6 +168,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
     orderRoutes,
     auditRoutes,
     webhookRoutes,
+    billingRoutes,
     signInRoutes,
   ]) {
     routes(app, ctx);

@@ -5,6 +5,9 @@ import { findUser } from './modules/customers/repo.ts';
 import { banner, createLogger, EXIT_FLUSH_MS, openRuntime, startServer } from './server.ts';
 import { signToken } from './lib/tokens.ts';
 import { isUuid } from './http/schemas/common.ts';
+import { isIsoDate } from './domain/periods.ts';
+import { AppError } from './lib/errors.ts';
+import { runBilling } from './modules/billing/run-billing.ts';
 import { JOBS, startJobs } from './jobs/runner.ts';
 import { CONNECTORS } from './providers/registry.ts';
 import { hostVariable } from './providers/settings.ts';
@@ -21,6 +24,9 @@ Commands:
   sandbox [--port N] Run the provider sandboxes alone, on their own port (PAYRAIL_SANDBOX_PORT, 8090), for a payrail elsewhere
   migrate            Apply database migrations and exit
   seed-demo          Apply migrations and load the demo data into an empty database
+  billing-run --as-of YYYY-MM-DD [--operator ID]
+                     Run billing for a date (every operator, or one) and print each run's figures; its
+                     collections are worked by the jobs (serve or worker). Running a date again changes nothing.
   token <user-id>    Print a bearer token for a user (sandbox mode: PAYRAIL_JWT_SECRET or the generated one)
   help, --help       Show this help
 
@@ -130,6 +136,41 @@ async function main(argv: string[]): Promise<number> {
         await runtime.close();
       }
       return 0;
+    }
+    case 'billing-run': {
+      const flag = (name: string) => {
+        const i = args.indexOf(name);
+        return i === -1 ? undefined : args[i + 1];
+      };
+      const asOf = flag('--as-of');
+      const only = flag('--operator');
+      if (!asOf || !isIsoDate(asOf) || (only !== undefined && !isUuid(only))) {
+        process.stderr.write(`${asOf && !isIsoDate(asOf) ? `"${asOf}" is not a calendar date.\n` : ''}Usage: payrail billing-run --as-of YYYY-MM-DD [--operator <operator-id>]\n`);
+        return 2;
+      }
+      const runtime = await openRuntime(config, log);
+      try {
+        const operatorIds = only ? [only] : (await runtime.ctx.database.query<{ id: string }>('SELECT id FROM operators ORDER BY created_at')).map((r) => r.id);
+        let failed = 0;
+        for (const operatorId of operatorIds) {
+          try {
+            const { run, created } = await runBilling(runtime.ctx, operatorId, asOf, { id: 'cli', role: 'system', requestId: `billing-run:${asOf}` });
+            process.stdout.write(
+              `${created ? 'Billing run' : 'Billing run (already made; nothing changed)'} ${run.id} for ${asOf}, operator ${operatorId}: ` +
+                `${run.purchasesCreated} purchases created, ${run.collectionsStarted} collections started, ${run.retriesStarted} retries started, ` +
+                `${run.servicesSuspended} services suspended, ${run.purchasesFailed} purchases failed.\n`,
+            );
+          } catch (err) {
+            if (!(err instanceof AppError)) throw err;
+            failed++;
+            process.stderr.write(`Operator ${operatorId}: ${err.message}\n`);
+          }
+        }
+        if (operatorIds.length === 0) process.stdout.write('No operators: nothing to bill.\n');
+        return failed > 0 ? 1 : 0;
+      } finally {
+        await runtime.close();
+      }
     }
     case 'token': {
       const userId = args[0];

@@ -67,6 +67,10 @@ export interface Config {
     firstCheckAfterMs: number | null;
     /** Overrides every provider's attempt deadline (null: the provider's own; see ConnectorTiming.deadlineMs). */
     attemptDeadlineMs: number | null;
+    /** The daily billing run: the operator's local time (HH:MM, South Africa) from which a day's run is due; null: no daily run. */
+    billingTime: { hour: number; minute: number } | null;
+    /** How long a claimed billing collection is held before another process may take it over. */
+    billingLeaseMs: number;
   };
   sandboxes: {
     /** Test card …0119: how long the sandbox holds the connection before dropping it (0 = at once). */
@@ -232,6 +236,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd(), declarat
     webhookMaxAttempts: int('PAYRAIL_WEBHOOK_MAX_ATTEMPTS', 12, 1, 100),
     firstCheckAfterMs: str('PAYRAIL_JANITOR_FIRST_CHECK_MS') === null ? null : int('PAYRAIL_JANITOR_FIRST_CHECK_MS', 0, 0, 86_400_000),
     attemptDeadlineMs: str('PAYRAIL_ATTEMPT_DEADLINE_MS') === null ? null : int('PAYRAIL_ATTEMPT_DEADLINE_MS', 0, 1_000, 86_400_000),
+    billingTime: billingTime(str('PAYRAIL_BILLING_TIME') ?? '02:00', problems),
+    billingLeaseMs: int('PAYRAIL_BILLING_LEASE_MS', 60_000, 1_000, 3_600_000),
   };
   const sandboxes = {
     lostResponseAfterMs: int('PAYRAIL_SANDBOX_LOST_RESPONSE_MS', 30_000, 0, 600_000),
@@ -291,4 +297,15 @@ export function redactUrl(value: string): string {
   } catch {
     return '(unparseable)';
   }
+}
+
+/** PAYRAIL_BILLING_TIME: `HH:MM` (24-hour, South African time), or `off` for no daily run. */
+function billingTime(raw: string, problems: string[]): { hour: number; minute: number } | null {
+  if (/^(off|false|0|no)$/i.test(raw)) return null;
+  const m = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(raw);
+  if (!m) {
+    problems.push(`PAYRAIL_BILLING_TIME must be a time of day as HH:MM (24-hour, South African time) or off, got "${raw}"`);
+    return null;
+  }
+  return { hour: Number(m[1]), minute: Number(m[2]) };
 }

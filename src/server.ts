@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { buildApp } from './app.ts';
 import { WEB_DIST } from './http/routes/web-app.ts';
-import { startJobs } from './jobs/runner.ts';
+import { JOBS, startJobs } from './jobs/runner.ts';
 import { SANDBOXES } from './sandboxes/registry.ts';
 import { redactUrl, withListeningPort, type Config } from './config.ts';
 import type { AppContext } from './context.ts';
@@ -178,7 +178,7 @@ export function banner(server: RunningServer, now = Date.now()): string {
       for (const host of Object.keys(s.hosts ?? {})) lines.push(`  ${`${s.name}-${host}`.padEnd(16)}  ${base}/sandbox/${s.name}-${host}    (${s.name}'s ${host} host)`);
     }
   }
-  lines.push('', config.jobs.inProcess ? 'Jobs (janitor, callbacks, webhooks) run in this process.' : 'Jobs are off here (PAYRAIL_JOBS_IN_PROCESS=false): run `payrail worker`.');
+  lines.push('', config.jobs.inProcess ? `Jobs (${JOBS.map((j) => j.name).join(', ')}) run in this process.` : 'Jobs are off here (PAYRAIL_JOBS_IN_PROCESS=false): run `payrail worker`.');
   if (config.sandbox && config.databaseUrl) {
     lines.push('', `Sandbox mode on PostgreSQL (PAYRAIL_SANDBOX=true): for trials only. No tokens are printed on PostgreSQL: sign in as one of the demo operator's users at ${base}/app.`);
   }

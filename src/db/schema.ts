@@ -10,3 +10,4 @@ export * from '../modules/idempotency/schema.ts';
 export * from '../modules/audit/schema.ts';
 export * from '../modules/webhooks/schema.ts';
 export * from '../sandboxes/kit/schema.ts';
+export * from '../modules/billing/schema.ts';

@@ -4,7 +4,7 @@ import type { AppContext } from '../context.ts';
 import { SYSTEM_ACTOR } from '../context.ts';
 import * as t from '../db/schema.ts';
 import { PurchaseCreationEvent, PurchaseLineType, PurchaseStatus, type PurchaseStatusId } from '../domain/enums.ts';
-import { addDays, civilDate } from '../domain/periods.ts';
+import { addDays, civilDate, nextCollectionDate } from '../domain/periods.ts';
 import { daysLine, unitLine, UPFRONT_MONTHLY_DESCRIPTION, type PricedLine } from '../domain/pricing.ts';
 import { recordAudit } from '../modules/audit/record.ts';
 import { toDomainPrice } from '../modules/catalog/repo.ts';
@@ -110,6 +110,8 @@ export async function seedDemo(ctx: Pick<AppContext, 'database' | 'vault' | 'clo
         collectionDay: s.collectionDay ?? null,
         latestPeriodEndDate: s.periodEnd ?? null,
         onNetworkDate: s.status === 'Active' ? addDays(today, -60) : null,
+        // An Active Recurring service is billed monthly from its next collection date.
+        billedThrough: s.status === 'Active' && s.collectionDay ? nextCollectionDate(today, s.collectionDay) : null,
         createdAt: s.createdAt,
         updatedAt: s.createdAt,
       });

@@ -1,4 +1,5 @@
 import type { AppContext } from '../context.ts';
+import * as billing from './billing.ts';
 import * as callbacks from './callbacks.ts';
 import * as janitor from './janitor.ts';
 import * as webhooks from './webhooks.ts';
@@ -11,6 +12,8 @@ import * as webhooks from './webhooks.ts';
  * - janitor: settles pending/unknown payments by asking the provider.
  * - callbacks: processes provider callbacks stored but not processed.
  * - webhooks: fans outbox events out to operator endpoints and delivers them.
+ * - billing: the daily billing run of every operator (PAYRAIL_BILLING_TIME), catching up missed days.
+ * - billing-collections: collects what the billing runs made due.
  */
 export interface Job {
   name: string;
@@ -23,6 +26,8 @@ export const JOBS: readonly Job[] = [
   { name: 'janitor', batch: janitor.BATCH, run: janitor.runJanitor },
   { name: 'callbacks', batch: callbacks.BATCH, run: callbacks.runCallbacks },
   { name: 'webhooks', batch: webhooks.BATCH, run: webhooks.runWebhooks },
+  { name: 'billing', batch: billing.DAILY_BATCH, run: billing.runDailyBilling },
+  { name: 'billing-collections', batch: billing.COLLECTIONS_BATCH, run: billing.runBillingCollections },
 ];
 
 export interface JobRunner {

@@ -5,10 +5,11 @@ import { NotFoundError } from '../../lib/errors.ts';
 import { Lru } from '../../lib/lru.ts';
 import { pageRequest, toPage } from '../../lib/pagination.ts';
 import { detailsVersion, getDetailsAndActions } from '../../modules/services/get-details-and-actions.ts';
+import { changeServiceStatus } from '../../modules/services/change-status.ts';
 import { findService, listServices } from '../../modules/services/repo.ts';
-import { errorResponses, Page, PageQuery, Uuid } from '../schemas/common.ts';
+import { errorResponses, IsoDate, Page, PageQuery, Uuid } from '../schemas/common.ts';
 import { DetailsAndActionsSchema, ServiceSchema } from '../schemas/resources.ts';
-import { scopeOf, secured, type App } from '../route-kit.ts';
+import { actorOf, scopeOf, secured, STAFF, type App } from '../route-kit.ts';
 import { detailsView, serviceView } from '../views.ts';
 
 const ServiceParams = Type.Object({ id: Uuid({ description: 'Service id' }) });
@@ -92,6 +93,40 @@ export function serviceRoutes(app: App, ctx: AppContext): void {
     async (request) => {
       const service = await findService(ctx.database.db, scopeOf(request), request.params.id);
       if (!service) throw new NotFoundError('service', request.params.id);
+      return serviceView(service);
+    },
+  );
+
+  app.patch(
+    '/services/:id',
+    {
+      config: { roles: STAFF },
+      schema: {
+        ...secured('Services'),
+        summary: 'Activate or cancel a service (integrators and admins)',
+        description:
+          '`Active`: the ISP activated the line (`on_network_date`, default today); a Recurring service is billed monthly from its first collection ' +
+          'date on or after the activation and the end of what its order paid for (outbox `service.activated`). `Cancelled`: the customer left; the ' +
+          'service is never billed again and its Scheduled purchases become Cancelled (outbox `service.cancelled`); what it already owes stays owed. ' +
+          'Asking for the status a service already has changes nothing. A move the status machine does not allow (a Cancelled service back to ' +
+          'Active, a Suspended one activated — paying what it owes reinstates it) is a 409.',
+        params: ServiceParams,
+        body: Type.Object(
+          {
+            service_status: Type.Union([Type.Literal('Active'), Type.Literal('Cancelled')]),
+            on_network_date: Type.Optional(IsoDate('YYYY-MM-DD: when the line went live (Active only)')),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: ServiceSchema, ...errorResponses(400, 401, 403, 404, 409, 422) },
+      },
+    },
+    async (request) => {
+      const { operatorId } = scopeOf(request);
+      const service = await changeServiceStatus(ctx, operatorId, actorOf(request), request.params.id, {
+        serviceStatus: request.body.service_status,
+        ...(request.body.on_network_date === undefined ? {} : { onNetworkDate: request.body.on_network_date }),
+      });
       return serviceView(service);
     },
   );

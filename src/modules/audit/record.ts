@@ -4,7 +4,7 @@ import { auditEvents } from './schema.ts';
 
 export interface AuditEntry {
   operatorId: string;
-  entityType: 'webhook_endpoint' | 'operator' | 'collector' | 'purchase_source' | 'product' | 'customer' | 'user' | 'service' | 'purchase' | 'medium' | 'payment';
+  entityType: 'webhook_endpoint' | 'operator' | 'collector' | 'purchase_source' | 'product' | 'customer' | 'user' | 'service' | 'purchase' | 'medium' | 'payment' | 'billing_run';
   entityId: string;
   action: string;
   fromState?: string | null;

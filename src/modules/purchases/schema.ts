@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, check, index, integer, pgTable, smallint, text, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, check, date, index, integer, pgTable, smallint, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { id, instant, timestamps } from '../../db/columns.ts';
 import { productPrices } from '../catalog/schema.ts';
 import { customers } from '../customers/schema.ts';
@@ -36,6 +36,9 @@ export const purchases = pgTable(
     customerStatementRef: text('customer_statement_ref'),
     comment: text('comment'),
     paidAt: instant('paid_at'),
+    /** A monthly purchase of recurring billing: the period it pays for, from its collection date up to the next. */
+    periodStart: date('period_start', { mode: 'string' }),
+    periodEnd: date('period_end', { mode: 'string' }),
     ...timestamps,
   },
   (t) => [
@@ -46,6 +49,9 @@ export const purchases = pgTable(
     check('purchases_creation_event', sql`${t.creationEventId} between 1 and 7`),
     check('purchases_totals', sql`${t.amountCents} = ${t.amountExclCents} + ${t.taxCents} and ${t.amountCents} >= 0`),
     check('purchases_paid_at', sql`(${t.statusId} = 4) = (${t.paidAt} is not null)`),
+    check('purchases_period', sql`(${t.periodStart} is null) = (${t.periodEnd} is null) and ${t.periodStart} < ${t.periodEnd}`),
+    // One monthly purchase per service and period, however many runs, processes or retries.
+    uniqueIndex('purchases_billing_period').on(t.serviceId, t.periodStart).where(sql`${t.creationEventId} = 2`),
   ],
 );
 

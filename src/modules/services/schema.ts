@@ -22,6 +22,11 @@ export const services = pgTable(
     latestPeriodEndDate: date('latest_period_end_date', { mode: 'string' }),
     suspensionDate: date('suspension_date', { mode: 'string' }),
     onNetworkDate: date('on_network_date', { mode: 'string' }),
+    /**
+     * Recurring: the date up to which monthly purchases exist (the end of the last period billed; the next
+     * period starts here). Null until the service is activated. Billing runs move it; nothing else does.
+     */
+    billedThrough: date('billed_through', { mode: 'string' }),
     /** Bumped by triggers whenever anything a read model shows of it changes (see migration 0003). */
     version: bigint('version', { mode: 'number' }).notNull().default(0),
     ...timestamps,
@@ -31,7 +36,9 @@ export const services = pgTable(
     index('services_operator').on(t.operatorId, t.createdAt),
     check('services_status', sql`${t.status} in ('PendingIspApplication', 'Active', 'Suspended', 'Cancelled')`),
     check('services_billing_status', sql`${t.billingStatus} in ('PaidUp', 'InArrears', 'Suspended')`),
-    check('services_collection_day', sql`${t.collectionDay} between 1 and 28`),
+    check('services_collection_day', sql`${t.collectionDay} between 1 and 31`),
+    // What a billing run reads: Active Recurring services whose next period has begun.
+    index('services_billing_due').on(t.billedThrough).where(sql`${t.status} = 'Active' and ${t.billedThrough} is not null`),
   ],
 );
 

@@ -1,0 +1,201 @@
+import { PurchaseCreationEvent, PurchaseLineType, PurchaseStatus } from '../../domain/enums.ts';
+import { statement } from '../../db/statement.ts';
+
+/**
+ * The statements of a billing run (run-billing.ts). Each is set-based: one statement decides for every
+ * service of the operator at once, so a run's memory and round trips do not grow with the number of
+ * services. Everything is decided by :asOf (a civil date), never by the clock; :now only stamps rows.
+ */
+
+const P = PurchaseStatus;
+const E = PurchaseCreationEvent;
+
+/** The operator's civil date of an instant (South Africa: UTC+2, no daylight saving; domain/periods.ts). */
+const civil = (instant: string) => `((${instant}) AT TIME ZONE 'UTC' + interval '2 hours')::date`;
+
+/** An outbox row for each row of `source`, `data` a jsonb expression over it (the envelope of enqueue-event.ts). */
+const outbox = (source: string, type: string, data: string) => `
+  INSERT INTO outbox_events (id, operator_id, type, payload, created_at)
+  SELECT e.id, e.operator_id, '${type}', jsonb_build_object('id', e.id, 'type', '${type}',
+    'created_at', to_char(:now::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'data', e.data), :now
+  FROM (SELECT gen_random_uuid() AS id, x.operator_id, ${data} AS data FROM ${source} x) e
+  RETURNING 1`;
+
+/**
+ * The run of a date, created if it is new. A second process running the same date waits here for the
+ * first to commit, then finds the run made (FIND_RUN: a statement of its own, so it sees that commit).
+ */
+export const OPEN_RUN = statement<'id' | 'operatorId' | 'asOf' | 'now'>(
+  'payrail_billing_open_run_v2',
+  `INSERT INTO billing_runs (id, operator_id, as_of, started_at) VALUES (:id, :operatorId, :asOf::date, :now)
+ON CONFLICT (operator_id, as_of) DO NOTHING
+RETURNING id`,
+);
+
+export const FIND_RUN = statement<'operatorId' | 'asOf'>('payrail_billing_find_run_v1', 'SELECT id FROM billing_runs WHERE operator_id = :operatorId AND as_of = :asOf::date');
+
+export const LOCK_RUN = statement<'id'>('payrail_billing_lock_run_v1', 'SELECT * FROM billing_runs WHERE id = :id FOR UPDATE');
+
+/**
+ * One month for every Active Recurring service whose next period has begun by :asOf: a purchase (Unpaid,
+ * creation event 2) with one Monthly line for the period from its collection date up to the next (the
+ * day clamped to the month's end), its outbox event, the service moved on to the period's end and owing
+ * (InArrears, suspension date = due date + grace days), and a collection job when the plan has a Valid
+ * medium to charge. A service behind by several periods is caught up by running it again (one period a
+ * time); the unique index on (service_id, period_start) makes a period billed once, whatever runs.
+ */
+export const BILL_MONTH = statement<'operatorId' | 'asOf' | 'runId' | 'now'>(
+  'payrail_billing_month_v1',
+  `WITH due AS (
+  SELECT s.id AS service_id, s.operator_id, s.customer_id, pp.id AS plan_id, s.billed_through AS period_start,
+    payrail_next_collection_date(s.billed_through, s.collection_day) AS period_end,
+    pr.id AS price_id, pr.description, pr.price_incl_cents, o.vat_rate_bp, o.grace_days,
+    (m.id IS NOT NULL) AS chargeable
+  FROM services s
+  JOIN products p ON p.id = s.product_id AND p.billing_scheme = 'Recurring'
+  JOIN LATERAL (
+    SELECT x.id, x.description, x.price_incl_cents FROM product_prices x
+    WHERE x.product_id = p.id AND x.line_type_id = ${PurchaseLineType.Monthly} AND x.active ORDER BY x.position LIMIT 1
+  ) pr ON true
+  JOIN operators o ON o.id = s.operator_id
+  LEFT JOIN purchase_plans pp ON pp.service_id = s.id
+  LEFT JOIN mediums m ON m.id = pp.active_medium_id AND m.status = 'Valid' AND m.medium_type IN ('CreditCard', 'BankAccount')
+  WHERE s.operator_id = :operatorId AND s.status = 'Active' AND s.billed_through IS NOT NULL AND s.billed_through <= :asOf::date
+    AND s.collection_day IS NOT NULL
+), created AS (
+  INSERT INTO purchases (id, operator_id, customer_id, service_id, purchase_plan_id, status_id, creation_event_id, purchase_date,
+    amount_cents, amount_excl_cents, tax_cents, period_start, period_end, created_at, updated_at)
+  SELECT gen_random_uuid(), d.operator_id, d.customer_id, d.service_id, d.plan_id, ${P.Unpaid}, ${E.RecurringBilling},
+    (d.period_start::text || 'T00:00:00+02:00')::timestamptz,
+    d.price_incl_cents, x.excl, d.price_incl_cents - x.excl, d.period_start, d.period_end, :now, :now
+  FROM due d
+  -- VAT-exclusive amount of one month, rounded half up to the cent (domain/vat.ts purchaseTotals).
+  CROSS JOIN LATERAL (SELECT (2 * d.price_incl_cents * 10000 + 10000 + d.vat_rate_bp) / (2 * (10000 + d.vat_rate_bp)) AS excl) x
+  ON CONFLICT (service_id, period_start) WHERE creation_event_id = ${E.RecurringBilling} DO NOTHING
+  RETURNING id, operator_id, customer_id, service_id, small_key, amount_cents, period_start, period_end
+), lines AS (
+  INSERT INTO purchase_lines (id, purchase_id, position, line_type_id, description, quantity, unit_price_incl_num,
+    unit_price_incl_den, tax_rate_bp, total_amount_cents, period_contribution_per_quantity, product_price_id)
+  SELECT gen_random_uuid(), c.id, 0, ${PurchaseLineType.Monthly}, d.description || ' ' || c.period_start || ' to ' || c.period_end,
+    1, d.price_incl_cents, 1, d.vat_rate_bp, d.price_incl_cents, c.period_end - c.period_start, d.price_id
+  FROM created c JOIN due d ON d.service_id = c.service_id
+  RETURNING 1
+), advanced AS (
+  UPDATE services s SET billed_through = d.period_end,
+    billing_status = CASE WHEN s.billing_status = 'PaidUp' THEN 'InArrears' ELSE s.billing_status END,
+    suspension_date = coalesce(s.suspension_date, d.period_start + d.grace_days), updated_at = :now
+  FROM due d WHERE s.id = d.service_id
+  RETURNING 1
+), jobs AS (
+  INSERT INTO billing_collections (id, run_id, operator_id, purchase_id, attempt, created_at)
+  SELECT gen_random_uuid(), :runId, c.operator_id, c.id, 0, :now FROM created c JOIN due d ON d.service_id = c.service_id WHERE d.chargeable
+  ON CONFLICT (purchase_id, attempt) DO NOTHING
+  RETURNING 1
+), events AS (${outbox(
+    'created',
+    'purchase.created',
+    `jsonb_build_object('purchase_id', x.id, 'service_id', x.service_id, 'customer_id', x.customer_id, 'small_key', x.small_key,
+      'purchase_status_id', ${P.Unpaid}, 'purchase_creation_event_id', ${E.RecurringBilling}, 'amount', round(x.amount_cents / 100.0, 2),
+      'currency', 'ZAR', 'period_start', x.period_start, 'period_end', x.period_end)`,
+  )})
+SELECT (SELECT count(*) FROM created)::int AS created, (SELECT count(*) FROM advanced)::int AS advanced,
+  (SELECT count(*) FROM jobs)::int AS jobs, (SELECT count(*) FROM lines)::int AS lines, (SELECT count(*) FROM events)::int AS events`,
+);
+
+/**
+ * Retries of monthly purchases still Unpaid: on each of the operator's retry days after the due date, one
+ * more collection (attempt 1, 2 …). A date skipped by the runs still gets its latest retry, once.
+ */
+export const RETRY_MONTHS = statement<'operatorId' | 'asOf' | 'runId' | 'now'>(
+  'payrail_billing_retries_v1',
+  `WITH due AS (
+  SELECT p.id AS purchase_id, p.operator_id, max(r.k)::smallint AS attempt
+  FROM purchases p
+  JOIN services s ON s.id = p.service_id AND s.status IN ('Active', 'Suspended')
+  JOIN operators o ON o.id = p.operator_id
+  JOIN purchase_plans pp ON pp.service_id = s.id
+  JOIN mediums m ON m.id = pp.active_medium_id AND m.status = 'Valid' AND m.medium_type IN ('CreditCard', 'BankAccount')
+  CROSS JOIN LATERAL unnest(o.retry_days) WITH ORDINALITY AS r(d, k)
+  WHERE p.operator_id = :operatorId AND p.creation_event_id = ${E.RecurringBilling} AND p.status_id = ${P.Unpaid}
+    AND p.period_start + r.d <= :asOf::date
+  GROUP BY p.id, p.operator_id
+)
+INSERT INTO billing_collections (id, run_id, operator_id, purchase_id, attempt, created_at)
+SELECT gen_random_uuid(), :runId, operator_id, purchase_id, attempt, :now FROM due
+ON CONFLICT (purchase_id, attempt) DO NOTHING
+RETURNING 1`,
+);
+
+/**
+ * Auto-recharges (HybridDayBundle): a Scheduled purchase is collected on its date (attempt 0); one that
+ * failed is tried again each following day (attempt = days after its date) while attempts remain.
+ */
+export const COLLECT_RECHARGES = statement<'operatorId' | 'asOf' | 'runId' | 'now'>(
+  'payrail_billing_recharges_v1',
+  `WITH due AS (
+  SELECT p.id AS purchase_id, p.operator_id,
+    CASE WHEN p.status_id = ${P.Scheduled} THEN 0 ELSE least(:asOf::date - ${civil('p.purchase_date')}, o.auto_recharge_attempts - 1) END::smallint AS attempt
+  FROM purchases p
+  JOIN services s ON s.id = p.service_id AND s.status IN ('Active', 'Suspended')
+  JOIN operators o ON o.id = p.operator_id
+  JOIN purchase_plans pp ON pp.service_id = s.id
+  JOIN mediums m ON m.id = pp.active_medium_id AND m.status = 'Valid' AND m.medium_type = 'CreditCard'
+  WHERE p.operator_id = :operatorId AND p.creation_event_id = ${E.AutoRecharge} AND p.status_id IN (${P.Scheduled}, ${P.Unpaid})
+    AND ${civil('p.purchase_date')} <= :asOf::date
+)
+INSERT INTO billing_collections (id, run_id, operator_id, purchase_id, attempt, created_at)
+SELECT gen_random_uuid(), :runId, operator_id, purchase_id, attempt, :now FROM due WHERE attempt >= 0
+ON CONFLICT (purchase_id, attempt) DO NOTHING
+RETURNING 1`,
+);
+
+/** Auto-recharges still unpaid after their last attempt's day: given up on (Failed), with their events. */
+export const FAIL_RECHARGES = statement<'operatorId' | 'asOf' | 'now'>(
+  'payrail_billing_fail_recharges_v1',
+  `WITH failed AS (
+  UPDATE purchases p SET status_id = ${P.Failed}, updated_at = :now
+  FROM operators o
+  WHERE o.id = p.operator_id AND p.operator_id = :operatorId AND p.creation_event_id = ${E.AutoRecharge} AND p.status_id = ${P.Unpaid}
+    AND :asOf::date - ${civil('p.purchase_date')} >= o.auto_recharge_attempts
+  RETURNING p.id, p.operator_id, p.service_id, p.customer_id, p.small_key, p.amount_cents
+), events AS (${outbox(
+    'failed',
+    'purchase.failed',
+    `jsonb_build_object('purchase_id', x.id, 'service_id', x.service_id, 'customer_id', x.customer_id, 'small_key', x.small_key,
+      'purchase_status_id', ${P.Failed}, 'purchase_creation_event_id', ${E.AutoRecharge}, 'amount', round(x.amount_cents / 100.0, 2), 'currency', 'ZAR')`,
+  )})
+SELECT (SELECT count(*) FROM failed)::int AS failed`,
+);
+
+/**
+ * Suspension: a Recurring service still owing on its suspension date, and a day-bundle service whose paid
+ * period has ended, are Suspended (service and billing status), with their events. Paying what is owed
+ * reinstates them (the services_reinstate trigger, migration 0007).
+ */
+export const SUSPEND = statement<'operatorId' | 'asOf' | 'now'>(
+  'payrail_billing_suspend_v1',
+  `WITH suspended AS (
+  UPDATE services s SET status = 'Suspended', billing_status = 'Suspended', updated_at = :now
+  FROM products p
+  WHERE p.id = s.product_id AND s.operator_id = :operatorId AND s.status = 'Active' AND (
+    (p.billing_scheme = 'Recurring' AND s.suspension_date <= :asOf::date
+      AND EXISTS (SELECT 1 FROM purchases o WHERE o.service_id = s.id AND o.status_id = ${P.Unpaid}))
+    OR (p.billing_scheme IN ('DayBundle', 'HybridDayBundle') AND s.latest_period_end_date <= :asOf::date)
+  )
+  RETURNING s.id, s.operator_id, s.customer_id, s.suspension_date, s.latest_period_end_date
+), events AS (${outbox(
+    'suspended',
+    'service.suspended',
+    `jsonb_build_object('service_id', x.id, 'customer_id', x.customer_id, 'service_status', 'Suspended', 'billing_status', 'Suspended',
+      'suspension_date', x.suspension_date, 'latest_period_end_date', x.latest_period_end_date, 'as_of', :asOf::date)`,
+  )})
+SELECT (SELECT count(*) FROM suspended)::int AS suspended`,
+);
+
+export const FINISH_RUN = statement<'id' | 'now' | 'purchasesCreated' | 'collectionsStarted' | 'retriesStarted' | 'servicesSuspended' | 'purchasesFailed'>(
+  'payrail_billing_finish_run_v1',
+  `UPDATE billing_runs SET status = 'completed', finished_at = :now, purchases_created = :purchasesCreated::int,
+  collections_started = :collectionsStarted::int, retries_started = :retriesStarted::int, services_suspended = :servicesSuspended::int,
+  purchases_failed = :purchasesFailed::int
+WHERE id = :id`,
+);

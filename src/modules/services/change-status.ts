@@ -1,0 +1,77 @@
+import { and, eq } from 'drizzle-orm';
+import type { Actor, AppContext } from '../../context.ts';
+import { PurchaseStatus } from '../../domain/enums.ts';
+import { addDays, civilDate, daysBetween, isIsoDate, maxDate, nextCollectionDate, type IsoDate } from '../../domain/periods.ts';
+import { ConflictError, NotFoundError, UnprocessableError } from '../../lib/errors.ts';
+import { recordAudit } from '../audit/record.ts';
+import { products } from '../catalog/schema.ts';
+import { purchases } from '../purchases/schema.ts';
+import { enqueueEvents } from '../webhooks/enqueue-event.ts';
+import { findService, type ServiceRecord } from './repo.ts';
+import { services } from './schema.ts';
+
+export interface ServiceStatusChange {
+  serviceStatus: 'Active' | 'Cancelled';
+  onNetworkDate?: IsoDate;
+}
+
+/** The moves integrators and admins make (the ISP activated the line; the customer left). */
+const MOVES: Record<ServiceStatusChange['serviceStatus'], readonly string[]> = {
+  Active: ['PendingIspApplication'],
+  Cancelled: ['PendingIspApplication', 'Active', 'Suspended'],
+};
+
+/**
+ * `PATCH /services/{id}` (SPEC §10). Activation: the line is on the network (`on_network_date`, default
+ * today); a Recurring service is billed monthly from its first collection date on or after both the
+ * activation and the end of what its order paid for. Cancellation: never billed again; its Scheduled
+ * purchases are Cancelled; what it owes stays owed. A move the status machine does not allow is a 409.
+ */
+export async function changeServiceStatus(ctx: Pick<AppContext, 'database' | 'clock'>, operatorId: string, actor: Actor, serviceId: string, change: ServiceStatusChange): Promise<ServiceRecord> {
+  const now = ctx.clock();
+  const today = civilDate(now);
+  if (change.onNetworkDate !== undefined) {
+    if (change.serviceStatus !== 'Active') throw new UnprocessableError('service.on_network_date_not_applicable', 'on_network_date is given only when activating a service.', { errors: [{ name: 'body.on_network_date', reason: 'applies to service_status Active only' }] });
+    if (!isIsoDate(change.onNetworkDate)) throw new UnprocessableError('service.on_network_date_invalid', 'on_network_date must be a calendar date.', { errors: [{ name: 'body.on_network_date', reason: 'is not a calendar date' }] });
+    if (Math.abs(daysBetween(today, change.onNetworkDate)) > 366) throw new UnprocessableError('service.on_network_date_out_of_range', 'on_network_date must be within a year of today.', { errors: [{ name: 'body.on_network_date', reason: 'is more than a year from today' }] });
+  }
+
+  await ctx.database.db.transaction(async (tx) => {
+    const [row] = await tx
+      .select({ status: services.status, collectionDay: services.collectionDay, latestPeriodEndDate: services.latestPeriodEndDate, customerId: services.customerId, billingScheme: products.billingScheme })
+      .from(services)
+      .innerJoin(products, eq(products.id, services.productId))
+      .where(and(eq(services.id, serviceId), eq(services.operatorId, operatorId)))
+      .for('update', { of: services });
+    if (!row) throw new NotFoundError('service', serviceId);
+    if (row.status === change.serviceStatus) return; // asked again: already so
+    if (!MOVES[change.serviceStatus].includes(row.status)) {
+      throw new ConflictError('service.status_move_not_allowed', `A ${row.status} service cannot become ${change.serviceStatus}.`, { extensions: { service_status: row.status } });
+    }
+
+    if (change.serviceStatus === 'Active') {
+      const onNetworkDate = change.onNetworkDate ?? today;
+      // Billing starts on the first collection date on or after the activation and the end of the paid upfront period.
+      const billedThrough =
+        row.billingScheme === 'Recurring' && row.collectionDay !== null ? nextCollectionDate(addDays(maxDate(onNetworkDate, row.latestPeriodEndDate ?? onNetworkDate), -1), row.collectionDay) : null;
+      await tx.update(services).set({ status: 'Active', onNetworkDate, billedThrough, updatedAt: now }).where(eq(services.id, serviceId));
+      await recordAudit(tx, actor, { operatorId, entityType: 'service', entityId: serviceId, action: 'service.activated', fromState: row.status, toState: 'Active', data: { on_network_date: onNetworkDate, billed_from: billedThrough } });
+      await enqueueEvents(tx, [{ operatorId, type: 'service.activated', data: { service_id: serviceId, customer_id: row.customerId, service_status: 'Active', on_network_date: onNetworkDate, billing_starts: billedThrough } }], now);
+      return;
+    }
+
+    const cancelled = await tx
+      .update(purchases)
+      .set({ statusId: PurchaseStatus.Cancelled, updatedAt: now })
+      .where(and(eq(purchases.serviceId, serviceId), eq(purchases.statusId, PurchaseStatus.Scheduled)))
+      .returning({ id: purchases.id });
+    await tx.update(services).set({ status: 'Cancelled', updatedAt: now }).where(eq(services.id, serviceId));
+    // Collections a billing run queued for it are not worked: work-collections skips a cancelled service.
+    await recordAudit(tx, actor, [
+      { operatorId, entityType: 'service', entityId: serviceId, action: 'service.cancelled', fromState: row.status, toState: 'Cancelled', data: { scheduled_purchases_cancelled: cancelled.length } },
+      ...cancelled.map((p) => ({ operatorId, entityType: 'purchase' as const, entityId: p.id, action: 'purchase.cancelled', fromState: String(PurchaseStatus.Scheduled), toState: String(PurchaseStatus.Cancelled) })),
+    ]);
+    await enqueueEvents(tx, [{ operatorId, type: 'service.cancelled', data: { service_id: serviceId, customer_id: row.customerId, service_status: 'Cancelled', purchases_cancelled: cancelled.map((p) => p.id) } }], now);
+  });
+  return (await findService(ctx.database.db, { operatorId, customerId: null }, serviceId))!;
+}

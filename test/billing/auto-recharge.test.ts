@@ -1,0 +1,105 @@
+import { and, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as t from '../../src/db/schema.ts';
+import { DEMO } from '../../src/demo/ids.ts';
+import { addDays, type IsoDate } from '../../src/domain/periods.ts';
+import { workBillingCollections } from '../../src/modules/billing/work-collections.ts';
+import { ledger, sandboxCardMedium } from '../helpers/collections.ts';
+import { createHarness, type Harness } from '../helpers/harness.ts';
+
+/**
+ * Day bundles and auto-recharge (SPEC §10) on the demo's services: the HybridDayBundle's Scheduled
+ * auto-recharge is collected on its date, retried daily with a declining card and Failed after the last
+ * attempt; a day-bundle service whose bundle ended is Suspended, and buying a bundle reinstates it.
+ */
+let today: IsoDate = '2000-01-01';
+const clock = () => new Date(`${today}T10:00:00+02:00`);
+let h: Harness;
+/** The day the demo was seeded ("today" then): the demo's bundle dates count from it. */
+let seeded: IsoDate;
+beforeAll(async () => {
+  h = await createHarness({ listen: true, clock });
+  const [hybrid] = await h.ctx.database.db.select().from(t.services).where(eq(t.services.id, DEMO.services.hybrid));
+  seeded = addDays(hybrid!.latestPeriodEndDate!, -10);
+  today = seeded;
+});
+afterAll(() => h?.close());
+
+const recharges = () =>
+  h.ctx.database.db
+    .select()
+    .from(t.purchases)
+    .where(and(eq(t.purchases.serviceId, DEMO.services.hybrid), eq(t.purchases.creationEventId, 3)))
+    .then((rows) => rows.sort((a, b) => a.purchaseDate.getTime() - b.purchaseDate.getTime()));
+const service = async (id: string) => (await h.ctx.database.db.select().from(t.services).where(eq(t.services.id, id)))[0]!;
+const attemptsOf = async (purchaseId: string) => {
+  const refs = new Set((await h.ctx.database.db.select().from(t.payments).where(eq(t.payments.purchaseId, purchaseId))).map((p) => p.merchantReference));
+  return (await ledger(h, 'payfast')).filter((c) => c.merchant_reference !== null && refs.has(c.merchant_reference) && c.kind !== 'card_update');
+};
+const events = async (type: string, key: 'purchase_id' | 'service_id', id: string) =>
+  (await h.ctx.database.db.select().from(t.outboxEvents).where(eq(t.outboxEvents.type, type))).filter((e) => (e.payload as { data: Record<string, unknown> }).data[key] === id);
+async function billOn(asOf: IsoDate) {
+  today = asOf;
+  const res = await h.call('POST', '/billing/runs', { token: h.tokens.integrator, body: { as_of: asOf } });
+  expect([200, 201]).toContain(res.status);
+  while ((await workBillingCollections(h.ctx)) > 0);
+  return res.body as { purchases_failed: number; services_suspended: number; collections_started: number };
+}
+
+describe('auto-recharge', () => {
+  it('is charged on its date, once, and schedules the next one', async () => {
+    const [scheduled] = await recharges();
+    expect(scheduled).toMatchObject({ statusId: 1 });
+    const due = addDays(seeded, 9);
+    await billOn(addDays(due, -1));
+    expect((await recharges())[0]!.statusId).toBe(1);
+    const run = await billOn(due);
+    expect(run.collections_started).toBe(1);
+    const [paid, next] = await recharges();
+    expect(paid).toMatchObject({ id: scheduled!.id, statusId: 4 });
+    expect(await attemptsOf(paid!.id)).toHaveLength(1);
+    expect(next).toMatchObject({ statusId: 1 });
+    expect((await service(DEMO.services.hybrid)).latestPeriodEndDate).toBe(addDays(seeded, 40));
+    await billOn(addDays(due, 1));
+    expect(await attemptsOf(paid!.id)).toHaveLength(1);
+  });
+
+  it('with a declining card: tried daily, Failed after the last attempt, the service Suspended when its bundle ends; buying a bundle reinstates it', async () => {
+    const declining = await sandboxCardMedium(h, 'decline', 'PayFast', '0002');
+    expect((await h.call('PUT', `/active-payment-medium-for-service?serviceId=${DEMO.services.hybrid}`, { body: { medium_id: declining } })).status).toBe(200);
+    const next = (await recharges()).find((p) => p.statusId === 1)!;
+    const due = addDays(seeded, 39);
+    await billOn(due);
+    expect(await attemptsOf(next.id)).toHaveLength(1);
+    expect((await recharges()).find((p) => p.id === next.id)!.statusId).toBe(3);
+    await billOn(addDays(due, 1));
+    expect(await attemptsOf(next.id)).toHaveLength(2);
+    await billOn(addDays(due, 2));
+    expect(await attemptsOf(next.id)).toHaveLength(3); // the operator's auto_recharge_attempts (3)
+    const given = await billOn(addDays(due, 3));
+    expect(given.purchases_failed).toBe(1);
+    expect((await recharges()).find((p) => p.id === next.id)!.statusId).toBe(5);
+    expect(await attemptsOf(next.id)).toHaveLength(3);
+    expect(await events('purchase.failed', 'purchase_id', next.id)).toHaveLength(1);
+    // Its bundle ended on seeded + 40 (before the third retry's day): Suspended by the run of that day.
+    expect(await service(DEMO.services.hybrid)).toMatchObject({ status: 'Suspended', billingStatus: 'Suspended' });
+    expect(await events('service.suspended', 'service_id', DEMO.services.hybrid)).toHaveLength(1);
+  });
+
+  it('a day bundle that ended is Suspended, and a bundle bought and paid reinstates it at once', async () => {
+    // The demo day bundle ended on seeded + 3; the runs above suspended it.
+    expect(await service(DEMO.services.dayBundle)).toMatchObject({ status: 'Suspended', billingStatus: 'Suspended' });
+    const quote = await h.call('POST', '/purchases/buy-now', {
+      body: {
+        service_id: DEMO.services.dayBundle,
+        purchase_lines: [{ purchase_line_type_id: 1, description: '7 Day bundle', total_amount: 11.5, amount_per_quantity: 10, net_amount_excl: 10, tax_rate: 15, tax_amount: 1.5, quantity: 1, period_contribution_per_quantity: 7, product_price_id: DEMO.prices.bundle7Day }],
+      },
+    });
+    expect(quote.status, quote.text).toBe(201);
+    const good = await sandboxCardMedium(h, 'approve', 'PayFast', '4242');
+    const paid = await h.call('POST', '/purchases/submit-for-collection', { body: { service_id: DEMO.services.dayBundle, purchase_id: quote.body.id, medium_id: good } });
+    expect(paid.status, paid.text).toBe(200);
+    expect(await service(DEMO.services.dayBundle)).toMatchObject({ status: 'Active', billingStatus: 'PaidUp', latestPeriodEndDate: addDays(today, 7) });
+    expect(await events('service.reinstated', 'service_id', DEMO.services.dayBundle)).toHaveLength(1);
+  });
+});

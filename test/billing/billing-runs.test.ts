@@ -1,0 +1,248 @@
+import { and, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import * as t from '../../src/db/schema.ts';
+import { DEMO } from '../../src/demo/ids.ts';
+import { addDays, nextCollectionDate, type IsoDate } from '../../src/domain/periods.ts';
+import { runBilling } from '../../src/modules/billing/run-billing.ts';
+import { workBillingCollections } from '../../src/modules/billing/work-collections.ts';
+import { approvedCharges, ledger, sandboxCardMedium, type CardOutcome } from '../helpers/collections.ts';
+import { createHarness, type Harness } from '../helpers/harness.ts';
+
+/**
+ * Recurring billing (SPEC §10), decided by `as_of` alone: the test moves payrail's clock day by day
+ * (a run may not be ahead of "today") and runs billing through the API, then works the collections the
+ * runs queued as the jobs would, against the PayFast sandbox over real HTTP.
+ */
+let today: IsoDate = '2027-01-05';
+const clock = () => new Date(`${today}T10:00:00+02:00`);
+let h: Harness;
+beforeAll(async () => {
+  h = await createHarness({ listen: true, clock });
+});
+afterAll(() => h?.close());
+
+const staff = () => h.tokens.integrator;
+const monthly = (serviceId: string) =>
+  h.ctx.database.db
+    .select()
+    .from(t.purchases)
+    .where(and(eq(t.purchases.serviceId, serviceId), eq(t.purchases.creationEventId, 2)))
+    .then((rows) => rows.sort((a, b) => (a.periodStart! < b.periodStart! ? -1 : 1)));
+const serviceRow = async (id: string) => (await h.ctx.database.db.select().from(t.services).where(eq(t.services.id, id)))[0]!;
+const eventsOf = async (type: string, serviceId: string) =>
+  (await h.ctx.database.db.select().from(t.outboxEvents).where(eq(t.outboxEvents.type, type))).filter((e) => (e.payload as { data: { service_id?: string } }).data.service_id === serviceId);
+/** Charges at the sandbox for a set of purchases (through their attempts' merchant references). */
+async function chargesFor(purchaseIds: string[]) {
+  const refs = new Set((await h.ctx.database.db.select().from(t.payments)).filter((p) => p.purchaseId !== null && purchaseIds.includes(p.purchaseId)).map((p) => p.merchantReference));
+  return (await approvedCharges(h, 'payfast')).filter((c) => c.merchant_reference !== null && refs.has(c.merchant_reference));
+}
+async function attemptsAt(purchaseIds: string[]) {
+  const refs = new Set((await h.ctx.database.db.select().from(t.payments)).filter((p) => p.purchaseId !== null && purchaseIds.includes(p.purchaseId)).map((p) => p.merchantReference));
+  return (await ledger(h, 'payfast')).filter((c) => c.merchant_reference !== null && refs.has(c.merchant_reference) && c.kind !== 'card_update');
+}
+
+/** A Recurring order for the demo customer, paid up front, with a card of `outcome` active, activated on the order day. */
+async function activeRecurring(collectionDay: number, outcome: CardOutcome = 'approve'): Promise<{ serviceId: string; card: string }> {
+  const order = await h.call('POST', '/orders', { token: staff(), body: { customer_id: DEMO.customerId, product_id: DEMO.products.recurring, collector_id: DEMO.collectorId, collection_day: collectionDay } });
+  expect(order.status).toBe(201);
+  const serviceId = order.body.service.id as string;
+  const card = await sandboxCardMedium(h, outcome, 'PayFast', outcome === 'approve' ? '1111' : '0002');
+  const good = outcome === 'approve' ? card : await sandboxCardMedium(h, 'approve', 'PayFast', '1111');
+  const paid = await h.call('POST', '/purchases/submit-for-collection', { body: { service_id: serviceId, purchase_id: order.body.upfront_purchase.id, medium_id: good } });
+  expect(paid.status).toBe(200);
+  expect((await h.call('PUT', `/active-payment-medium-for-service?serviceId=${serviceId}`, { body: { medium_id: card } })).status).toBe(200);
+  const activated = await h.call('PATCH', `/services/${serviceId}`, { token: staff(), body: { service_status: 'Active', on_network_date: today } });
+  expect(activated.status).toBe(200);
+  expect(activated.body.service_status).toBe('Active');
+  return { serviceId, card };
+}
+
+/** Runs billing for `asOf` (moving the clock there) and works every collection it queued, as the jobs do. */
+async function billOn(asOf: IsoDate) {
+  today = asOf;
+  const res = await h.call('POST', '/billing/runs', { token: staff(), body: { as_of: asOf } });
+  expect([200, 201]).toContain(res.status);
+  while ((await workBillingCollections(h.ctx)) > 0);
+  return res;
+}
+
+describe('a Recurring service walked through a year of billing runs', () => {
+  it('collection day 15: twelve monthly purchases, each charged once; repeated runs and concurrent runs add nothing', async () => {
+    today = '2027-01-05';
+    const { serviceId } = await activeRecurring(15);
+    expect((await serviceRow(serviceId)).billedThrough).toBe('2027-01-15');
+
+    // The days that matter each month, and a few that do not.
+    const days: IsoDate[] = [];
+    for (let m = 1; m <= 12; m++) for (const d of [1, 14, 15, 16, 28]) days.push(`2027-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`);
+    for (const d of days.filter((d) => d >= '2027-01-05')) await billOn(d);
+
+    const months = await monthly(serviceId);
+    expect(months.map((p) => p.periodStart)).toEqual(Array.from({ length: 12 }, (_, i) => `2027-${String(i + 1).padStart(2, '0')}-15`));
+    expect(months.map((p) => p.periodEnd)).toEqual(Array.from({ length: 12 }, (_, i) => (i === 11 ? '2028-01-15' : `2027-${String(i + 2).padStart(2, '0')}-15`)));
+    expect(months.every((p) => p.statusId === 4 && p.amountCents === 37_900 && p.amountExclCents === 32_957 && p.taxCents === 4_943)).toBe(true);
+    const charges = await chargesFor(months.map((p) => p.id));
+    expect(charges).toHaveLength(12);
+    expect(charges.every((c) => c.amount === '379.00')).toBe(true);
+    // The line says which period it pays for, and is a Monthly line.
+    const [line] = await h.ctx.database.db.select().from(t.purchaseLines).where(eq(t.purchaseLines.purchaseId, months[1]!.id));
+    expect(line).toMatchObject({ lineTypeId: 2, quantity: 1, totalAmountCents: 37_900, periodContributionPerQuantity: 28 });
+    expect(line!.description).toContain('2027-02-15 to 2027-03-15');
+    expect(await eventsOf('purchase.created', serviceId)).toHaveLength(12);
+    expect((await serviceRow(serviceId)).billingStatus).toBe('PaidUp');
+
+    // The same dates again, through the API and directly: the runs are found, nothing is created or charged.
+    const again = await h.call('POST', '/billing/runs', { token: staff(), body: { as_of: '2027-06-15' } });
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ as_of: '2027-06-15', status: 'completed', purchases_created: 1 });
+    await Promise.all([runBilling(h.ctx, DEMO.operatorId, '2027-12-15', { id: 't', role: 'system', requestId: null }), runBilling(h.ctx, DEMO.operatorId, '2027-12-15', { id: 't', role: 'system', requestId: null })]);
+    while ((await workBillingCollections(h.ctx)) > 0);
+    expect(await monthly(serviceId)).toHaveLength(12);
+    expect(await chargesFor(months.map((p) => p.id))).toHaveLength(12);
+  });
+});
+
+describe('collection days 29–31', () => {
+  it('are accepted on orders and billed once a month on the clamped day, in a leap year too', async () => {
+    today = '2028-01-03';
+    const { serviceId: day31 } = await activeRecurring(31);
+    const { serviceId: day30 } = await activeRecurring(30);
+    const { serviceId: day29 } = await activeRecurring(29);
+    for (let d: IsoDate = '2028-01-03'; d <= '2028-05-01'; d = addDays(d, 1)) {
+      if (['28', '29', '30', '31', '01'].includes(d.slice(8))) await billOn(d);
+    }
+    expect((await monthly(day31)).map((p) => p.periodStart)).toEqual(['2028-01-31', '2028-02-29', '2028-03-31', '2028-04-30']);
+    expect((await monthly(day30)).map((p) => p.periodStart)).toEqual(['2028-01-30', '2028-02-29', '2028-03-30', '2028-04-30']);
+    expect((await monthly(day29)).map((p) => p.periodStart)).toEqual(['2028-01-29', '2028-02-29', '2028-03-29', '2028-04-29']);
+    expect((await monthly(day31)).map((p) => p.periodEnd)).toEqual(['2028-02-29', '2028-03-31', '2028-04-30', '2028-05-31']);
+  });
+
+  it('the database and the domain agree on every collection date', async () => {
+    const cases: [IsoDate, number][] = [];
+    for (let d: IsoDate = '2027-12-25'; d <= '2029-03-05'; d = addDays(d, 3)) for (const day of [1, 15, 28, 29, 30, 31]) cases.push([d, day]);
+    const rows = await h.ctx.database.query<{ next: string }>(
+      `SELECT payrail_next_collection_date((c.v->>'d')::date, (c.v->>'day')::int)::text AS next FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS c(v, i) ORDER BY c.i`,
+      [JSON.stringify(cases.map(([d, day]) => ({ d, day })))],
+    );
+    expect(rows.map((r) => r.next)).toEqual(cases.map(([d, day]) => nextCollectionDate(d, day)));
+  });
+});
+
+describe('dunning', () => {
+  it('a declining card: retries on days +3 and +7, InArrears until the suspension date, Suspended on it, reinstated at once by Pay Now', async () => {
+    expect((await h.call('PATCH', '/operator', { token: h.tokens.admin, body: { grace_days: 10, retry_days: [7, 3] } })).body).toMatchObject({ grace_days: 10, retry_days: [3, 7] });
+    today = '2029-01-02';
+    const { serviceId } = await activeRecurring(5, 'decline');
+    await billOn('2029-01-05');
+    const [due] = await monthly(serviceId);
+    expect(due).toMatchObject({ statusId: 3, periodStart: '2029-01-05' });
+    expect(await attemptsAt([due!.id])).toHaveLength(1);
+    const arrears = await serviceRow(serviceId);
+    expect(arrears).toMatchObject({ status: 'Active', billingStatus: 'InArrears', suspensionDate: '2029-01-15' });
+    const details = await h.call('GET', `/services/${serviceId}/details-and-actions`);
+    expect(details.body).toMatchObject({ billing_status: 'InArrears', suspension_date: '2029-01-15' });
+    expect(details.body.must_pay_info).not.toBeNull();
+
+    for (const d of ['2029-01-06', '2029-01-07']) await billOn(d);
+    expect(await attemptsAt([due!.id])).toHaveLength(1);
+    await billOn('2029-01-08'); // +3
+    expect(await attemptsAt([due!.id])).toHaveLength(2);
+    for (const d of ['2029-01-09', '2029-01-10', '2029-01-11']) await billOn(d);
+    expect(await attemptsAt([due!.id])).toHaveLength(2);
+    await billOn('2029-01-12'); // +7
+    expect(await attemptsAt([due!.id])).toHaveLength(3);
+    await billOn('2029-01-14');
+    expect((await serviceRow(serviceId)).status).toBe('Active');
+
+    const suspendedRun = await billOn('2029-01-15');
+    expect(suspendedRun.body.services_suspended).toBeGreaterThanOrEqual(1);
+    expect(await serviceRow(serviceId)).toMatchObject({ status: 'Suspended', billingStatus: 'Suspended' });
+    expect(await eventsOf('service.suspended', serviceId)).toHaveLength(1);
+    expect((await h.call('GET', `/services/${serviceId}/details-and-actions`)).body).toMatchObject({ billing_status: 'Suspended' });
+
+    // Suspended: the next month is not billed.
+    await billOn('2029-02-05');
+    expect(await monthly(serviceId)).toHaveLength(1);
+    expect(await attemptsAt([due!.id])).toHaveLength(3);
+
+    // Pay Now with a good card: paid, PaidUp, Active, service.reinstated — at once, no run needed.
+    today = '2029-02-07';
+    const good = await sandboxCardMedium(h, 'approve', 'PayFast', '4242');
+    const pay = await h.call('POST', '/purchases/submit-for-collection', { body: { service_id: serviceId, purchase_id: due!.id, medium_id: good } });
+    expect(pay.status).toBe(200);
+    expect(await serviceRow(serviceId)).toMatchObject({ status: 'Active', billingStatus: 'PaidUp', suspensionDate: null, billedThrough: '2029-03-05' });
+    expect(await eventsOf('service.reinstated', serviceId)).toHaveLength(1);
+    expect((await h.call('GET', `/services/${serviceId}/details-and-actions`)).body).toMatchObject({ billing_status: 'PaidUp', must_pay_info: null });
+    // Billing resumes from the next collection date; the suspended month is not billed.
+    await billOn('2029-03-05');
+    expect((await monthly(serviceId)).map((p) => p.periodStart)).toEqual(['2029-01-05', '2029-03-05']);
+  });
+});
+
+describe('the service lifecycle', () => {
+  it('a Cancelled service is never billed again, its Scheduled purchases are Cancelled, and moves the machine forbids are 409', async () => {
+    today = '2030-01-02';
+    const { serviceId } = await activeRecurring(10);
+    const cancel = await h.call('PATCH', `/services/${serviceId}`, { token: staff(), body: { service_status: 'Cancelled' } });
+    expect(cancel.status).toBe(200);
+    expect(cancel.body.service_status).toBe('Cancelled');
+    expect(await eventsOf('service.cancelled', serviceId)).toHaveLength(1);
+    await billOn('2030-01-10');
+    await billOn('2030-02-10');
+    expect(await monthly(serviceId)).toHaveLength(0);
+    const back = await h.call('PATCH', `/services/${serviceId}`, { token: staff(), body: { service_status: 'Active' } });
+    expect(back.status).toBe(409);
+    expect(back.body).toMatchObject({ code: 'service.status_move_not_allowed', status: 409 });
+    expect((await h.call('PATCH', `/services/${serviceId}`, { body: { service_status: 'Active' } })).status).toBe(403); // a customer
+    expect((await h.call('PATCH', `/services/${serviceId}`, { token: staff(), body: { service_status: 'Suspended' } })).status).toBe(400);
+  });
+});
+
+describe('bad input to a billing run', () => {
+  it.each([
+    ['not a date', { as_of: 'tomorrow' }, 400],
+    ['an impossible date', { as_of: '2030-02-30' }, 422],
+    ['a date after today', { as_of: '2031-01-01' }, 422],
+    ['a date before the operator existed', { as_of: '2001-01-01' }, 422],
+    ['an unknown field', { as_of: '2030-01-01', force: true }, 400],
+    ['no body', undefined, 400],
+  ])('%s → a problem, nothing created', async (_what, body, status) => {
+    today = '2030-03-01';
+    const before = (await h.ctx.database.query<{ n: number }>('SELECT count(*)::int AS n FROM billing_runs'))[0]!.n;
+    const res = await h.call('POST', '/billing/runs', { token: staff(), body });
+    expect(res.status).toBe(status);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect((await h.ctx.database.query<{ n: number }>('SELECT count(*)::int AS n FROM billing_runs'))[0]!.n).toBe(before);
+  });
+
+  it('a customer may not run billing or see runs', async () => {
+    expect((await h.call('POST', '/billing/runs', { body: { as_of: '2030-01-01' } })).status).toBe(403);
+    expect((await h.call('GET', '/billing/runs')).status).toBe(403);
+  });
+
+  it('lists runs and shows one with its collections; another operator’s run is not found', async () => {
+    const list = await h.call('GET', '/billing/runs?limit=2', { token: staff() });
+    expect(list.status).toBe(200);
+    expect(list.body.items).toHaveLength(2);
+    expect(list.body.next_cursor).not.toBeNull();
+    const one = await h.call('GET', `/billing/runs/${list.body.items[0].id}`, { token: staff() });
+    expect(one.status).toBe(200);
+    expect(one.body.collections).toMatchObject({ queued: 0 });
+    expect((await h.call('GET', '/billing/runs/00000000-0000-4000-8000-000000000001', { token: staff() })).status).toBe(404);
+  });
+});
+
+describe.runIf(inject('engine') === 'postgres')('two processes running the same date (PostgreSQL)', () => {
+  it('make one run: the second waits for the first and finds it done', async () => {
+    today = '2030-04-02';
+    const { serviceId } = await activeRecurring(3);
+    today = '2030-04-03';
+    const runs = await Promise.all(Array.from({ length: 4 }, () => runBilling(h.ctx, DEMO.operatorId, '2030-04-03', { id: 't', role: 'system', requestId: null })));
+    expect(runs.filter((r) => r.created)).toHaveLength(1);
+    expect(new Set(runs.map((r) => r.run.id)).size).toBe(1);
+    await Promise.all([workBillingCollections(h.ctx), workBillingCollections(h.ctx), workBillingCollections(h.ctx)]);
+    const months = await monthly(serviceId);
+    expect(months).toHaveLength(1);
+    expect(await chargesFor(months.map((p) => p.id))).toHaveLength(1);
+  });
+});

@@ -1,0 +1,131 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { openPglite, type Database } from '../../src/db/client.ts';
+import * as t from '../../src/db/schema.ts';
+import { DEMO } from '../../src/demo/ids.ts';
+import { civilDate } from '../../src/domain/periods.ts';
+import { Secret } from '../../src/lib/secret.ts';
+import { TokenVault } from '../../src/lib/token-vault.ts';
+import { insertMedium } from '../../src/modules/mediums/repo.ts';
+import { insertService } from '../../src/modules/services/repo.ts';
+import { TEST_ENCRYPTION_KEY, TEST_JWT_SECRET } from '../helpers/config.ts';
+import { freshDatabase, seededDataDir, testTokens } from '../helpers/harness.ts';
+import { freePort, payrailStarter } from '../helpers/process.ts';
+
+/**
+ * A payrail killed with SIGKILL while it works the collections of a billing run (its daily run, made
+ * as it starts), then started again: every purchase the run made due is charged exactly once (the
+ * sandbox's ledger) and the run's figures are right.
+ */
+const SERVICES = 30;
+const base = { PAYRAIL_JWT_SECRET: TEST_JWT_SECRET, PAYRAIL_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY, PAYRAIL_SANDBOX: 'true', PAYRAIL_JOBS_INTERVAL_MS: '100' };
+const { start, started, stopAll } = payrailStarter(base);
+afterAll(stopAll);
+const staff = testTokens().integrator;
+
+/** Services due today: Active, Recurring, billed through today, one approving sandbox card active on each. */
+async function dueServices(database: Database, today: string): Promise<string[]> {
+  const vault = new TokenVault(new Secret(TEST_ENCRYPTION_KEY));
+  const token = randomUUID();
+  const card = randomUUID();
+  const ids = Array.from({ length: SERVICES }, () => randomUUID());
+  await database.db.transaction(async (tx) => {
+    await tx.insert(t.sandboxTokens).values({ token, provider: 'PayFast', outcome: 'approve', cardBin: '400000', cardLast4: '1111', expiryMonth: 12, expiryYear: 2031, holder: 'K Nel' });
+    await insertMedium(tx, vault, { id: card, operatorId: DEMO.operatorId, customerId: DEMO.customerId, mediumType: 'CreditCard', provider: 'PayFast', externalReference: 'billing-kill', accountName: 'K Nel', accountNumber: '1111', expiryMonth: 12, expiryYear: 2031 }, { provider: 'PayFast', value: token });
+    for (const id of ids) {
+      await insertService(
+        tx,
+        { id, operatorId: DEMO.operatorId, customerId: DEMO.customerId, productId: DEMO.products.recurring, collectorId: DEMO.collectorId, status: 'Active', billingStatus: 'PaidUp', collectionDay: Number(today.slice(8)), billedThrough: today },
+        { id: randomUUID(), activeMediumId: card },
+      );
+    }
+  });
+  return ids;
+}
+
+async function storage(today: string): Promise<{ env: Record<string, string>; services: string[]; drop(): Promise<void> }> {
+  if (inject('engine') === 'pglite') {
+    const dataDir = await seededDataDir();
+    const database = await openPglite({ dataDir: join(dataDir, 'pglite') });
+    const services = await dueServices(database, today);
+    await database.close();
+    return { env: { PAYRAIL_DATA_DIR: dataDir }, services, drop: async () => {} };
+  }
+  const db = await freshDatabase();
+  const services = await dueServices(db.database, today);
+  return { env: { DATABASE_URL: db.url!, PAYRAIL_DEMO: 'false', PAYRAIL_DATA_DIR: mkdtempSync(join(tmpdir(), 'payrail-billing-')) }, services, drop: db.drop };
+}
+
+const get = async (url: string, path: string) => (await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${staff}` } })).json() as Promise<Record<string, any>>;
+const approved = async (url: string) => ((await (await fetch(`${url}/sandbox/payfast/transactions?status=approved`)).json()) as { items: { merchant_reference: string }[] }).items;
+const until = async <T>(what: string, check: () => Promise<T | null | false | undefined>, timeoutMs: number): Promise<T> => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check().catch(() => null);
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+};
+
+describe('kill -9 while a billing run’s collections are worked', () => {
+  it('after restart every due purchase is charged exactly once, and the run’s figures are right', async () => {
+    const today = civilDate(new Date());
+    const store = await storage(today);
+    // The daily run is due from midnight, so each start makes (or finds) today's run at once. Both lives
+    // on one address, as a real deployment has: PayFast's notifications go to the URL it was given.
+    const env = {
+      ...store.env,
+      PORT: String(await freePort()),
+      PAYRAIL_BILLING_TIME: '00:00',
+      PAYRAIL_BILLING_LEASE_MS: '2000',
+      PAYRAIL_ATTEMPT_DEADLINE_MS: '10000',
+      PAYRAIL_JANITOR_FIRST_CHECK_MS: '0',
+    };
+    try {
+      // The sandbox holds each card charge for 300 ms: the process dies with a charge in flight.
+      const first = await start({ ...env, PAYRAIL_SANDBOX_ANSWER_DELAY_MS: '300' });
+      await until('some of the run’s charges', async () => (await approved(first.url)).length >= 5, 60_000);
+      first.child.kill('SIGKILL');
+      await first.exited;
+
+      const second = await start(env);
+      const runs = await get(second.url, '/billing/runs');
+      expect(runs.items.filter((r: { as_of: string }) => r.as_of === today)).toHaveLength(1);
+      const runId = runs.items.find((r: { as_of: string }) => r.as_of === today).id as string;
+
+      const monthly = async () => {
+        const purchases = await Promise.all(store.services.map(async (id) => (await get(second.url, `/purchases?serviceId=${id}`)).items as { id: string; purchase_status_id: number }[]));
+        return purchases.flat();
+      };
+      const all = await until('every due purchase paid', async () => {
+        const list = await monthly();
+        return list.length === SERVICES && list.every((p) => p.purchase_status_id === 4) ? list : null;
+      }, 90_000);
+
+      // Exactly one charge per purchase at the sandbox.
+      const charges = await approved(second.url);
+      for (const p of all) {
+        const payments = (await get(second.url, `/payments?purchaseId=${p.id}`)).items as { merchant_reference: string; status: string }[];
+        const refs = new Set(payments.map((a) => a.merchant_reference));
+        expect(charges.filter((c) => refs.has(c.merchant_reference)), `purchase ${p.id}`).toHaveLength(1);
+        expect(payments.filter((a) => a.status === 'succeeded')).toHaveLength(1);
+      }
+      const run = await until('the run’s collections to finish', async () => {
+        const r = await get(second.url, `/billing/runs/${runId}`);
+        return r.collections.queued === 0 ? r : null;
+      }, 30_000);
+      expect(run).toMatchObject({ as_of: today, status: 'completed', purchases_created: SERVICES, collections_started: SERVICES, retries_started: 0 });
+      expect(run.collections.succeeded + run.collections.skipped + run.collections.unsettled).toBe(SERVICES);
+      expect(run.collections.failed).toBe(0);
+      second.child.kill('SIGTERM');
+      expect(await second.exited).toBe(0);
+    } finally {
+      for (const p of started) p.child.kill('SIGKILL');
+      await store.drop();
+    }
+  }, 180_000);
+});
