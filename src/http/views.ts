@@ -100,6 +100,7 @@ export function serviceView(s: ServiceRecord) {
     latest_period_end_date: s.latestPeriodEndDate,
     suspension_date: s.suspensionDate,
     on_network_date: s.onNetworkDate,
+    amount_due: toRand(s.amountDueCents),
     created_date: s.createdAt.toISOString(),
   };
 }

@@ -142,6 +142,18 @@ describe('dunning', () => {
     const details = await h.call('GET', `/services/${serviceId}/details-and-actions`);
     expect(details.body).toMatchObject({ billing_status: 'InArrears', suspension_date: '2029-01-15' });
     expect(details.body.must_pay_info).not.toBeNull();
+    // Staff find it among the services in arrears, with what it owes, and its purchase among those due.
+    const inArrears = await h.call('GET', '/services?billing_status=InArrears&limit=100', { token: staff() });
+    expect(inArrears.body.items.find((x: { id: string }) => x.id === serviceId)).toMatchObject({ billing_status: 'InArrears', amount_due: 379 });
+    expect(inArrears.body.items.every((x: { billing_status: string }) => x.billing_status === 'InArrears')).toBe(true);
+    expect((await h.call('GET', '/services?billing_status=PaidUp&limit=100', { token: staff() })).body.items.some((x: { id: string }) => x.id === serviceId)).toBe(false);
+    const dueBefore = await h.call('GET', '/purchases?status=3&due_before=2029-01-06&limit=100', { token: staff() });
+    expect(dueBefore.body.items.map((p: { id: string }) => p.id)).toContain(due!.id);
+    expect(dueBefore.body.items.every((p: { purchase_status_id: number }) => p.purchase_status_id === 3)).toBe(true);
+    expect((await h.call('GET', '/purchases?status=3&due_before=2029-01-05&limit=100', { token: staff() })).body.items.map((p: { id: string }) => p.id)).not.toContain(due!.id);
+    expect((await h.call('GET', '/purchases?status=3')).status).toBe(400); // a customer names the service
+    expect((await h.call('GET', '/purchases?due_before=2029-02-30', { token: staff() })).status).toBe(400);
+    expect((await h.call('GET', '/services?billing_status=Late', { token: staff() })).status).toBe(400);
 
     for (const d of ['2029-01-06', '2029-01-07']) await billOn(d);
     expect(await attemptsAt([due!.id])).toHaveLength(1);

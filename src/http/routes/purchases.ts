@@ -5,7 +5,8 @@ import { pageRequest, toPage } from '../../lib/pagination.ts';
 import { listLateSuccesses, listPayments } from '../../modules/payments/repo.ts';
 import { findPurchase, listPurchases } from '../../modules/purchases/repo.ts';
 import { findService } from '../../modules/services/repo.ts';
-import { errorResponses, Page, PageQuery, Uuid } from '../schemas/common.ts';
+import { isIsoDate } from '../../domain/periods.ts';
+import { errorResponses, IsoDate, Page, PageQuery, Uuid } from '../schemas/common.ts';
 import { LateSuccessSchema, PaymentSchema, PurchaseSchema } from '../schemas/resources.ts';
 import { scopeOf, secured, STAFF, type App } from '../route-kit.ts';
 import { lateSuccessView, paymentView, purchaseView } from '../views.ts';
@@ -16,16 +17,32 @@ export function purchaseRoutes(app: App, ctx: AppContext): void {
     {
       schema: {
         ...secured('Purchases'),
-        summary: 'Purchases of a service, newest first',
-        querystring: Type.Object({ serviceId: Uuid(), ...PageQuery }),
+        summary: 'Purchases, newest first: of a service, or (integrators and admins) of the operator',
+        description:
+          'Customers list the purchases of one of their services (`serviceId` required). Integrators and admins may leave `serviceId` out to ' +
+          'list the operator’s purchases, e.g. `?status=3&due_before=2027-02-01` for what is due and unpaid before a date.',
+        querystring: Type.Object({
+          serviceId: Type.Optional(Uuid()),
+          status: Type.Optional(Type.Integer({ minimum: 1, maximum: 8, description: 'purchase_status_id' })),
+          due_before: Type.Optional(IsoDate('Purchases dated before this day (South African time)')),
+          ...PageQuery,
+        }),
         response: { 200: Page(PurchaseSchema), ...errorResponses(400, 401, 404) },
       },
     },
     async (request) => {
       const scope = scopeOf(request);
-      if (!(await findService(ctx.database.db, scope, request.query.serviceId))) throw new NotFoundError('service', request.query.serviceId);
+      const { serviceId, status, due_before: dueBefore } = request.query;
+      if (serviceId === undefined && scope.customerId !== null) throw new ValidationError('serviceId is required.', [{ name: 'query.serviceId', reason: 'is required' }]);
+      if (serviceId !== undefined && !(await findService(ctx.database.db, scope, serviceId))) throw new NotFoundError('service', serviceId);
+      if (dueBefore !== undefined && !isIsoDate(dueBefore)) throw new ValidationError('due_before must be a calendar date.', [{ name: 'query.due_before', reason: 'is not a calendar date' }]);
       const page = pageRequest(request.query);
-      return toPage(await listPurchases(ctx.database.db, scope, request.query.serviceId, page), page, purchaseView);
+      const filter = {
+        ...(serviceId === undefined ? {} : { serviceId }),
+        ...(status === undefined ? {} : { statusId: status }),
+        ...(dueBefore === undefined ? {} : { dueBefore: new Date(`${dueBefore}T00:00:00+02:00`) }),
+      };
+      return toPage(await listPurchases(ctx.database.db, scope, filter, page), page, purchaseView);
     },
   );
 

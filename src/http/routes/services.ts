@@ -8,6 +8,7 @@ import { detailsVersion, getDetailsAndActions } from '../../modules/services/get
 import { changeServiceStatus } from '../../modules/services/change-status.ts';
 import { findService, listServices } from '../../modules/services/repo.ts';
 import { errorResponses, IsoDate, Page, PageQuery, Uuid } from '../schemas/common.ts';
+import { BillingStatusSchema } from '../schemas/enums.ts';
 import { DetailsAndActionsSchema, ServiceSchema } from '../schemas/resources.ts';
 import { actorOf, scopeOf, secured, STAFF, type App } from '../route-kit.ts';
 import { detailsView, serviceView } from '../views.ts';
@@ -68,14 +69,16 @@ export function serviceRoutes(app: App, ctx: AppContext): void {
       schema: {
         ...secured('Services'),
         summary: 'List services, newest first',
-        description: 'Customers see only their own services. Integrators and admins may filter by customer.',
-        querystring: Type.Object({ customerId: Type.Optional(Uuid()), ...PageQuery }),
+        description:
+          'Customers see only their own services. Integrators and admins may filter by customer. `billing_status` filters by PaidUp, InArrears or ' +
+          'Suspended; every service carries `amount_due`, the total of its Unpaid purchases.',
+        querystring: Type.Object({ customerId: Type.Optional(Uuid()), billing_status: Type.Optional(BillingStatusSchema), ...PageQuery }),
         response: { 200: Page(ServiceSchema), ...errorResponses(400, 401) },
       },
     },
     async (request) => {
       const page = pageRequest(request.query);
-      const rows = await listServices(ctx.database.db, scopeOf(request), request.query.customerId?.toLowerCase(), page);
+      const rows = await listServices(ctx.database.db, scopeOf(request), request.query.customerId?.toLowerCase(), page, request.query.billing_status);
       return toPage(rows, page, serviceView);
     },
   );

@@ -150,6 +150,7 @@ export const ServiceSchema = Type.Object({
   latest_period_end_date: Nullable(IsoDate()),
   suspension_date: Nullable(IsoDate()),
   on_network_date: Nullable(IsoDate()),
+  amount_due: Rand('What it owes now: the total of its Unpaid purchases (rand)'),
   created_date: Timestamp(),
 });
 

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, lt } from 'drizzle-orm';
 import type { Executor } from '../../db/client.ts';
 import type { PurchaseCreationEventId, PurchaseStatusId } from '../../domain/enums.ts';
 import type { PricedLine } from '../../domain/pricing.ts';
@@ -105,11 +105,26 @@ export async function findPurchase(db: Executor, scope: PurchaseScope, id: strin
   return record ?? null;
 }
 
-export async function listPurchases(db: Executor, scope: PurchaseScope, serviceId: string, page: PageRequest): Promise<PurchaseRecord[]> {
+export interface PurchaseFilter {
+  serviceId?: string;
+  statusId?: number;
+  /** Due (purchase date) before this instant. */
+  dueBefore?: Date;
+}
+
+export async function listPurchases(db: Executor, scope: PurchaseScope, filter: PurchaseFilter, page: PageRequest): Promise<PurchaseRecord[]> {
   const rows = await db
     .select()
     .from(purchases)
-    .where(and(scoped(scope), eq(purchases.serviceId, serviceId), afterCursor(page, purchases.createdAt, purchases.id)))
+    .where(
+      and(
+        scoped(scope),
+        filter.serviceId === undefined ? undefined : eq(purchases.serviceId, filter.serviceId),
+        filter.statusId === undefined ? undefined : eq(purchases.statusId, filter.statusId as PurchaseStatusId),
+        filter.dueBefore === undefined ? undefined : lt(purchases.purchaseDate, filter.dueBefore),
+        afterCursor(page, purchases.createdAt, purchases.id),
+      ),
+    )
     .orderBy(desc(purchases.createdAt), desc(purchases.id))
     .limit(page.limit + 1);
   return withLines(db, rows);

@@ -45,6 +45,8 @@ export const purchases = pgTable(
     index('purchases_service_status').on(t.serviceId, t.statusId, t.purchaseDate),
     index('purchases_service_created').on(t.serviceId, t.createdAt),
     index('purchases_customer').on(t.customerId),
+    // Staff lists of the operator's purchases (GET /purchases without a service), newest first.
+    index('purchases_operator_created').on(t.operatorId, t.createdAt),
     check('purchases_status', sql`${t.statusId} between 1 and 8`),
     check('purchases_creation_event', sql`${t.creationEventId} between 1 and 7`),
     check('purchases_totals', sql`${t.amountCents} = ${t.amountExclCents} + ${t.taxCents} and ${t.amountCents} >= 0`),

@@ -1,6 +1,7 @@
-import { and, desc, eq } from 'drizzle-orm';
+import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.ts';
-import type { BillingScheme } from '../../domain/enums.ts';
+import type { BillingScheme, BillingStatus } from '../../domain/enums.ts';
+import { OWED_PURCHASE_STATUS } from '../../domain/state-machines.ts';
 import { afterCursor, type PageRequest } from '../../lib/pagination.ts';
 import { products } from '../catalog/schema.ts';
 import { purchasePlans, services } from './schema.ts';
@@ -12,6 +13,8 @@ export interface ServiceRecord extends ServiceRow {
   productName: string;
   planId: string | null;
   activeMediumId: string | null;
+  /** What it owes now: the total of its Unpaid purchases, in cents. */
+  amountDueCents: number;
 }
 
 export interface ServiceScope {
@@ -32,18 +35,20 @@ function selectRecords(db: Executor) {
       productName: products.name,
       planId: purchasePlans.id,
       activeMediumId: purchasePlans.activeMediumId,
+      amountDueCents: sql<number>`(SELECT coalesce(sum(o.amount_cents), 0)::bigint FROM purchases o WHERE o.service_id = ${services.id} AND o.status_id = ${OWED_PURCHASE_STATUS})`.mapWith(Number),
     })
     .from(services)
     .innerJoin(products, eq(products.id, services.productId))
     .leftJoin(purchasePlans, eq(purchasePlans.serviceId, services.id));
 }
 
-const toRecord = (r: { service: ServiceRow; billingScheme: BillingScheme; productName: string; planId: string | null; activeMediumId: string | null }): ServiceRecord => ({
+const toRecord = (r: { service: ServiceRow; billingScheme: BillingScheme; productName: string; planId: string | null; activeMediumId: string | null; amountDueCents: number }): ServiceRecord => ({
   ...r.service,
   billingScheme: r.billingScheme,
   productName: r.productName,
   planId: r.planId,
   activeMediumId: r.activeMediumId,
+  amountDueCents: r.amountDueCents,
 });
 
 export async function findService(db: Executor, scope: ServiceScope, id: string): Promise<ServiceRecord | null> {
@@ -51,12 +56,13 @@ export async function findService(db: Executor, scope: ServiceScope, id: string)
   return row ? toRecord(row) : null;
 }
 
-export async function listServices(db: Executor, scope: ServiceScope, customerId: string | undefined, page: PageRequest): Promise<ServiceRecord[]> {
+export async function listServices(db: Executor, scope: ServiceScope, customerId: string | undefined, page: PageRequest, billingStatus?: BillingStatus): Promise<ServiceRecord[]> {
   const rows = await selectRecords(db)
     .where(
       and(
         scoped(scope),
         customerId === undefined ? undefined : eq(services.customerId, customerId),
+        billingStatus === undefined ? undefined : eq(services.billingStatus, billingStatus),
         afterCursor(page, services.createdAt, services.id),
       ),
     )

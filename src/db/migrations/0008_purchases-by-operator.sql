@@ -1,0 +1,1 @@
+CREATE INDEX "purchases_operator_created" ON "purchases" USING btree ("operator_id","created_at");
