@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { FastifyReply } from 'fastify';
 import type { AppContext } from '../../context.ts';
+import type { Executor } from '../../db/client.ts';
 import { httpFetch } from '../../lib/http-transport.ts';
 import type { App } from '../../http/route-kit.ts';
 import { sandboxBehaviours, sandboxNotifications, sandboxTransactions } from './schema.ts';
@@ -96,12 +97,41 @@ const NOTICE_ATTEMPTS = 5;
  * retried with backoff (1 s, 2 s, 4 s …, `attempts` in all) until the merchant answers 2xx.
  * Returns the notification's id at once.
  */
-export async function sendNotification(ctx: SandboxContext, n: Notification, options: { attempts?: number; firstDelayMs?: number; delayMs?: number } = {}): Promise<string> {
+export async function sendNotification(ctx: SandboxContext, n: Notification, options: NoticeOptions = {}): Promise<string> {
+  const stored = await storeNotification(ctx.database.db, n, options);
+  deliverNotification(ctx, stored);
+  return stored.id;
+}
+
+export interface NoticeOptions {
+  attempts?: number;
+  firstDelayMs?: number;
+  delayMs?: number;
+}
+
+/** A notification written, not yet sent. */
+export interface StoredNotice {
+  id: string;
+  url: string;
+  body: string;
+  headers: Record<string, string>;
+  options: NoticeOptions;
+}
+
+/**
+ * Writes a notification with `db` — the transaction that makes what it reports, so that a charge and its
+ * notice are stored together or not at all (a provider that charged always notifies) — for
+ * `deliverNotification` once that transaction has committed.
+ */
+export async function storeNotification(db: Executor, n: Notification, options: NoticeOptions = {}): Promise<StoredNotice> {
   const id = randomUUID();
   const headers = { 'content-type': n.contentType, ...(n.headers ?? {}) };
-  await ctx.database.db.insert(sandboxNotifications).values({ id, provider: n.provider, url: n.url, contentType: n.contentType, body: n.body, headers });
-  scheduleDelivery(ctx, { id, url: n.url, body: n.body, headers }, { attempts: options.attempts ?? NOTICE_ATTEMPTS, firstDelayMs: options.firstDelayMs ?? 1_000, startAt: 1, delayMs: options.delayMs ?? 0 });
-  return id;
+  await db.insert(sandboxNotifications).values({ id, provider: n.provider, url: n.url, contentType: n.contentType, body: n.body, headers });
+  return { id, url: n.url, body: n.body, headers, options };
+}
+
+export function deliverNotification(ctx: SandboxContext, n: StoredNotice): void {
+  scheduleDelivery(ctx, n, { attempts: n.options.attempts ?? NOTICE_ATTEMPTS, firstDelayMs: n.options.firstDelayMs ?? 1_000, startAt: 1, delayMs: n.options.delayMs ?? 0 });
 }
 
 /**

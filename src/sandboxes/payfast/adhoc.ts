@@ -2,12 +2,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { SandboxContext } from '../kit/kit.ts';
 import { MAX_CENTS } from '../../domain/money.ts';
 import type { App } from '../../http/route-kit.ts';
-import { loseResponse } from '../kit/kit.ts';
+import { deliverNotification, loseResponse } from '../kit/kit.ts';
 import { signed, tokenParam } from './api-auth.ts';
 import { behaviourNow, merchantNotifyUrl, type PayFastBehaviour } from './behaviour.ts';
 import { sendApi, wellFormed } from './http.ts';
-import { adhocItn, sendItn, type PaymentItn } from './itn.ts';
-import { approveAdhoc, hadUnavailable, latestAdhocCharge, record, RESULTS } from './store.ts';
+import { adhocItn, sendItn, storeItn, type PaymentItn } from './itn.ts';
+import { approveAdhoc, hadUnavailable, latestAdhocCharge, record, RESULTS, type AdhocCard } from './store.ts';
 
 /**
  * `POST /api/subscriptions/{token}/adhoc`: a charge of a tokenised card, answered in production's shapes
@@ -65,17 +65,28 @@ export function registerAdhocRoute(scope: App, ctx: SandboxContext): void {
     // Issue #152: the ITN may carry the token's previous charge's m_payment_id; read it before this charge exists.
     const previous = input.itn && behaviour.itn === 'old_m_payment_id' ? await latestAdhocCharge(ctx, token) : null;
     const details = { item_name: input.item_name, item_description: input.item_description };
-    // An approving card is charged in this one statement; the other outcomes take the general path below.
-    const charge = await approveAdhoc(ctx, token, { mPaymentId: input.m_payment_id, amountCents: input.amount, details, at: ctx.clock() });
+    const itnOf = (card: AdhocCard, txn: PaymentItn['txn'], status: PaymentItn['status']) => {
+      const mPaymentId = previous ? (previous.merchantReference ?? '') : (input.m_payment_id ?? '');
+      return adhocItn({ mPaymentId, itemName: input.item_name, itemDescription: input.item_description ?? '', txn, status, token, card });
+    };
+    // An approving card is charged in this one statement, and its ITN stored in the same transaction: PayFast
+    // notifies every charge it made, whatever happens to either side after. Other outcomes take the path below.
+    const { charge, notices } = await ctx.database.transaction(async (tx) => {
+      const made = await approveAdhoc(ctx, token, { mPaymentId: input.m_payment_id, amountCents: input.amount, details, at: ctx.clock() }, tx.query);
+      const stored =
+        made?.chargedId && made.card.status === 'active' && input.itn
+          ? await storeItn(tx.db, behaviour, made.card.notifyUrl ?? merchantNotifyUrl(ctx, behaviour), itnOf(made.card, { id: made.chargedId, amountCents: input.amount }, 'COMPLETE'))
+          : [];
+      return { charge: made, notices: stored };
+    });
+    for (const notice of notices) deliverNotification(ctx, notice);
     if (!charge || charge.card.status !== 'active') return sendApi(reply, 404, { message: 'Subscription not found.' });
     const { card } = charge;
     const row = { merchantReference: input.m_payment_id, token, kind: 'token', amountCents: input.amount, cardBin: card.cardBin, cardLast4: card.cardLast4, details };
 
     const notify = async (txn: PaymentItn['txn'], status: PaymentItn['status']): Promise<void> => {
       if (!input.itn) return;
-      const mPaymentId = previous ? (previous.merchantReference ?? '') : (input.m_payment_id ?? '');
-      const itn = adhocItn({ mPaymentId, itemName: input.item_name, itemDescription: input.item_description ?? '', txn, status, token, card });
-      await sendItn(ctx, behaviour, card.notifyUrl ?? merchantNotifyUrl(ctx, behaviour), itn);
+      await sendItn(ctx, behaviour, card.notifyUrl ?? merchantNotifyUrl(ctx, behaviour), itnOf(card, txn, status));
     };
     // A slow provider (PAYRAIL_SANDBOX_ANSWER_DELAY_MS): the card is charged and the ITN sent at once, the answer comes later.
     const answer = async (data: Record<string, unknown>) => {
@@ -94,10 +105,9 @@ export function registerAdhocRoute(scope: App, ctx: SandboxContext): void {
       await record(ctx, { ...row, status: 'unavailable', resultCode: RESULTS.unavailable.code, resultDescription: RESULTS.unavailable.description });
       return sendApi(reply, 503, { message: 'Service unavailable: nothing was charged. Try again.' });
     }
-    const txn = charge.chargedId
-      ? { id: charge.chargedId, amountCents: input.amount }
-      : await record(ctx, { ...row, status: 'approved', resultCode: RESULTS.approved.code, resultDescription: RESULTS.approved.description });
-    await notify(txn, 'COMPLETE');
+    // Charged and notified above, or charged and notified now.
+    const txn = charge.chargedId ? { id: charge.chargedId, amountCents: input.amount } : await record(ctx, { ...row, status: 'approved', resultCode: RESULTS.approved.code, resultDescription: RESULTS.approved.description });
+    if (!charge.chargedId) await notify(txn, 'COMPLETE');
     if (card.outcome === 'lost_response') return loseResponse(reply, ctx.config.sandboxes.lostResponseAfterMs);
     return answer(approval(txn.id, behaviour));
   });

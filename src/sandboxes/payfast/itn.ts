@@ -1,5 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
-import { type SandboxContext, sendNotification, type LedgerRow, formatRand } from '../kit/kit.ts';
+import type { Executor } from '../../db/client.ts';
+import { type SandboxContext, deliverNotification, storeNotification, type LedgerRow, type StoredNotice, formatRand } from '../kit/kit.ts';
 import type { App } from '../../http/route-kit.ts';
 import { sandboxNotifications } from '../kit/schema.ts';
 import { PAYFAST_SANDBOX_MERCHANT as MERCHANT } from '../../providers/payfast/credentials.ts';
@@ -23,10 +24,17 @@ export function signedItnBody(pairs: Pairs): string {
  * (`off`), after `itnDelayMs` (`late`), or twice, as two separate notifications of the same body (`duplicate`).
  */
 export async function sendItn(ctx: SandboxContext, behaviour: PayFastBehaviour, url: string, pairs: Pairs): Promise<void> {
-  if (behaviour.itn === 'off') return;
+  for (const stored of await storeItn(ctx.database.db, behaviour, url, pairs)) deliverNotification(ctx, stored);
+}
+
+/** The ITN's notifications (none, one or two, as for sendItn), written with `db`: deliver them after it commits. */
+export async function storeItn(db: Executor, behaviour: PayFastBehaviour, url: string, pairs: Pairs): Promise<StoredNotice[]> {
+  if (behaviour.itn === 'off') return [];
   const notification = { provider: PROVIDER, url, contentType: 'application/x-www-form-urlencoded', body: signedItnBody(pairs) };
   const options = behaviour.itn === 'late' ? { delayMs: behaviour.itnDelayMs } : {};
-  for (let copy = behaviour.itn === 'duplicate' ? 2 : 1; copy > 0; copy--) await sendNotification(ctx, notification, options);
+  const stored: StoredNotice[] = [];
+  for (let copy = behaviour.itn === 'duplicate' ? 2 : 1; copy > 0; copy--) stored.push(await storeNotification(db, notification, options));
+  return stored;
 }
 
 /** The sandbox's fee: 3.5 % + R2.00, never more than the payment (PayFast's real fees vary by merchant and method). */

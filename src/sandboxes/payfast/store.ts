@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { and, desc, eq, inArray } from 'drizzle-orm';
-import type { SandboxContext } from '../kit/kit.ts';
-import type { LedgerRow } from '../kit/kit.ts';
+import type { RawQuery } from '../../db/client.ts';
+import type { LedgerRow, SandboxContext } from '../kit/kit.ts';
 import { sandboxSessions, sandboxTokens, sandboxTransactions } from '../kit/schema.ts';
 
 /** The PayFast sandbox's state: its rows in the shared sandbox tables, always under provider 'PayFast'. */
@@ -78,9 +78,10 @@ export async function approveAdhoc(
   ctx: SandboxContext,
   token: string,
   input: { mPaymentId: string | null; amountCents: number; details: Record<string, unknown>; at: Date },
+  query: RawQuery = ctx.database.query,
 ): Promise<{ card: AdhocCard; chargedId: string | null } | null> {
   const params = [token, input.mPaymentId, newPfPaymentId(), input.amountCents, RESULTS.approved.code, RESULTS.approved.description, JSON.stringify(input.details), input.at.toISOString()];
-  const [row] = await ctx.database.query<Record<string, string | number | null>>(ADHOC_APPROVE.text, params, ADHOC_APPROVE.name);
+  const [row] = await query<Record<string, string | number | null>>(ADHOC_APPROVE.text, params, ADHOC_APPROVE.name);
   if (!row) return null;
   const text = (k: string): string => String(row[k]);
   return {
