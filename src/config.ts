@@ -71,6 +71,8 @@ export interface Config {
     billingTime: { hour: number; minute: number } | null;
     /** How long a claimed billing collection is held before another process may take it over. */
     billingLeaseMs: number;
+    /** How many billing collections one process works at once. */
+    billingConcurrency: number;
   };
   sandboxes: {
     /** Test card …0119: how long the sandbox holds the connection before dropping it (0 = at once). */
@@ -238,6 +240,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd(), declarat
     attemptDeadlineMs: str('PAYRAIL_ATTEMPT_DEADLINE_MS') === null ? null : int('PAYRAIL_ATTEMPT_DEADLINE_MS', 0, 1_000, 86_400_000),
     billingTime: billingTime(str('PAYRAIL_BILLING_TIME') ?? '02:00', problems),
     billingLeaseMs: int('PAYRAIL_BILLING_LEASE_MS', 60_000, 1_000, 3_600_000),
+    billingConcurrency: int('PAYRAIL_BILLING_CONCURRENCY', 8, 1, 100),
   };
   const sandboxes = {
     lostResponseAfterMs: int('PAYRAIL_SANDBOX_LOST_RESPONSE_MS', 30_000, 0, 600_000),

@@ -195,13 +195,21 @@ describe('the service lifecycle', () => {
   it('a Cancelled service is never billed again, its Scheduled purchases are Cancelled, and moves the machine forbids are 409', async () => {
     today = '2030-01-02';
     const { serviceId } = await activeRecurring(10);
+    // An endpoint that takes purchase.created gets the run's events; with none, they are written dispatched.
+    const endpoint = await h.call('POST', '/webhook-endpoints', { token: staff(), body: { url: 'http://127.0.0.1:9/hooks', event_types: ['purchase.created'] } });
+    expect(endpoint.status, endpoint.text).toBe(201);
+    await billOn('2030-01-10');
+    const created = await eventsOf('purchase.created', serviceId);
+    expect(created).toHaveLength(1);
+    expect(created[0]!.dispatchedAt).toBeNull();
+    expect((await h.call('PATCH', `/webhook-endpoints/${endpoint.body.id}`, { token: staff(), body: { enabled: false } })).status).toBe(200);
     const cancel = await h.call('PATCH', `/services/${serviceId}`, { token: staff(), body: { service_status: 'Cancelled' } });
     expect(cancel.status).toBe(200);
     expect(cancel.body.service_status).toBe('Cancelled');
     expect(await eventsOf('service.cancelled', serviceId)).toHaveLength(1);
-    await billOn('2030-01-10');
     await billOn('2030-02-10');
-    expect(await monthly(serviceId)).toHaveLength(0);
+    await billOn('2030-03-10');
+    expect(await monthly(serviceId)).toHaveLength(1); // the month billed before it was cancelled
     const back = await h.call('PATCH', `/services/${serviceId}`, { token: staff(), body: { service_status: 'Active' } });
     expect(back.status).toBe(409);
     expect(back.body).toMatchObject({ code: 'service.status_move_not_allowed', status: 409 });

@@ -13,11 +13,19 @@ const E = PurchaseCreationEvent;
 /** The operator's civil date of an instant (South Africa: UTC+2, no daylight saving; domain/periods.ts). */
 const civil = (instant: string) => `((${instant}) AT TIME ZONE 'UTC' + interval '2 hours')::date`;
 
-/** An outbox row for each row of `source`, `data` a jsonb expression over it (the envelope of enqueue-event.ts). */
+/**
+ * An outbox row for each row of `source`, `data` a jsonb expression over it (the envelope of
+ * enqueue-event.ts). Written dispatched when no enabled endpoint of the operator takes the type: the rule
+ * of the outbox trigger (migration 0004), written into the statement to spare a PL/pgSQL call per event.
+ */
 const outbox = (source: string, type: string, data: string) => `
-  INSERT INTO outbox_events (id, operator_id, type, payload, created_at)
+  INSERT INTO outbox_events (id, operator_id, type, payload, created_at, dispatched_at)
   SELECT e.id, e.operator_id, '${type}', jsonb_build_object('id', e.id, 'type', '${type}',
-    'created_at', to_char(:now::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'data', e.data), :now
+    'created_at', to_char(:now::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'data', e.data), :now,
+    CASE WHEN NOT EXISTS (
+      SELECT 1 FROM webhook_endpoints ep
+      WHERE ep.operator_id = e.operator_id AND ep.enabled AND (jsonb_array_length(ep.event_types) = 0 OR ep.event_types ? '${type}')
+    ) THEN :now::timestamptz END
   FROM (SELECT gen_random_uuid() AS id, x.operator_id, ${data} AS data FROM ${source} x) e
   RETURNING 1`;
 
@@ -83,7 +91,8 @@ export const BILL_MONTH = statement<'operatorId' | 'asOf' | 'runId' | 'now'>(
 ), advanced AS (
   UPDATE services s SET billed_through = d.period_end,
     billing_status = CASE WHEN s.billing_status = 'PaidUp' THEN 'InArrears' ELSE s.billing_status END,
-    suspension_date = coalesce(s.suspension_date, d.period_start + d.grace_days), updated_at = :now
+    suspension_date = coalesce(s.suspension_date, d.period_start + d.grace_days), updated_at = :now,
+    version = s.version + 1 -- its read-model version (migration 0002), bumped here rather than by a trigger call per row
   FROM due d WHERE s.id = d.service_id
   RETURNING 1
 ), jobs AS (
@@ -118,6 +127,9 @@ export const RETRY_MONTHS = statement<'operatorId' | 'asOf' | 'runId' | 'now'>(
   CROSS JOIN LATERAL unnest(o.retry_days) WITH ORDINALITY AS r(d, k)
   WHERE p.operator_id = :operatorId AND p.creation_event_id = ${E.RecurringBilling} AND p.status_id = ${P.Unpaid}
     AND p.period_start + r.d <= :asOf::date
+    -- A retry follows a collection that was made: none while one is still queued or being worked.
+    AND EXISTS (SELECT 1 FROM billing_collections c WHERE c.purchase_id = p.id AND c.status = 'done')
+    AND NOT EXISTS (SELECT 1 FROM billing_collections c WHERE c.purchase_id = p.id AND c.status <> 'done')
   GROUP BY p.id, p.operator_id
 )
 INSERT INTO billing_collections (id, run_id, operator_id, purchase_id, attempt, created_at)
@@ -142,6 +154,7 @@ export const COLLECT_RECHARGES = statement<'operatorId' | 'asOf' | 'runId' | 'no
   JOIN mediums m ON m.id = pp.active_medium_id AND m.status = 'Valid' AND m.medium_type = 'CreditCard'
   WHERE p.operator_id = :operatorId AND p.creation_event_id = ${E.AutoRecharge} AND p.status_id IN (${P.Scheduled}, ${P.Unpaid})
     AND ${civil('p.purchase_date')} <= :asOf::date
+    AND NOT EXISTS (SELECT 1 FROM billing_collections c WHERE c.purchase_id = p.id AND c.status <> 'done')
 )
 INSERT INTO billing_collections (id, run_id, operator_id, purchase_id, attempt, created_at)
 SELECT gen_random_uuid(), :runId, operator_id, purchase_id, attempt, :now FROM due WHERE attempt >= 0

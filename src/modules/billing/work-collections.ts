@@ -8,6 +8,8 @@ import { billingCollections, billingRuns } from './schema.ts';
 
 /** A claimed collection is not claimed again for this long: a worker that died holding it leaves it due again. */
 export const DEFAULT_LEASE_MS = 60_000;
+/** Collections a process works at once. */
+export const DEFAULT_CONCURRENCY = 8;
 
 interface Claimed {
   id: string;
@@ -38,7 +40,12 @@ export async function workBillingCollections(ctx: AppContext, options: { limit?:
     [leaseUntil, now, options.limit ?? 25],
     'payrail_billing_claim_v1',
   );
-  for (const job of claimed) await workOne(ctx, job);
+  // Several at a time: a collection mostly waits (for the provider, for the database).
+  let next = 0;
+  const lane = async () => {
+    while (next < claimed.length) await workOne(ctx, claimed[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(ctx.config.jobs.billingConcurrency ?? DEFAULT_CONCURRENCY, claimed.length) }, lane));
   return claimed.length;
 }
 
