@@ -94,4 +94,14 @@ export function writeReport(report: EngineReport): string {
   return file;
 }
 
+/** Another part's results (the billing bench), beside the engines' as `latest-<name>.json`. */
+export function writeJson(name: string, value: unknown): string {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const json = `${JSON.stringify({ date: new Date().toISOString(), ...(value as object) }, null, 2)}\n`;
+  const file = join(RESULTS_DIR, `${new Date().toISOString().replace(/:/g, '')}-${name}.json`);
+  writeFileSync(file, json);
+  writeFileSync(join(RESULTS_DIR, `latest-${name}.json`), json);
+  return file;
+}
+
 const fmt = (n: number) => (Number.isInteger(n) || n >= 100 ? Math.round(n).toString() : n.toFixed(2));

@@ -10,8 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { freePort, startChild, stopAllChildren, waitForHttp, type Child } from './children.ts';
 import { preparePglite, preparePostgres, postgresVersion, type BenchDatabase, type Engine } from './databases.ts';
 import { measure, verify, type LoadSettings, type Target } from './load.ts';
-import { isFailed, printReport, ratio, writeReport, type BaselineResult, type EngineReport, type PathResult } from './report.ts';
+import { isFailed, printReport, ratio, writeJson, writeReport, type BaselineResult, type EngineReport, type PathResult } from './report.ts';
 import { BASELINES, ENCRYPTION_KEY, JWT_SECRET, SCENARIOS, runContext, type BaselineKey } from './scenarios.ts';
+import { benchBilling } from './billing.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -195,11 +196,24 @@ async function main(): Promise<number> {
       `engines: ${engines.join(', ')}; ${settings.connections} connections, ${settings.durationSeconds} s per run\n`,
   );
   let failed = false;
-  for (const engine of engines) {
+  for (const engine of SELECTED.length > 0 ? engines : []) {
     const report = await benchEngine(engine);
     printReport(report);
     log(`results: ${writeReport(report)}`);
     failed ||= report.failed;
+  }
+  // Billing runs and their collections (bench/billing.ts): PostgreSQL only, and only when asked for by
+  // BENCH_ONLY=billing or when no path was singled out.
+  if (process.env.DATABASE_URL && engines.includes('postgres') && (only.length === 0 || only.includes('billing'))) {
+    log('\npostgres: billing');
+    const billing = await benchBilling(process.env.DATABASE_URL);
+    process.stdout.write(
+      `\nbilling run: ${billing.services.toLocaleString('en')} services in ${billing.runSeconds.toFixed(1)} s = ${billing.servicesPerSec.toLocaleString('en')} services/s; ` +
+        `baseline INSERT … SELECT ${billing.baselineRowsPerSec.toLocaleString('en')} rows/s; ratio ${billing.ratio}; peak heap ${billing.peakHeapMb} MB\n` +
+        billing.collections.map((c) => `collections, ${c.workers} worker(s): ${c.perSec}/s (${c.collections} in ${c.seconds.toFixed(1)} s), ${c.paid} paid, ${c.doubleCharges} double charges\n`).join(''),
+    );
+    log(`results: ${writeJson('billing', billing)}`);
+    failed ||= billing.collections.some((c) => c.doubleCharges > 0 || c.paid !== c.collections);
   }
   return failed ? 1 : 0;
 }
