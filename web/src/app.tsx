@@ -1,5 +1,8 @@
 import { useEffect, useRef, type ReactNode } from 'react';
 import { Header } from './components/header';
+import { ArrearsPage } from './pages/arrears';
+import { BillingPage } from './pages/billing';
+import { BillingRunPage } from './pages/billing-run';
 import { BuyNowPage } from './pages/buy-now';
 import { HomePage } from './pages/home';
 import { NotFoundPage } from './pages/not-found';
@@ -8,13 +11,18 @@ import { PaymentResultPage } from './pages/payment-result';
 import { ServicePage } from './pages/service';
 import { SignInPage } from './pages/sign-in';
 import { match, navigate, useLocation, type Location } from './router';
-import { useSession, type Session } from './session';
+import { isStaff, useSession, type Session } from './session';
 
 type Params = Record<string, string>;
 interface Route {
   path: string;
   render: (p: Params, session: Session, loc: Location) => ReactNode;
+  /** Integrators and admins only: anyone else finds nothing here. */
+  staff?: boolean;
 }
+
+/** Which owing services the arrears list shows: `?status=Suspended`, or those in arrears. */
+const owing = (loc: Location) => (loc.query.get('status') === 'Suspended' ? 'Suspended' : 'InArrears');
 
 const routes: Route[] = [
   { path: '/app', render: (_, s) => <HomePage session={s} /> },
@@ -22,6 +30,9 @@ const routes: Route[] = [
   { path: '/app/services/:id/pay', render: (p, s, loc) => <PayNowPage key={`${p.id}/${loc.query.get('purchaseId')}`} serviceId={p.id!} purchaseId={loc.query.get('purchaseId')} session={s} /> },
   { path: '/app/services/:id/buy', render: (p, s) => <BuyNowPage key={p.id} serviceId={p.id!} session={s} /> },
   { path: '/app/ext-pay/:userId/:purchaseId/:result', render: (p) => <PaymentResultPage key={p.purchaseId} purchaseId={p.purchaseId!} /> },
+  { path: '/app/billing', staff: true, render: () => <BillingPage /> },
+  { path: '/app/billing/runs/:id', staff: true, render: (p) => <BillingRunPage key={p.id} id={p.id!} /> },
+  { path: '/app/arrears', staff: true, render: (_, _s, loc) => <ArrearsPage key={owing(loc)} status={owing(loc)} /> },
 ];
 
 export function App() {
@@ -50,7 +61,7 @@ export function App() {
   else if (session) {
     for (const r of routes) {
       const params = match(r.path, loc.pathname);
-      if (params) {
+      if (params && (!r.staff || isStaff(session.user))) {
         page = r.render(params, session, loc);
         break;
       }

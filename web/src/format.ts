@@ -30,6 +30,32 @@ export function dateTime(iso: string): string {
   return `${t.getDate()} ${MONTHS[t.getMonth()]} ${t.getFullYear()}, ${hh}:${mm}`;
 }
 
+/** The operator's calendar is South Africa's: billing dates, due dates and runs go by it (README, Billing runs). */
+const OPERATOR_TIME_ZONE = 'Africa/Johannesburg';
+
+/** An instant's 'YYYY-MM-DD' on the operator's calendar (null if this browser cannot tell). */
+function operatorDay(t: Date): string | null {
+  try {
+    const parts = new Intl.DateTimeFormat('en-CA', { timeZone: OPERATOR_TIME_ZONE, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(t);
+    const part = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
+    return `${part('year')}-${part('month')}-${part('day')}`;
+  } catch {
+    return null;
+  }
+}
+
+/** A timestamp's day on the operator's calendar, wherever the viewer is: '11 Dec 2026'. */
+export function operatorDate(iso: string): string {
+  const t = new Date(iso);
+  if (Number.isNaN(t.getTime())) return date(iso);
+  return date(operatorDay(t) ?? iso);
+}
+
+/** Today as 'YYYY-MM-DD' on the operator's calendar: a billing run may be for a date up to this one. */
+export function operatorToday(): string {
+  return operatorDay(new Date()) ?? today();
+}
+
 /** Today as 'YYYY-MM-DD' in the viewer's time zone. */
 export function today(): string {
   const t = new Date();
@@ -61,6 +87,20 @@ export const SERVICE_STATUS: Record<string, string> = {
 export const SERVICE_TYPE: Record<string, string> = { Recurring: 'Monthly service', DayBundle: 'Day bundles', HybridDayBundle: 'Day bundles with auto-recharge' };
 
 export const ROLE: Record<string, string> = { customer: 'Customer', integrator: 'Integrator', admin: 'Admin' };
+
+/** purchase_status_id 1–8, as a customer reads them. */
+export const PURCHASE_STATUS: Record<number, string> = {
+  1: 'Scheduled',
+  2: 'Payment in progress',
+  3: 'Unpaid',
+  4: 'Paid',
+  5: 'Failed',
+  6: 'Quote',
+  7: 'Cancelled',
+  8: 'Expired',
+};
+
+export const RUN_STATUS: Record<string, string> = { running: 'Running', completed: 'Completed' };
 
 export const PAYMENT_STATUS: Record<string, string> = { pending: 'Pending', succeeded: 'Succeeded', failed: 'Failed', unknown: 'Being checked' };
 

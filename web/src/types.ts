@@ -31,6 +31,10 @@ export interface Service {
   billing_status: BillingStatus;
   active_medium_id: string | null;
   latest_period_end_date: string | null;
+  /** InArrears: the day it will be suspended if still owing; Suspended: the day it was. */
+  suspension_date: string | null;
+  /** What it owes now: the total of its Unpaid purchases. */
+  amount_due: number;
 }
 
 export interface PurchaseLine {
@@ -47,12 +51,14 @@ export interface Purchase {
   amount: number;
   amount_excl: number;
   tax_amount: number;
+  medium_id: string | null;
+  purchase_date: string;
   purchase_status_id: number;
   purchase_creation_event_id: number;
   purchase_lines: PurchaseLine[];
 }
 
-export const PurchaseStatus = { Submitted: 2, Unpaid: 3, Paid: 4, Failed: 5, Quote: 6 } as const;
+export const PurchaseStatus = { Scheduled: 1, Submitted: 2, Unpaid: 3, Paid: 4, Failed: 5, Quote: 6, Cancelled: 7, Expired: 8 } as const;
 
 export type MediumType = 'BankAccount' | 'CreditCard' | 'PaymentLink' | 'OffSystem' | 'ProviderSelectedOpaque';
 
@@ -152,6 +158,32 @@ export interface SubmitResult {
 }
 
 export interface PurchaseSource {
+  id: string;
+  name: string;
+}
+
+/** A billing run's figures (GET /billing/runs). */
+export interface BillingRun {
+  id: string;
+  /** The date the run decided everything by (the operator's calendar). */
+  as_of: string;
+  status: 'running' | 'completed';
+  purchases_created: number;
+  collections_started: number;
+  retries_started: number;
+  services_suspended: number;
+  services_reinstated: number;
+  purchases_failed: number;
+  started_at: string;
+  finished_at: string | null;
+}
+
+/** One run (GET /billing/runs/{id}, POST /billing/runs), with how the collections it queued went. */
+export interface BillingRunDetail extends BillingRun {
+  collections: { queued: number; succeeded: number; failed: number; unsettled: number; skipped: number };
+}
+
+export interface Customer {
   id: string;
   name: string;
 }

@@ -4,6 +4,7 @@ import { Link } from '../router';
 import { SERVICE_TYPE } from '../format';
 import type { DetailsAndActions, Service } from '../types';
 import { productName, ServiceFacts } from './service-facts';
+import { SuspendedNote } from './suspended-note';
 
 /** One service on the home page: its facts, "Pay now" when something is owed, and the way to its view. */
 export function ServiceCard({ service }: { service: Service }) {
@@ -16,6 +17,7 @@ export function ServiceCard({ service }: { service: Service }) {
         <h2 id={`svc-${id}`}>{productName(service)}</h2>
         <p className="muted">{SERVICE_TYPE[service.service_type] ?? service.service_type}</p>
       </header>
+      <SuspendedNote service={service} details={d} />
       <ServiceFacts service={service} details={d} />
       {details.state === 'error' && <p className="muted small">Could not load what is due on this service.</p>}
       <div className="actions">

@@ -10,8 +10,8 @@ import type { Page, Service } from '../types';
 /** Services per page: each card then asks for its own amount due, so a page stays small. */
 const PAGE_SIZE = 20;
 
-/** What needs attention comes first; otherwise the API's order (newest first). */
-const RANK: Record<string, number> = { InArrears: 0, Suspended: 1, PaidUp: 2 };
+/** What needs attention comes first (a suspended service before one about to be); otherwise the API's order (newest first). */
+const RANK: Record<string, number> = { Suspended: 0, InArrears: 1, PaidUp: 2 };
 const owingFirst = (a: Service, b: Service) => (RANK[a.billing_status] ?? 3) - (RANK[b.billing_status] ?? 3);
 
 const servicesPage = (cursor: string | null, signal?: AbortSignal) =>

@@ -2,8 +2,10 @@ import { useEffect, useState } from 'react';
 import { get, messageOf, q } from '../api';
 import { OffSystemPayment } from '../components/off-system-payment';
 import { PaymentsTable } from '../components/payments-table';
+import { PurchaseHistory } from '../components/purchase-history';
 import { productName, ServiceFacts } from '../components/service-facts';
 import { Alert, ErrorNote, Loading, Notice } from '../components/status';
+import { SuspendedNote } from '../components/suspended-note';
 import { SERVICE_TYPE } from '../format';
 import { useLoad } from '../hooks/use-load';
 import { useTitle } from '../hooks/use-title';
@@ -35,6 +37,7 @@ export function ServicePage({ id, session, backFromCardUpdate }: { id: string; s
       <h1>{productName(s)}</h1>
       <p className="muted">{SERVICE_TYPE[s.service_type] ?? s.service_type}</p>
       {backFromCardUpdate && <CardUpdateResult service={s} />}
+      <SuspendedNote service={s} details={d} />
       <section className="card" aria-label="Service details" data-testid={`service-${sid}`}>
         <ServiceFacts service={s} details={d} />
         <div className="actions">
@@ -64,6 +67,7 @@ export function ServicePage({ id, session, backFromCardUpdate }: { id: string; s
           <PaymentsTable serviceId={sid} version={paymentsVersion} />
         </>
       )}
+      {!staff && <PurchaseHistory serviceId={sid} mediums={d.mediums} />}
     </>
   );
 }

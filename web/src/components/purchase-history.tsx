@@ -1,0 +1,98 @@
+import { useState } from 'react';
+import { get, messageOf, q } from '../api';
+import { operatorDate, money, PURCHASE_STATUS } from '../format';
+import { useLoad } from '../hooks/use-load';
+import { PurchaseStatus, type Medium, type Page, type Purchase } from '../types';
+import { Alert, ErrorNote, Loading } from './status';
+
+const PAGE_SIZE = 25;
+
+/** A price offered and never paid is not part of the history. */
+const listed = (p: Purchase) => p.purchase_status_id !== PurchaseStatus.Quote && p.purchase_status_id !== PurchaseStatus.Expired;
+
+const purchasesPage = (serviceId: string, cursor: string | null, signal?: AbortSignal) =>
+  get<Page<Purchase>>(`/purchases?serviceId=${q(serviceId)}&limit=${PAGE_SIZE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { signal });
+
+/** How a purchase was (or is to be) paid, by the service's mediums; null when none was chosen yet. */
+function mediumName(id: string | null, mediums: Medium[]): string {
+  if (!id) return '—';
+  const m = mediums.find((x) => x.medium_detail_id.toLowerCase() === id.toLowerCase());
+  if (!m) return 'An earlier payment method';
+  return m.account_number && !m.account_name.includes(m.account_number) ? `${m.account_name} ending ${m.account_number}` : m.account_name;
+}
+
+/** The customer's payment history of a service: its purchases, newest first. */
+export function PurchaseHistory({ serviceId, mediums }: { serviceId: string; mediums: Medium[] }) {
+  const [first] = useLoad((signal) => purchasesPage(serviceId, null, signal), [serviceId]);
+  const [more, setMore] = useState<{ items: Purchase[]; cursor: string | null } | null>(null);
+  const [loadingMore, setLoadingMore] = useState(false);
+  const [moreError, setMoreError] = useState<string | null>(null);
+
+  const cursor = more ? more.cursor : first.state === 'ready' ? first.data.next_cursor : null;
+  const showMore = async () => {
+    if (!cursor || loadingMore) return;
+    setLoadingMore(true);
+    setMoreError(null);
+    try {
+      const page = await purchasesPage(serviceId, cursor);
+      setMore((m) => ({ items: [...(m?.items ?? []), ...page.items], cursor: page.next_cursor }));
+    } catch (err) {
+      setMoreError(messageOf(err));
+    } finally {
+      setLoadingMore(false);
+    }
+  };
+  const purchases = first.state === 'ready' ? [...first.data.items, ...(more?.items ?? [])].filter(listed) : [];
+
+  return (
+    <section className="card" aria-labelledby="history-h">
+      <h2 id="history-h">Payment history</h2>
+      {first.state === 'loading' && <Loading />}
+      {first.state === 'error' && <ErrorNote error={first.error} />}
+      {first.state === 'ready' &&
+        (purchases.length === 0 ? (
+          <p className="muted">Nothing has been billed or bought on this service yet.</p>
+        ) : (
+          <div className="table-scroll" role="region" aria-labelledby="history-h" tabIndex={0}>
+            <table className="table" data-testid="purchase-history">
+              <thead>
+                <tr>
+                  <th scope="col">Date</th>
+                  <th scope="col">For</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Payment method</th>
+                  <th scope="col" className="num">
+                    Amount
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {purchases.map((p) => (
+                  <tr key={p.id}>
+                    <td data-label="Date">{operatorDate(p.purchase_date)}</td>
+                    <td data-label="For">{p.purchase_lines.map((l) => l.description).join(', ') || '—'}</td>
+                    <td data-label="Status">
+                      <span className={`badge badge-purchase-${p.purchase_status_id}`}>{PURCHASE_STATUS[p.purchase_status_id] ?? p.purchase_status_id}</span>
+                    </td>
+                    <td data-label="Payment method">{mediumName(p.medium_id, mediums)}</td>
+                    <td data-label="Amount" className="num amount">
+                      {money(p.amount)}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        ))}
+      {moreError && <Alert>{moreError}</Alert>}
+      {cursor && first.state === 'ready' && (
+        <p>
+          <button type="button" className="button secondary block" onClick={showMore} disabled={loadingMore}>
+            {loadingMore ? 'Loading…' : 'Show older payments'}
+          </button>
+        </p>
+      )}
+      <p className="small muted">Quotes you did not pay are not listed.</p>
+    </section>
+  );
+}
