@@ -81,6 +81,12 @@ export interface CallbackDeclaration {
    * ITN and its validate service).
    */
   settles?: 'lookup' | 'itself';
+  /**
+   * The merchant reference a callback says it is about, read before it is verified (nothing is trusted
+   * from it): while such a callback waits unprocessed, the janitor judges no attempt of that reference
+   * "never sent" — its success may be in it.
+   */
+  claimedReference?(rawBody: string): string | null;
 }
 
 export interface ConnectorTiming {

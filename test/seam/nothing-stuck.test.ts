@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as t from '../../src/db/schema.ts';
@@ -87,6 +88,23 @@ describe('an attempt that never reached its provider', () => {
     await janitorAt(61_000);
     expect(await firstPaymentOf(h, purchaseId)).toMatchObject({ status: 'failed', failureCode: 'not_sent' });
     expect(await purchaseStatusOf(h, purchaseId)).toBe(3);
+  });
+
+  it('is not judged not sent while a notice from its provider waits unprocessed (its process died holding it)', async () => {
+    const purchaseId = await unpaidPurchase(h);
+    const card = await sandboxCardMedium(h, 'approve', 'PayFast', '1414');
+    const attempt = await recordedOnly(purchaseId, card);
+    const [notice] = await h.ctx.database.db
+      .insert(t.providerEvents)
+      .values({ id: randomUUID(), provider: 'PayFast', channel: 'itn', merchantReference: attempt.merchantReference, headers: {}, body: 'sealed', receivedAt: new Date(Date.now() + 1_000), nextAttemptAt: new Date(Date.now() + 120_000) })
+      .returning();
+    await janitorAt(61_000 + 3_600_000);
+    expect(await firstPaymentOf(h, purchaseId)).toMatchObject({ status: 'unknown' });
+    expect(await purchaseStatusOf(h, purchaseId)).toBe(2);
+    // Processed (it was another payment's, say): now the attempt is judged by the provider's answer alone.
+    await h.ctx.database.db.update(t.providerEvents).set({ processedAt: new Date() }).where(eq(t.providerEvents.id, notice!.id));
+    await janitorAt(2 * 3_600_000 + 61_000);
+    expect(await firstPaymentOf(h, purchaseId)).toMatchObject({ status: 'failed', failureCode: 'not_sent' });
   });
 
   it('Peach card and a page never handed out: not_sent after the deadline', async () => {

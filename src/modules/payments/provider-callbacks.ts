@@ -57,6 +57,8 @@ export async function receiveCallback(ctx: AppContext, provider: Provider, reque
     // Sealed: a callback carries the provider's tokens (PayFast's token, Peach's registrationId), which are
     // kept nowhere in the clear. Bound to this row, opened only to verify and process it.
     body: ctx.vault.seal(request.rawBody, bodyContext(id)),
+    // What it says it is about, unverified (verification sets the real one): holds the janitor back.
+    merchantReference: claimedReference(ctx, provider, request),
     receivedAt: now,
     nextAttemptAt: new Date(now.getTime() + FIRST_RETRY_MS),
   }).returning();
@@ -268,4 +270,13 @@ export async function processDueCallbacks(ctx: AppContext, options: { now?: Date
     }
   }
   return ids.length;
+}
+
+function claimedReference(ctx: AppContext, provider: Provider, request: InboundRequest): string | null {
+  const declaration = ctx.connectors.find(provider)?.callbacks?.find((c) => c.channel === request.channel);
+  try {
+    return declaration?.claimedReference?.(request.rawBody) ?? null;
+  } catch {
+    return null;
+  }
 }

@@ -1,11 +1,11 @@
-import { and, asc, eq, inArray, lte, min, sql } from 'drizzle-orm';
+import { and, asc, eq, gte, inArray, isNull, lte, min, sql } from 'drizzle-orm';
 import type { AppContext } from '../../context.ts';
 import type { AttemptResult, Connector } from '../../providers/contract.ts';
 import { revealMediumToken } from '../mediums/repo.ts';
 import { claimLookupSlot } from './call-slots.ts';
 import { connectorContext, lookupInputOf } from './connector-context.ts';
 import type { PaymentRow } from './repo.ts';
-import { payments } from './schema.ts';
+import { payments, providerEvents } from './schema.ts';
 import { settlePayment, type SettlementSource } from './settle-payment.ts';
 
 /** A claimed attempt is not claimed again for this long: a crashed janitor's claim simply becomes due again. */
@@ -61,7 +61,11 @@ export async function settleUnsettledPayments(ctx: AppContext, options: { now?: 
         .where(eq(payments.id, payment.id));
       continue;
     }
-    const { result: final, via } = result.absent && pastDeadline ? { result: notSent('the provider has no such transaction, past the attempt’s deadline'), via: 'deadline' as const } : pastWindow(connector, payment, result, now);
+    // A notice from the provider that payrail holds but has not processed yet (its process died with it
+    // claimed) may be this attempt's success: nothing is judged not sent while one waits.
+    const noticeWaiting = result.absent && pastDeadline && (await unprocessedNotice(ctx, payment));
+    const { result: final, via } =
+      result.absent && pastDeadline && !noticeWaiting ? { result: notSent('the provider has no such transaction, past the attempt’s deadline'), via: 'deadline' as const } : pastWindow(connector, payment, result, now);
     const outcome = await settlePayment(ctx, { paymentId: payment.id, result: final, via });
     if (outcome.changed && (outcome.payment.status === 'succeeded' || outcome.payment.status === 'failed')) settled++;
     // Not at the provider yet, and not yet past the deadline: ask again when the deadline comes, not a
@@ -97,6 +101,23 @@ function pastWindow(connector: Connector, payment: PaymentRow, result: AttemptRe
       failure: { code: 'expired', message: 'The payment page closed and the provider reported no payment within its window', kind: 'cancelled' },
     },
   };
+}
+
+/** An unprocessed callback of the attempt's provider, received since it started, that names it (verified or not). */
+async function unprocessedNotice(ctx: AppContext, payment: PaymentRow): Promise<boolean> {
+  const [row] = await ctx.database.db
+    .select({ id: providerEvents.id })
+    .from(providerEvents)
+    .where(
+      and(
+        eq(providerEvents.provider, payment.provider),
+        isNull(providerEvents.processedAt),
+        gte(providerEvents.receivedAt, payment.createdAt),
+        eq(providerEvents.merchantReference, payment.merchantReference),
+      ),
+    )
+    .limit(1);
+  return row !== undefined;
 }
 
 /** When the provider must know an attempt by (ConnectorTiming.deadlineMs after it started), if it has a deadline. */

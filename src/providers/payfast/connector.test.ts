@@ -448,7 +448,10 @@ describe('PayFast endpoints', () => {
 
   it('declares what it can do, its ITN receiver, its settings and its timing', () => {
     expect(payfast.capabilities).toEqual({ tokenCharges: ['CreditCard'], tokenisation: true, defaultFor: ['CreditCard'] });
-    expect(payfast.callbacks).toEqual([{ channel: 'itn', path: '/callbacks/payfast/itn', legacyPaths: ['/payfast-payments/itn'], answer: 'first', notification: true, settles: 'itself' }]);
+    expect(payfast.callbacks).toEqual([{ channel: 'itn', path: '/callbacks/payfast/itn', legacyPaths: ['/payfast-payments/itn'], answer: 'first', notification: true, settles: 'itself', claimedReference: expect.any(Function) }]);
+    // What an ITN says it is about, before anything about it is trusted.
+    expect(payfast.callbacks![0]!.claimedReference!('m_payment_id=PX1&pf_payment_id=1&signature=x')).toBe('PX1');
+    expect(payfast.callbacks![0]!.claimedReference!('%%%')).toBeNull();
     expect(payfast.settings).toEqual({ key: 'payfast', credentials: ['merchant_id', 'merchant_key', 'passphrase'], hosts: { base: '/sandbox/payfast' } });
     expect(payfast.timing).toEqual({ firstCheckAfterMs: 30_000, sessionTtlMs: 86_400_000, settleWindowMs: 3_600_000, deadlineMs: 1_200_000 });
     expect(payfast.createCheckout).toBeUndefined();

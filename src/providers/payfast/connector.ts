@@ -77,7 +77,17 @@ export const payfastConnector: Connector = {
   settings: { key: 'payfast', credentials: ['merchant_id', 'merchant_key', 'passphrase'], hosts: { base: '/sandbox/payfast' } },
   capabilities: { tokenCharges: ['CreditCard'], tokenisation: true, defaultFor: ['CreditCard'] },
   // An ITN is confirmed with PayFast's validate service as part of its verification: it settles by itself.
-  callbacks: [{ channel: 'itn', path: '/callbacks/payfast/itn', legacyPaths: ['/payfast-payments/itn'], answer: 'first', notification: true, settles: 'itself' }],
+  callbacks: [
+    {
+      channel: 'itn',
+      path: '/callbacks/payfast/itn',
+      legacyPaths: ['/payfast-payments/itn'],
+      answer: 'first',
+      notification: true,
+      settles: 'itself',
+      claimedReference: (rawBody) => new URLSearchParams(rawBody).get('m_payment_id')?.slice(0, 100) || null,
+    },
+  ],
   // PayFast retries an ITN at once, after 10 minutes, then with growing gaps: an hour covers a late one on a
   // closed page. Its query cannot find a payment by our m_payment_id, so a token charge it has no record of
   // by token is taken as never sent only once its ITN would have come: at once, or 10 minutes later (20).
