@@ -167,10 +167,19 @@ export async function processCallback(ctx: AppContext, stored: string | StoredCa
 }
 
 /** The provider's own answer about an attempt, now; null when it may not or cannot be asked now (the janitor will). */
+/** How long a callback waits for its provider's look-up allowance before leaving the question to the janitor. */
+const SHORT_WAIT_MS = 2_000;
+
 async function askProvider(ctx: AppContext, connector: Connector, payment: PaymentRow, callback: VerifiedCallback): Promise<AttemptResult | null> {
   if (!connector.lookup || payment.kind === 'allocation') return null;
   const input = { ...lookupInputOf(payment), providerReference: callback.providerReference ?? payment.providerReference };
-  const slot = await claimLookupSlot(ctx, connector, input.kind);
+  // The allowance frees again within moments (another callback of the same payment asking right now): a
+  // customer waiting on a redirect is worth that wait; anything longer is the janitor's.
+  let slot = await claimLookupSlot(ctx, connector, input.kind);
+  for (let tries = 0; !slot.ok && tries < 5 && slot.nextAt.getTime() - ctx.clock().getTime() <= SHORT_WAIT_MS; tries++) {
+    await new Promise((resolve) => setTimeout(resolve, Math.max(1, slot.ok ? 0 : slot.nextAt.getTime() - ctx.clock().getTime())));
+    slot = await claimLookupSlot(ctx, connector, input.kind);
+  }
   if (!slot.ok) {
     await ctx.database.db.update(payments).set({ nextCheckAt: slot.nextAt }).where(and(eq(payments.id, payment.id), inArray(payments.status, ['pending', 'unknown'])));
     return null;
