@@ -1,9 +1,8 @@
-import { useState } from 'react';
-import { get, messageOf, q } from '../api';
+import { get, q } from '../api';
 import { operatorDate, money, PURCHASE_STATUS } from '../format';
-import { useLoad } from '../hooks/use-load';
+import { usePages } from '../hooks/use-pages';
 import { PurchaseStatus, type Medium, type Page, type Purchase } from '../types';
-import { Alert, ErrorNote, Loading } from './status';
+import { ErrorNote, Loading, ShowMore } from './status';
 
 const PAGE_SIZE = 25;
 
@@ -23,26 +22,8 @@ function mediumName(id: string | null, mediums: Medium[]): string {
 
 /** The customer's payment history of a service: its purchases, newest first. */
 export function PurchaseHistory({ serviceId, mediums }: { serviceId: string; mediums: Medium[] }) {
-  const [first] = useLoad((signal) => purchasesPage(serviceId, null, signal), [serviceId]);
-  const [more, setMore] = useState<{ items: Purchase[]; cursor: string | null } | null>(null);
-  const [loadingMore, setLoadingMore] = useState(false);
-  const [moreError, setMoreError] = useState<string | null>(null);
-
-  const cursor = more ? more.cursor : first.state === 'ready' ? first.data.next_cursor : null;
-  const showMore = async () => {
-    if (!cursor || loadingMore) return;
-    setLoadingMore(true);
-    setMoreError(null);
-    try {
-      const page = await purchasesPage(serviceId, cursor);
-      setMore((m) => ({ items: [...(m?.items ?? []), ...page.items], cursor: page.next_cursor }));
-    } catch (err) {
-      setMoreError(messageOf(err));
-    } finally {
-      setLoadingMore(false);
-    }
-  };
-  const purchases = first.state === 'ready' ? [...first.data.items, ...(more?.items ?? [])].filter(listed) : [];
+  const { first, items, more } = usePages((cursor, signal) => purchasesPage(serviceId, cursor, signal), [serviceId]);
+  const purchases = items.filter(listed);
 
   return (
     <section className="card" aria-labelledby="history-h">
@@ -84,14 +65,7 @@ export function PurchaseHistory({ serviceId, mediums }: { serviceId: string; med
             </table>
           </div>
         ))}
-      {moreError && <Alert>{moreError}</Alert>}
-      {cursor && first.state === 'ready' && (
-        <p>
-          <button type="button" className="button secondary block" onClick={showMore} disabled={loadingMore}>
-            {loadingMore ? 'Loading…' : 'Show older payments'}
-          </button>
-        </p>
-      )}
+      <ShowMore more={more} label="Show older payments" />
       <p className="small muted">Quotes you did not pay are not listed.</p>
     </section>
   );

@@ -30,3 +30,19 @@ export function Notice({ children, tone = 'info' }: { children: ReactNode; tone?
     </div>
   );
 }
+
+/** The "Show more …" button of a paged list, and why the last attempt to load more failed. */
+export function ShowMore({ more, label }: { more: { cursor: string | null; loading: boolean; error: string | null; load: () => Promise<void> }; label: string }) {
+  return (
+    <>
+      {more.error && <Alert>{more.error}</Alert>}
+      {more.cursor && (
+        <p>
+          <button type="button" className="button secondary block" onClick={() => void more.load()} disabled={more.loading}>
+            {more.loading ? 'Loading…' : label}
+          </button>
+        </p>
+      )}
+    </>
+  );
+}

@@ -1,9 +1,9 @@
-import { useState } from 'react';
-import { get, messageOf, q } from '../api';
+import { get, q } from '../api';
 import { productName } from '../components/service-facts';
-import { Alert, ErrorNote, Loading } from '../components/status';
+import { ErrorNote, Loading, ShowMore } from '../components/status';
 import { BILLING_STATUS, date, money } from '../format';
 import { useLoad } from '../hooks/use-load';
+import { usePages } from '../hooks/use-pages';
 import { useTitle } from '../hooks/use-title';
 import { Link } from '../router';
 import type { BillingStatus, Customer, Page, Service } from '../types';
@@ -23,27 +23,7 @@ const owingPage = (status: Owing, cursor: string | null, signal?: AbortSignal) =
 /** Staff: the operator's services that owe money (in arrears) or were suspended for it, with what each owes. */
 export function ArrearsPage({ status }: { status: Owing }) {
   useTitle('Arrears');
-  const [first] = useLoad((signal) => owingPage(status, null, signal), [status]);
-  const [more, setMore] = useState<{ status: Owing; items: Service[]; cursor: string | null } | null>(null);
-  const [loadingMore, setLoadingMore] = useState(false);
-  const [moreError, setMoreError] = useState<string | null>(null);
-
-  const later = more?.status === status ? more : null;
-  const cursor = later ? later.cursor : first.state === 'ready' ? first.data.next_cursor : null;
-  const showMore = async () => {
-    if (!cursor || loadingMore) return;
-    setLoadingMore(true);
-    setMoreError(null);
-    try {
-      const page = await owingPage(status, cursor);
-      setMore({ status, items: [...(later?.items ?? []), ...page.items], cursor: page.next_cursor });
-    } catch (err) {
-      setMoreError(messageOf(err));
-    } finally {
-      setLoadingMore(false);
-    }
-  };
-  const services = first.state === 'ready' ? [...first.data.items, ...(later?.items ?? [])] : [];
+  const { first, items: services, more } = usePages((cursor, signal) => owingPage(status, cursor, signal), [status]);
   const label = FILTERS.find((f) => f.status === status)!.label;
 
   return (
@@ -104,14 +84,7 @@ export function ArrearsPage({ status }: { status: Owing }) {
               </table>
             </div>
           ))}
-        {moreError && <Alert>{moreError}</Alert>}
-        {cursor && first.state === 'ready' && (
-          <p>
-            <button type="button" className="button secondary block" onClick={showMore} disabled={loadingMore}>
-              {loadingMore ? 'Loading…' : 'Show more services'}
-            </button>
-          </p>
-        )}
+        <ShowMore more={more} label="Show more services" />
       </section>
     </>
   );

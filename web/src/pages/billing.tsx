@@ -1,9 +1,9 @@
 import { useRef, useState, type FormEvent } from 'react';
 import { ApiError, get, messageOf, request } from '../api';
 import { RunFigures, RunStatus } from '../components/run-figures';
-import { Alert, ErrorNote, Loading, Notice } from '../components/status';
+import { Alert, ErrorNote, Loading, Notice, ShowMore } from '../components/status';
 import { date, dateTime, operatorToday } from '../format';
-import { useLoad } from '../hooks/use-load';
+import { usePages } from '../hooks/use-pages';
 import { useTitle } from '../hooks/use-title';
 import { Link } from '../router';
 import type { BillingRun, BillingRunDetail, Page } from '../types';
@@ -122,28 +122,8 @@ function RunResult({ run, created }: { run: BillingRunDetail; created: boolean }
 }
 
 function RunList({ version }: { version: number }) {
-  const [first] = useLoad((signal) => runsPage(null, signal), [version]);
-  const [more, setMore] = useState<{ version: number; items: BillingRun[]; cursor: string | null } | null>(null);
-  const [loadingMore, setLoadingMore] = useState(false);
-  const [moreError, setMoreError] = useState<string | null>(null);
-
-  // Later pages belong to the list they were loaded after; a new run starts the list again.
-  const later = more?.version === version ? more : null;
-  const cursor = later ? later.cursor : first.state === 'ready' ? first.data.next_cursor : null;
-  const showMore = async () => {
-    if (!cursor || loadingMore) return;
-    setLoadingMore(true);
-    setMoreError(null);
-    try {
-      const page = await runsPage(cursor);
-      setMore({ version, items: [...(later?.items ?? []), ...page.items], cursor: page.next_cursor });
-    } catch (err) {
-      setMoreError(messageOf(err));
-    } finally {
-      setLoadingMore(false);
-    }
-  };
-  const runs = first.state === 'ready' ? [...first.data.items, ...(later?.items ?? [])] : [];
+  // A new run (version) starts the list again.
+  const { first, items: runs, more } = usePages(runsPage, [version]);
 
   return (
     <section className="card" aria-labelledby="runs-h">
@@ -203,14 +183,7 @@ function RunList({ version }: { version: number }) {
             </table>
           </div>
         ))}
-      {moreError && <Alert>{moreError}</Alert>}
-      {cursor && first.state === 'ready' && (
-        <p>
-          <button type="button" className="button secondary block" onClick={showMore} disabled={loadingMore}>
-            {loadingMore ? 'Loading…' : 'Show more runs'}
-          </button>
-        </p>
-      )}
+      <ShowMore more={more} label="Show more runs" />
     </section>
   );
 }

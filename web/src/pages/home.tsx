@@ -1,8 +1,7 @@
-import { useState } from 'react';
-import { get, messageOf } from '../api';
+import { get } from '../api';
 import { ServiceCard } from '../components/service-card';
-import { Alert, ErrorNote, Loading } from '../components/status';
-import { useLoad } from '../hooks/use-load';
+import { ErrorNote, Loading, ShowMore } from '../components/status';
+import { usePages } from '../hooks/use-pages';
 import { useTitle } from '../hooks/use-title';
 import { isStaff, type Session } from '../session';
 import type { Page, Service } from '../types';
@@ -21,28 +20,7 @@ export function HomePage({ session }: { session: Session }) {
   const staff = isStaff(session.user);
   const heading = staff ? 'Services' : 'Your services';
   useTitle(heading);
-  const [first] = useLoad((signal) => servicesPage(null, signal), [session.token]);
-  // Later pages, loaded on request ("Show more services").
-  const [more, setMore] = useState<{ items: Service[]; cursor: string | null } | null>(null);
-  const [loadingMore, setLoadingMore] = useState(false);
-  const [moreError, setMoreError] = useState<string | null>(null);
-
-  const cursor = more ? more.cursor : first.state === 'ready' ? first.data.next_cursor : null;
-  const showMore = async () => {
-    if (!cursor || loadingMore) return;
-    setLoadingMore(true);
-    setMoreError(null);
-    try {
-      const page = await servicesPage(cursor);
-      setMore((m) => ({ items: [...(m?.items ?? []), ...page.items], cursor: page.next_cursor }));
-    } catch (err) {
-      setMoreError(messageOf(err));
-    } finally {
-      setLoadingMore(false);
-    }
-  };
-
-  const services = first.state === 'ready' ? [...first.data.items, ...(more?.items ?? [])] : [];
+  const { first, items: services, more } = usePages(servicesPage, [session.token]);
   // A customer's few services are ranked by what needs paying; staff see the operator's in the API's order.
   const shown = staff ? services : [...services].sort(owingFirst);
   return (
@@ -61,14 +39,7 @@ export function HomePage({ session }: { session: Session }) {
             ))}
           </div>
         ))}
-      {moreError && <Alert>{moreError}</Alert>}
-      {cursor && first.state === 'ready' && (
-        <p>
-          <button type="button" className="button secondary block" onClick={showMore} disabled={loadingMore}>
-            {loadingMore ? 'Loading…' : 'Show more services'}
-          </button>
-        </p>
-      )}
+      <ShowMore more={more} label="Show more services" />
     </>
   );
 }
