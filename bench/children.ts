@@ -21,7 +21,7 @@ const STDERR_KEEP = 16_000;
 /** Runs `node <args>` in `cwd`. Its stdout (payrail's request log) goes nowhere, as it would cost us CPU. */
 export function startChild(name: string, args: string[], env: NodeJS.ProcessEnv, cwd: string): Child {
   // stdin is a pipe we never write to: it closes when we die, which baseline-server treats as "exit".
-  const proc = spawn(process.execPath, args, { cwd, env, stdio: ['pipe', 'ignore', 'pipe'] });
+  const proc = spawn(process.execPath, [...(process.env.BENCH_CHILD_ARGS ? process.env.BENCH_CHILD_ARGS.split(' ') : []), ...args], { cwd, env, stdio: ['pipe', 'ignore', 'pipe'] });
   let stderr = '';
   proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
     stderr = (stderr + chunk).slice(-STDERR_KEEP);

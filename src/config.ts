@@ -73,6 +73,8 @@ export interface Config {
     billingLeaseMs: number;
     /** How many billing collections one process works at once. */
     billingConcurrency: number;
+    /** How many slices of a billing run are billed at once on PostgreSQL (one connection each). */
+    billingRunLanes: number;
   };
   sandboxes: {
     /** Test card …0119: how long the sandbox holds the connection before dropping it (0 = at once). */
@@ -241,6 +243,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd(), declarat
     billingTime: billingTime(str('PAYRAIL_BILLING_TIME') ?? '02:00', problems),
     billingLeaseMs: int('PAYRAIL_BILLING_LEASE_MS', 60_000, 1_000, 3_600_000),
     billingConcurrency: int('PAYRAIL_BILLING_CONCURRENCY', 8, 1, 100),
+    billingRunLanes: int('PAYRAIL_BILLING_RUN_LANES', 2, 1, 32),
   };
   const sandboxes = {
     lostResponseAfterMs: int('PAYRAIL_SANDBOX_LOST_RESPONSE_MS', 30_000, 0, 600_000),

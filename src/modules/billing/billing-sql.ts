@@ -26,7 +26,7 @@ const outbox = (source: string, type: string, data: string) => `
       SELECT 1 FROM webhook_endpoints ep
       WHERE ep.operator_id = e.operator_id AND ep.enabled AND (jsonb_array_length(ep.event_types) = 0 OR ep.event_types ? '${type}')
     ) THEN :now::timestamptz END
-  FROM (SELECT gen_random_uuid() AS id, x.operator_id, ${data} AS data FROM ${source} x) e
+  FROM (SELECT payrail_uuid7() AS id, x.operator_id, ${data} AS data FROM ${source} x) e
   RETURNING 1`;
 
 /**
@@ -42,18 +42,57 @@ RETURNING id`,
 
 export const FIND_RUN = statement<'operatorId' | 'asOf'>('payrail_billing_find_run_v1', 'SELECT id FROM billing_runs WHERE operator_id = :operatorId AND as_of = :asOf::date');
 
+/** The run, locked for its final step (retries, recharges, suspensions, figures). */
 export const LOCK_RUN = statement<'id'>('payrail_billing_lock_run_v1', 'SELECT * FROM billing_runs WHERE id = :id FOR UPDATE');
+
+/**
+ * The run, held by the process billing it (PostgreSQL): a second process finds it held and waits without
+ * holding a connection. NO KEY UPDATE lets the slices' rows, which reference the run, be written meanwhile.
+ */
+export const HOLD_RUN = statement<'id'>('payrail_billing_hold_run_v1', 'SELECT status FROM billing_runs WHERE id = :id FOR NO KEY UPDATE SKIP LOCKED');
+
+export const RUN_STATUS = statement<'id'>('payrail_billing_run_status_v1', 'SELECT status FROM billing_runs WHERE id = :id');
+
+/**
+ * The next slice of due services after :afterId, in id order: its last id (none when nothing is left). A
+ * slice is billed in a transaction of its own (BILL_MONTH with :afterId and :uptoId).
+ */
+export const NEXT_SLICE = statement<'operatorId' | 'asOf' | 'afterId' | 'size'>(
+  'payrail_billing_next_slice_v1',
+  `SELECT id AS upto_id FROM (
+  SELECT s.id FROM services s
+  WHERE s.operator_id = :operatorId AND s.status = 'Active' AND s.billed_through IS NOT NULL AND s.billed_through <= :asOf::date
+    AND s.collection_day IS NOT NULL AND s.id > :afterId::uuid
+  ORDER BY s.id LIMIT :size::int
+) x ORDER BY id DESC LIMIT 1`,
+);
+
+export const RECORD_SLICE = statement<'runId' | 'afterId' | 'uptoId' | 'purchasesCreated' | 'collectionsStarted' | 'now'>(
+  'payrail_billing_record_slice_v1',
+  `INSERT INTO billing_run_slices (run_id, after_id, upto_id, purchases_created, collections_started, finished_at)
+VALUES (:runId, :afterId::uuid, :uptoId::uuid, :purchasesCreated::int, :collectionsStarted::int, :now)
+ON CONFLICT (run_id, after_id) DO UPDATE SET upto_id = EXCLUDED.upto_id,
+  purchases_created = billing_run_slices.purchases_created + EXCLUDED.purchases_created,
+  collections_started = billing_run_slices.collections_started + EXCLUDED.collections_started, finished_at = EXCLUDED.finished_at`,
+);
+
+export const SLICE_FIGURES = statement<'runId'>(
+  'payrail_billing_slice_figures_v1',
+  `SELECT coalesce(sum(purchases_created), 0)::int AS purchases_created, coalesce(sum(collections_started), 0)::int AS collections_started
+FROM billing_run_slices WHERE run_id = :runId`,
+);
 
 /**
  * One month for every Active Recurring service whose next period has begun by :asOf: a purchase (Unpaid,
  * creation event 2) with one Monthly line for the period from its collection date up to the next (the
  * day clamped to the month's end), its outbox event, the service moved on to the period's end and owing
  * (InArrears, suspension date = due date + grace days), and a collection job when the plan has a Valid
- * medium to charge. A service behind by several periods is caught up by running it again (one period a
- * time); the unique index on (service_id, period_start) makes a period billed once, whatever runs.
+ * medium to charge, for the services of one slice (ids in (:afterId, :uptoId]). A service behind by several
+ * periods is caught up by running it again (one period a time); the unique index on (service_id,
+ * period_start) makes a period billed once, whatever runs.
  */
-export const BILL_MONTH = statement<'operatorId' | 'asOf' | 'runId' | 'now'>(
-  'payrail_billing_month_v1',
+export const BILL_MONTH = statement<'operatorId' | 'asOf' | 'runId' | 'now' | 'afterId' | 'uptoId'>(
+  'payrail_billing_month_v2',
   `WITH due AS (
   SELECT s.id AS service_id, s.operator_id, s.customer_id, pp.id AS plan_id, s.billed_through AS period_start,
     payrail_next_collection_date(s.billed_through, s.collection_day) AS period_end,
@@ -69,11 +108,11 @@ export const BILL_MONTH = statement<'operatorId' | 'asOf' | 'runId' | 'now'>(
   LEFT JOIN purchase_plans pp ON pp.service_id = s.id
   LEFT JOIN mediums m ON m.id = pp.active_medium_id AND m.status = 'Valid' AND m.medium_type IN ('CreditCard', 'BankAccount')
   WHERE s.operator_id = :operatorId AND s.status = 'Active' AND s.billed_through IS NOT NULL AND s.billed_through <= :asOf::date
-    AND s.collection_day IS NOT NULL
+    AND s.collection_day IS NOT NULL AND s.id > :afterId::uuid AND s.id <= :uptoId::uuid
 ), created AS (
   INSERT INTO purchases (id, operator_id, customer_id, service_id, purchase_plan_id, status_id, creation_event_id, purchase_date,
     amount_cents, amount_excl_cents, tax_cents, period_start, period_end, created_at, updated_at)
-  SELECT gen_random_uuid(), d.operator_id, d.customer_id, d.service_id, d.plan_id, ${P.Unpaid}, ${E.RecurringBilling},
+  SELECT payrail_uuid7(), d.operator_id, d.customer_id, d.service_id, d.plan_id, ${P.Unpaid}, ${E.RecurringBilling},
     (d.period_start::text || 'T00:00:00+02:00')::timestamptz,
     d.price_incl_cents, x.excl, d.price_incl_cents - x.excl, d.period_start, d.period_end, :now, :now
   FROM due d
@@ -84,7 +123,7 @@ export const BILL_MONTH = statement<'operatorId' | 'asOf' | 'runId' | 'now'>(
 ), lines AS (
   INSERT INTO purchase_lines (id, purchase_id, position, line_type_id, description, quantity, unit_price_incl_num,
     unit_price_incl_den, tax_rate_bp, total_amount_cents, period_contribution_per_quantity, product_price_id)
-  SELECT gen_random_uuid(), c.id, 0, ${PurchaseLineType.Monthly}, d.description || ' ' || c.period_start || ' to ' || c.period_end,
+  SELECT payrail_uuid7(), c.id, 0, ${PurchaseLineType.Monthly}, d.description || ' ' || c.period_start || ' to ' || c.period_end,
     1, d.price_incl_cents, 1, d.vat_rate_bp, d.price_incl_cents, c.period_end - c.period_start, d.price_id
   FROM created c JOIN due d ON d.service_id = c.service_id
   RETURNING 1
@@ -97,7 +136,7 @@ export const BILL_MONTH = statement<'operatorId' | 'asOf' | 'runId' | 'now'>(
   RETURNING 1
 ), jobs AS (
   INSERT INTO billing_collections (id, run_id, operator_id, purchase_id, attempt, created_at)
-  SELECT gen_random_uuid(), :runId, c.operator_id, c.id, 0, :now FROM created c JOIN due d ON d.service_id = c.service_id WHERE d.chargeable
+  SELECT payrail_uuid7(), :runId, c.operator_id, c.id, 0, :now FROM created c JOIN due d ON d.service_id = c.service_id WHERE d.chargeable
   ON CONFLICT (purchase_id, attempt) DO NOTHING
   RETURNING 1
 ), events AS (${outbox(
@@ -116,7 +155,7 @@ SELECT (SELECT count(*) FROM created)::int AS created, (SELECT count(*) FROM adv
  * more collection (attempt 1, 2 …). A date skipped by the runs still gets its latest retry, once.
  */
 export const RETRY_MONTHS = statement<'operatorId' | 'asOf' | 'runId' | 'now'>(
-  'payrail_billing_retries_v1',
+  'payrail_billing_retries_v2',
   `WITH due AS (
   SELECT p.id AS purchase_id, p.operator_id, max(r.k)::smallint AS attempt
   FROM purchases p
@@ -133,7 +172,7 @@ export const RETRY_MONTHS = statement<'operatorId' | 'asOf' | 'runId' | 'now'>(
   GROUP BY p.id, p.operator_id
 )
 INSERT INTO billing_collections (id, run_id, operator_id, purchase_id, attempt, created_at)
-SELECT gen_random_uuid(), :runId, operator_id, purchase_id, attempt, :now FROM due
+SELECT payrail_uuid7(), :runId, operator_id, purchase_id, attempt, :now FROM due
 ON CONFLICT (purchase_id, attempt) DO NOTHING
 RETURNING 1`,
 );
@@ -143,7 +182,7 @@ RETURNING 1`,
  * failed is tried again each following day (attempt = days after its date) while attempts remain.
  */
 export const COLLECT_RECHARGES = statement<'operatorId' | 'asOf' | 'runId' | 'now'>(
-  'payrail_billing_recharges_v1',
+  'payrail_billing_recharges_v2',
   `WITH due AS (
   SELECT p.id AS purchase_id, p.operator_id,
     CASE WHEN p.status_id = ${P.Scheduled} THEN 0 ELSE least(:asOf::date - ${civil('p.purchase_date')}, o.auto_recharge_attempts - 1) END::smallint AS attempt
@@ -157,14 +196,14 @@ export const COLLECT_RECHARGES = statement<'operatorId' | 'asOf' | 'runId' | 'no
     AND NOT EXISTS (SELECT 1 FROM billing_collections c WHERE c.purchase_id = p.id AND c.status <> 'done')
 )
 INSERT INTO billing_collections (id, run_id, operator_id, purchase_id, attempt, created_at)
-SELECT gen_random_uuid(), :runId, operator_id, purchase_id, attempt, :now FROM due WHERE attempt >= 0
+SELECT payrail_uuid7(), :runId, operator_id, purchase_id, attempt, :now FROM due WHERE attempt >= 0
 ON CONFLICT (purchase_id, attempt) DO NOTHING
 RETURNING 1`,
 );
 
 /** Auto-recharges still unpaid after their last attempt's day: given up on (Failed), with their events. */
 export const FAIL_RECHARGES = statement<'operatorId' | 'asOf' | 'now'>(
-  'payrail_billing_fail_recharges_v1',
+  'payrail_billing_fail_recharges_v2',
   `WITH failed AS (
   UPDATE purchases p SET status_id = ${P.Failed}, updated_at = :now
   FROM operators o
@@ -186,7 +225,7 @@ SELECT (SELECT count(*) FROM failed)::int AS failed`,
  * reinstates them (the services_reinstate trigger, migration 0007).
  */
 export const SUSPEND = statement<'operatorId' | 'asOf' | 'now'>(
-  'payrail_billing_suspend_v1',
+  'payrail_billing_suspend_v2',
   `WITH suspended AS (
   UPDATE services s SET status = 'Suspended', billing_status = 'Suspended', updated_at = :now
   FROM products p

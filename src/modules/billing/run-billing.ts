@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Actor, AppContext } from '../../context.ts';
 import { addDays, civilDate, isIsoDate, type IsoDate } from '../../domain/periods.ts';
+import type { RawTransaction } from '../../db/client.ts';
 import { run } from '../../db/statement.ts';
 import { NotFoundError, UnprocessableError } from '../../lib/errors.ts';
 import { afterCursor, type PageRequest } from '../../lib/pagination.ts';
 import { recordAudit } from '../audit/record.ts';
 import { findOperator } from '../operators/repo.ts';
-import { BILL_MONTH, COLLECT_RECHARGES, FAIL_RECHARGES, FIND_RUN, FINISH_RUN, LOCK_RUN, OPEN_RUN, RETRY_MONTHS, SUSPEND } from './billing-sql.ts';
+import { BILL_MONTH, COLLECT_RECHARGES, FAIL_RECHARGES, FIND_RUN, FINISH_RUN, HOLD_RUN, LOCK_RUN, NEXT_SLICE, OPEN_RUN, RECORD_SLICE, RETRY_MONTHS, RUN_STATUS, SLICE_FIGURES, SUSPEND } from './billing-sql.ts';
 import { billingCollections, billingRuns } from './schema.ts';
 
 export type BillingRunRow = typeof billingRuns.$inferSelect;
@@ -19,50 +20,159 @@ export interface BillingRunView extends BillingRunRow {
 
 /** A service more periods behind than this is billed the rest on the next run (a guard, not a rule). */
 const MAX_PERIODS_PER_RUN = 36;
+/** Services billed per transaction. */
+export const DEFAULT_SLICE_SIZE = 10_000;
+/** Slices billed at once on PostgreSQL (PAYRAIL_BILLING_RUN_LANES). */
+export const DEFAULT_RUN_LANES = 2;
+/** How often a process waiting for another to finish the same run looks again. */
+const WAIT_FOR_HOLDER_MS = 250;
+const BEFORE_EVERY_ID = '00000000-0000-0000-0000-000000000000';
+
+export interface RunOptions {
+  /** Services billed per transaction (default 10,000). */
+  sliceSize?: number;
+  /** Slices billed at once (PostgreSQL; PGlite has one session and bills one at a time). */
+  lanes?: number;
+}
+
+type RunContext = Pick<AppContext, 'database' | 'clock' | 'log'> & { config?: Partial<Pick<AppContext['config'], 'jobs' | 'dbPoolSize'>> };
+type RunParams = { operatorId: string; asOf: IsoDate; runId: string; now: Date };
 
 /**
  * A billing run of an operator for `asOf` (SPEC §10): monthly purchases of Recurring services whose
  * collection date has come, their collections and retries, auto-recharges due, auto-recharges given up
  * on, and suspensions — every one decided by `asOf`, never by the clock, so running the same date again
- * (or two processes running it at once) creates and charges nothing more. One transaction: a run is
- * whole or not at all. Returns the run (the existing one when the date was run before).
+ * (or two processes running it at once) creates and charges nothing more.
+ *
+ * The monthly purchases are made slice by slice (DEFAULT_SLICE_SIZE services a transaction, several
+ * slices at once on PostgreSQL): a run over a million services neither holds one huge transaction nor
+ * loses everything to a crash near its end. A run that stopped part way stays `running`, and running its
+ * date again (the daily job does) bills what is left; the unique index on (service_id, period_start)
+ * and the services' billed_through keep every period billed once. The final step — retries,
+ * recharges, suspensions, the figures — is one transaction. On PostgreSQL the process billing a run
+ * holds its row; another process asking for the same date waits for it (holding no connection) and then
+ * answers the run made, or takes over if the first died. Returns the run (the existing one when the
+ * date was run before).
  */
-export async function runBilling(ctx: Pick<AppContext, 'database' | 'clock' | 'log'>, operatorId: string, asOf: IsoDate, actor: Actor): Promise<{ run: BillingRunRow; created: boolean }> {
+export async function runBilling(ctx: RunContext, operatorId: string, asOf: IsoDate, actor: Actor, options: RunOptions = {}): Promise<{ run: BillingRunRow; created: boolean }> {
   await checkAsOf(ctx, operatorId, asOf);
   const now = ctx.clock();
-  const outcome = await ctx.database.transaction(async (tx) => {
-    const inserted = await run<{ id: string }, 'id' | 'operatorId' | 'asOf' | 'now'>(tx.query, OPEN_RUN, { id: randomUUID(), operatorId, asOf, now });
-    const [opened] = inserted.length > 0 ? inserted : await run<{ id: string }, 'operatorId' | 'asOf'>(tx.query, FIND_RUN, { operatorId, asOf });
-    const [locked] = await run<Record<string, unknown>, 'id'>(tx.query, LOCK_RUN, { id: opened!.id });
-    if (locked!.status === 'completed') return { id: opened!.id, created: false };
+  const inserted = await run<{ id: string }, 'id' | 'operatorId' | 'asOf' | 'now'>(ctx.database.query, OPEN_RUN, { id: randomUUID(), operatorId, asOf, now });
+  const [opened] = inserted.length > 0 ? inserted : await run<{ id: string }, 'operatorId' | 'asOf'>(ctx.database.query, FIND_RUN, { operatorId, asOf });
+  const params: RunParams = { operatorId, asOf, runId: opened!.id, now };
+  const sliceSize = options.sliceSize ?? DEFAULT_SLICE_SIZE;
 
-    const params = { operatorId, asOf, runId: opened!.id, now };
+  let created: boolean;
+  if (ctx.database.kind === 'postgres') {
+    // One connection holds the run and one a lane each; one more is left for everything else the process does.
+    const pool = ctx.config?.dbPoolSize;
+    const wanted = options.lanes ?? ctx.config?.jobs?.billingRunLanes ?? DEFAULT_RUN_LANES;
+    const lanes = pool ? Math.max(1, Math.min(wanted, pool - 2)) : wanted;
+    for (;;) {
+      const outcome = await ctx.database.transaction(async (hold) => {
+        const [held] = await run<{ status: string }, 'id'>(hold.query, HOLD_RUN, { id: params.runId });
+        if (!held) return 'held elsewhere' as const;
+        if (held.status === 'completed') return 'made before' as const;
+        await billSlices(ctx, params, lanes, sliceSize);
+        await finishRun(hold, ctx, params, actor);
+        return 'made' as const;
+      });
+      if (outcome !== 'held elsewhere') {
+        created = outcome === 'made';
+        break;
+      }
+      const [row] = await run<{ status: string }, 'id'>(ctx.database.query, RUN_STATUS, { id: params.runId });
+      if (row?.status === 'completed') {
+        created = false;
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, WAIT_FOR_HOLDER_MS));
+    }
+  } else {
+    const [row] = await run<{ status: string }, 'id'>(ctx.database.query, RUN_STATUS, { id: params.runId });
+    if (row?.status === 'completed') created = false;
+    else {
+      await billSlices(ctx, params, 1, sliceSize);
+      created = await ctx.database.transaction(async (tx) => {
+        const [locked] = await run<{ status: string }, 'id'>(tx.query, LOCK_RUN, { id: params.runId });
+        if (locked!.status === 'completed') return false;
+        await finishRun(tx, ctx, params, actor);
+        return true;
+      });
+    }
+  }
+  const [made] = await ctx.database.db.select().from(billingRuns).where(eq(billingRuns.id, params.runId));
+  if (created) ctx.log.info({ operatorId, asOf, runId: made!.id, purchasesCreated: made!.purchasesCreated, collectionsStarted: made!.collectionsStarted, retriesStarted: made!.retriesStarted, servicesSuspended: made!.servicesSuspended, purchasesFailed: made!.purchasesFailed }, 'billing run completed');
+  return { run: made!, created };
+}
+
+/**
+ * The monthly billing of every due service, a slice a transaction, `lanes` slices at once. Slices are
+ * taken in id order from one cursor, so no two lanes bill the same services; the first error stops the
+ * lanes taking more and is thrown once they have stopped.
+ */
+async function billSlices(ctx: RunContext, params: RunParams, lanes: number, size: number): Promise<void> {
+  let after = BEFORE_EVERY_ID;
+  let stopped = false;
+  let cursor: Promise<unknown> = Promise.resolve();
+  const nextSlice = (): Promise<{ afterId: string; uptoId: string } | null> => {
+    const taken = cursor.then(async () => {
+      if (stopped) return null;
+      const [row] = await run<{ upto_id: string }, 'operatorId' | 'asOf' | 'afterId' | 'size'>(ctx.database.query, NEXT_SLICE, { operatorId: params.operatorId, asOf: params.asOf, afterId: after, size });
+      if (!row) return null;
+      const slice = { afterId: after, uptoId: row.upto_id };
+      after = row.upto_id;
+      return slice;
+    });
+    cursor = taken.catch(() => undefined);
+    return taken;
+  };
+  const lane = async () => {
+    try {
+      for (let slice = await nextSlice(); slice; slice = await nextSlice()) await billSlice(ctx, params, slice);
+    } catch (err) {
+      stopped = true;
+      throw err;
+    }
+  };
+  const results = await Promise.allSettled(Array.from({ length: Math.max(1, lanes) }, lane));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+async function billSlice(ctx: RunContext, params: RunParams, slice: { afterId: string; uptoId: string }): Promise<void> {
+  await ctx.database.transaction(async (tx) => {
+    // Planned once a slice; compiling it to machine code costs more than the slice's per-row work saves.
+    if (ctx.database.kind === 'postgres') await tx.query('SET LOCAL jit = off');
     let purchasesCreated = 0;
     let collectionsStarted = 0;
     for (let i = 0; i < MAX_PERIODS_PER_RUN; i++) {
-      const [month] = await run<{ created: number; advanced: number; jobs: number }, 'operatorId' | 'asOf' | 'runId' | 'now'>(tx.query, BILL_MONTH, params);
+      const [month] = await run<{ created: number; advanced: number; jobs: number }, 'operatorId' | 'asOf' | 'runId' | 'now' | 'afterId' | 'uptoId'>(tx.query, BILL_MONTH, { ...params, ...slice });
       purchasesCreated += month!.created;
       collectionsStarted += month!.jobs;
       if (month!.advanced === 0) break;
     }
-    const retries = await run(tx.query, RETRY_MONTHS, params);
-    const [failed] = await run<{ failed: number }, 'operatorId' | 'asOf' | 'now'>(tx.query, FAIL_RECHARGES, { operatorId, asOf, now });
-    const recharges = await run(tx.query, COLLECT_RECHARGES, params);
-    const [suspended] = await run<{ suspended: number }, 'operatorId' | 'asOf' | 'now'>(tx.query, SUSPEND, { operatorId, asOf, now });
-    const figures = {
-      purchasesCreated,
-      collectionsStarted: collectionsStarted + recharges.length,
-      retriesStarted: retries.length,
-      servicesSuspended: suspended!.suspended,
-      purchasesFailed: failed!.failed,
-    };
-    await run(tx.query, FINISH_RUN, { id: opened!.id, now: ctx.clock(), ...figures });
-    await recordAudit(tx.db, actor, { operatorId, entityType: 'billing_run', entityId: opened!.id, action: 'billing_run.completed', toState: 'completed', data: { as_of: asOf, ...figures } });
-    return { id: opened!.id, created: true };
+    await run(tx.query, RECORD_SLICE, { runId: params.runId, ...slice, purchasesCreated, collectionsStarted, now: ctx.clock() });
   });
-  const [row] = await ctx.database.db.select().from(billingRuns).where(eq(billingRuns.id, outcome.id));
-  if (outcome.created) ctx.log.info({ operatorId, asOf, runId: row!.id, purchasesCreated: row!.purchasesCreated, collectionsStarted: row!.collectionsStarted, retriesStarted: row!.retriesStarted, servicesSuspended: row!.servicesSuspended, purchasesFailed: row!.purchasesFailed }, 'billing run completed');
-  return { run: row!, created: outcome.created };
+}
+
+/** The run's last step, in the transaction holding it: retries, recharges, suspensions, its figures. */
+async function finishRun(tx: RawTransaction, ctx: RunContext, params: RunParams, actor: Actor): Promise<void> {
+  const { operatorId, asOf, now } = params;
+  const retries = await run(tx.query, RETRY_MONTHS, params);
+  const [failed] = await run<{ failed: number }, 'operatorId' | 'asOf' | 'now'>(tx.query, FAIL_RECHARGES, { operatorId, asOf, now });
+  const recharges = await run(tx.query, COLLECT_RECHARGES, params);
+  const [suspended] = await run<{ suspended: number }, 'operatorId' | 'asOf' | 'now'>(tx.query, SUSPEND, { operatorId, asOf, now });
+  const [slices] = await run<{ purchases_created: number; collections_started: number }, 'runId'>(tx.query, SLICE_FIGURES, { runId: params.runId });
+  const figures = {
+    purchasesCreated: slices!.purchases_created,
+    collectionsStarted: slices!.collections_started + recharges.length,
+    retriesStarted: retries.length,
+    servicesSuspended: suspended!.suspended,
+    purchasesFailed: failed!.failed,
+  };
+  await run(tx.query, FINISH_RUN, { id: params.runId, now: ctx.clock(), ...figures });
+  await recordAudit(tx.db, actor, { operatorId, entityType: 'billing_run', entityId: params.runId, action: 'billing_run.completed', toState: 'completed', data: { as_of: asOf, ...figures } });
 }
 
 /** `asOf` must be a calendar date from the operator's first day up to today (a run charges customers: never ahead of time). */

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, date, index, integer, pgTable, smallint, text, unique, uuid } from 'drizzle-orm/pg-core';
+import { check, date, index, integer, pgTable, primaryKey, smallint, text, unique, uuid } from 'drizzle-orm/pg-core';
 import { id, instant } from '../../db/columns.ts';
 import { operators } from '../operators/schema.ts';
 import { payments } from '../payments/schema.ts';
@@ -33,6 +33,25 @@ export const billingRuns = pgTable(
     unique('billing_runs_operator_as_of').on(t.operatorId, t.asOf),
     check('billing_runs_status', sql`${t.status} in ('running', 'completed')`),
   ],
+);
+
+/**
+ * A slice of a run's monthly billing: the due services with ids in (after_id, upto_id], billed in one
+ * transaction. A run over many services commits slice by slice (several at once on PostgreSQL), so a
+ * crash loses at most the slices in flight, and running the date again resumes where it stopped. The
+ * run's figures are the sums over its slices, whichever process billed them.
+ */
+export const billingRunSlices = pgTable(
+  'billing_run_slices',
+  {
+    runId: uuid('run_id').notNull().references(() => billingRuns.id),
+    afterId: uuid('after_id').notNull(),
+    uptoId: uuid('upto_id').notNull(),
+    purchasesCreated: integer('purchases_created').notNull(),
+    collectionsStarted: integer('collections_started').notNull(),
+    finishedAt: instant('finished_at').notNull(),
+  },
+  (t) => [primaryKey({ name: 'billing_run_slices_pk', columns: [t.runId, t.afterId] })],
 );
 
 export type BillingCollectionStatus = 'queued' | 'running' | 'done';

@@ -37,8 +37,8 @@ export const services = pgTable(
     check('services_status', sql`${t.status} in ('PendingIspApplication', 'Active', 'Suspended', 'Cancelled')`),
     check('services_billing_status', sql`${t.billingStatus} in ('PaidUp', 'InArrears', 'Suspended')`),
     check('services_collection_day', sql`${t.collectionDay} between 1 and 31`),
-    // What a billing run reads: Active Recurring services whose next period has begun.
-    index('services_billing_due').on(t.billedThrough).where(sql`${t.status} = 'Active' and ${t.billedThrough} is not null`),
+    // No index on billed_through: a billing run walks services by primary key, a slice at a time, and an
+    // unindexed billed_through lets its monthly update stay on the page (HOT, migration 0009).
   ],
 );
 
