@@ -253,6 +253,13 @@ async function applyTokenUpdate(ctx: AppContext, provider: Provider, callback: V
  * provider could not confirm it yet) whose time has come. Each is claimed by moving its `next_attempt_at`
  * on (a lease), so two workers do not process one callback at the same time.
  */
+/**
+ * How long a claimed callback is left to the process that claimed it: as long as processing can take
+ * (the provider's confirmation is bounded by the provider timeout) and a margin. A process killed while
+ * processing leaves its claims to be taken over after this, not minutes later.
+ */
+const claimLeaseMs = (ctx: AppContext): number => ctx.config.collections.providerTimeoutMs + 10_000;
+
 export async function processDueCallbacks(ctx: AppContext, options: { now?: Date; limit?: number } = {}): Promise<number> {
   const now = options.now ?? ctx.clock();
   const ids = await ctx.database.db.transaction(async (tx) => {
@@ -266,7 +273,7 @@ export async function processDueCallbacks(ctx: AppContext, options: { now?: Date
     if (due.length > 0) {
       await tx
         .update(providerEvents)
-        .set({ nextAttemptAt: new Date(now.getTime() + 120_000) })
+        .set({ nextAttemptAt: new Date(now.getTime() + claimLeaseMs(ctx)) })
         .where(inArray(providerEvents.id, due.map((d) => d.id)));
     }
     return due.map((d) => d.id);
