@@ -89,7 +89,8 @@ describe('a Recurring service walked through a year of billing runs', () => {
     expect(line).toMatchObject({ lineTypeId: 2, quantity: 1, totalAmountCents: 37_900, periodContributionPerQuantity: 28 });
     expect(line!.description).toContain('2027-02-15 to 2027-03-15');
     expect(await eventsOf('purchase.created', serviceId)).toHaveLength(12);
-    expect((await serviceRow(serviceId)).billingStatus).toBe('PaidUp');
+    // Paid up to the end of the last month paid, not a month from each day it was paid.
+    expect(await serviceRow(serviceId)).toMatchObject({ billingStatus: 'PaidUp', latestPeriodEndDate: '2028-01-15' });
 
     // The same dates again, through the API and directly: the runs are found, nothing is created or charged.
     const again = await h.call('POST', '/billing/runs', { token: staff(), body: { as_of: '2027-06-15' } });
@@ -182,7 +183,8 @@ describe('dunning', () => {
     const good = await sandboxCardMedium(h, 'approve', 'PayFast', '4242');
     const pay = await h.call('POST', '/purchases/submit-for-collection', { body: { service_id: serviceId, purchase_id: due!.id, medium_id: good } });
     expect(pay.status).toBe(200);
-    expect(await serviceRow(serviceId)).toMatchObject({ status: 'Active', billingStatus: 'PaidUp', suspensionDate: null, billedThrough: '2029-03-05' });
+    // Paid late, the January month still pays for January: the service's period ends where that month does.
+    expect(await serviceRow(serviceId)).toMatchObject({ status: 'Active', billingStatus: 'PaidUp', suspensionDate: null, billedThrough: '2029-03-05', latestPeriodEndDate: '2029-02-05' });
     expect(await eventsOf('service.reinstated', serviceId)).toHaveLength(1);
     expect((await h.call('GET', `/services/${serviceId}/details-and-actions`)).body).toMatchObject({ billing_status: 'PaidUp', must_pay_info: null });
     // Billing resumes from the next collection date; the suspended month is not billed.

@@ -59,7 +59,7 @@ interface Locked {
  * statement: enough to settle a success without locking first (settleStarted).
  */
 export interface StartedAttempt extends Locked {
-  service: { version: string; latestPeriodEndDate: IsoDate | null; billingStatus: string; autoRecharge: boolean; owing: boolean; purchasedDays: number };
+  service: { version: string; latestPeriodEndDate: IsoDate | null; billingStatus: string; autoRecharge: boolean; owing: boolean; purchasedDays: number; coveredUntil: IsoDate | null };
 }
 
 /**
@@ -182,13 +182,13 @@ async function settleInTransaction(ctx: AppContext, tx: RawTransaction, input: S
   }
 
   // Succeeded: the money is taken. Pay the purchase, fulfil its service, keep a tokenised card.
-  const [service] = await run<{ latest_period_end_date: IsoDate | null; billing_status: string; auto_recharge: boolean; owing: boolean; purchased_days: number }, 'serviceId' | 'purchaseId'>(
+  const [service] = await run<{ latest_period_end_date: IsoDate | null; billing_status: string; auto_recharge: boolean; owing: boolean; purchased_days: number; covered_until: IsoDate | null }, 'serviceId' | 'purchaseId'>(
     tx.query,
     LOCK_SERVICE,
     { serviceId: purchase.serviceId, purchaseId: purchase.id },
   );
   if (!service) throw new Error(`purchase ${purchase.id} has no service`);
-  const done = fulfilment({ latestPeriodEndDate: service.latest_period_end_date, billingStatus: service.billing_status, owing: service.owing, purchasedDays: service.purchased_days }, now);
+  const done = fulfilment({ latestPeriodEndDate: service.latest_period_end_date, billingStatus: service.billing_status, owing: service.owing, purchasedDays: service.purchased_days, coveredUntil: service.covered_until }, now);
   const keptCard = result.token && payment.tokenise && !payment.createdMediumId ? await keepCard(ctx, tx, payment, purchase, result, now) : null;
   const scheduledPurchaseId = service.auto_recharge && done.periodEndAfter ? await scheduleNextAutoRecharge(tx.db, purchase.id, purchase.serviceId, done.periodEndAfter, now) : null;
   const rows = await run(tx.query, PAY, paidValues(input, payment, purchase, done, keptCard, scheduledPurchaseId, now));
@@ -307,9 +307,9 @@ async function lateSuccess(ctx: AppContext, tx: RawTransaction, input: SettleInp
   const owed = payment.status === 'failed' && (PurchaseMoves.payLate.from as readonly number[]).includes(purchase.statusId);
   ctx.log.warn({ paymentId: payment.id, purchaseId: purchase.id, provider: payment.provider, owed, reason }, owed ? 'a late success pays its purchase' : 'a late success is listed for a refund');
   if (owed) {
-    const [service] = await run<{ latest_period_end_date: IsoDate | null; billing_status: string; owing: boolean; purchased_days: number }, 'serviceId' | 'purchaseId'>(tx.query, LOCK_SERVICE, { serviceId: purchase.serviceId, purchaseId: purchase.id });
+    const [service] = await run<{ latest_period_end_date: IsoDate | null; billing_status: string; owing: boolean; purchased_days: number; covered_until: IsoDate | null }, 'serviceId' | 'purchaseId'>(tx.query, LOCK_SERVICE, { serviceId: purchase.serviceId, purchaseId: purchase.id });
     if (!service) throw new Error(`purchase ${purchase.id} has no service`);
-    const done = fulfilment({ latestPeriodEndDate: service.latest_period_end_date, billingStatus: service.billing_status, owing: service.owing, purchasedDays: service.purchased_days }, now);
+    const done = fulfilment({ latestPeriodEndDate: service.latest_period_end_date, billingStatus: service.billing_status, owing: service.owing, purchasedDays: service.purchased_days, coveredUntil: service.covered_until }, now);
     const r = lateRecords(payment, purchase, { lateId, disposition: 'paid_purchase', reason, providerReference, done, now });
     await run(tx.query, PAY_LATE, {
       paymentId: payment.id,

@@ -34,10 +34,11 @@ export const PURCHASE_OF_ATTEMPT = statement<'paymentId'>('payrail_settle_purcha
 
 /** Lock the service a paid purchase fulfils, with what fulfilment needs to know. */
 export const LOCK_SERVICE = statement<'serviceId' | 'purchaseId'>(
-  'payrail_settle_service_v2',
+  'payrail_settle_service_v3',
   `SELECT s.latest_period_end_date, s.billing_status, pr.auto_recharge,
   ${OWING('s.id', ':purchaseId')} AS owing,
-  ${PURCHASED_DAYS(':purchaseId')} AS purchased_days
+  ${PURCHASED_DAYS(':purchaseId')} AS purchased_days,
+  (SELECT period_end FROM purchases WHERE id = :purchaseId) AS covered_until
 FROM services s JOIN products pr ON pr.id = s.product_id
 WHERE s.id = :serviceId
 FOR UPDATE OF s`,
@@ -242,9 +243,9 @@ export const START_ATTEMPT = statement<
   | 'requestId'
   | 'auditData'
 >(
-  'payrail_start_attempt_v4',
+  'payrail_start_attempt_v5',
   `WITH target AS (
-  SELECT id, operator_id, status_id, amount_cents, currency, creation_event_id, service_id, customer_id, small_key, medium_id FROM purchases WHERE id = :purchaseId FOR UPDATE
+  SELECT id, operator_id, status_id, amount_cents, currency, creation_event_id, service_id, customer_id, small_key, medium_id, period_end FROM purchases WHERE id = :purchaseId FOR UPDATE
 ), live AS (
   SELECT id, status, kind, created_at, redirect_url FROM payments WHERE purchase_id = :purchaseId AND status IN ('pending', 'unknown', 'succeeded') LIMIT 1
 ), inserted AS (
@@ -273,6 +274,7 @@ SELECT t.status_id AS purchase_status_id, t.amount_cents AS purchase_amount_cent
   pr.auto_recharge AS svc_auto_recharge,
   ${OWING('t.service_id', 't.id')} AS svc_owing,
   ${PURCHASED_DAYS('t.id')} AS svc_purchased_days,
+  t.period_end AS svc_covered_until,
   i.*
 FROM target t
 JOIN services s ON s.id = t.service_id

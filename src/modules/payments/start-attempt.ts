@@ -131,6 +131,7 @@ const CONTEXT_COLUMNS = new Set([
   'svc_auto_recharge',
   'svc_owing',
   'svc_purchased_days',
+  'svc_covered_until',
 ]);
 
 /** The attempt START_ATTEMPT recorded, with what it read about its purchase and service; or why it recorded none. */
@@ -158,6 +159,7 @@ async function started(ctx: AppContext, purchaseId: string, row: Record<string, 
         autoRecharge: row.svc_auto_recharge === true,
         owing: row.svc_owing === true,
         purchasedDays: row.svc_purchased_days as number,
+        coveredUntil: (row.svc_covered_until as IsoDate | null) ?? null,
       },
     };
   }

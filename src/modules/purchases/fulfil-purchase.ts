@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { and, asc, eq } from 'drizzle-orm';
 import type { Executor } from '../../db/client.ts';
 import { PurchaseCreationEvent, PurchaseLineType, PurchaseStatus } from '../../domain/enums.ts';
-import { addDays, civilDate, extendPeriod, type IsoDate } from '../../domain/periods.ts';
+import { addDays, civilDate, extendPeriod, maxDate, type IsoDate } from '../../domain/periods.ts';
 import { unitLine } from '../../domain/pricing.ts';
 import { toDomainPrice } from '../catalog/repo.ts';
 import { productPrices, products } from '../catalog/schema.ts';
@@ -18,6 +18,11 @@ export interface ServiceState {
   owing: boolean;
   /** Days the paid purchase adds (its Day and Monthly lines; installation lines add none). */
   purchasedDays: number;
+  /**
+   * The end of the period the paid purchase is for, when it names one (a billing run's monthly purchase:
+   * `period_end`). Paying it late does not move the service's period past that end.
+   */
+  coveredUntil?: IsoDate | null;
 }
 
 export interface Fulfilment {
@@ -30,11 +35,18 @@ export interface Fulfilment {
 
 /**
  * What a paid purchase does to its service (SPEC §4): the paid period moves by the purchased days (from
- * today when it had lapsed), and the service is PaidUp when nothing else is owed. Pure: the caller has
+ * today when it had lapsed) — or, for a purchase of a stated period (a monthly purchase), to that period's
+ * end — and the service is PaidUp when nothing else is owed. Pure: the caller has
  * locked the service row and writes the result in the same transaction (settle-payment).
  */
 export function fulfilment(service: ServiceState, now: Date): Fulfilment {
-  const periodEndAfter = service.purchasedDays > 0 ? extendPeriod(service.latestPeriodEndDate, civilDate(now), service.purchasedDays) : service.latestPeriodEndDate;
+  const covered = service.coveredUntil ?? null;
+  const periodEndAfter =
+    covered !== null
+      ? maxDate(service.latestPeriodEndDate ?? covered, covered)
+      : service.purchasedDays > 0
+        ? extendPeriod(service.latestPeriodEndDate, civilDate(now), service.purchasedDays)
+        : service.latestPeriodEndDate;
   return {
     periodEndBefore: service.latestPeriodEndDate,
     periodEndAfter,
