@@ -45,6 +45,9 @@ export interface BillingBenchReport {
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
+/** Billing settings of the bench's environment (PAYRAIL_BILLING_CONCURRENCY …) reach the server and workers it starts. */
+const passThrough = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('PAYRAIL_BILLING_') && k !== 'PAYRAIL_BILLING_TIME')) as Record<string, string>;
+
 /** N Active Recurring services of the demo customer, due on `today`, with `card` (or none) active. */
 async function insertDueServices(database: Database, n: number, today: string, card: string | null): Promise<void> {
   await database.query(
@@ -71,7 +74,7 @@ async function approvingCard(database: Database): Promise<string> {
 async function freshDatabase(adminUrl: string) {
   const db = await preparePostgres(adminUrl);
   const url = db.payrailEnv.DATABASE_URL!;
-  const database = openPostgres(url, 4);
+  const database = openPostgres(url, 8);
   await migrate(database, url);
   const ctx = { config: { demo: true }, database, vault: new TokenVault(new Secret(ENCRYPTION_KEY)), clock: () => new Date(), log: pino({ level: 'silent' }) };
   await seedDemo(ctx as never);
@@ -98,7 +101,8 @@ export async function benchBilling(adminUrl: string): Promise<BillingBenchReport
     let peak = process.memoryUsage().heapUsed;
     const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().heapUsed)), 20);
     t0 = performance.now();
-    const { run: made } = await runBilling(run.ctx as never, DEMO.operatorId, today, { id: 'bench', role: 'system', requestId: null });
+    const lanes = process.env.PAYRAIL_BILLING_RUN_LANES ? Number(process.env.PAYRAIL_BILLING_RUN_LANES) : undefined;
+    const { run: made } = await runBilling(run.ctx as never, DEMO.operatorId, today, { id: 'bench', role: 'system', requestId: null }, lanes ? { lanes } : {});
     const runSeconds = (performance.now() - t0) / 1000;
     clearInterval(sampler);
     report = {
@@ -125,9 +129,11 @@ export async function benchBilling(adminUrl: string): Promise<BillingBenchReport
       await insertDueServices(fresh.database, m, today, card);
       await runBilling(fresh.ctx as never, DEMO.operatorId, today, { id: 'bench', role: 'system', requestId: null });
       const port = await freePort();
-      const common = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', DATABASE_URL: fresh.url, PAYRAIL_JWT_SECRET: JWT_SECRET, PAYRAIL_ENCRYPTION_KEY: ENCRYPTION_KEY, PAYRAIL_SANDBOX: 'true', PAYRAIL_LOG_LEVEL: 'warn', PAYRAIL_BILLING_TIME: 'off' };
+      const common = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', DATABASE_URL: fresh.url, PAYRAIL_JWT_SECRET: JWT_SECRET, PAYRAIL_ENCRYPTION_KEY: ENCRYPTION_KEY, PAYRAIL_SANDBOX: 'true', PAYRAIL_LOG_LEVEL: 'warn', PAYRAIL_BILLING_TIME: 'off', ...passThrough() };
       const serve = startChild('payrail (sandbox host)', [join(ROOT, 'bin', 'payrail.js'), 'serve'], { ...common, PORT: String(port), HOST: '127.0.0.1', PAYRAIL_JOBS_IN_PROCESS: 'false' }, ROOT);
       await waitForHttp(serve, `http://127.0.0.1:${port}/health`);
+      // BENCH_PAYFAST_ITN=off: the collections alone, without PayFast's notification of each charge.
+      if (process.env.BENCH_PAYFAST_ITN === 'off') await fetch(`http://127.0.0.1:${port}/sandbox/payfast/behaviour`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"itn":"off"}' });
       // The ITNs the sandbox sends are stored by the API and processed by the workers' callback job.
       const t0 = performance.now();
       const children = Array.from({ length: workers }, (_, i) =>
