@@ -13,7 +13,10 @@ import { billingCollections, billingRuns } from './schema.ts';
 
 export type BillingRunRow = typeof billingRuns.$inferSelect;
 
-/** A run with how its collections are going (they are worked after the run, by the jobs). */
+/**
+ * A run with how its collections are going (they are worked after the run, by the jobs). A run still
+ * `running` shows what its committed slices have made so far.
+ */
 export interface BillingRunView extends BillingRunRow {
   collections: { queued: number; succeeded: number; failed: number; unsettled: number; skipped: number };
 }
@@ -190,6 +193,11 @@ async function checkAsOf(ctx: Pick<AppContext, 'database' | 'clock'>, operatorId
 export async function findBillingRun(ctx: Pick<AppContext, 'database'>, operatorId: string, id: string): Promise<BillingRunView | null> {
   const [row] = await ctx.database.db.select().from(billingRuns).where(and(eq(billingRuns.operatorId, operatorId), eq(billingRuns.id, id)));
   if (!row) return null;
+  if (row.status === 'running') {
+    // Under way (or stopped part way): what its committed slices have made so far.
+    const [slices] = await run<{ purchases_created: number; collections_started: number }, 'runId'>(ctx.database.query, SLICE_FIGURES, { runId: id });
+    Object.assign(row, { purchasesCreated: slices!.purchases_created, collectionsStarted: slices!.collections_started });
+  }
   return { ...row, collections: await collectionFigures(ctx, id) };
 }
 
