@@ -85,6 +85,8 @@ export interface Config {
     peachStatusPerMinute: number;
     /** Peach test card …0077: how long after the checkout ends as cancelled the payment turns successful. */
     peachLateSuccessMs: number;
+    /** The Debitsuccess sandbox's bank day advances by itself this often (0: only by `POST /sandbox/debitsuccess/bank-day`). */
+    bankDayMs: number;
     /**
      * Where the sandboxes' merchant (payrail) lives, for the notices a provider sends to an address it was
      * configured with rather than given per payment (PayFast's account notify URL). Null: this process.
@@ -250,6 +252,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd(), declarat
     answerDelayMs: int('PAYRAIL_SANDBOX_ANSWER_DELAY_MS', 0, 0, 600_000),
     peachStatusPerMinute: int('PAYRAIL_SANDBOX_PEACH_LOOKUPS_PER_MINUTE', 2, 1, 100_000),
     peachLateSuccessMs: int('PAYRAIL_SANDBOX_PEACH_LATE_SUCCESS_MS', 5_000, 0, 3_600_000),
+    bankDayMs: int('PAYRAIL_SANDBOX_BANK_DAY_MS', 0, 0, 86_400_000),
     merchantUrl: url('PAYRAIL_SANDBOX_MERCHANT_URL', ['http:', 'https:']),
     port: int('PAYRAIL_SANDBOX_PORT', 8090, 0, 65535),
     dataDir: ((raw) => (isAbsolute(raw) ? raw : resolve(cwd, raw)))(str('PAYRAIL_SANDBOX_DATA_DIR') ?? './data-sandbox'),

@@ -11,3 +11,4 @@ export * from '../modules/audit/schema.ts';
 export * from '../modules/webhooks/schema.ts';
 export * from '../sandboxes/kit/schema.ts';
 export * from '../modules/billing/schema.ts';
+export * from '../sandboxes/debitsuccess/schema.ts';

@@ -1,5 +1,6 @@
 import type { App } from '../http/route-kit.ts';
 import { registerBehaviourRoute, registerLedgerRoute, resumeNotifications, stopNotifications, type SandboxContext, type SandboxModule } from './kit/kit.ts';
+import { debitsuccessSandbox } from './debitsuccess/sandbox.ts';
 import { payfastSandbox } from './payfast/sandbox.ts';
 import { peachSandbox } from './peach/sandbox.ts';
 
@@ -7,7 +8,7 @@ import { peachSandbox } from './peach/sandbox.ts';
  * The built-in provider sandboxes, served under /sandbox/<name> in sandbox mode (and alone by
  * `payrail sandbox`). Adding a provider's sandbox is its folder here and one line in this list.
  */
-export const SANDBOXES: readonly SandboxModule[] = [peachSandbox, payfastSandbox];
+export const SANDBOXES: readonly SandboxModule[] = [peachSandbox, payfastSandbox, debitsuccessSandbox];
 
 /** Mounts every sandbox (and each of its other hosts) with its ledger and behaviour routes. */
 export async function mountSandboxes(app: App, ctx: SandboxContext, sandboxes: readonly SandboxModule[] = SANDBOXES): Promise<void> {
