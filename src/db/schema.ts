@@ -4,6 +4,7 @@ export * from '../modules/catalog/schema.ts';
 export * from '../modules/customers/schema.ts';
 export * from '../modules/mediums/schema.ts';
 export * from '../modules/services/schema.ts';
+export * from '../modules/mediums/capture-schema.ts';
 export * from '../modules/purchases/schema.ts';
 export * from '../modules/payments/schema.ts';
 export * from '../modules/idempotency/schema.ts';

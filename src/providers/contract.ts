@@ -49,6 +49,8 @@ export interface ConnectorCapabilities {
   tokenisation?: boolean;
   /** Medium types this provider can be an operator's default for (`GET /default?mediumType=`, new cards). */
   defaultFor?: readonly MediumType[];
+  /** Medium types its hosted page captures without a payment (`createCapture`: a bank account, a card). */
+  captures?: readonly MediumType[];
 }
 
 /**
@@ -214,6 +216,47 @@ export interface HostedSession {
   raw: unknown;
 }
 
+/** A hosted page where the customer enters a bank account or card to keep, paying nothing (SPEC §11). */
+export interface CaptureInput {
+  /** Our id of the capture. */
+  reference: string;
+  /** What the customer is to enter. */
+  mediumType: MediumType;
+  /** The customer's account at the provider, as payrail names it (Debitsuccess: ExternalAccountReferenceNo). */
+  accountReference: string;
+  customer: Customer;
+  /** Where the provider sends the browser back: payrail's capture-return receiver. */
+  returnUrl: string;
+}
+
+export interface CaptureSession extends HostedSession {
+  /**
+   * A secret the provider shares for this session's notices (Debitsuccess's WebhookToken). Sealed by the
+   * caller; a notice that does not carry it is not the provider's.
+   */
+  noticeSecret: string | null;
+}
+
+export interface CaptureLookupInput {
+  /** Our id of the capture. */
+  reference: string;
+  /** The provider's id of its hosted page (CaptureSession.providerReference). */
+  providerReference: string;
+  accountReference: string;
+  mediumType: MediumType;
+}
+
+/** What came of a capture page, as the provider says. */
+export interface CaptureResult {
+  /** `open`: nothing is known yet (the customer is still on the page, or has not come back). */
+  status: 'captured' | 'open' | 'failed';
+  /** Captured: what to charge later (sealed by the caller) and what may be shown of it (last digits only). */
+  token?: NewToken;
+  failure?: { code: string; message: string };
+  /** The provider's answer without secrets or account numbers. */
+  raw: unknown;
+}
+
 export type LookupKind = Exclude<CollectionKind, 'allocation'>;
 
 export interface LookupInput {
@@ -309,6 +352,10 @@ export interface Connector {
   chargeToken?(input: ChargeTokenInput, ctx: ConnectorContext): Promise<AttemptResult>;
   /** Start a hosted payment ("Add new payment method": Peach Checkout, Debitsuccess payment form, VodaPay initiate). */
   createCheckout?(input: CheckoutInput, ctx: ConnectorContext): Promise<HostedSession>;
+  /** A hosted page that captures a bank account or card without a payment (Debitsuccess UpdatePaymentDetail). */
+  createCapture?(input: CaptureInput, ctx: ConnectorContext): Promise<CaptureSession>;
+  /** What came of a capture page: the provider's own answer, never the browser's say-so. */
+  lookupCapture?(input: CaptureLookupInput, ctx: ConnectorContext): Promise<CaptureResult>;
   /** A payment link for a purchase (PayFast). */
   createPaymentLink?(input: CheckoutInput, ctx: ConnectorContext): Promise<HostedSession>;
   /** Ask the provider what really happened to an attempt. Not getting an answer throws; it never invents one. */

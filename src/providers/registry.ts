@@ -1,6 +1,7 @@
 import { ConnectorError } from '../lib/errors.ts';
 import type { MediumType } from '../domain/enums.ts';
 import type { CallbackDeclaration, Connector, ProviderId, SettingsDeclaration } from './contract.ts';
+import { debitsuccessConnector } from './debitsuccess/connector.ts';
 import { offSystemConnector } from './off-system/connector.ts';
 import { payfastConnector } from './payfast/connector.ts';
 import { peachConnector } from './peach/connector.ts';
@@ -11,7 +12,7 @@ import type { VendorConnector } from './vendor-contract.ts';
  * src/sandboxes, and one line in each registry: routes, notification URLs, configuration and jobs follow
  * from the connector's declarations.
  */
-export const CONNECTORS: readonly Connector[] = [offSystemConnector, peachConnector, payfastConnector];
+export const CONNECTORS: readonly Connector[] = [offSystemConnector, peachConnector, payfastConnector, debitsuccessConnector];
 
 /** The utility vendor's connector (vendor-contract.ts), once there is one. */
 export const VENDORS: readonly VendorConnector[] = [];
@@ -20,7 +21,7 @@ export const VENDORS: readonly VendorConnector[] = [];
 export const SETTINGS_DECLARATIONS: readonly SettingsDeclaration[] = [...CONNECTORS, ...VENDORS].flatMap((c) => (c.settings ? [c.settings] : []));
 
 /** The flows a connector may implement (its optional methods). */
-export type Flow = 'chargeToken' | 'createCheckout' | 'createPaymentLink' | 'lookup' | 'verifyCallback' | 'cardUpdateUrl' | 'allocate' | 'cancelSession';
+export type Flow = 'chargeToken' | 'createCheckout' | 'createCapture' | 'lookupCapture' | 'createPaymentLink' | 'lookup' | 'verifyCallback' | 'cardUpdateUrl' | 'allocate' | 'cancelSession';
 
 export const can = (connector: Connector, flow: Flow): boolean => typeof connector[flow] === 'function';
 

@@ -26,7 +26,7 @@ const owing = (loc: Location) => (loc.query.get('status') === 'Suspended' ? 'Sus
 
 const routes: Route[] = [
   { path: '/app', render: (_, s) => <HomePage session={s} /> },
-  { path: '/app/services/:id', render: (p, s, loc) => <ServicePage key={p.id} id={p.id!} session={s} backFromCardUpdate={loc.query.get('card') === 'returned'} /> },
+  { path: '/app/services/:id', render: (p, s, loc) => <ServicePage key={p.id} id={p.id!} session={s} backFromCardUpdate={loc.query.get('card') === 'returned'} captureId={loc.query.get('capture_id')} /> },
   { path: '/app/services/:id/pay', render: (p, s, loc) => <PayNowPage key={`${p.id}/${loc.query.get('purchaseId')}`} serviceId={p.id!} purchaseId={loc.query.get('purchaseId')} session={s} /> },
   { path: '/app/services/:id/buy', render: (p, s) => <BuyNowPage key={p.id} serviceId={p.id!} session={s} /> },
   { path: '/app/ext-pay/:userId/:purchaseId/:result', render: (p) => <PaymentResultPage key={p.purchaseId} purchaseId={p.purchaseId!} /> },

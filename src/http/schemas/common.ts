@@ -38,6 +38,9 @@ export const ProblemSchema = Type.Object(
     purchase_id: Type.Optional(Type.String()),
     purchase_status_id: Type.Optional(Type.Integer({ description: 'Collections: the purchase’s status after the attempt' })),
     failure_code: Type.Optional(Nullable(Type.String({ description: 'Collections: declined, insufficient_funds, expired, cancelled, other' }))),
+    provider: Type.Optional(Type.String({ description: 'The provider concerned (a flow it does not offer)' })),
+    provider_code: Type.Optional(Nullable(Type.String({ description: 'The provider’s own code for what it refused (Debitsuccess: 07, 08, 10, 14107 …)' }))),
+    provider_note: Type.Optional(Nullable(Type.String({ description: 'The provider’s own words for it' }))),
   },
   { $id: 'Problem', description: 'RFC 7807 problem details (application/problem+json), with extension members where a problem names records' },
 );

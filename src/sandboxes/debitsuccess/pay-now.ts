@@ -150,7 +150,8 @@ async function complete(ctx: SandboxContext, tx: Executor, url: string, s: Sessi
     stores = status === 'Success';
   }
   if (stores) {
-    const details = detail.kind === 'CreditCard' ? { holder: detail.holder, expiry: detail.expiry } : { holder: detail.holder, bank: detail.bank, branchCode: detail.branchCode, accountType: detail.accountType };
+    // storedByToken: which form stored it, for GetAccountPaymentDetail (account-detail.ts).
+    const details = { ...(detail.kind === 'CreditCard' ? { holder: detail.holder, expiry: detail.expiry } : { holder: detail.holder, bank: detail.bank, branchCode: detail.branchCode, accountType: detail.accountType }), storedByToken: s.id };
     await tx
       .update(debitsuccessAccounts)
       .set({ payMethodType: detail.kind, payMethodToken: randomUUID(), payMethodLast4: detail.last4, payMethodDetails: details, bankOutcome: detail.kind === 'BankAccount' ? detail.result : null, updatedAt: now })

@@ -1,5 +1,6 @@
 import type { FastifyError } from 'fastify';
 import type { SandboxModule } from '../kit/kit.ts';
+import { registerAccountPaymentDetail } from './account-detail.ts';
 import { registerBankDay, startBankDayTimer } from './bank-day.ts';
 import { debitsuccessBehaviour } from './behaviour.ts';
 import { registerCardStatus } from './card-status.ts';
@@ -29,6 +30,7 @@ export const debitsuccessSandbox: SandboxModule = {
     });
     registerGetPaymentToken(scope, ctx);
     registerCardStatus(scope, ctx);
+    registerAccountPaymentDetail(scope, ctx);
     registerPayNow(scope, ctx);
     registerTokenRoute(scope, ctx);
     registerDebitOrders(scope, ctx);

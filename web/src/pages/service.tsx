@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import { get, messageOf, q } from '../api';
+import { AddBankAccount, CaptureResult } from '../components/add-bank-account';
 import { OffSystemPayment } from '../components/off-system-payment';
 import { PaymentsTable } from '../components/payments-table';
 import { PurchaseHistory } from '../components/purchase-history';
@@ -13,7 +14,7 @@ import { Link } from '../router';
 import { isStaff, type Session } from '../session';
 import type { DetailsAndActions, Service } from '../types';
 
-export function ServicePage({ id, session, backFromCardUpdate }: { id: string; session: Session; backFromCardUpdate: boolean }) {
+export function ServicePage({ id, session, backFromCardUpdate, captureId }: { id: string; session: Session; backFromCardUpdate: boolean; captureId: string | null }) {
   const [loaded, reload] = useLoad(
     (signal) =>
       Promise.all([get<Service>(`/services/${q(id)}`, { signal }), get<DetailsAndActions>(`/services/${q(id)}/details-and-actions`, { signal })]),
@@ -37,6 +38,7 @@ export function ServicePage({ id, session, backFromCardUpdate }: { id: string; s
       <h1>{productName(s)}</h1>
       <p className="muted">{SERVICE_TYPE[s.service_type] ?? s.service_type}</p>
       {backFromCardUpdate && <CardUpdateResult service={s} />}
+      {captureId && <CaptureResult serviceId={sid} captureId={captureId} onDone={reload} />}
       <SuspendedNote service={s} details={d} />
       <section className="card" aria-label="Service details" data-testid={`service-${sid}`}>
         <ServiceFacts service={s} details={d} />
@@ -52,6 +54,7 @@ export function ServicePage({ id, session, backFromCardUpdate }: { id: string; s
             </Link>
           )}
           {s.service_type === 'HybridDayBundle' && <UpdateCard service={s} details={d} />}
+          {s.service_type === 'Recurring' && s.service_status !== 'Cancelled' && <AddBankAccount service={s} />}
         </div>
       </section>
       {staff && (

@@ -1,0 +1,171 @@
+import { Writable } from 'node:stream';
+import { eq } from 'drizzle-orm';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FIX } from '../../../test/helpers/fixtures.ts';
+import { createHarness, type Harness } from '../../../test/helpers/harness.ts';
+import * as t from '../../db/schema.ts';
+import { DEMO } from '../../demo/ids.ts';
+
+/**
+ * `POST /payment-mediums/capture` (SPEC §11) with the operator's default bank provider, Debitsuccess, served
+ * by its sandbox over real HTTP: the customer fills Debitsuccess's form, comes back through payrail, and
+ * the medium exists only once Debitsuccess itself says the details were kept.
+ */
+const logLines: string[] = [];
+const logSink = new Writable({
+  write(chunk: Buffer, _encoding, done) {
+    logLines.push(chunk.toString('utf8'));
+    done();
+  },
+});
+let offsetMs = 0;
+let h: Harness;
+beforeAll(async () => {
+  h = await createHarness({ listen: true, clock: () => new Date(Date.now() + offsetMs), log: pino({ level: 'debug' }, logSink) });
+});
+afterAll(() => h?.close());
+
+const service = DEMO.services.recurringPaidUp;
+const returnUrl = () => `${h.baseUrl}/app/services/${service}`;
+/** Every answer payrail gave in this file, to look for the account number in. */
+const answers: string[] = [];
+
+async function startCapture(body: Record<string, unknown>, token?: string) {
+  const res = await h.call('POST', '/payment-mediums/capture', { body, ...(token === undefined ? {} : { token }) });
+  answers.push(res.text);
+  return res;
+}
+
+/** The customer on Debitsuccess's form: opens it, submits the bank account, and is sent back (redirects followed by hand). */
+async function fillBankForm(captureUrl: string, accountNumber: string): Promise<URL> {
+  const page = await fetch(captureUrl);
+  expect(page.status).toBe(200);
+  const form = new URLSearchParams({ account_holder: 'T Mokoena', bank: 'FNB', branch_code: '250655', account_number: accountNumber, account_type: 'Cheque' });
+  const posted = await fetch(captureUrl, { method: 'POST', body: form, redirect: 'manual' });
+  expect(posted.status).toBe(302);
+  const toPayrail = posted.headers.get('location')!;
+  expect(toPayrail.startsWith(`${h.baseUrl}/payment-mediums/captures/`)).toBe(true);
+  const back = await fetch(toPayrail, { redirect: 'manual' });
+  expect(back.status).toBe(303);
+  return new URL(back.headers.get('location')!);
+}
+
+async function capture(id: string) {
+  const res = await h.call('GET', `/payment-mediums/captures/${id}`);
+  answers.push(res.text);
+  return res;
+}
+
+describe('capturing a bank account through Debitsuccess', () => {
+  it('1234567890 becomes a Valid BankAccount medium ending 7890, active on the service; the account number is nowhere', async () => {
+    const activeBefore = (await h.call('GET', `/active-payment-medium-for-service?serviceId=${service}`)).body;
+    const started = await startCapture({ service_id: service, medium_type: 'BankAccount', return_url: returnUrl() });
+    expect(started.status, started.text).toBe(201);
+    expect(started.body).toMatchObject({ status: 'open', medium_type: 'BankAccount', provider: 'Debitsuccess', customer_id: DEMO.customerId, service_id: service, medium_id: null });
+    expect(started.body.capture_url).toMatch(/\/sandbox\/debitsuccess\/PayNow\/T\/[A-Za-z0-9]{8}$/);
+
+    const back = await fillBankForm(started.body.capture_url, '1234567890');
+    expect(`${back.origin}${back.pathname}`).toBe(returnUrl());
+    expect(back.searchParams.get('capture_id')).toBe(started.body.id);
+    expect(back.searchParams.get('capture_status')).toBe('succeeded');
+
+    const done = await capture(started.body.id);
+    expect(done.body).toMatchObject({ status: 'succeeded', capture_url: null, failure: null });
+    const active = await h.call('GET', `/active-payment-medium-for-service?serviceId=${service}`);
+    answers.push(active.text);
+    expect(active.status).toBe(200);
+    expect(active.body).toMatchObject({ medium_detail_id: done.body.medium_id, medium_type: 'BankAccount' });
+    expect(active.body.medium_detail_id).not.toBe(activeBefore?.medium_detail_id);
+    const [medium] = await h.ctx.database.db.select().from(t.mediums).where(eq(t.mediums.id, done.body.medium_id));
+    expect(medium).toMatchObject({ mediumType: 'BankAccount', status: 'Valid', provider: 'Debitsuccess', accountNumber: '7890', accountName: 'T Mokoena', customerId: DEMO.customerId });
+    const mediums = await h.call('GET', `/payment-mediums?userId=${DEMO.customerUserId}`);
+    answers.push(mediums.text);
+    expect(mediums.body.some((m: { medium_detail_id: string }) => m.medium_detail_id === medium!.id)).toBe(true);
+    const events = (await h.ctx.database.db.select().from(t.outboxEvents)).filter((e) => (e.payload as { data: { medium_id?: string } }).data.medium_id === medium!.id);
+    expect(events.map((e) => e.type).sort()).toEqual(['medium.created', 'medium.updated']);
+
+    // Coming back again (a reload) changes nothing: one medium, the capture as it was.
+    const again = await fetch(`${h.baseUrl}/payment-mediums/captures/${started.body.id}/return?Status=Success`, { redirect: 'manual' });
+    expect(again.status).toBe(303);
+    expect((await h.ctx.database.db.select().from(t.mediums).where(eq(t.mediums.externalReference, `capture:${started.body.id}`))).length).toBe(1);
+
+    // The account number appears in no answer, no log line, and no column payrail keeps unsealed.
+    const dump = await h.ctx.database.query<{ row: string }>(
+      `SELECT row_to_json(x)::text AS row FROM (
+         SELECT to_jsonb(m) AS r FROM mediums m UNION ALL SELECT to_jsonb(c) FROM medium_captures c UNION ALL SELECT to_jsonb(a) FROM audit_events a
+         UNION ALL SELECT to_jsonb(o) FROM outbox_events o UNION ALL SELECT to_jsonb(p) FROM provider_events p UNION ALL SELECT to_jsonb(c) FROM medium_credentials c
+       ) x`,
+    );
+    for (const text of [...answers, ...logLines, ...dump.map((d) => d.row)]) expect(text).not.toContain('1234567890');
+  });
+
+  it('an account the bank refuses leaves the capture failed and creates nothing; a used or expired form creates nothing', async () => {
+    const before = (await h.ctx.database.db.select().from(t.mediums)).length;
+    const refused = await startCapture({ customer_id: DEMO.customerId, medium_type: 'BankAccount', return_url: returnUrl() });
+    const back = await fillBankForm(refused.body.capture_url, '3333333333');
+    expect(back.searchParams.get('capture_status')).toBe('failed');
+    expect((await capture(refused.body.id)).body).toMatchObject({ status: 'failed', medium_id: null, failure: { code: 'not_stored' } });
+
+    // A form opened a second time answers TokenExpired at Debitsuccess, and payrail's capture is as it was.
+    const reused = await fetch(refused.body.capture_url, { redirect: 'manual' });
+    expect(reused.headers.get('location')).toContain('Status=TokenExpired');
+
+    // A form nobody opened within its 10 minutes: expired, nothing created.
+    const late = await startCapture({ customer_id: DEMO.customerId, medium_type: 'BankAccount', return_url: returnUrl() });
+    offsetMs = 11 * 60_000;
+    try {
+      const opened = await fetch(late.body.capture_url, { redirect: 'manual' });
+      expect(opened.headers.get('location')).toContain('Status=TokenExpired');
+      const expired = await fetch(opened.headers.get('location')!, { redirect: 'manual' });
+      expect(new URL(expired.headers.get('location')!).searchParams.get('capture_status')).toBe('failed');
+      expect((await capture(late.body.id)).body).toMatchObject({ status: 'failed', failure: { code: 'expired' } });
+    } finally {
+      offsetMs = 0;
+    }
+    expect((await h.ctx.database.db.select().from(t.mediums)).length).toBe(before);
+  });
+
+  it('refuses what it cannot do with a clear problem, and creates nothing', async () => {
+    // Cards are the default card provider's (Peach Payments): it takes a card only with a payment.
+    const card = await startCapture({ customer_id: DEMO.customerId, medium_type: 'CreditCard', return_url: returnUrl() });
+    expect(card.status).toBe(422);
+    expect(card.headers['content-type']).toContain('application/problem+json');
+    expect(card.body).toMatchObject({ code: 'capture.not_offered', status: 422 });
+    const cardProvider = (await h.call('GET', '/default?mediumType=2')).body.provider as string;
+    expect(card.body.detail).toContain(cardProvider);
+
+    const cases: [Record<string, unknown>, string | undefined, number, string][] = [
+      [{ medium_type: 'BankAccount', return_url: 'https://evil.example/steal' }, undefined, 422, 'capture.return_url_not_allowed'],
+      [{ medium_type: 'BankAccount', return_url: returnUrl() }, h.tokens.integrator, 422, 'capture.customer_required'],
+      [{ service_id: FIX.otherCustomer.serviceId, medium_type: 'BankAccount', return_url: returnUrl() }, undefined, 404, 'not_found'],
+      [{ customer_id: FIX.otherCustomer.customerId, medium_type: 'BankAccount', return_url: returnUrl() }, undefined, 404, 'not_found'],
+      [{ service_id: service, customer_id: FIX.otherCustomer.customerId, medium_type: 'BankAccount', return_url: returnUrl() }, h.tokens.integrator, 422, 'capture.customer_mismatch'],
+      [{ medium_type: 'Cash', return_url: returnUrl() }, undefined, 400, 'request.invalid'],
+    ];
+    const before = (await h.ctx.database.db.select().from(t.mediumCaptures)).length;
+    for (const [body, token, status, code] of cases) {
+      const res = await startCapture(body, token);
+      expect(res.status, JSON.stringify(body)).toBe(status);
+      expect(String(res.body.code)).toContain(code);
+    }
+    expect((await h.ctx.database.db.select().from(t.mediumCaptures)).length).toBe(before);
+    // Another customer's capture is not found.
+    const mine = await startCapture({ customer_id: DEMO.customerId, medium_type: 'BankAccount', return_url: returnUrl() });
+    expect((await h.call('GET', `/payment-mediums/captures/${mine.body.id}`, { token: h.tokens.otherCustomer })).status).toBe(404);
+  });
+
+  it('passes a Debitsuccess refusal on as its problem, and records the capture failed', async () => {
+    // Debitsuccess holds two accounts under this customer's reference: 07, "Multiple accounts found".
+    for (const ref of ['TST0000091', 'TST0000092']) {
+      await h.ctx.database.query(`INSERT INTO sandbox.debitsuccess_accounts (account_reference_no, external_account_reference_no) VALUES ($1, $2)`, [ref, FIX.otherCustomer.customerId]);
+    }
+    const res = await startCapture({ customer_id: FIX.otherCustomer.customerId, medium_type: 'BankAccount', return_url: returnUrl() }, h.tokens.otherCustomer);
+    expect(res.status).toBe(422);
+    expect(res.body).toMatchObject({ code: 'provider.declined', provider_code: '07' });
+    expect(res.body.detail).toContain('more than one account');
+    const [failed] = await h.ctx.database.db.select().from(t.mediumCaptures).where(eq(t.mediumCaptures.customerId, FIX.otherCustomer.customerId));
+    expect(failed).toMatchObject({ status: 'failed', failureCode: 'provider.declined', mediumId: null });
+  });
+});
+

@@ -1,0 +1,101 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHarness, type Harness } from '../../../test/helpers/harness.ts';
+import { ConnectorError } from '../../lib/errors.ts';
+import { Secret } from '../../lib/secret.ts';
+import type { CaptureInput, ConnectorContext, ProviderSettings } from '../contract.ts';
+import { resolveSettings } from '../settings.ts';
+import { debitsuccessConnector as ds } from './connector.ts';
+
+/**
+ * The Debitsuccess connector against the built-in sandbox over real HTTP: GetPaymentToken for a capture
+ * (UpdatePaymentDetail), and every refusal of seed 002 it can meet, mapped to what payrail's caller sees.
+ */
+let h: Harness;
+beforeAll(async () => {
+  h = await createHarness({ listen: true });
+});
+afterAll(() => h?.close());
+
+const settings = (): ProviderSettings => resolveSettings(ds.settings, h.ctx.config.providers.debitsuccess, h.ctx.config);
+const ctx = (overrides: Partial<ConnectorContext> = {}): ConnectorContext => ({
+  fetch,
+  clock: () => new Date(),
+  log: h.ctx.log,
+  settings: settings(),
+  timeoutMs: 5_000,
+  resolveHost: async () => [],
+  ...overrides,
+});
+const customer = { id: 'c-1', name: 'Thandi Mokoena', email: 'thandi@example.co.za', cellNumber: '+27821234567' };
+const capture = (overrides: Partial<CaptureInput> = {}, c = ctx()) =>
+  ds.createCapture!({ reference: 'cap-1', mediumType: 'BankAccount', accountReference: `payrail-${crypto.randomUUID()}`, customer, returnUrl: `${h.baseUrl}/callbacks/debitsuccess/capture/cap-1`, ...overrides }, c);
+/** The refusal a capture meets, as payrail's caller would see it. */
+async function refusal(promise: Promise<unknown>): Promise<{ status: number; code: string; message: string; providerCode: unknown }> {
+  try {
+    await promise;
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConnectorError);
+    const e = err as ConnectorError;
+    return { status: e.status, code: e.code, message: e.message, providerCode: e.extensions?.provider_code ?? null };
+  }
+  throw new Error('the capture was not refused');
+}
+
+describe('Debitsuccess GetPaymentToken for a capture', () => {
+  it('answers a one-time form for a bank account: an 8-character token in the form URL, valid 10 minutes, and a webhook token', async () => {
+    const before = Date.now();
+    const session = await capture();
+    expect(session.providerReference).toMatch(/^[A-Za-z0-9]{8}$/);
+    expect(session.noticeSecret).toMatch(/^[A-Za-z0-9]{8}$/);
+    expect(session.redirectUrl.endsWith(session.providerReference!)).toBe(true);
+    expect(session.expiresAt!.getTime() - before).toBeGreaterThan(9.9 * 60_000);
+    expect(session.expiresAt!.getTime() - before).toBeLessThanOrEqual(10 * 60_000 + 5_000);
+    // The raw answer kept with the attempt holds neither token.
+    expect(JSON.stringify(session.raw)).not.toContain(session.providerReference!);
+    expect(JSON.stringify(session.raw)).not.toContain(session.noticeSecret!);
+    const form = await fetch(session.redirectUrl);
+    expect(form.status).toBe(200);
+    expect(await form.text()).toMatch(/account number/i);
+  });
+
+  it('asks for a card when the medium is a card', async () => {
+    const session = await capture({ mediumType: 'CreditCard' });
+    const page = await (await fetch(session.redirectUrl)).text();
+    expect(page).toMatch(/card number/i);
+    expect(page).not.toMatch(/branch code/i);
+  });
+
+  it('refuses a customer Debitsuccess has no single active account for: 422 naming the code, nothing to send the customer to', async () => {
+    const cases: [string, string, RegExp][] = [
+      ['DS-MULTIPLE', '07', /more than one account/],
+      ['DS-NORECORD', '08', /no account/],
+      ['DS-INACTIVE', '10', /not active/],
+      ['DS-ADDON', '14107', /add-on product/],
+    ];
+    for (const [accountReference, code, says] of cases) {
+      const r = await refusal(capture({ accountReference }));
+      expect(r, accountReference).toMatchObject({ status: 422, code: 'provider.declined', providerCode: code });
+      expect(r.message).toMatch(says);
+      expect(r.message).toContain(`(${code} `);
+    }
+  });
+
+  it('maps refused credentials to a configuration problem (503), never a customer’s', async () => {
+    const wrong: ProviderSettings = { ...settings(), sandbox: false, credentials: { username: new Secret('payrail-sandbox'), password: new Secret('not-the-password') } };
+    expect(await refusal(capture({}, ctx({ settings: wrong })))).toMatchObject({ status: 503, code: 'provider.misconfigured', providerCode: '02' });
+    const missing: ProviderSettings = { ...settings(), sandbox: false, credentials: {} };
+    expect(await refusal(capture({}, ctx({ settings: missing })))).toMatchObject({ status: 503, code: 'provider.misconfigured', message: expect.stringContaining('PAYRAIL_DEBITSUCCESS_USERNAME') });
+  });
+
+  it('maps a CallbackURL Debitsuccess refuses to a protocol problem (it is payrail’s own address)', async () => {
+    expect(await refusal(capture({ returnUrl: 'not a url' }))).toMatchObject({ status: 503, code: 'provider.protocol', providerCode: '14043' });
+    expect(await refusal(capture({ returnUrl: `${h.baseUrl}/callbacks/${'x'.repeat(260)}` }))).toMatchObject({ status: 503, code: 'provider.protocol', providerCode: '14040' });
+  });
+
+  it('says nothing was sent when Debitsuccess cannot be reached', async () => {
+    const away: ProviderSettings = { ...settings(), baseUrl: 'http://127.0.0.1:9' };
+    const r = await refusal(capture({}, ctx({ settings: away })));
+    expect(r).toMatchObject({ status: 503, code: 'provider.unavailable' });
+    expect(r.message).toContain('nothing was sent');
+  });
+});
