@@ -1,6 +1,7 @@
 import type { AppContext } from '../context.ts';
 import * as billing from './billing.ts';
 import * as callbacks from './callbacks.ts';
+import * as captures from './captures.ts';
 import * as janitor from './janitor.ts';
 import * as webhooks from './webhooks.ts';
 
@@ -14,6 +15,7 @@ import * as webhooks from './webhooks.ts';
  * - webhooks: fans outbox events out to operator endpoints and delivers them.
  * - billing: the daily billing run of every operator (PAYRAIL_BILLING_TIME), catching up missed days.
  * - billing-collections: collects what the billing runs made due.
+ * - captures: asks providers about bank accounts and cards captured without a payment, when the customer did not come back.
  */
 export interface Job {
   name: string;
@@ -28,6 +30,7 @@ export const JOBS: readonly Job[] = [
   { name: 'webhooks', batch: webhooks.BATCH, run: webhooks.runWebhooks },
   { name: 'billing', batch: billing.DAILY_BATCH, run: billing.runDailyBilling },
   { name: 'billing-collections', batch: billing.COLLECTIONS_BATCH, run: billing.runBillingCollections },
+  { name: 'captures', batch: captures.BATCH, run: captures.runCaptures },
 ];
 
 export interface JobRunner {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIX } from '../../../test/helpers/fixtures.ts';
 import { createHarness, type Harness } from '../../../test/helpers/harness.ts';
 import * as t from '../../db/schema.ts';
+import { checkOpenCaptures } from '../../modules/mediums/capture-medium.ts';
 import { DEMO } from '../../demo/ids.ts';
 
 /**
@@ -124,6 +125,37 @@ describe('capturing a bank account through Debitsuccess', () => {
       offsetMs = 0;
     }
     expect((await h.ctx.database.db.select().from(t.mediums)).length).toBe(before);
+  });
+
+  it('a customer who never comes back: the captures job asks Debitsuccess, and nothing stays open', async () => {
+    const kept = await startCapture({ customer_id: DEMO.customerId, medium_type: 'BankAccount', return_url: returnUrl() });
+    const abandoned = await startCapture({ customer_id: DEMO.customerId, medium_type: 'BankAccount', return_url: returnUrl() });
+    // The first customer fills the form and closes the browser on Debitsuccess's redirect; the second never opens it.
+    await fetch(kept.body.capture_url);
+    const posted = await fetch(kept.body.capture_url, { method: 'POST', body: new URLSearchParams({ account_holder: 'K Nel', bank: 'Capitec', branch_code: '470010', account_number: '2222222222', account_type: 'Savings' }), redirect: 'manual' });
+    expect(posted.status).toBe(302);
+    const row = async (id: string) => (await h.ctx.database.db.select().from(t.mediumCaptures).where(eq(t.mediumCaptures.id, id)))[0]!;
+    expect((await row(kept.body.id)).status).toBe('open');
+
+    // Not due yet: nothing is asked.
+    expect(await checkOpenCaptures(h.ctx)).toBe(0);
+    offsetMs = 61_000;
+    try {
+      expect(await checkOpenCaptures(h.ctx)).toBeGreaterThanOrEqual(2);
+      expect(await row(kept.body.id)).toMatchObject({ status: 'succeeded', nextCheckAt: null });
+      const [medium] = await h.ctx.database.db.select().from(t.mediums).where(eq(t.mediums.id, (await row(kept.body.id)).mediumId!));
+      expect(medium).toMatchObject({ accountNumber: '2222', status: 'Valid' });
+      // The unopened form is still usable: asked again later, not failed.
+      const waiting = await row(abandoned.body.id);
+      expect(waiting.status).toBe('open');
+      expect(waiting.nextCheckAt!.getTime()).toBeGreaterThan(Date.now() + offsetMs);
+      // Past its 10 minutes (and the next check), Debitsuccess says the token expired: failed, nothing created.
+      offsetMs = 60 * 60_000;
+      expect(await checkOpenCaptures(h.ctx)).toBeGreaterThanOrEqual(1);
+      expect(await row(abandoned.body.id)).toMatchObject({ status: 'failed', failureCode: 'expired', mediumId: null, nextCheckAt: null });
+    } finally {
+      offsetMs = 0;
+    }
   });
 
   it('refuses what it cannot do with a clear problem, and creates nothing', async () => {

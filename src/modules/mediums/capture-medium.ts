@@ -27,6 +27,11 @@ export interface CaptureRequest {
 }
 
 const secretContext = (captureId: string) => `medium_capture:${captureId}`;
+/** An open capture is first asked about this long after it starts (a customer who never comes back), then ever less often. */
+export const FIRST_CHECK_MS = 60_000;
+const MAX_CHECK_GAP_MS = 3_600_000;
+/** A claimed check is held this long: a process that dies mid-batch leaves its captures due again. */
+const CLAIM_MS = 120_000;
 /** payrail's receiver of the customer's browser coming back from the provider's page. */
 export const captureReturnPath = (captureId: string) => `/payment-mediums/captures/${captureId}/return`;
 
@@ -86,6 +91,7 @@ export async function startCapture(ctx: AppContext, scope: ServiceScope, actor: 
         sealedNoticeSecret: session.noticeSecret ? ctx.vault.seal(session.noticeSecret, secretContext(id)) : null,
         redirectUrl: session.redirectUrl,
         expiresAt: session.expiresAt,
+        nextCheckAt: new Date(ctx.clock().getTime() + FIRST_CHECK_MS),
         updatedAt: ctx.clock(),
       })
       .where(eq(mediumCaptures.id, id))
@@ -96,7 +102,7 @@ export async function startCapture(ctx: AppContext, scope: ServiceScope, actor: 
     const known = err instanceof ConnectorError;
     await db
       .update(mediumCaptures)
-      .set({ status: 'failed', failureCode: known ? err.code : 'error', failureMessage: known ? err.message.slice(0, 500) : 'the provider could not be asked', finishedAt: ctx.clock(), updatedAt: ctx.clock() })
+      .set({ status: 'failed', failureCode: known ? err.code : 'error', failureMessage: known ? err.message.slice(0, 500) : 'the provider could not be asked', nextCheckAt: null, finishedAt: ctx.clock(), updatedAt: ctx.clock() })
       .where(eq(mediumCaptures.id, id));
     throw err;
   }
@@ -119,14 +125,25 @@ export async function completeCapture(ctx: AppContext, id: string): Promise<Capt
   if (!capture) throw new NotFoundError('capture', id);
   if (capture.status !== 'open' || !capture.providerReference) return capture;
   const connector = ctx.connectors.get(capture.provider);
+  // Still open: asked again later, a gap twice the last (the captures job), at most hourly.
+  const later = async () => {
+    const now = ctx.clock();
+    const gap = Math.min(Math.max(FIRST_CHECK_MS, 2 * (now.getTime() - capture.createdAt.getTime())), MAX_CHECK_GAP_MS);
+    const [row] = await ctx.database.db
+      .update(mediumCaptures)
+      .set({ nextCheckAt: new Date(now.getTime() + gap), updatedAt: now })
+      .where(and(eq(mediumCaptures.id, id), eq(mediumCaptures.status, 'open')))
+      .returning();
+    return row ?? capture;
+  };
   let result: CaptureResult;
   try {
     result = await connector.lookupCapture!({ reference: id, providerReference: capture.providerReference, accountReference: capture.accountReference, mediumType: capture.mediumType }, connectorContext(ctx, connector));
   } catch (err) {
     ctx.log.warn({ captureId: id, provider: capture.provider, err: (err as Error).message }, 'could not ask the provider about a capture; it stays open');
-    return capture;
+    return later();
   }
-  if (result.status === 'open') return capture;
+  if (result.status === 'open') return later();
 
   return ctx.database.db.transaction(async (tx) => {
     const [locked] = await tx.select().from(mediumCaptures).where(eq(mediumCaptures.id, id)).for('update');
@@ -135,7 +152,7 @@ export async function completeCapture(ctx: AppContext, id: string): Promise<Capt
     if (result.status === 'failed' || !result.token) {
       const [failed] = await tx
         .update(mediumCaptures)
-        .set({ status: 'failed', failureCode: result.failure?.code ?? 'failed', failureMessage: result.failure?.message ?? 'The provider kept no details.', finishedAt: now, updatedAt: now })
+        .set({ status: 'failed', failureCode: result.failure?.code ?? 'failed', failureMessage: result.failure?.message ?? 'The provider kept no details.', nextCheckAt: null, finishedAt: now, updatedAt: now })
         .where(eq(mediumCaptures.id, id))
         .returning();
       await recordAudit(tx, SYSTEM_ACTOR, { operatorId: locked.operatorId, entityType: 'medium', entityId: id, action: 'medium_capture.failed', fromState: 'open', toState: 'failed', data: { code: failed!.failureCode } });
@@ -163,7 +180,7 @@ export async function completeCapture(ctx: AppContext, id: string): Promise<Capt
       },
       { provider: locked.provider, value: token.value },
     );
-    const [done] = await tx.update(mediumCaptures).set({ status: 'succeeded', mediumId, finishedAt: now, updatedAt: now }).where(eq(mediumCaptures.id, id)).returning();
+    const [done] = await tx.update(mediumCaptures).set({ status: 'succeeded', mediumId, nextCheckAt: null, finishedAt: now, updatedAt: now }).where(eq(mediumCaptures.id, id)).returning();
     const events: OutboxEvent[] = [{ operatorId: locked.operatorId, type: 'medium.created', data: { medium_id: mediumId, customer_id: locked.customerId, medium_type: locked.mediumType, provider: locked.provider, status: 'Valid', capture_id: id } }];
     if (locked.serviceId) {
       await setActiveMedium(tx, locked.serviceId, mediumId);
@@ -173,4 +190,28 @@ export async function completeCapture(ctx: AppContext, id: string): Promise<Capt
     await enqueueEvents(tx, events, now);
     return done!;
   });
+}
+
+/**
+ * Open captures whose check is due (the customer filled the provider's form but never came back, or the
+ * provider could not be asked): claimed with FOR UPDATE SKIP LOCKED and a lease, then asked about.
+ * Nothing stays open: once the form's token is used or expired, the provider says so.
+ */
+export async function checkOpenCaptures(ctx: AppContext, options: { limit?: number; now?: Date } = {}): Promise<number> {
+  const now = options.now ?? ctx.clock();
+  const claimed = await ctx.database.query<{ id: string }>(
+    `UPDATE medium_captures SET next_check_at = $1
+     WHERE id IN (SELECT id FROM medium_captures WHERE status = 'open' AND next_check_at <= $2 ORDER BY next_check_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+     RETURNING id`,
+    [new Date(now.getTime() + CLAIM_MS), now, options.limit ?? 25],
+    'payrail_claim_captures_v1',
+  );
+  for (const { id } of claimed) {
+    try {
+      await completeCapture(ctx, id);
+    } catch (err) {
+      ctx.log.error({ err, captureId: id }, 'checking a capture failed; it will be checked again');
+    }
+  }
+  return claimed.length;
 }

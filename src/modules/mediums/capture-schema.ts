@@ -40,6 +40,8 @@ export const mediumCaptures = pgTable(
     returnUrl: text('return_url').notNull(),
     expiresAt: instant('expires_at'),
     mediumId: uuid('medium_id').references(() => mediums.id),
+    /** When the captures job next asks the provider about an open capture (a customer who never came back). */
+    nextCheckAt: instant('next_check_at'),
     failureCode: text('failure_code'),
     failureMessage: text('failure_message'),
     finishedAt: instant('finished_at'),
@@ -48,6 +50,7 @@ export const mediumCaptures = pgTable(
   (t) => [
     uniqueIndex('medium_captures_provider_reference').on(t.provider, t.providerReference),
     index('medium_captures_customer').on(t.customerId, t.createdAt),
+    index('medium_captures_due').on(t.nextCheckAt).where(sql`${t.status} = 'open'`),
     check('medium_captures_status', sql`${t.status} in ('open', 'succeeded', 'failed', 'expired')`),
     check('medium_captures_type', sql`${t.mediumType} in ('BankAccount', 'CreditCard')`),
     check('medium_captures_medium', sql`(${t.status} = 'succeeded') = (${t.mediumId} is not null)`),

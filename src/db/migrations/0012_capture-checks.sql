@@ -1,0 +1,2 @@
+ALTER TABLE "medium_captures" ADD COLUMN "next_check_at" timestamp (3) with time zone;--> statement-breakpoint
+CREATE INDEX "medium_captures_due" ON "medium_captures" USING btree ("next_check_at") WHERE "medium_captures"."status" = 'open';
