@@ -12,7 +12,7 @@ describe('connector registry', () => {
   it('finds connectors by provider, by flow, and by what they can be the default for', () => {
     expect(registry.get('OffSystem').id).toBe('OffSystem');
     expect(registry.withFlow('allocate').map((c) => c.id)).toEqual(['OffSystem']);
-    expect(registry.withFlow('chargeToken').map((c) => c.id).sort()).toEqual(['PayFast', 'PeachPayments']);
+    expect(registry.withFlow('chargeToken').map((c) => c.id).sort()).toEqual(['Debitsuccess', 'PayFast', 'PeachPayments']);
     expect(registry.withFlow('createCheckout').map((c) => c.id)).toEqual(['PeachPayments']);
     expect(registry.withFlow('createPaymentLink').map((c) => c.id)).toEqual(['PayFast']);
     expect(registry.canBeDefault('PeachPayments', 'CreditCard')).toBe(true);

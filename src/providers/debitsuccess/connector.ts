@@ -1,5 +1,5 @@
 import { ConnectorError } from '../../lib/errors.ts';
-import type { CaptureInput, CaptureLookupInput, CaptureResult, CaptureSession, Connector, ConnectorContext } from '../contract.ts';
+import type { AttemptResult, CaptureInput, CaptureLookupInput, CaptureResult, CaptureSession, ChargeTokenInput, Connector, ConnectorContext, LookupInput } from '../contract.ts';
 import { errorName, exchange } from '../kit/http.ts';
 import { debitsuccessCredentials } from './credentials.ts';
 
@@ -47,7 +47,7 @@ interface Note {
  * `what` says what did not happen when it fails ("nothing was captured").
  */
 async function message(ctx: ConnectorContext, name: string, fields: Record<string, unknown>, what: string): Promise<Record<string, unknown>> {
-  const creds = debitsuccessCredentials(ctx.settings);
+  const creds = debitsuccessCredentials(ctx.settings, ['username', 'password']);
   const body = JSON.stringify({ User: { Username: creds.username, Password: creds.password }, RequestInitiator: 'payrail', ...fields });
   const sent = await exchange(ctx, `${ctx.settings.baseUrl.replace(/\/+$/, '')}/DSAPI/${name}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
   if (sent.kind === 'not_sent') throw new ConnectorError('unavailable', PROVIDER, `Debitsuccess could not be reached (${errorName(sent.error)}); nothing was sent.`);
@@ -124,11 +124,134 @@ async function accountPaymentDetail(ctx: ConnectorContext, input: CaptureLookupI
   throw new ConnectorError('protocol', PROVIDER, 'Debitsuccess does not know the capture’s form token for this account.');
 }
 
+/** An OAuth2 access token for the REST API (client credentials); asked for each call, so nothing is kept between calls. */
+async function accessToken(ctx: ConnectorContext): Promise<string> {
+  const creds = debitsuccessCredentials(ctx.settings, ['clientId', 'clientSecret']);
+  const basic = Buffer.from(`${creds.clientId}:${creds.clientSecret}`).toString('base64');
+  const sent = await exchange(ctx, `${base(ctx)}/identity/connect/token`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'grant_type=client_credentials',
+  });
+  if (sent.kind !== 'answer') throw new ConnectorError('unavailable', PROVIDER, `Debitsuccess's token service could not be reached (${errorName(sent.error)}); nothing was sent.`);
+  if (sent.status === 400 || sent.status === 401) throw new ConnectorError('misconfigured', PROVIDER, `Debitsuccess refused payrail's client credentials (${sent.status}).`);
+  let token: unknown;
+  try {
+    token = (JSON.parse(sent.text) as { access_token?: unknown }).access_token;
+  } catch {
+    token = null;
+  }
+  if (sent.status !== 200 || typeof token !== 'string' || token === '') throw new ConnectorError('unavailable', PROVIDER, `Debitsuccess's token service answered ${sent.status} without a token; nothing was sent.`);
+  return token;
+}
+
+const base = (ctx: ConnectorContext) => ctx.settings.baseUrl.replace(/\/+$/, '');
+const rands = (cents: number) => (cents / 100).toFixed(2);
+const centsOf = (amount: unknown): number | null => (typeof amount === 'number' && Number.isFinite(amount) ? Math.round(amount * 100) : null);
+
+/**
+ * A debit order against the bank account stored on the customer's Debitsuccess account (the medium's token
+ * is the account reference): answered Pending at once, settled days later (lookup, and the status webhook
+ * to come). Our attempt's reference is the externalPaymentIdentifier, so a repeat of it is refused (409)
+ * and the first order is found by lookup, never made twice.
+ */
+async function debitOrder(input: ChargeTokenInput, ctx: ConnectorContext): Promise<AttemptResult> {
+  const token = await accessToken(ctx);
+  const sent = await exchange(ctx, `${base(ctx)}/CustomerServices/v1.0/accounts/${encodeURIComponent(input.token)}/debitOrders`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ externalPaymentIdentifier: input.merchantReference, amount: rands(input.amount.amountCents), paymentNote: input.description.slice(0, 30) }),
+  });
+  if (sent.kind === 'not_sent') throw new ConnectorError('unavailable', PROVIDER, `Debitsuccess could not be reached (${errorName(sent.error)}); nothing was sent.`);
+  if (sent.kind === 'lost') return { status: 'unknown', providerReference: null, raw: { error: errorName(sent.error) } };
+  let answer: Record<string, unknown> = {};
+  try {
+    answer = JSON.parse(sent.text) as Record<string, unknown>;
+  } catch {
+    // read below by status
+  }
+  if (sent.status === 201) {
+    const paymentId = typeof answer.paymentId === 'string' ? answer.paymentId : null;
+    const cents = centsOf(answer.amount);
+    if (!paymentId || answer.externalPaymentIdentifier !== input.merchantReference) return { status: 'unknown', providerReference: paymentId, raw: { reason: 'a 201 that does not name our debit order' } };
+    return { status: 'pending', providerReference: paymentId, ...(cents === null ? {} : { amount: { amountCents: cents, currency: 'ZAR' as const } }), raw: { paymentId, status: answer.status ?? null, bankDay: answer.bankDay ?? null } };
+  }
+  // Ours exists already (a repeat after a lost answer): what became of it is the look-up's to say.
+  if (sent.status === 409) return { status: 'unknown', providerReference: null, raw: { status: 409 } };
+  if (sent.status === 401) throw new ConnectorError('misconfigured', PROVIDER, 'Debitsuccess refused payrail’s access token (401); nothing was debited.');
+  if (sent.status === 400 || sent.status === 404) {
+    const errors = Array.isArray(answer.errors) ? (answer.errors as { message?: unknown }[]).map((e) => String(e.message ?? '')).filter(Boolean) : [];
+    const message = errors[0] ?? (typeof answer.message === 'string' ? answer.message : `Debitsuccess answered ${sent.status}`);
+    return { status: 'failed', providerReference: null, failure: { code: `debitsuccess_${sent.status}`, message: `Debitsuccess refused the debit order: ${message}`, kind: 'invalid' }, raw: { status: sent.status } };
+  }
+  if (sent.status === 503) throw new ConnectorError('unavailable', PROVIDER, 'Debitsuccess answered 503; nothing was debited.');
+  return { status: 'unknown', providerReference: null, raw: { status: sent.status } };
+}
+
+/** Debitsuccess's payment statuses as an attempt's: Pending and Retry wait; Cleared and Settled pay; the rest fail. */
+const DEBIT_STATUS: Record<string, 'pending' | 'succeeded' | 'failed'> = {
+  Pending: 'pending',
+  Retry: 'pending',
+  Cleared: 'succeeded',
+  Settled: 'succeeded',
+  Failed: 'failed',
+  Unbillable: 'failed',
+  CreditControl: 'failed',
+};
+const MAX_STATUS_PAGES = 40;
+
+/**
+ * What became of a debit order: its latest entry in the business's payment statuses since the attempt
+ * started (Debitsuccess has no look-up of one payment), paged by cursor. A return after Cleared/Settled is
+ * not a failure of the attempt (nothing moves a succeeded payment backwards): it stays succeeded here.
+ */
+async function debitOrderStatus(input: LookupInput, ctx: ConnectorContext): Promise<AttemptResult> {
+  const creds = debitsuccessCredentials(ctx.settings, ['businessId']);
+  const token = await accessToken(ctx);
+  const since = new Date(input.startedAt.getTime() - 60_000).toISOString();
+  let cursor: string | null = null;
+  let latest: Record<string, unknown> | null = null;
+  let cleared = false;
+  for (let page = 0; page < MAX_STATUS_PAGES; page++) {
+    const query = new URLSearchParams({ StartDateTime: since, Limit: '50', ...(cursor ? { nextCursor: cursor } : {}) });
+    const sent = await exchange(ctx, `${base(ctx)}/CustomerServices/v1.0/businesses/${encodeURIComponent(creds.businessId)}/paymentStatuses?${query}`, { headers: { authorization: `Bearer ${token}` } });
+    if (sent.kind !== 'answer' || sent.status !== 200) throw new ConnectorError('unavailable', PROVIDER, `Debitsuccess's payment statuses could not be read (${sent.kind === 'answer' ? sent.status : errorName(sent.error)}).`);
+    const answer = JSON.parse(sent.text) as { items?: Record<string, unknown>[]; nextCursor?: unknown };
+    for (const item of answer.items ?? []) {
+      if (item.externalPaymentIdentifier !== input.merchantReference) continue;
+      if (item.status === 'Cleared' || item.status === 'Settled') cleared = true;
+      if (!(item.isReturn === true && cleared)) latest = item;
+    }
+    cursor = typeof answer.nextCursor === 'string' && answer.nextCursor !== '' ? answer.nextCursor : null;
+    if (!cursor) break;
+  }
+  if (!latest) return { status: 'pending', providerReference: input.providerReference, absent: true, raw: { reason: 'no payment status names this debit order yet' } };
+  const status = DEBIT_STATUS[String(latest.status)];
+  const paymentId = typeof latest.paymentId === 'string' ? latest.paymentId : input.providerReference;
+  const cents = centsOf(latest.amount);
+  const raw = { paymentId, status: latest.status ?? null, statusDateTime: latest.statusDateTime ?? null };
+  if (!status) return { status: 'pending', providerReference: paymentId, raw };
+  if (status === 'failed') {
+    const reason = typeof latest.statusReason === 'string' && latest.statusReason !== '' ? latest.statusReason : String(latest.status);
+    return { status, providerReference: paymentId, failure: { code: String(latest.status), message: reason, kind: /insufficient/i.test(reason) ? 'insufficient_funds' : 'declined' }, raw };
+  }
+  return { status, providerReference: paymentId, ...(cents === null ? {} : { amount: { amountCents: cents, currency: 'ZAR' as const } }), raw };
+}
+
 export const debitsuccessConnector: Connector = {
   id: PROVIDER,
-  settings: { key: 'debitsuccess', credentials: ['username', 'password'], hosts: { base: '/sandbox/debitsuccess' } },
-  capabilities: { captures: ['BankAccount', 'CreditCard'] },
-  timing: { firstCheckAfterMs: 60_000, sessionTtlMs: TOKEN_TTL_MS },
+  settings: { key: 'debitsuccess', credentials: ['username', 'password', 'client_id', 'client_secret', 'business_id'], hosts: { base: '/sandbox/debitsuccess' } },
+  capabilities: { captures: ['BankAccount', 'CreditCard'], tokenCharges: ['BankAccount'] },
+  // A debit order is Pending for days: the janitor asks after a minute, then ever less often (at most hourly).
+  // Its creation is in the statuses at once, so one not there after 10 minutes never arrived.
+  timing: { firstCheckAfterMs: 60_000, sessionTtlMs: TOKEN_TTL_MS, deadlineMs: 10 * 60_000 },
+
+  chargeToken: debitOrder,
+
+  async lookup(input: LookupInput, ctx: ConnectorContext): Promise<AttemptResult> {
+    if (input.kind !== 'token') return { status: 'unknown', providerReference: input.providerReference, absent: true, raw: { reason: 'payrail makes no Debitsuccess payments of this kind' } };
+    return debitOrderStatus(input, ctx);
+  },
 
   async createCapture(input: CaptureInput, ctx: ConnectorContext): Promise<CaptureSession> {
     const session = await getPaymentToken(ctx, {

@@ -9,20 +9,32 @@ import type { ProviderSettings } from '../contract.ts';
 export const DEBITSUCCESS_SANDBOX_CREDENTIALS = {
   username: 'payrail-sandbox',
   password: 'ds-sandbox-password',
+  clientId: 'payrail-sandbox',
+  clientSecret: 'ds-sandbox-client-secret',
+  businessId: '10001',
 } as const;
 
 export interface DebitsuccessCredentials {
   /** The message API's `User { Username, Password }`. The password is never logged. */
   username: string;
   password: string;
+  /** The REST API's OAuth2 client credentials (debit orders, payment statuses). The secret is never logged. */
+  clientId: string;
+  clientSecret: string;
+  /** The merchant's business (paymentStatuses are listed per business). */
+  businessId: string;
 }
 
-const KEYS = { username: 'username', password: 'password' } as const;
+const KEYS = { username: 'username', password: 'password', clientId: 'client_id', clientSecret: 'client_secret', businessId: 'business_id' } as const;
 
-/** Configured values first; against the built-in sandbox its merchant fills any gap; elsewhere a gap is a configuration error. */
-export function debitsuccessCredentials(settings: ProviderSettings): DebitsuccessCredentials {
-  const resolved = {} as Record<keyof DebitsuccessCredentials, string>;
-  for (const [field, key] of Object.entries(KEYS) as [keyof DebitsuccessCredentials, string][]) {
+/**
+ * Configured values first; against the built-in sandbox its merchant fills any gap; elsewhere a gap is a
+ * configuration error. Each API asks only for the credentials it uses (`fields`).
+ */
+export function debitsuccessCredentials<F extends keyof DebitsuccessCredentials>(settings: ProviderSettings, fields: readonly F[]): Pick<DebitsuccessCredentials, F> {
+  const resolved = {} as Pick<DebitsuccessCredentials, F>;
+  for (const field of fields) {
+    const key = KEYS[field];
     const configured = settings.credentials[key]?.reveal().trim();
     if (configured) resolved[field] = configured;
     else if (settings.sandbox) resolved[field] = DEBITSUCCESS_SANDBOX_CREDENTIALS[field];

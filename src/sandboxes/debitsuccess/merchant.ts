@@ -13,9 +13,9 @@ export const DEBITSUCCESS_SANDBOX_MERCHANT = {
   username: DEBITSUCCESS_SANDBOX_CREDENTIALS.username,
   password: DEBITSUCCESS_SANDBOX_CREDENTIALS.password,
   /** The REST API (debit orders, payment statuses): OAuth2 client credentials at /identity/connect/token. */
-  clientId: 'payrail-sandbox',
-  clientSecret: 'ds-sandbox-client-secret',
-  businessId: '10001',
+  clientId: DEBITSUCCESS_SANDBOX_CREDENTIALS.clientId,
+  clientSecret: DEBITSUCCESS_SANDBOX_CREDENTIALS.clientSecret,
+  businessId: DEBITSUCCESS_SANDBOX_CREDENTIALS.businessId,
   /** The static token agreed with the merchant, sent as `X-Token` on Realtime.* and payment-status webhooks. */
   webhookXToken: 'ds-sandbox-x-token',
   /** Accounts opened by the sandbox are `TST` + 7 digits, as in the seed's examples (ContractPrefix `TST`). */
