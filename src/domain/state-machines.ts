@@ -23,13 +23,15 @@ export const LIVE_PAYMENT_STATUSES = ['pending', 'unknown', 'succeeded'] as cons
 
 /**
  * Purchases. A failed collection attempt returns a purchase to where it was payable from (Unpaid, or Quote
- * for a buy-now purchase); Paid, Cancelled and Expired are final.
+ * for a buy-now purchase); Cancelled and Expired are final, and so is Paid but for one move: a payment
+ * returned after it succeeded (SPEC §11) makes its purchase owed again (Unpaid).
  */
 const purchaseTransitions: Record<PurchaseStatusId, readonly PurchaseStatusId[]> = {
   [P.Scheduled]: [P.Unpaid, P.Submitted, P.Cancelled],
   [P.Submitted]: [P.Paid, P.Unpaid, P.Quote, P.Failed],
   [P.Unpaid]: [P.Submitted, P.Paid, P.Cancelled, P.Failed],
-  [P.Paid]: [],
+  // A paid purchase stays paid, unless the money comes back (a returned debit order): owed again.
+  [P.Paid]: [P.Unpaid],
   [P.Failed]: [P.Unpaid, P.Cancelled, P.Paid],
   [P.Quote]: [P.Submitted, P.Paid, P.Expired, P.Cancelled],
   [P.Cancelled]: [],
@@ -59,6 +61,8 @@ export const PurchaseMoves = {
    * (payable, waiting on another attempt, or given up on); otherwise it is listed for a refund.
    */
   payLate: { from: [P.Unpaid, P.Quote, P.Submitted, P.Failed], to: P.Paid },
+  /** The payment that paid it was returned (a debit order reported unpaid after it cleared): owed again. */
+  returned: { from: [P.Paid], to: P.Unpaid },
 } as const satisfies Record<string, { from: readonly PurchaseStatusId[]; to: PurchaseStatusId | readonly PurchaseStatusId[] }>;
 
 /** A purchase in this status is owed: it makes its service InArrears until it is paid. */

@@ -1,10 +1,10 @@
 import type { BuyNowOffer } from '../domain/buy-now.ts';
-import { PurchaseLineType, serviceStatusCategory } from '../domain/enums.ts';
+import { PurchaseLineType, serviceStatusCategory, type MediumType } from '../domain/enums.ts';
 import { rationalToRand, toRand } from '../domain/money.ts';
 import { rational } from '../domain/rational.ts';
 import { exclusiveOf, lineAmounts, rateBpToPercent } from '../domain/vat.ts';
 import type { MediumRow } from '../modules/mediums/repo.ts';
-import type { LateSuccessRow, PaymentRow } from '../modules/payments/repo.ts';
+import type { LateSuccessRow, PaymentReturnRow, PaymentRow } from '../modules/payments/repo.ts';
 import type { PurchaseLineRow, PurchaseRecord } from '../modules/purchases/repo.ts';
 import type { ServiceDetails } from '../modules/services/get-details-and-actions.ts';
 import type { ServiceRecord } from '../modules/services/repo.ts';
@@ -162,11 +162,28 @@ export function detailsView(d: ServiceDetails) {
   };
 }
 
-export function paymentView(p: PaymentRow) {
+export function paymentReturnView(r: PaymentReturnRow) {
+  return {
+    id: r.id,
+    payment_id: r.paymentId,
+    purchase_id: r.purchaseId,
+    provider: r.provider,
+    provider_reference: r.providerReference,
+    amount: toRand(r.amountCents),
+    currency: r.currency,
+    reason_code: r.reasonCode,
+    reason: r.reason,
+    returned_date: r.returnedAt?.toISOString() ?? null,
+    created_date: r.createdAt.toISOString(),
+  };
+}
+
+export function paymentView(p: PaymentRow & { returned?: PaymentReturnRow | null; mediumType?: MediumType | null }) {
   return {
     id: p.id,
     purchase_id: p.purchaseId,
     medium_id: p.mediumId,
+    medium_type: p.mediumType ?? null,
     provider: p.provider,
     kind: p.kind,
     status: p.status,
@@ -183,6 +200,7 @@ export function paymentView(p: PaymentRow) {
     created_medium_id: p.createdMediumId,
     created_date: p.createdAt.toISOString(),
     settled_date: p.settledAt?.toISOString() ?? null,
+    returned: p.returned ? { reason_code: p.returned.reasonCode, reason: p.returned.reason, returned_date: p.returned.returnedAt?.toISOString() ?? null, created_date: p.returned.createdAt.toISOString() } : null,
   };
 }
 

@@ -3,6 +3,7 @@ import * as billing from './billing.ts';
 import * as callbacks from './callbacks.ts';
 import * as captures from './captures.ts';
 import * as janitor from './janitor.ts';
+import * as paymentFeeds from './payment-feeds.ts';
 import * as webhooks from './webhooks.ts';
 
 /**
@@ -16,6 +17,7 @@ import * as webhooks from './webhooks.ts';
  * - billing: the daily billing run of every operator (PAYRAIL_BILLING_TIME), catching up missed days.
  * - billing-collections: collects what the billing runs made due.
  * - captures: asks providers about bank accounts and cards captured without a payment, when the customer did not come back.
+ * - payment-feeds: reads providers' feeds of payment results (debit-order statuses and returns).
  */
 export interface Job {
   name: string;
@@ -31,6 +33,7 @@ export const JOBS: readonly Job[] = [
   { name: 'billing', batch: billing.DAILY_BATCH, run: billing.runDailyBilling },
   { name: 'billing-collections', batch: billing.COLLECTIONS_BATCH, run: billing.runBillingCollections },
   { name: 'captures', batch: captures.BATCH, run: captures.runCaptures },
+  { name: 'payment-feeds', batch: paymentFeeds.BATCH, run: paymentFeeds.runPaymentFeeds },
 ];
 
 export interface JobRunner {

@@ -109,6 +109,8 @@ export interface ConnectorTiming {
    * request never arrived: the attempt fails `not_sent` and the purchase is payable again.
    */
   deadlineMs?: number;
+  /** With `readPaymentFeed`: how often payrail reads the feed. */
+  feedEveryMs?: number;
 }
 
 /** Environment variables and hosts of a provider; the values reach the connector as `ConnectorContext.settings`. */
@@ -288,16 +290,32 @@ export interface InboundRequest {
   url: string;
 }
 
+/**
+ * Money reported back after an attempt succeeded (a debit order returned unpaid by the bank). The attempt
+ * stays succeeded — nothing moves it backwards — and payrail records the return against it.
+ */
+export interface PaymentReturn {
+  /** The provider's status or code for it ("Failed"). */
+  code: string;
+  /** Its reason as the provider words it ("Returned unpaid: disputed by the account holder"). */
+  message: string;
+}
+
 export interface VerifiedCallback {
   /** The provider's id of this event: callbacks are stored once per event id. */
   eventId: string;
-  /** `payment`: the outcome of an attempt. `token_update`: a tokenised card was replaced (PayFast card update). */
-  kind: 'payment' | 'token_update';
+  /**
+   * `payment`: the outcome of an attempt. `token_update`: a tokenised card was replaced (PayFast card
+   * update). `payment_return`: an attempt that succeeded was returned (`returned`); `result` is its success.
+   */
+  kind: 'payment' | 'token_update' | 'payment_return';
   /** Our reference of the attempt (payments); null for a token update. */
   merchantReference: string | null;
   /** The provider's id of the attempt or session, when it names one. */
   providerReference: string | null;
   result: AttemptResult;
+  /** payment_return: what came back, and why. */
+  returned?: PaymentReturn;
   /** token_update: the token whose card was replaced, and what is known of the new card. */
   tokenUpdate?: { token: string; accountNumber: string | null; expiryMonth?: number; expiryYear?: number };
   /** When the provider says it happened: out-of-order callbacks never move a state backwards. */
@@ -320,6 +338,27 @@ export type CallbackVerdict =
        */
       hint?: { merchantReference: string; providerReference: string };
     };
+
+/**
+ * Reading a provider's feed of payment results (Debitsuccess's payment statuses): every result of the
+ * merchant's payments, oldest first, from a bookmark the connector gave before (or, the first time, from
+ * `startAt`). Each entry says what a verified notice would; entries about payments that are not payrail's
+ * are included (the caller skips them), and re-reading an entry is harmless (applying one is idempotent).
+ */
+export interface PaymentFeedInput {
+  /** The bookmark the last page returned; null the first time. */
+  position: string | null;
+  /** The first time only: the earliest instant whose results matter. */
+  startAt: Date;
+}
+
+export interface PaymentFeedPage {
+  entries: VerifiedCallback[];
+  /** Where to read on from (after this page). */
+  position: string;
+  /** More entries are waiting now: read again at once. */
+  more: boolean;
+}
 
 export interface AllocationInput {
   merchantReference: string;
@@ -360,6 +399,11 @@ export interface Connector {
   createPaymentLink?(input: CheckoutInput, ctx: ConnectorContext): Promise<HostedSession>;
   /** Ask the provider what really happened to an attempt. Not getting an answer throws; it never invents one. */
   lookup?(input: LookupInput, ctx: ConnectorContext): Promise<AttemptResult>;
+  /**
+   * The provider's feed of payment results, read on a schedule (`timing.feedEveryMs`): results that no
+   * notice brought (a webhook the provider disabled) and returns after success reach payrail this way.
+   */
+  readPaymentFeed?(input: PaymentFeedInput, ctx: ConnectorContext): Promise<PaymentFeedPage>;
   /** Check a callback's signature/token (and, where the provider requires it, confirm it with the provider). */
   verifyCallback?(request: InboundRequest, ctx: ConnectorContext): Promise<CallbackVerdict>;
   /** Where the customer replaces a tokenised card (PayFast). */

@@ -39,11 +39,13 @@ describe('connector registry', () => {
 
   it('serves each connector’s declared callbacks, and knows its notification and browser-return paths', () => {
     const paths = registry.callbacks().map(({ connector, callback }) => `${connector.id} ${callback.channel} ${callback.path}`);
-    expect(paths).toEqual(['PeachPayments redirect /peach-redirect/:collectorId', 'PeachPayments webhook /callbacks/peach/webhook', 'PayFast itn /callbacks/payfast/itn']);
+    expect(paths).toEqual(['PeachPayments redirect /peach-redirect/:collectorId', 'PeachPayments webhook /callbacks/peach/webhook', 'PayFast itn /callbacks/payfast/itn', 'Debitsuccess webhook /callbacks/debitsuccess/webhook']);
     expect(registry.notification('PayFast')?.path).toBe('/callbacks/payfast/itn');
     expect(registry.notification('PeachPayments')?.path).toBe('/callbacks/peach/webhook');
     expect(registry.browserReturn('PeachPayments')?.path).toBe('/peach-redirect/:collectorId');
     expect(registry.browserReturn('PayFast')).toBeNull();
+    // Debitsuccess's webhook address is the facility's, set once at Debitsuccess: no attempt passes it.
+    expect(registry.notification('Debitsuccess')).toBeNull();
   });
 
   it('refuses two connectors with one id, or one callback path declared twice', () => {

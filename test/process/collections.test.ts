@@ -139,7 +139,7 @@ describe.runIf(inject('engine') === 'postgres')('payrail worker', () => {
         return list[0]?.status === 'succeeded' ? list : null;
       });
       expect(payments).toHaveLength(1);
-      expect(worker.output()).toContain('payrail worker is running jobs: janitor, callbacks, webhooks, billing, billing-collections, captures');
+      expect(worker.output()).toContain('payrail worker is running jobs: janitor, callbacks, webhooks, billing, billing-collections, captures, payment-feeds');
       expect((await approved(api.url)).filter((i) => i.amount === '379.00')).toHaveLength(1);
       worker.child.kill('SIGTERM');
       expect(await worker.exited).toBe(0);

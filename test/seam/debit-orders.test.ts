@@ -37,8 +37,8 @@ async function unpaidOrder(): Promise<{ serviceId: string; purchaseId: string }>
 const ledger = async (reference: string) => ((await (await fetch(`${sandbox()}/transactions?merchant_reference=${encodeURIComponent(reference)}`)).json()) as { items: { kind: string; status: string; amount: string }[] }).items;
 const bankDay = () => fetch(`${sandbox()}/bank-day`, { method: 'POST' });
 const purchaseStatus = async (purchaseId: string) => (await h.call('GET', `/purchases/${purchaseId}`, { token: h.tokens.integrator })).body.purchase_status_id as number;
-/** The janitor, as if an hour had passed: it asks Debitsuccess about every pending attempt. */
-const janitor = () => settleUnsettledPayments(h.ctx, { now: new Date(Date.now() + 3_600_000) });
+/** The janitor, as if seven hours had passed (it asks about an acknowledged debit order six-hourly, the feed settling it meanwhile). */
+const janitor = () => settleUnsettledPayments(h.ctx, { now: new Date(Date.now() + 7 * 3_600_000) });
 
 describe('a debit order through Debitsuccess', () => {
   it('1234567890: 202 and pending until the bank day moves, then paid; one debit order at Debitsuccess', async () => {

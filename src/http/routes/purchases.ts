@@ -2,14 +2,14 @@ import Type from 'typebox';
 import type { AppContext } from '../../context.ts';
 import { NotFoundError, ValidationError } from '../../lib/errors.ts';
 import { pageRequest, toPage } from '../../lib/pagination.ts';
-import { listLateSuccesses, listPayments } from '../../modules/payments/repo.ts';
+import { listLateSuccesses, listPaymentReturns, listPayments } from '../../modules/payments/repo.ts';
 import { findPurchase, listPurchases } from '../../modules/purchases/repo.ts';
 import { findService } from '../../modules/services/repo.ts';
 import { isIsoDate } from '../../domain/periods.ts';
 import { errorResponses, IsoDate, Page, PageQuery, Uuid } from '../schemas/common.ts';
-import { LateSuccessSchema, PaymentSchema, PurchaseSchema } from '../schemas/resources.ts';
+import { LateSuccessSchema, PaymentReturnSchema, PaymentSchema, PurchaseSchema } from '../schemas/resources.ts';
 import { scopeOf, secured, STAFF, type App } from '../route-kit.ts';
-import { lateSuccessView, paymentView, purchaseView } from '../views.ts';
+import { lateSuccessView, paymentReturnView, paymentView, purchaseView } from '../views.ts';
 
 export function purchaseRoutes(app: App, ctx: AppContext): void {
   app.get(
@@ -84,6 +84,26 @@ export function purchaseRoutes(app: App, ctx: AppContext): void {
       const service = await findService(ctx.database.db, scope, serviceId!);
       if (!service) throw new NotFoundError('service', serviceId!);
       return toPage(await listPayments(ctx.database.db, scope.operatorId, { serviceId: service.id }, page), page, paymentView);
+    },
+  );
+
+  app.get(
+    '/payment-returns',
+    {
+      config: { roles: STAFF },
+      schema: {
+        ...secured('Purchases'),
+        summary: 'Returned payments: debit orders reported unpaid after they succeeded (integrators and admins)',
+        description:
+          'A payment that succeeded and was then returned (Debitsuccess reported the debit order unpaid after it cleared). The payment stays succeeded; ' +
+          'its purchase is owed again and its service in arrears. One per payment, newest first. Operators are told by the `payment.returned` webhook event too.',
+        querystring: Type.Object({ ...PageQuery }),
+        response: { 200: Page(PaymentReturnSchema), ...errorResponses(400, 401, 403) },
+      },
+    },
+    async (request) => {
+      const page = pageRequest(request.query);
+      return toPage(await listPaymentReturns(ctx.database.db, scopeOf(request).operatorId, page), page, paymentReturnView);
     },
   );
 

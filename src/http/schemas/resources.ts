@@ -159,6 +159,7 @@ export const PaymentSchema = Type.Object({
   id: Uuid(),
   purchase_id: Uuid(),
   medium_id: Nullable(Uuid()),
+  medium_type: Nullable(Type.Unsafe<string>({ ...MediumTypeSchema, description: 'What the attempt collected from: BankAccount is a debit order (pending for days until the bank clears it)' })),
   provider: ProviderSchema,
   kind: Type.Unsafe<'token' | 'hosted' | 'link' | 'allocation'>({
     type: 'string',
@@ -184,6 +185,32 @@ export const PaymentSchema = Type.Object({
   created_medium_id: Nullable(Uuid({ description: 'The card medium a tokenising payment left behind' })),
   created_date: Timestamp(),
   settled_date: Nullable(Timestamp()),
+  returned: Nullable(
+    Type.Object(
+      {
+        reason_code: Type.String({ description: "The provider's status for it (Debitsuccess: Failed)" }),
+        reason: Type.String({ description: 'Why the money came back, as the provider words it' }),
+        returned_date: Nullable(Timestamp('When the provider says it came back')),
+        created_date: Timestamp('When payrail recorded it'),
+      },
+      { description: 'The payment succeeded and its money came back afterwards (a debit order returned unpaid): the payment stays succeeded, its purchase is owed again' },
+    ),
+  ),
+});
+
+/** A payment whose money came back after it succeeded (a returned debit order). */
+export const PaymentReturnSchema = Type.Object({
+  id: Uuid(),
+  payment_id: Uuid({ description: 'The attempt that succeeded and was returned (it stays succeeded)' }),
+  purchase_id: Uuid({ description: 'Owed again since the return, unless another payment paid it' }),
+  provider: ProviderSchema,
+  provider_reference: Nullable(Type.String()),
+  amount: Type.Number({ description: 'Rand' }),
+  currency: Type.String(),
+  reason_code: Type.String(),
+  reason: Type.String(),
+  returned_date: Nullable(Timestamp('When the provider says it came back')),
+  created_date: Timestamp('When payrail recorded it'),
 });
 
 /** Money a provider took for an attempt payrail had already failed, or for a purchase already paid. */

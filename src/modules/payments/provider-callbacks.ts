@@ -14,6 +14,7 @@ import { claimLookupSlot } from './call-slots.ts';
 import { connectorContext, lookupInputOf } from './connector-context.ts';
 import type { PaymentRow } from './repo.ts';
 import { payments, providerEvents } from './schema.ts';
+import { applyReturnNotice } from './record-return.ts';
 import { settlePayment } from './settle-payment.ts';
 
 /**
@@ -126,6 +127,11 @@ export async function processCallback(ctx: AppContext, stored: string | StoredCa
   }
 
   if (callback.kind === 'token_update') return done(...(await applyTokenUpdate(ctx, row.provider, callback)), null);
+  if (callback.kind === 'payment_return') {
+    if (!payment) return done('unknown_payment', `no attempt with reference ${callback.merchantReference}`, null);
+    const returned = await applyReturnNotice(ctx, payment, callback, 'callback');
+    return done(returned.recorded ? 'processed' : 'ignored', returned.reason, returned.payment);
+  }
   if (!payment) {
     ctx.log.warn({ provider: row.provider, eventRowId: row.id }, 'a verified callback names no payment of ours');
     return done('unknown_payment', `no attempt with reference ${callback.merchantReference}`, null);
@@ -202,7 +208,7 @@ export async function collectorOfPayment(ctx: AppContext, payment: PaymentRow): 
   return row?.collectorId ?? null;
 }
 
-async function findPayment(ctx: AppContext, provider: Provider, merchantReference: string): Promise<PaymentRow | null> {
+export async function findPayment(ctx: AppContext, provider: Provider, merchantReference: string): Promise<PaymentRow | null> {
   const [p] = await ctx.database.db
     .select()
     .from(payments)

@@ -1,25 +1,43 @@
 import { and, desc, eq, inArray } from 'drizzle-orm';
 import type { Executor } from '../../db/client.ts';
 import { afterCursor, type PageRequest } from '../../lib/pagination.ts';
+import type { MediumType } from '../../domain/enums.ts';
+import { mediums } from '../mediums/schema.ts';
 import { purchases } from '../purchases/schema.ts';
-import { lateSuccesses, payments } from './schema.ts';
+import { lateSuccesses, paymentReturns, payments } from './schema.ts';
 
 export type PaymentRow = typeof payments.$inferSelect;
+export type PaymentReturnRow = typeof paymentReturns.$inferSelect;
+/** An attempt as listed: with its return, when its money came back. */
+export type ListedPayment = PaymentRow & { returned: PaymentReturnRow | null; mediumType: MediumType | null };
 
 /**
  * Collection attempts of one purchase, or of every purchase of one service, newest first. The caller has
  * already checked it may see the purchase or service.
  */
-export async function listPayments(db: Executor, operatorId: string, of: { purchaseId: string } | { serviceId: string }, page: PageRequest): Promise<PaymentRow[]> {
+export async function listPayments(db: Executor, operatorId: string, of: { purchaseId: string } | { serviceId: string }, page: PageRequest): Promise<ListedPayment[]> {
   const owner =
     'purchaseId' in of
       ? eq(payments.purchaseId, of.purchaseId)
       : inArray(payments.purchaseId, db.select({ id: purchases.id }).from(purchases).where(and(eq(purchases.operatorId, operatorId), eq(purchases.serviceId, of.serviceId))));
-  return db
-    .select()
+  const rows = await db
+    .select({ payment: payments, returned: paymentReturns, mediumType: mediums.mediumType })
     .from(payments)
+    .leftJoin(paymentReturns, eq(paymentReturns.paymentId, payments.id))
+    .leftJoin(mediums, eq(mediums.id, payments.mediumId))
     .where(and(eq(payments.operatorId, operatorId), owner, afterCursor(page, payments.createdAt, payments.id)))
     .orderBy(desc(payments.createdAt), desc(payments.id))
+    .limit(page.limit + 1);
+  return rows.map((r) => ({ ...r.payment, returned: r.returned, mediumType: r.mediumType }));
+}
+
+/** An operator's returned payments, newest first. */
+export async function listPaymentReturns(db: Executor, operatorId: string, page: PageRequest): Promise<PaymentReturnRow[]> {
+  return db
+    .select()
+    .from(paymentReturns)
+    .where(and(eq(paymentReturns.operatorId, operatorId), afterCursor(page, paymentReturns.createdAt, paymentReturns.id)))
+    .orderBy(desc(paymentReturns.createdAt), desc(paymentReturns.id))
     .limit(page.limit + 1);
 }
 

@@ -52,13 +52,20 @@ export const payments = pgTable(
     nextCheckAt: instant('next_check_at'),
     checks: integer('checks').notNull().default(0),
     settledAt: instant('settled_at'),
+    /**
+     * A succeeded attempt whose money came back (a debit order returned unpaid, SPEC §11): it stays
+     * succeeded — nothing moves it backwards — but no longer pays its purchase (payment_returns says why).
+     */
+    returnedAt: instant('returned_at'),
     ...timestamps,
   },
   (t) => [
     index('payments_purchase').on(t.purchaseId, t.createdAt),
     index('payments_unsettled').on(t.nextCheckAt).where(sql`${t.status} in ('pending', 'unknown')`),
-    // At most one in-flight or succeeded attempt per purchase: the database, not the code, has the last word.
-    uniqueIndex('payments_one_live_per_purchase').on(t.purchaseId).where(sql`${t.status} in ('pending', 'unknown', 'succeeded')`),
+    // At most one in-flight or succeeded attempt per purchase (a returned one no longer counts): the
+    // database, not the code, has the last word.
+    uniqueIndex('payments_one_live_per_purchase_v2').on(t.purchaseId).where(sql`${t.status} in ('pending', 'unknown') or (${t.status} = 'succeeded' and ${t.returnedAt} is null)`),
+    check('payments_returned', sql`${t.returnedAt} is null or ${t.status} = 'succeeded'`),
     check('payments_status', sql`${t.status} in ('pending', 'succeeded', 'failed', 'unknown')`),
     index('payments_provider_reference').on(t.provider, t.providerReference),
     check('payments_kind', sql`${t.kind} in ('token', 'hosted', 'link', 'allocation')`),
@@ -143,3 +150,45 @@ export const lateSuccesses = pgTable(
   },
   (t) => [index('late_successes_refunds').on(t.operatorId, t.createdAt).where(sql`${t.disposition} = 'refund_due'`), check('late_successes_disposition', sql`${t.disposition} in ('paid_purchase', 'refund_due')`)],
 );
+
+/**
+ * A payment reported unpaid after it succeeded (SPEC §11: a debit order returned by the bank): one per
+ * attempt. The attempt stays succeeded; its purchase is owed again and its service in arrears.
+ */
+export const paymentReturns = pgTable(
+  'payment_returns',
+  {
+    id: id(),
+    operatorId: uuid('operator_id').notNull().references(() => operators.id),
+    paymentId: uuid('payment_id').notNull().references(() => payments.id).unique(),
+    purchaseId: uuid('purchase_id').notNull().references(() => purchases.id),
+    provider: text('provider').$type<Provider>().notNull(),
+    providerReference: text('provider_reference'),
+    amountCents: bigint('amount_cents', { mode: 'number' }).notNull(),
+    currency: text('currency').notNull().default('ZAR'),
+    /** The provider's status and reason ("Failed", "Returned unpaid: disputed by the account holder"). */
+    reasonCode: text('reason_code').notNull(),
+    reason: text('reason').notNull(),
+    /** When the provider says the money came back. */
+    returnedAt: instant('returned_at'),
+    /** How payrail learned it: `callback` (a verified notice) or `feed` (the provider's status list). */
+    via: text('via').notNull(),
+    ...timestamps,
+  },
+  (t) => [index('payment_returns_purchase').on(t.purchaseId), index('payment_returns_operator').on(t.operatorId, t.createdAt)],
+);
+
+/**
+ * Where payrail has read a provider's feed of payment results up to (Debitsuccess's payment statuses), and
+ * when it reads on: one row per provider, claimed with FOR UPDATE SKIP LOCKED, so one process reads it at a time.
+ */
+export const providerFeeds = pgTable('provider_feeds', {
+  provider: text('provider').$type<Provider>().primaryKey(),
+  /** The connector's own bookmark (opaque here). */
+  position: text('position'),
+  nextReadAt: instant('next_read_at').notNull(),
+  lastReadAt: instant('last_read_at'),
+  lastError: text('last_error'),
+  entriesApplied: bigint('entries_applied', { mode: 'number' }).notNull().default(0),
+  ...timestamps,
+});

@@ -20,7 +20,7 @@ import { FAIL, LATE_OF_ATTEMPT, LATE_REFUND_DUE, LOCK_ATTEMPT, LOCK_SERVICE, PAY
 export type { PaymentRow } from './repo.ts';
 
 /** How payrail learned an attempt's outcome (kept in the audit trail). */
-export type SettlementSource = 'charge' | 'checkout' | 'lookup' | 'callback' | 'redirect' | 'allocation' | 'deadline' | 'superseded';
+export type SettlementSource = 'charge' | 'checkout' | 'lookup' | 'callback' | 'feed' | 'redirect' | 'allocation' | 'deadline' | 'superseded';
 
 export interface Settlement {
   payment: PaymentRow;
@@ -45,9 +45,19 @@ export interface SettleInput {
 /** An amount a provider reports may differ from ours by rounding in its own unit; PayFast allows R0.01. */
 const AMOUNT_TOLERANCE_CENTS = 1;
 
+/**
+ * An attempt its provider acknowledged (a debit order, Pending for days) whose results arrive by the
+ * provider's feed of payment results: the janitor asks about it only this often, as a backstop. Asking about
+ * each of a billing run's thousand debit orders every few minutes would read the whole feed a thousand times.
+ */
+const FEED_BACKSTOP_MS = 6 * 3_600_000;
+
 /** How soon the janitor asks again about an attempt that is still pending or unknown: doubling per check, at most hourly. */
-const recheckAt = (now: Date, payment: PaymentRow, status: 'pending' | 'unknown'): Date =>
-  new Date(now.getTime() + Math.min((status === 'unknown' ? 15_000 : 60_000) * 2 ** Math.min(payment.checks, 8), 3_600_000));
+function recheckAt(ctx: AppContext, now: Date, payment: PaymentRow, status: 'pending' | 'unknown', providerReference: string | null): Date {
+  const backoff = Math.min((status === 'unknown' ? 15_000 : 60_000) * 2 ** Math.min(payment.checks, 8), 3_600_000);
+  const fed = status === 'pending' && providerReference !== null && ctx.connectors.find(payment.provider)?.readPaymentFeed !== undefined;
+  return new Date(now.getTime() + (fed ? Math.max(backoff, FEED_BACKSTOP_MS) : backoff));
+}
 
 interface Locked {
   payment: PaymentRow;
@@ -151,7 +161,7 @@ async function settleInTransaction(ctx: AppContext, tx: RawTransaction, input: S
     if (next !== 'pending' && next !== 'unknown') return unchanged();
     // Still waiting: only when to ask again, and what the provider said last.
     const status = payment.status === 'unknown' ? 'unknown' : 'pending';
-    const rows = await run(tx.query, RECHECK, { paymentId: payment.id, now, audit: '[]', events: '[]', status: payment.status, nextCheckAt: recheckAt(now, payment, status), checkError, providerReference, raw });
+    const rows = await run(tx.query, RECHECK, { paymentId: payment.id, now, audit: '[]', events: '[]', status: payment.status, nextCheckAt: recheckAt(ctx, now, payment, status, providerReference), checkError, providerReference, raw });
     return written(rows, purchase.statusId, false);
   }
 
@@ -163,7 +173,7 @@ async function settleInTransaction(ctx: AppContext, tx: RawTransaction, input: S
       audit: auditJson(actor, payment, r.audit),
       events: eventsJson(payment, now, r.events),
       status: 'unknown',
-      nextCheckAt: recheckAt(now, payment, 'unknown'),
+      nextCheckAt: recheckAt(ctx, now, payment, 'unknown', providerReference),
       checkError,
       providerReference,
       raw,

@@ -12,9 +12,12 @@ import { OWED_PURCHASE_STATUS, PurchaseMoves } from '../../domain/state-machines
 
 const list = (values: readonly number[]): string => values.join(', ');
 
-/** Days a paid purchase adds to its service's period: its Day and Monthly lines (a once-off line adds none). */
-const PURCHASED_DAYS = (purchase: string) => `(SELECT coalesce(sum(l.quantity * l.period_contribution_per_quantity) FILTER (WHERE l.line_type_id <> ${PurchaseLineType.Once}), 0)::int
-     FROM purchase_lines l WHERE l.purchase_id = ${purchase})`;
+/**
+ * Days a paid purchase adds to its service's period: its Day and Monthly lines (a once-off line adds none);
+ * none when they were added before (a purchase paid again after its payment was returned).
+ */
+const PURCHASED_DAYS = (purchase: string) => `(SELECT CASE WHEN u.period_applied THEN 0 ELSE coalesce(sum(l.quantity * l.period_contribution_per_quantity) FILTER (WHERE l.line_type_id <> ${PurchaseLineType.Once}), 0) END::int
+     FROM purchases u LEFT JOIN purchase_lines l ON l.purchase_id = u.id WHERE u.id = ${purchase} GROUP BY u.period_applied)`;
 
 /** Another purchase of the service is owed. */
 const OWING = (service: string, purchase: string) => `EXISTS (SELECT 1 FROM purchases o WHERE o.service_id = ${service} AND o.status_id = ${OWED_PURCHASE_STATUS} AND o.id <> ${purchase})`;
@@ -34,7 +37,7 @@ export const PURCHASE_OF_ATTEMPT = statement<'paymentId'>('payrail_settle_purcha
 
 /** Lock the service a paid purchase fulfils, with what fulfilment needs to know. */
 export const LOCK_SERVICE = statement<'serviceId' | 'purchaseId'>(
-  'payrail_settle_service_v3',
+  'payrail_settle_service_v4',
   `SELECT s.latest_period_end_date, s.billing_status, pr.auto_recharge,
   ${OWING('s.id', ':purchaseId')} AS owing,
   ${PURCHASED_DAYS(':purchaseId')} AS purchased_days,
@@ -243,11 +246,12 @@ export const START_ATTEMPT = statement<
   | 'requestId'
   | 'auditData'
 >(
-  'payrail_start_attempt_v5',
+  'payrail_start_attempt_v6',
   `WITH target AS (
   SELECT id, operator_id, status_id, amount_cents, currency, creation_event_id, service_id, customer_id, small_key, medium_id, period_end FROM purchases WHERE id = :purchaseId FOR UPDATE
 ), live AS (
-  SELECT id, status, kind, created_at, redirect_url FROM payments WHERE purchase_id = :purchaseId AND status IN ('pending', 'unknown', 'succeeded') LIMIT 1
+  SELECT id, status, kind, created_at, redirect_url FROM payments
+  WHERE purchase_id = :purchaseId AND (status IN ('pending', 'unknown') OR (status = 'succeeded' AND returned_at IS NULL)) LIMIT 1
 ), inserted AS (
   INSERT INTO payments (id, operator_id, purchase_id, medium_id, provider, kind, status, amount_cents, currency, merchant_reference,
     payable_status_id, success_url, failure_url, tokenise, purchase_source_id, comment, created_by, next_check_at, created_at, updated_at)

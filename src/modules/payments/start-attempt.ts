@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, isNull } from 'drizzle-orm';
 import type { AppContext } from '../../context.ts';
 import { isUniqueViolation } from '../../db/errors.ts';
 import { run } from '../../db/statement.ts';
@@ -182,7 +182,7 @@ async function inFlightConflict(ctx: AppContext, purchaseId: string): Promise<Co
   const [live] = await ctx.database.db
     .select({ id: payments.id, status: payments.status })
     .from(payments)
-    .where(and(eq(payments.purchaseId, purchaseId), inArray(payments.status, [...LIVE_PAYMENT_STATUSES])));
+    .where(and(eq(payments.purchaseId, purchaseId), inArray(payments.status, [...LIVE_PAYMENT_STATUSES]), isNull(payments.returnedAt)));
   if (live?.status === 'succeeded') return alreadyPaid(purchaseId);
   return inFlight(purchaseId, live ?? null);
 }

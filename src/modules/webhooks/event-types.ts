@@ -10,6 +10,7 @@ export const EVENT_TYPES = {
   'payment.failed': 'A provider declined a payment or confirmed it failed.',
   'payment.unknown': 'A payment’s outcome is not known yet (the provider’s answer was lost); payrail will ask the provider and send payment.succeeded or payment.failed.',
   'payment.late_success': 'A provider reported money taken for a payment payrail had already failed (or for a purchase another payment had paid): it paid the purchase if it was still owed (disposition paid_purchase), otherwise it is listed for a refund (refund_due).',
+  'payment.returned': 'A payment that had succeeded was returned (a debit order reported unpaid by the bank after it cleared): the payment stays succeeded, its purchase is owed again (Unpaid) and its service is in arrears. One per payment.',
   'purchase.created': 'A purchase was created by billing (a Recurring service’s month): it is due, and will be collected with the service’s active medium if it has one.',
   'purchase.failed': 'A purchase was given up on (an auto-recharge after its last attempt): status Failed. Final.',
   'service.activated': 'A service was activated (the line is on the network): Recurring billing starts from its next collection day.',

@@ -99,3 +99,50 @@ describe('Debitsuccess GetPaymentToken for a capture', () => {
     expect(r.message).toContain('nothing was sent');
   });
 });
+
+describe('the payment-status feed', () => {
+  it('reads every status change once, across reads, even 1,100 stamped with one instant (more than one read’s pages)', async () => {
+    // The sandbox's own records of 1,100 debit orders cleared at one instant, and one before them (seeded
+    // straight into its tables: making them through the API would take 1,100 customers).
+    const at = new Date('2031-03-02T08:00:00.000Z');
+    const tag = crypto.randomUUID().slice(0, 8);
+    await h.ctx.database.query(
+      `INSERT INTO sandbox.debitsuccess_debit_orders (id, external_payment_identifier, account_reference_no, amount_cents, outcome, status, submitted_bank_day, created_at, updated_at)
+       SELECT 'DF' || $1 || lpad(g::text, 5, '0'), 'feed-' || $1 || '-' || g, 'TST9999999', 10000, 'clears', 'Cleared', 0, $2, $2 FROM generate_series(0, 1100) g`,
+      [tag, at],
+    );
+    await h.ctx.database.query(
+      `INSERT INTO sandbox.debitsuccess_payment_statuses (payment_id, status, reason, returned, bank_day, occurred_at)
+       SELECT 'DF' || $1 || lpad(g::text, 5, '0'), 'Cleared', NULL, false, 1, CASE WHEN g = 0 THEN $2::timestamptz - interval '1 second' ELSE $2::timestamptz END
+       FROM generate_series(0, 1100) g ORDER BY g`,
+      [tag, at],
+    );
+    const c = ctx({ clock: () => new Date(at.getTime() + 60_000) });
+    const seen: string[] = [];
+    let position: string | null = null;
+    let reads = 0;
+    for (let more = true; more && reads < 10; reads++) {
+      const page = await ds.readPaymentFeed!({ position, startAt: new Date(at.getTime() - 5_000) }, c);
+      seen.push(...page.entries.filter((e) => e.merchantReference?.startsWith(`feed-${tag}-`)).map((e) => e.merchantReference!));
+      expect(page.entries.every((e) => e.kind === 'payment' && e.result.status === 'succeeded')).toBe(true);
+      position = page.position;
+      more = page.more;
+    }
+    expect(reads).toBe(2); // 20 pages a read: 1,000 entries, then the rest
+    expect(seen).toHaveLength(1101);
+    expect(new Set(seen).size).toBe(1101);
+
+    // Read again at once: nothing new (the instant is not settled yet, so it is re-read and skipped).
+    const again = await ds.readPaymentFeed!({ position, startAt: at }, c);
+    expect(again.entries.filter((e) => e.merchantReference?.startsWith(`feed-${tag}-`))).toEqual([]);
+    // A status stamped with the same instant that arrives later is still read.
+    await h.ctx.database.query(
+      `INSERT INTO sandbox.debitsuccess_payment_statuses (payment_id, status, reason, returned, bank_day, occurred_at) VALUES ('DF' || $1 || '00001', 'Failed', 'Returned unpaid: disputed by the account holder', true, 2, $2)`,
+      [tag, at],
+    );
+    const late = await ds.readPaymentFeed!({ position: again.position, startAt: at }, c);
+    const mine = late.entries.filter((e) => e.merchantReference?.startsWith(`feed-${tag}-`));
+    expect(mine).toHaveLength(1);
+    expect(mine[0]).toMatchObject({ kind: 'payment_return', merchantReference: `feed-${tag}-1`, returned: { code: 'Failed', message: 'Returned unpaid: disputed by the account holder' } });
+  });
+});

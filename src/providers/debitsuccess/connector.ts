@@ -1,5 +1,21 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { ConnectorError } from '../../lib/errors.ts';
-import type { AttemptResult, CaptureInput, CaptureLookupInput, CaptureResult, CaptureSession, ChargeTokenInput, Connector, ConnectorContext, LookupInput } from '../contract.ts';
+import type {
+  AttemptResult,
+  CallbackVerdict,
+  CaptureInput,
+  CaptureLookupInput,
+  CaptureResult,
+  CaptureSession,
+  ChargeTokenInput,
+  Connector,
+  ConnectorContext,
+  InboundRequest,
+  LookupInput,
+  PaymentFeedInput,
+  PaymentFeedPage,
+  VerifiedCallback,
+} from '../contract.ts';
 import { errorName, exchange } from '../kit/http.ts';
 import { debitsuccessCredentials } from './credentials.ts';
 
@@ -225,6 +241,8 @@ async function debitOrderStatus(input: LookupInput, ctx: ConnectorContext): Prom
     cursor = typeof answer.nextCursor === 'string' && answer.nextCursor !== '' ? answer.nextCursor : null;
     if (!cursor) break;
   }
+  // Statuses left unread: this debit order may be among them, so nothing is concluded (never "absent").
+  if (cursor && !latest) throw new ConnectorError('unavailable', PROVIDER, `More than ${MAX_STATUS_PAGES * 50} payment statuses since the debit order started; its own is left to the status feed.`);
   if (!latest) return { status: 'pending', providerReference: input.providerReference, absent: true, raw: { reason: 'no payment status names this debit order yet' } };
   const status = DEBIT_STATUS[String(latest.status)];
   const paymentId = typeof latest.paymentId === 'string' ? latest.paymentId : input.providerReference;
@@ -238,13 +256,190 @@ async function debitOrderStatus(input: LookupInput, ctx: ConnectorContext): Prom
   return { status, providerReference: paymentId, ...(cents === null ? {} : { amount: { amountCents: cents, currency: 'ZAR' as const } }), raw };
 }
 
+/** A payment-status entry as the REST list (camelCase) and the status webhook (PascalCase) spell it. */
+interface StatusEntry {
+  paymentId: unknown;
+  externalPaymentIdentifier: unknown;
+  amount: unknown;
+  status: unknown;
+  statusReason: unknown;
+  isReturn: unknown;
+  statusDateTime: unknown;
+}
+
+const fromWebhook = (b: Record<string, unknown>): StatusEntry => ({
+  paymentId: b.PaymentId,
+  externalPaymentIdentifier: b.ExternalPaymentIdentifier,
+  amount: b.Amount,
+  status: b.Status,
+  statusReason: b.StatusReason,
+  isReturn: b.IsReturn,
+  statusDateTime: b.StatusDateTime,
+});
+
+/** One status change's identity: the payment, its status, whether it is a return, and when. */
+const entryId = (e: StatusEntry): string => `${String(e.paymentId)}:${String(e.status)}${e.isReturn === true ? ':return' : ''}:${String(e.statusDateTime)}`;
+
+/**
+ * What one status change says of our attempt, as a verified notice: Pending/Retry wait, Cleared/Settled pay,
+ * Failed/Unbillable/CreditControl fail — and a Failed entry with `isReturn` (after Cleared/Settled) is a
+ * return of a payment that succeeded. Null for an entry that names no debit order of a merchant reference.
+ */
+function statusNotice(e: StatusEntry): VerifiedCallback | null {
+  if (typeof e.externalPaymentIdentifier !== 'string' || e.externalPaymentIdentifier === '' || typeof e.paymentId !== 'string') return null;
+  const at = typeof e.statusDateTime === 'string' ? new Date(e.statusDateTime) : null;
+  const occurredAt = at && !Number.isNaN(at.getTime()) ? at : null;
+  const cents = centsOf(e.amount);
+  const amount = cents === null ? {} : { amount: { amountCents: cents, currency: 'ZAR' as const } };
+  const raw = { paymentId: e.paymentId, status: e.status ?? null, statusDateTime: e.statusDateTime ?? null, isReturn: e.isReturn === true };
+  const reason = typeof e.statusReason === 'string' && e.statusReason !== '' ? e.statusReason : String(e.status);
+  const base = { eventId: entryId(e), merchantReference: e.externalPaymentIdentifier, providerReference: e.paymentId, occurredAt };
+  if (e.isReturn === true) {
+    return { ...base, kind: 'payment_return', result: { status: 'succeeded', providerReference: e.paymentId, ...amount, raw }, returned: { code: String(e.status), message: reason } };
+  }
+  const status = DEBIT_STATUS[String(e.status)];
+  if (status === 'failed') {
+    return { ...base, kind: 'payment', result: { status, providerReference: e.paymentId, failure: { code: String(e.status), message: reason, kind: /insufficient/i.test(reason) ? 'insufficient_funds' : 'declined' }, raw } };
+  }
+  // A status this connector does not know is not a result: the attempt waits.
+  return { ...base, kind: 'payment', result: { status: status ?? 'pending', providerReference: e.paymentId, ...(status === 'succeeded' ? amount : {}), raw } };
+}
+
+/**
+ * The feed's bookmark (**connector choice**). Debitsuccess's cursor ends with the last page, so between reads
+ * payrail keeps the newest status time read and short hashes of the entries read at exactly that instant: the
+ * next read starts there (StartDateTime is inclusive) and skips those entries, so one that arrives later
+ * stamped with the same instant is still read. Once the newest time is older than SETTLED_AFTER_MS, nothing
+ * more can arrive stamped with it, and the bookmark moves a millisecond past it. A read that stops with pages
+ * left keeps Debitsuccess's cursor (with the query it belongs to), and the next read goes on from it.
+ */
+interface Bookmark {
+  /** The query being read: from this instant, skipping these entries stamped with it. */
+  start: string;
+  skip: string[];
+  /** Pages left of that query. */
+  cursor: string | null;
+  /** The newest instant read so far, and the entries read at it. */
+  newest: string;
+  atNewest: string[];
+}
+const SETTLED_AFTER_MS = 5 * 60_000;
+const FEED_PAGES_PER_READ = 20;
+const shortHash = (id: string): string => createHash('sha256').update(id).digest('base64url').slice(0, 12);
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+const instant = (v: unknown): string | null => (typeof v === 'string' && !Number.isNaN(new Date(v).getTime()) ? new Date(v).toISOString() : null);
+
+function bookmarkOf(position: string | null, startAt: Date): Bookmark {
+  if (position) {
+    try {
+      const b = JSON.parse(position) as Record<string, unknown>;
+      const start = instant(b.start);
+      const newest = instant(b.newest);
+      if (start && newest) return { start, skip: strings(b.skip), cursor: typeof b.cursor === 'string' && b.cursor !== '' ? b.cursor : null, newest, atNewest: strings(b.atNewest) };
+    } catch {
+      // a bookmark this connector did not write: start over from startAt
+    }
+  }
+  const start = startAt.toISOString();
+  return { start, skip: [], cursor: null, newest: start, atNewest: [] };
+}
+
+/**
+ * Debitsuccess's payment statuses as a feed (`GET …/businesses/{id}/paymentStatuses`, oldest first, 50 a
+ * page): every status change since the bookmark, as verified notices. Debit orders of the business that are
+ * not payrail's are included; the caller skips what it does not know.
+ */
+async function readStatusFeed(input: PaymentFeedInput, ctx: ConnectorContext): Promise<PaymentFeedPage> {
+  const creds = debitsuccessCredentials(ctx.settings, ['businessId']);
+  const token = await accessToken(ctx);
+  const mark = bookmarkOf(input.position, input.startAt);
+  const skip = new Set(mark.skip);
+  const entries: VerifiedCallback[] = [];
+  let atNewest = new Set(mark.atNewest);
+  let cursor = mark.cursor;
+  for (let page = 0; page < FEED_PAGES_PER_READ; page++) {
+    const query = new URLSearchParams({ StartDateTime: mark.start, Limit: '50', ...(cursor ? { nextCursor: cursor } : {}) });
+    const sent = await exchange(ctx, `${base(ctx)}/CustomerServices/v1.0/businesses/${encodeURIComponent(creds.businessId)}/paymentStatuses?${query}`, { headers: { authorization: `Bearer ${token}` } });
+    if (sent.kind !== 'answer' || sent.status !== 200) throw new ConnectorError('unavailable', PROVIDER, `Debitsuccess's payment statuses could not be read (${sent.kind === 'answer' ? sent.status : errorName(sent.error)}).`);
+    let answer: { items?: unknown; nextCursor?: unknown };
+    try {
+      answer = JSON.parse(sent.text) as typeof answer;
+    } catch {
+      throw new ConnectorError('protocol', PROVIDER, 'Debitsuccess answered its payment statuses with a body that is not JSON.');
+    }
+    if (!Array.isArray(answer.items)) throw new ConnectorError('protocol', PROVIDER, 'Debitsuccess answered its payment statuses without items.');
+    for (const item of answer.items as StatusEntry[]) {
+      const time = instant(item?.statusDateTime);
+      if (!time) continue;
+      const hash = shortHash(entryId(item));
+      if (time === mark.start && skip.has(hash)) continue;
+      if (time > mark.newest) {
+        mark.newest = time;
+        atNewest = new Set([hash]);
+      } else if (time === mark.newest) atNewest.add(hash);
+      const notice = statusNotice(item);
+      if (notice) entries.push(notice);
+    }
+    cursor = typeof answer.nextCursor === 'string' && answer.nextCursor !== '' ? answer.nextCursor : null;
+    if (!cursor) break;
+  }
+  mark.atNewest = [...atNewest];
+  let next: Bookmark;
+  if (cursor) next = { ...mark, cursor };
+  else if (new Date(mark.newest).getTime() < ctx.clock().getTime() - SETTLED_AFTER_MS) {
+    const after = new Date(new Date(mark.newest).getTime() + 1).toISOString();
+    next = { start: after, skip: [], cursor: null, newest: after, atNewest: [] };
+  } else next = { start: mark.newest, skip: mark.atNewest, cursor: null, newest: mark.newest, atNewest: mark.atNewest };
+  return { entries, position: JSON.stringify(next), more: cursor !== null };
+}
+
+/** Two strings compared in constant time (the webhook's X-Token). */
+function sameSecret(a: string, b: string): boolean {
+  const x = createHash('sha256').update(a).digest();
+  const y = createHash('sha256').update(b).digest();
+  return timingSafeEqual(x, y);
+}
+
+/**
+ * Debitsuccess's webhooks, all to the facility's one URL: a debit order's status change
+ * (`Account.Payment.StatusChanged`) and real-time card results (`Realtime.Account.Payment.*`) carry the
+ * agreed static `X-Token`; the PayNow form's per-facility notice carries its WebhookToken in the body.
+ */
+async function verifyWebhook(request: InboundRequest, ctx: ConnectorContext): Promise<CallbackVerdict> {
+  const headers = Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k.toLowerCase(), v]));
+  let body: Record<string, unknown>;
+  try {
+    body = JSON.parse(request.rawBody) as Record<string, unknown>;
+  } catch {
+    return { ok: false, reason: 'the body is not JSON' };
+  }
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return { ok: false, reason: 'the body is not a JSON object' };
+  const event = headers['x-eventname'];
+  if (event === undefined && typeof body.WebhookToken === 'string') {
+    // The form's notice: captures are settled by asking Debitsuccess (GetAccountPaymentDetail), never by it.
+    return { ok: false, reason: 'a PayNow form notice: payrail settles captures by asking Debitsuccess, not by this notice' };
+  }
+  const expected = debitsuccessCredentials(ctx.settings, ['webhookToken']).webhookToken;
+  const given = headers['x-token'];
+  if (typeof given !== 'string' || !sameSecret(given, expected)) return { ok: false, reason: 'X-Token is missing or not the agreed token' };
+  if (event !== 'Account.Payment.StatusChanged') return { ok: false, reason: `payrail takes no action on ${String(event ?? 'an unnamed event')} from Debitsuccess` };
+  const notice = statusNotice(fromWebhook(body));
+  if (!notice) return { ok: false, reason: 'the status change names no debit order of a merchant reference' };
+  return { ok: true, callback: notice };
+}
+
 export const debitsuccessConnector: Connector = {
   id: PROVIDER,
-  settings: { key: 'debitsuccess', credentials: ['username', 'password', 'client_id', 'client_secret', 'business_id'], hosts: { base: '/sandbox/debitsuccess' } },
+  settings: { key: 'debitsuccess', credentials: ['username', 'password', 'client_id', 'client_secret', 'business_id', 'webhook_token'], hosts: { base: '/sandbox/debitsuccess' } },
   capabilities: { captures: ['BankAccount', 'CreditCard'], tokenCharges: ['BankAccount'] },
+  // The facility's one webhook URL (Debitsuccess stores it per facility, not per request). Answered 200 at
+  // once: Debitsuccess disables a webhook after four failed deliveries. A status change settles by itself
+  // (its X-Token is the agreed secret), and the status feed brings whatever a disabled webhook did not.
+  callbacks: [{ channel: 'webhook', path: '/callbacks/debitsuccess/webhook', answer: 'first', settles: 'itself', claimedReference: claimedDebitOrder }],
   // A debit order is Pending for days: the janitor asks after a minute, then ever less often (at most hourly).
-  // Its creation is in the statuses at once, so one not there after 10 minutes never arrived.
-  timing: { firstCheckAfterMs: 60_000, sessionTtlMs: TOKEN_TTL_MS, deadlineMs: 10 * 60_000 },
+  // Its creation is in the statuses at once, so one not there after 10 minutes never arrived. The status feed
+  // is read every minute.
+  timing: { firstCheckAfterMs: 60_000, sessionTtlMs: TOKEN_TTL_MS, deadlineMs: 10 * 60_000, feedEveryMs: 60_000 },
 
   chargeToken: debitOrder,
 
@@ -266,4 +461,14 @@ export const debitsuccessConnector: Connector = {
   },
 
   lookupCapture: (input, ctx) => accountPaymentDetail(ctx, input),
+
+  readPaymentFeed: readStatusFeed,
+
+  verifyCallback: verifyWebhook,
 };
+
+/** The debit order a status webhook says it is about, read before verification (it holds the janitor back, nothing more). */
+function claimedDebitOrder(rawBody: string): string | null {
+  const body = JSON.parse(rawBody) as { ExternalPaymentIdentifier?: unknown };
+  return typeof body?.ExternalPaymentIdentifier === 'string' ? body.ExternalPaymentIdentifier.slice(0, 200) : null;
+}

@@ -12,6 +12,7 @@ export const DEBITSUCCESS_SANDBOX_CREDENTIALS = {
   clientId: 'payrail-sandbox',
   clientSecret: 'ds-sandbox-client-secret',
   businessId: '10001',
+  webhookToken: 'ds-sandbox-x-token',
 } as const;
 
 export interface DebitsuccessCredentials {
@@ -23,9 +24,11 @@ export interface DebitsuccessCredentials {
   clientSecret: string;
   /** The merchant's business (paymentStatuses are listed per business). */
   businessId: string;
+  /** The static token agreed with Debitsuccess, sent as `X-Token` on its webhooks. Never logged. */
+  webhookToken: string;
 }
 
-const KEYS = { username: 'username', password: 'password', clientId: 'client_id', clientSecret: 'client_secret', businessId: 'business_id' } as const;
+const KEYS = { username: 'username', password: 'password', clientId: 'client_id', clientSecret: 'client_secret', businessId: 'business_id', webhookToken: 'webhook_token' } as const;
 
 /**
  * Configured values first; against the built-in sandbox its merchant fills any gap; elsewhere a gap is a

@@ -17,7 +17,7 @@ export const DEBITSUCCESS_SANDBOX_MERCHANT = {
   clientSecret: DEBITSUCCESS_SANDBOX_CREDENTIALS.clientSecret,
   businessId: DEBITSUCCESS_SANDBOX_CREDENTIALS.businessId,
   /** The static token agreed with the merchant, sent as `X-Token` on Realtime.* and payment-status webhooks. */
-  webhookXToken: 'ds-sandbox-x-token',
+  webhookXToken: DEBITSUCCESS_SANDBOX_CREDENTIALS.webhookToken,
   /** Accounts opened by the sandbox are `TST` + 7 digits, as in the seed's examples (ContractPrefix `TST`). */
   contractPrefix: 'TST',
 } as const;
