@@ -2,7 +2,8 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO } from '../../src/demo/ids.ts';
 import { mediums } from '../../src/modules/mediums/schema.ts';
-import { expectNoHorizontalScroll, openStage, screenshot, signIn, withChromium, type Stage } from './kit.ts';
+import { readPaymentFeeds } from '../../src/modules/payments/payment-feeds.ts';
+import { expectNoHorizontalScroll, openStage, payLabel, screenshot, signIn, unpaidService, withChromium, type Stage } from './kit.ts';
 
 describe.skipIf(!withChromium())('adding a bank account through Debitsuccess', () => {
   let stage: Stage;
@@ -55,5 +56,59 @@ describe.skipIf(!withChromium())('adding a bank account through Debitsuccess', (
     expect(await page.getByRole('alert').first().textContent()).toContain('Nothing changed');
     expect((await stage.h.call('GET', `/active-payment-medium-for-service?serviceId=${service}`)).body).toEqual(before);
     await page.close();
+  });
+
+  it('a debit order: "submitted — clears in 2–3 business days"; returned by the bank, it is said plainly to the customer and to staff', async () => {
+    const { serviceId, purchaseId, amount } = await unpaidService(stage.h);
+    // The customer's bank account 2222222222 (cleared, then returned by the bank), captured on Debitsuccess's form.
+    const started = await stage.h.call('POST', '/payment-mediums/capture', { token: stage.h.tokens.integrator, body: { service_id: serviceId, medium_type: 'BankAccount', return_url: `${stage.base}/app` } });
+    expect(started.status).toBe(201);
+    const posted = await fetch(started.body.capture_url, { method: 'POST', body: new URLSearchParams({ account_holder: 'T Mokoena', bank: 'FNB', branch_code: '250655', account_number: '2222222222', account_type: 'Cheque' }), redirect: 'manual' });
+    await fetch(posted.headers.get('location')!, { redirect: 'manual' });
+
+    const page = await stage.browser.page();
+    await signIn(page, stage.base);
+    await page.goto(`${stage.base}/app/services/${serviceId}/pay`);
+    await page.getByRole('heading', { name: 'Pay now' }).waitFor();
+    expect(await page.getByRole('radio', { name: /T Mokoena/ }).isChecked()).toBe(true);
+    await page.getByRole('button', { name: payLabel(amount) }).click();
+    await page.getByRole('heading', { name: 'Debit order submitted' }).waitFor();
+    expect(await page.locator('main').textContent()).toContain('Debit order submitted — clears in 2–3 business days');
+    await screenshot(page, 'debit-order-submitted');
+
+    // The service page says the same of the purchase, while the bank has it.
+    await page.goto(`${stage.base}/app/services/${serviceId}`);
+    await expect.poll(() => page.getByTestId('purchase-history').textContent(), { timeout: 10_000 }).toContain('Debit order submitted — clears in 2–3 business days');
+
+    // Three bank days: cleared, settled, then returned unpaid. Debitsuccess's webhook and its status feed bring it.
+    const sandbox = `${stage.base}/sandbox/debitsuccess`;
+    for (let day = 0; day < 3; day++) expect((await fetch(`${sandbox}/bank-day`, { method: 'POST' })).status).toBe(200);
+    await expect
+      .poll(
+        async () => {
+          await readPaymentFeeds(stage.h.ctx, { now: new Date(Date.now() + 86_400_000) });
+          return (await stage.h.call('GET', `/purchases/${purchaseId}`, { token: stage.h.tokens.integrator })).body.purchase_status_id;
+        },
+        { timeout: 15_000 },
+      )
+      .toBe(3);
+
+    await page.reload();
+    const history = page.getByTestId('purchase-history');
+    await expect.poll(() => history.textContent(), { timeout: 10_000 }).toContain('Debit order returned unpaid by the bank (disputed by the account holder)');
+    expect(await history.textContent()).toContain('is owed again');
+    await expectNoHorizontalScroll(page);
+    await screenshot(page, 'debit-order-returned-customer');
+    await page.close();
+
+    // Staff see it on the service's payments: succeeded, returned, and why.
+    const staffPage = await stage.browser.page();
+    await signIn(staffPage, stage.base, 'Net99 Integrator');
+    await staffPage.goto(`${stage.base}/app/services/${serviceId}`);
+    const payments = staffPage.getByTestId('payments-table');
+    await expect.poll(() => payments.textContent(), { timeout: 10_000 }).toContain('Returned');
+    expect(await payments.textContent()).toContain('Returned unpaid: disputed by the account holder');
+    await screenshot(staffPage, 'debit-order-returned-staff');
+    await staffPage.close();
   });
 });

@@ -102,6 +102,13 @@ export const PURCHASE_STATUS: Record<number, string> = {
 
 export const RUN_STATUS: Record<string, string> = { running: 'Running', completed: 'Completed' };
 
+/** A debit order (a bank account) waits for the bank: days, not seconds. */
+export const isDebitOrder = (p: { medium_type?: string | null }): boolean => p.medium_type === 'BankAccount';
+export const DEBIT_ORDER_SUBMITTED = 'Debit order submitted — clears in 2–3 business days';
+/** A debit order the bank returned after it cleared, in the customer's words. */
+export const returnedNote = (p: { amount: number; returned?: { reason: string } | null }): string =>
+  `Debit order returned unpaid by the bank${p.returned?.reason ? ` (${p.returned.reason.replace(/^Returned unpaid:\s*/i, '')})` : ''}: ${money(p.amount)} is owed again.`;
+
 export const PAYMENT_STATUS: Record<string, string> = { pending: 'Pending', succeeded: 'Succeeded', failed: 'Failed', unknown: 'Being checked' };
 
 export const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;

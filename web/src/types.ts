@@ -134,6 +134,7 @@ export type PaymentStatus = 'pending' | 'succeeded' | 'failed' | 'unknown';
 export interface Payment {
   id: string;
   purchase_id: string;
+  medium_type?: string | null;
   provider: string;
   kind: string;
   status: PaymentStatus;
@@ -148,6 +149,8 @@ export interface Payment {
   link_expires_date?: string | null;
   created_date: string;
   settled_date: string | null;
+  /** It succeeded and its money came back afterwards (a debit order returned unpaid). */
+  returned?: { reason_code: string; reason: string; returned_date: string | null; created_date: string } | null;
 }
 
 export interface SubmitResult {

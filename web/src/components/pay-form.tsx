@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { ApiError, get, NetworkError, newIdempotencyKey, q, request } from '../api';
-import { money } from '../format';
+import { DEBIT_ORDER_SUBMITTED, isDebitOrder, money } from '../format';
 import { declineMessage, payErrorMessage } from '../pay-errors';
 import { navigate } from '../router';
 import type { Session } from '../session';
@@ -11,7 +11,7 @@ import { Alert, Notice } from './status';
 
 const POLL_MS = 2000;
 
-type Phase = 'idle' | 'paying' | 'confirming' | 'leaving';
+type Phase = 'idle' | 'paying' | 'confirming' | 'leaving' | 'debit_order';
 
 export function PayForm(props: { service: Service; purchase: Purchase; mediums: Medium[]; activeId: string | null; session: Session }) {
   const { service, purchase, mediums, session } = props;
@@ -44,7 +44,11 @@ export function PayForm(props: { service: Service; purchase: Purchase; mediums: 
     const open = page?.items.find((p) => p.status === 'pending' || p.status === 'unknown');
     if (!open) return;
     if (open.payment_link_url && (!open.link_expires_date || Date.parse(open.link_expires_date) > Date.now())) setResumeUrl(open.payment_link_url);
-    else if (!open.payment_link_url) {
+    else if (isDebitOrder(open)) {
+      // A debit order waits for the bank for days: nothing to watch here, and nothing to pay again.
+      inFlight.current = true;
+      setPhase('debit_order');
+    } else if (!open.payment_link_url) {
       inFlight.current = true;
       setPollId(open.id);
       setPhase('confirming');
@@ -104,6 +108,9 @@ export function PayForm(props: { service: Service; purchase: Purchase; mediums: 
       if (r.payment_link_url) {
         setPhase('leaving');
         window.location.assign(r.payment_link_url);
+      } else if (res.status === 202 && medium.medium_type === 'BankAccount') {
+        // A debit order: the result page says it was submitted and when it clears.
+        navigate(resultUrl(true));
       } else if (res.status === 202 || r.payment_status === 'pending' || r.payment_status === 'unknown') {
         setPollId(r.payment_id);
         setPhase('confirming');
@@ -137,6 +144,7 @@ export function PayForm(props: { service: Service; purchase: Purchase; mediums: 
         </Notice>
       )}
       {phase === 'leaving' && <Notice>Taking you to the secure payment page…</Notice>}
+      {phase === 'debit_order' && <Notice>{DEBIT_ORDER_SUBMITTED}. This purchase is paid as soon as your bank clears it.</Notice>}
       <button type="submit" className="button primary block big" disabled={busy || !medium}>
         {busy ? 'Paying…' : `Pay ${money(purchase.amount)}`}
       </button>

@@ -1,5 +1,5 @@
 import { get, q } from '../api';
-import { dateTime, money, PAYMENT_STATUS } from '../format';
+import { dateTime, DEBIT_ORDER_SUBMITTED, isDebitOrder, money, PAYMENT_STATUS } from '../format';
 import { useLoad } from '../hooks/use-load';
 import type { Page, Payment } from '../types';
 import { ErrorNote, Loading } from './status';
@@ -38,6 +38,9 @@ export function PaymentsTable({ serviceId, version }: { serviceId: string; versi
                     <td data-label="Status">
                       <span>
                         <span className={`badge badge-pay-${p.status}`}>{PAYMENT_STATUS[p.status] ?? p.status}</span>
+                        {p.returned && <span className="badge badge-pay-failed">Returned</span>}
+                        {p.returned && <span className="small block returned-note">{p.returned.reason}</span>}
+                        {p.status === 'pending' && isDebitOrder(p) && <span className="small muted block">{DEBIT_ORDER_SUBMITTED}</span>}
                         {p.failure_message && <span className="small muted block">{p.failure_message}</span>}
                         {p.comment && <span className="small muted block">{p.comment}</span>}
                       </span>

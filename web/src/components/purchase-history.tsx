@@ -1,7 +1,8 @@
 import { get, q } from '../api';
-import { operatorDate, money, PURCHASE_STATUS } from '../format';
+import { DEBIT_ORDER_SUBMITTED, isDebitOrder, operatorDate, money, PURCHASE_STATUS, returnedNote } from '../format';
+import { useLoad } from '../hooks/use-load';
 import { usePages } from '../hooks/use-pages';
-import { PurchaseStatus, type Medium, type Page, type Purchase } from '../types';
+import { PurchaseStatus, type Medium, type Page, type Payment, type Purchase } from '../types';
 import { ErrorNote, Loading, ShowMore } from './status';
 
 const PAGE_SIZE = 25;
@@ -24,6 +25,18 @@ function mediumName(id: string | null, mediums: Medium[]): string {
 export function PurchaseHistory({ serviceId, mediums }: { serviceId: string; mediums: Medium[] }) {
   const { first, items, more } = usePages((cursor, signal) => purchasesPage(serviceId, cursor, signal), [serviceId]);
   const purchases = items.filter(listed);
+  // The latest attempts, for what a status alone does not say: a debit order with the bank, one returned.
+  const [payments] = useLoad((signal) => get<Page<Payment>>(`/payments?serviceId=${q(serviceId)}&limit=100`, { signal }), [serviceId]);
+  const attempts = payments.state === 'ready' ? payments.data.items : [];
+  const note = (p: Purchase): string | null => {
+    const mine = attempts.filter((a) => a.purchase_id.toLowerCase() === p.id.toLowerCase());
+    const latest = mine[0];
+    if (latest && (latest.status === 'pending' || latest.status === 'unknown') && isDebitOrder(latest)) return DEBIT_ORDER_SUBMITTED;
+    const returned = mine.find((a) => a.returned);
+    if (returned && p.purchase_status_id !== PurchaseStatus.Paid) return returnedNote(returned);
+    if (returned) return 'An earlier debit order was returned by the bank; this purchase has since been paid.';
+    return null;
+  };
 
   return (
     <section className="card" aria-labelledby="history-h">
@@ -54,6 +67,7 @@ export function PurchaseHistory({ serviceId, mediums }: { serviceId: string; med
                     <td data-label="For">{p.purchase_lines.map((l) => l.description).join(', ') || '—'}</td>
                     <td data-label="Status">
                       <span className={`badge badge-purchase-${p.purchase_status_id}`}>{PURCHASE_STATUS[p.purchase_status_id] ?? p.purchase_status_id}</span>
+                      {note(p) && <span className={`small block ${attempts.some((a) => a.returned && a.purchase_id.toLowerCase() === p.id.toLowerCase() && p.purchase_status_id !== PurchaseStatus.Paid) ? 'returned-note' : 'purchase-note'}`}>{note(p)}</span>}
                     </td>
                     <td data-label="Payment method">{mediumName(p.medium_id, mediums)}</td>
                     <td data-label="Amount" className="num amount">

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react';
 import { get, q } from '../api';
 import { ServiceCard } from '../components/service-card';
 import { ErrorNote, Loading, Notice } from '../components/status';
-import { money } from '../format';
+import { DEBIT_ORDER_SUBMITTED, isDebitOrder, money, returnedNote } from '../format';
 import { useLoad } from '../hooks/use-load';
 import { useTitle } from '../hooks/use-title';
 import { Link } from '../router';
@@ -12,7 +12,7 @@ const POLL_MS = 2000;
 /** A hosted page's notice (PayFast's ITN) can trail the browser's return; after this we stop watching. */
 const POLL_FOR_MS = 60_000;
 
-type Outcome = 'paid' | 'confirming' | 'failed' | 'not_started';
+type Outcome = 'paid' | 'confirming' | 'debit_order' | 'returned' | 'failed' | 'not_started';
 
 /**
  * What happened, from payrail's records rather than from the address: the 1 or 0 the browser came back
@@ -24,7 +24,11 @@ function outcomeOf(purchase: Purchase, payments: Payment[]): { outcome: Outcome;
   if (purchase.purchase_status_id === PurchaseStatus.Paid) return { outcome: 'paid', failed: null };
   const latest = payments[0] ?? null;
   if (!latest) return { outcome: 'not_started', failed: null };
+  // A debit order is with the bank for days: submitted, not "confirming".
+  if ((latest.status === 'pending' || latest.status === 'unknown') && isDebitOrder(latest)) return { outcome: 'debit_order', failed: null };
   if (latest.status === 'pending' || latest.status === 'unknown') return { outcome: 'confirming', failed: null };
+  // It cleared, and the bank sent it back: owed again.
+  if (latest.status === 'succeeded' && latest.returned) return { outcome: 'returned', failed: latest };
   if (latest.status === 'failed') return { outcome: 'failed', failed: latest };
   return { outcome: 'confirming', failed: null }; // succeeded, and the purchase is about to show it
 }
@@ -42,6 +46,8 @@ function reasonOf(code: string | null | undefined): string {
 const HEADINGS: Record<Outcome, string> = {
   paid: 'Payment successful',
   confirming: 'Confirming your payment',
+  debit_order: 'Debit order submitted',
+  returned: 'Debit order returned',
   failed: 'Payment failed',
   not_started: 'No payment was made',
 };
@@ -80,7 +86,7 @@ export function PaymentResultPage({ purchaseId }: { purchaseId: string }) {
   const purchase = ready?.purchase ?? null;
   const sid = purchase?.service_id.toLowerCase();
   const retry = purchase && sid ? `/app/services/${sid}/pay${purchase.purchase_status_id === PurchaseStatus.Quote ? `?purchaseId=${purchase.id}` : ''}` : null;
-  const tone = outcome === 'paid' ? 'ok' : outcome === 'failed' || outcome === 'not_started' ? 'fail' : 'wait';
+  const tone = outcome === 'paid' ? 'ok' : outcome === 'failed' || outcome === 'not_started' || outcome === 'returned' ? 'fail' : 'wait';
 
   return (
     <>
@@ -96,6 +102,12 @@ export function PaymentResultPage({ purchaseId }: { purchaseId: string }) {
         )}
         {outcome === 'failed' && <p>{`${reasonOf(ready?.failed?.failure_code)} Nothing was charged. You can try again.`.trim()}</p>}
         {outcome === 'not_started' && <p>There is no payment for this purchase yet. Nothing was charged.</p>}
+        {outcome === 'debit_order' && purchase && (
+          <p>
+            {DEBIT_ORDER_SUBMITTED}. <span className="amount">{money(purchase.amount)}</span> is paid as soon as your bank clears it; there is nothing more to do.
+          </p>
+        )}
+        {outcome === 'returned' && ready?.failed && <p>{returnedNote(ready.failed)} You can pay it again.</p>}
       </div>
       {outcome === 'confirming' && (
         <Notice>
@@ -108,7 +120,7 @@ export function PaymentResultPage({ purchaseId }: { purchaseId: string }) {
       {loaded.state === 'error' && <ErrorNote error={loaded.error} />}
       {ready && <ServiceCard key={`${ready.purchase.purchase_status_id}-${outcome}`} service={ready.service} />}
       <div className="actions">
-        {(outcome === 'failed' || outcome === 'not_started') && retry && (
+        {(outcome === 'failed' || outcome === 'not_started' || outcome === 'returned') && retry && (
           <Link to={retry} className="button primary">
             Try again
           </Link>
