@@ -273,6 +273,11 @@ export interface LookupInput {
   expiresAt: Date | null;
   /** When the attempt started: a provider record older than this is not the attempt's. */
   startedAt: Date;
+  /**
+   * The customer the attempt is for, as payrail names them (its id): a provider that files payments under
+   * the customer's account finds them by it (Debitsuccess: ExternalAccountReferenceNo).
+   */
+  customerId?: string | null;
 }
 
 /** An HTTP request from a provider, exactly as received: verification needs the raw body. */

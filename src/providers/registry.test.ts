@@ -13,10 +13,13 @@ describe('connector registry', () => {
     expect(registry.get('OffSystem').id).toBe('OffSystem');
     expect(registry.withFlow('allocate').map((c) => c.id)).toEqual(['OffSystem']);
     expect(registry.withFlow('chargeToken').map((c) => c.id).sort()).toEqual(['Debitsuccess', 'PayFast', 'PeachPayments']);
-    expect(registry.withFlow('createCheckout').map((c) => c.id)).toEqual(['PeachPayments']);
+    expect(registry.withFlow('createCheckout').map((c) => c.id)).toEqual(['PeachPayments', 'Debitsuccess']);
+    expect(registry.withFlow('readPaymentFeed').map((c) => c.id)).toEqual(['Debitsuccess']);
     expect(registry.withFlow('createPaymentLink').map((c) => c.id)).toEqual(['PayFast']);
     expect(registry.canBeDefault('PeachPayments', 'CreditCard')).toBe(true);
     expect(registry.canBeDefault('PayFast', 'BankAccount')).toBe(false);
+    expect(registry.canBeDefault('Debitsuccess', 'BankAccount')).toBe(true);
+    expect(registry.canBeDefault('Debitsuccess', 'CreditCard')).toBe(true);
     expect(registry.canBeDefault('OffSystem', 'CreditCard')).toBe(false);
     expect(registry.canBeDefault('Nobody', 'CreditCard')).toBe(false);
   });

@@ -111,4 +111,33 @@ describe.skipIf(!withChromium())('adding a bank account through Debitsuccess', (
     await screenshot(staffPage, 'debit-order-returned-staff');
     await staffPage.close();
   });
+
+  it('with Debitsuccess as the card provider, "Add new payment method" pays on its form and shows it paid once Debitsuccess confirms', async () => {
+    expect((await stage.h.call('PATCH', '/operator', { token: stage.h.tokens.admin, body: { default_providers: { credit_card: 'Debitsuccess' } } })).status).toBe(200);
+    const { serviceId, purchaseId, amount } = await unpaidService(stage.h);
+    const page = await stage.browser.page();
+    await signIn(page, stage.base);
+    await page.goto(`${stage.base}/app/services/${serviceId}/pay`);
+    await page.getByRole('radio', { name: /Add new payment method/ }).check();
+    await page.getByRole('button', { name: payLabel(amount) }).click();
+
+    // Debitsuccess's own form, for the purchase's amount.
+    await page.getByLabel('Card number').waitFor();
+    expect(page.url()).toContain('/sandbox/debitsuccess/PayNow/T/');
+    await page.getByLabel('Card number').fill('4444333322221111');
+    await page.getByLabel('Expiry (MM/YY)').fill('04/25');
+    await page.getByLabel('CVV').fill('123');
+    await page.getByLabel('Name on card').fill('AUTHORISED');
+    await screenshot(page, 'debitsuccess-card-form');
+    await page.getByRole('button', { name: /pay/i }).click();
+
+    // Back on payrail's result page (Status=Success in the address is only a hint): paid once Debitsuccess says so.
+    await page.waitForURL(new RegExp(`/app/ext-pay/.*/${purchaseId}/1\\?Status=Success`));
+    await page.getByRole('heading', { name: 'Payment successful' }).waitFor({ timeout: 15_000 });
+    const [payment] = (await stage.h.call('GET', `/payments?purchaseId=${purchaseId}`, { token: stage.h.tokens.integrator })).body.items;
+    expect(payment).toMatchObject({ provider: 'Debitsuccess', kind: 'hosted', status: 'succeeded' });
+    await screenshot(page, 'debitsuccess-card-paid');
+    await page.close();
+    expect((await stage.h.call('PATCH', '/operator', { token: stage.h.tokens.admin, body: { default_providers: { credit_card: 'PayFast' } } })).status).toBe(200);
+  });
 });

@@ -3,6 +3,8 @@ import { systemResolver } from '../../lib/host-resolver.ts';
 import { httpFetch } from '../../lib/http-transport.ts';
 import type { Connector, ConnectorContext, LookupInput, ProviderSettings } from '../../providers/contract.ts';
 import { resolveSettings } from '../../providers/settings.ts';
+import { eq } from 'drizzle-orm';
+import { purchases } from '../purchases/schema.ts';
 import type { PaymentRow } from './repo.ts';
 
 /** A connector's settings now: configured hosts and credentials, else its built-in sandbox under the public URL. */
@@ -24,7 +26,7 @@ export function connectorContext(ctx: AppContext, connector: Connector): Connect
 }
 
 /** How an attempt is looked up at its provider (the one mapping of an attempt to a look-up). */
-export function lookupInputOf(payment: PaymentRow, token: string | null = null): LookupInput {
+export function lookupInputOf(payment: PaymentRow, token: string | null = null, customerId: string | null = null): LookupInput {
   if (payment.kind === 'allocation') throw new Error(`payment ${payment.id} is an allocation: there is nothing to look up`);
   return {
     kind: payment.kind,
@@ -34,5 +36,12 @@ export function lookupInputOf(payment: PaymentRow, token: string | null = null):
     token,
     expiresAt: payment.expiresAt,
     startedAt: payment.createdAt,
+    customerId,
   };
+}
+
+/** The customer an attempt's purchase is for (a look-up by customer account needs it). */
+export async function customerOfPayment(ctx: AppContext, payment: Pick<PaymentRow, 'purchaseId'>): Promise<string | null> {
+  const [row] = await ctx.database.db.select({ customerId: purchases.customerId }).from(purchases).where(eq(purchases.id, payment.purchaseId));
+  return row?.customerId ?? null;
 }

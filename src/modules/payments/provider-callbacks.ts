@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, asc, eq, inArray, isNull, lte } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, lte } from 'drizzle-orm';
 import { SYSTEM_ACTOR, type AppContext } from '../../context.ts';
 import { isUniqueViolation } from '../../db/errors.ts';
 import type { Provider } from '../../domain/enums.ts';
@@ -11,7 +11,7 @@ import { purchases } from '../purchases/schema.ts';
 import { services } from '../services/schema.ts';
 import { enqueueEvent } from '../webhooks/enqueue-event.ts';
 import { claimLookupSlot } from './call-slots.ts';
-import { connectorContext, lookupInputOf } from './connector-context.ts';
+import { connectorContext, customerOfPayment, lookupInputOf } from './connector-context.ts';
 import type { PaymentRow } from './repo.ts';
 import { payments, providerEvents } from './schema.ts';
 import { applyReturnNotice } from './record-return.ts';
@@ -114,7 +114,12 @@ export async function processCallback(ctx: AppContext, stored: string | StoredCa
     return done('rejected', verdict.reason, null, { verified: false, rejection: verdict.reason });
   }
   const callback = verdict.callback;
-  const payment = callback.merchantReference ? await findPayment(ctx, row.provider, callback.merchantReference) : null;
+  // A provider whose notices name only its own id of the attempt (Debitsuccess's real-time payments: the form's token).
+  const payment = callback.merchantReference
+    ? await findPayment(ctx, row.provider, callback.merchantReference)
+    : callback.providerReference
+      ? await findPaymentByProviderReference(ctx, row.provider, callback.providerReference)
+      : null;
 
   try {
     await db
@@ -178,7 +183,7 @@ const SHORT_WAIT_MS = 2_000;
 
 async function askProvider(ctx: AppContext, connector: Connector, payment: PaymentRow, callback: VerifiedCallback): Promise<AttemptResult | null> {
   if (!connector.lookup || payment.kind === 'allocation') return null;
-  const input = { ...lookupInputOf(payment), providerReference: callback.providerReference ?? payment.providerReference };
+  const input = { ...lookupInputOf(payment, null, await customerOfPayment(ctx, payment)), providerReference: callback.providerReference ?? payment.providerReference };
   // The allowance frees again within moments (another callback of the same payment asking right now): a
   // customer waiting on a redirect is worth that wait; anything longer is the janitor's.
   let slot = await claimLookupSlot(ctx, connector, input.kind);
@@ -213,6 +218,17 @@ export async function findPayment(ctx: AppContext, provider: Provider, merchantR
     .select()
     .from(payments)
     .where(and(eq(payments.provider, provider), eq(payments.merchantReference, merchantReference)));
+  return p ?? null;
+}
+
+/** The provider's attempt of that id (the newest, should a provider reuse one). */
+async function findPaymentByProviderReference(ctx: AppContext, provider: Provider, providerReference: string): Promise<PaymentRow | null> {
+  const [p] = await ctx.database.db
+    .select()
+    .from(payments)
+    .where(and(eq(payments.provider, provider), eq(payments.providerReference, providerReference)))
+    .orderBy(desc(payments.createdAt))
+    .limit(1);
   return p ?? null;
 }
 

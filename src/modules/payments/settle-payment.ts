@@ -55,7 +55,8 @@ const FEED_BACKSTOP_MS = 6 * 3_600_000;
 /** How soon the janitor asks again about an attempt that is still pending or unknown: doubling per check, at most hourly. */
 function recheckAt(ctx: AppContext, now: Date, payment: PaymentRow, status: 'pending' | 'unknown', providerReference: string | null): Date {
   const backoff = Math.min((status === 'unknown' ? 15_000 : 60_000) * 2 ** Math.min(payment.checks, 8), 3_600_000);
-  const fed = status === 'pending' && providerReference !== null && ctx.connectors.find(payment.provider)?.readPaymentFeed !== undefined;
+  // The feed brings token charges' results (debit orders); a hosted page's customer is waiting on it now.
+  const fed = status === 'pending' && payment.kind === 'token' && providerReference !== null && ctx.connectors.find(payment.provider)?.readPaymentFeed !== undefined;
   return new Date(now.getTime() + (fed ? Math.max(backoff, FEED_BACKSTOP_MS) : backoff));
 }
 

@@ -146,3 +146,36 @@ describe('the payment-status feed', () => {
     expect(mine[0]).toMatchObject({ kind: 'payment_return', merchantReference: `feed-${tag}-1`, returned: { code: 'Failed', message: 'Returned unpaid: disputed by the account holder' } });
   });
 });
+
+describe('every refusal of seed 002', () => {
+  it('is mapped: each code of GetPaymentToken’s table reaches payrail’s caller as a named problem', async () => {
+    const { REFUSALS } = await import('./connector.ts');
+    // Seed 002's response codes (../shared/seeds): there is no 14037.
+    const seed = ['02', '07', '08', '10', '12016', '14034', '14035', '14036', '14038', '14039', '14040', '14041', '14042', '14043', '14044', '14045', '14107'];
+    expect(Object.keys(REFUSALS).sort()).toEqual(seed.sort());
+    for (const code of seed) expect(REFUSALS[code]!.says).toMatch(/^Debitsuccess|^The customer’s Debitsuccess/);
+  });
+
+  it('a real-time payment meets the amount and account refusals as a customer’s problem (422), with nothing sent to the form', async () => {
+    const checkout = (customerId: string, amountCents: number) =>
+      ds.createCheckout!(
+        {
+          merchantReference: 'pay-1',
+          amount: { amountCents, currency: 'ZAR' },
+          description: 'Monthly Recurring 20/10',
+          customer: { ...customer, id: customerId },
+          returnUrl: `${h.baseUrl}/app/ext-pay/u/p/1`,
+          cancelUrl: `${h.baseUrl}/app/ext-pay/u/p/0`,
+          notificationUrl: null,
+          tokenise: false,
+        },
+        ctx(),
+      );
+    expect(await refusal(checkout(`payrail-${crypto.randomUUID()}`, 250_000))).toMatchObject({ status: 422, code: 'provider.declined', providerCode: '14044' });
+    expect(await refusal(checkout('DS-FIXEDTERM', 15_000))).toMatchObject({ status: 422, code: 'provider.declined', providerCode: '14045' });
+    expect(await refusal(checkout('DS-INACTIVE', 1_000))).toMatchObject({ status: 422, code: 'provider.declined', providerCode: '10' });
+    expect(await refusal(checkout('', 1_000))).toMatchObject({ status: 503, code: 'provider.protocol', providerCode: '12016' });
+    const ok = await checkout(`payrail-${crypto.randomUUID()}`, 200_000);
+    expect(ok.redirectUrl.endsWith(ok.providerReference!)).toBe(true);
+  });
+});

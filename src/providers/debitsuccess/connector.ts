@@ -4,6 +4,8 @@ import type {
   AttemptResult,
   CallbackVerdict,
   CaptureInput,
+  CheckoutInput,
+  HostedSession,
   CaptureLookupInput,
   CaptureResult,
   CaptureSession,
@@ -30,7 +32,7 @@ const PROVIDER = 'Debitsuccess';
 const TOKEN_TTL_MS = 10 * 60_000;
 
 /** How each GetPaymentToken error code of seed 002 reaches payrail's caller. */
-const REFUSALS: Record<string, { kind: 'declined' | 'misconfigured' | 'protocol'; says: string }> = {
+export const REFUSALS: Record<string, { kind: 'declined' | 'misconfigured' | 'protocol'; says: string }> = {
   '02': { kind: 'misconfigured', says: 'Debitsuccess refused payrail’s credentials' },
   '07': { kind: 'declined', says: 'Debitsuccess has more than one account for this customer' },
   '08': { kind: 'declined', says: 'Debitsuccess has no account for this customer' },
@@ -92,8 +94,8 @@ async function message(ctx: ConnectorContext, name: string, fields: Record<strin
 }
 
 /** GetPaymentToken (seed 002): the form's token, the notices' webhook token, the form's address and expiry. */
-async function getPaymentToken(ctx: ConnectorContext, fields: Record<string, unknown>): Promise<{ token: string; webhookToken: string; validTo: Date; formUrl: string; raw: unknown }> {
-  const answer = await message(ctx, 'GetPaymentToken', fields, 'nothing was captured');
+async function getPaymentToken(ctx: ConnectorContext, fields: Record<string, unknown>, what = 'nothing was captured'): Promise<{ token: string; webhookToken: string; validTo: Date; formUrl: string; raw: unknown }> {
+  const answer = await message(ctx, 'GetPaymentToken', fields, what);
   const token = answer.Token;
   const webhookToken = answer.WebhookToken;
   const validTo = typeof answer.ValidTo === 'string' ? new Date(answer.ValidTo) : null;
@@ -393,6 +395,80 @@ async function readStatusFeed(input: PaymentFeedInput, ctx: ConnectorContext): P
   return { entries, position: JSON.stringify(next), more: cursor !== null };
 }
 
+/**
+ * A real-time card payment's result (`Realtime.Account.Payment.Authorized` / `…Declined`): it names the
+ * payment by the form's token (ExternalTransactionIdentifier), payrail's provider reference of the attempt.
+ */
+function realtimeNotice(event: string, body: Record<string, unknown>): CallbackVerdict {
+  const token = body.ExternalTransactionIdentifier;
+  if (typeof token !== 'string' || token === '') return { ok: false, reason: 'a real-time payment notice without its ExternalTransactionIdentifier' };
+  const approved = event === 'Realtime.Account.Payment.Authorized';
+  const cents = centsOf(body.Amount);
+  const raw = { event, token, accountReference: body.AccountReference ?? null };
+  const reason = typeof body.DeclinedReason === 'string' && body.DeclinedReason !== '' ? body.DeclinedReason : 'Declined';
+  const result: AttemptResult = approved
+    ? { status: 'succeeded', providerReference: token, ...(cents === null ? {} : { amount: { amountCents: cents, currency: 'ZAR' as const } }), raw }
+    : { status: 'failed', providerReference: token, failure: { code: 'Declined', message: reason, kind: /insufficient/i.test(reason) ? 'insufficient_funds' : 'declined' }, raw };
+  return { ok: true, callback: { eventId: `${token}:${approved ? 'Authorized' : 'Declined'}`, kind: 'payment', merchantReference: null, providerReference: token, result, occurredAt: null } };
+}
+
+/**
+ * A real-time card payment on Debitsuccess's form (SPEC §11, "Add new payment method" when the operator's
+ * card provider is Debitsuccess): GetPaymentToken with RequestType RealTimePayment for the purchase's amount,
+ * as a one-off charge (it pays itself, not the account's balance), the customer's account named by
+ * payrail's customer id. The form sends the browser to `returnUrl` with a Status — only a hint: the payment is
+ * settled by the Realtime webhook (X-Token) or by asking GetCardPaymentStatusForCustomerAccount.
+ */
+async function realTimeCheckout(input: CheckoutInput, ctx: ConnectorContext): Promise<HostedSession> {
+  const note = input.description.trim().slice(0, 30) || 'Payment';
+  const session = await getPaymentToken(
+    ctx,
+    {
+      ExternalAccountReferenceNo: input.customer.id,
+      PayMethodType: 'CreditCard',
+      RequestType: 'RealTimePayment',
+      Amount: Number(rands(input.amount.amountCents)),
+      CreateOneOffCharge: true,
+      PaymentNote: note,
+      CallbackURL: input.returnUrl,
+      // Debitsuccess's stored card is not charged by payrail (no card charges through Debitsuccess yet): nothing to keep.
+      AllowSavePayMethod: false,
+    },
+    'nothing was charged',
+  );
+  return { redirectUrl: session.formUrl, providerReference: session.token, expiresAt: session.validTo, raw: session.raw };
+}
+
+/** GetCardPaymentStatusForCustomerAccount's TransactionStatus as an attempt's (the sandbox README: the Token identifies the payment). */
+async function realTimeStatus(input: LookupInput, ctx: ConnectorContext): Promise<AttemptResult> {
+  if (!input.providerReference || !input.customerId) return { status: 'unknown', providerReference: input.providerReference, absent: true, raw: { reason: 'no form token or customer to ask by' } };
+  let answer: Record<string, unknown>;
+  try {
+    answer = await message(ctx, 'GetCardPaymentStatusForCustomerAccount', { ExternalAccountReferenceNo: input.customerId, ExternalTransactionIdentifier: input.providerReference }, 'nothing is known of the payment yet');
+  } catch (err) {
+    // 08: Debitsuccess has no such payment for the account: not there (yet).
+    if (err instanceof ConnectorError && err.extensions?.provider_code === '08') return { status: 'pending', providerReference: input.providerReference, absent: true, raw: { code: '08' } };
+    throw err;
+  }
+  const status = answer.TransactionStatus;
+  const raw = { Id: answer.Id ?? null, TransactionStatus: status ?? null };
+  const token = input.providerReference;
+  switch (status) {
+    case 'Authorised':
+      return { status: 'succeeded', providerReference: token, raw };
+    case 'Declined':
+      return { status: 'failed', providerReference: token, failure: { code: 'Declined', message: 'Debitsuccess declined the card payment', kind: 'declined' }, raw };
+    case 'StatusRequired':
+      // The form ended without a payment (expired, or closed): nobody can pay on it any more.
+      return { status: 'failed', providerReference: token, failure: { code: 'StatusRequired', message: 'The payment form ended without a payment', kind: 'expired' }, raw };
+    case 'Processing':
+    case 'Requires3ds':
+      return { status: 'pending', providerReference: token, raw };
+    default:
+      return { status: 'unknown', providerReference: token, raw };
+  }
+}
+
 /** Two strings compared in constant time (the webhook's X-Token). */
 function sameSecret(a: string, b: string): boolean {
   const x = createHash('sha256').update(a).digest();
@@ -422,6 +498,7 @@ async function verifyWebhook(request: InboundRequest, ctx: ConnectorContext): Pr
   const expected = debitsuccessCredentials(ctx.settings, ['webhookToken']).webhookToken;
   const given = headers['x-token'];
   if (typeof given !== 'string' || !sameSecret(given, expected)) return { ok: false, reason: 'X-Token is missing or not the agreed token' };
+  if (event === 'Realtime.Account.Payment.Authorized' || event === 'Realtime.Account.Payment.Declined') return realtimeNotice(event, body);
   if (event !== 'Account.Payment.StatusChanged') return { ok: false, reason: `payrail takes no action on ${String(event ?? 'an unnamed event')} from Debitsuccess` };
   const notice = statusNotice(fromWebhook(body));
   if (!notice) return { ok: false, reason: 'the status change names no debit order of a merchant reference' };
@@ -431,7 +508,7 @@ async function verifyWebhook(request: InboundRequest, ctx: ConnectorContext): Pr
 export const debitsuccessConnector: Connector = {
   id: PROVIDER,
   settings: { key: 'debitsuccess', credentials: ['username', 'password', 'client_id', 'client_secret', 'business_id', 'webhook_token'], hosts: { base: '/sandbox/debitsuccess' } },
-  capabilities: { captures: ['BankAccount', 'CreditCard'], tokenCharges: ['BankAccount'] },
+  capabilities: { captures: ['BankAccount', 'CreditCard'], tokenCharges: ['BankAccount'], defaultFor: ['BankAccount', 'CreditCard'] },
   // The facility's one webhook URL (Debitsuccess stores it per facility, not per request). Answered 200 at
   // once: Debitsuccess disables a webhook after four failed deliveries. A status change settles by itself
   // (its X-Token is the agreed secret), and the status feed brings whatever a disabled webhook did not.
@@ -439,11 +516,16 @@ export const debitsuccessConnector: Connector = {
   // A debit order is Pending for days: the janitor asks after a minute, then ever less often (at most hourly).
   // Its creation is in the statuses at once, so one not there after 10 minutes never arrived. The status feed
   // is read every minute.
-  timing: { firstCheckAfterMs: 60_000, sessionTtlMs: TOKEN_TTL_MS, deadlineMs: 10 * 60_000, feedEveryMs: 60_000 },
+  // A form opened just before its token expires takes a submit for 10 minutes from the opening: its payment
+  // may be reported up to then (settle window).
+  timing: { firstCheckAfterMs: 60_000, sessionTtlMs: TOKEN_TTL_MS, settleWindowMs: TOKEN_TTL_MS + 5 * 60_000, deadlineMs: 10 * 60_000, feedEveryMs: 60_000 },
 
   chargeToken: debitOrder,
 
+  createCheckout: realTimeCheckout,
+
   async lookup(input: LookupInput, ctx: ConnectorContext): Promise<AttemptResult> {
+    if (input.kind === 'hosted') return realTimeStatus(input, ctx);
     if (input.kind !== 'token') return { status: 'unknown', providerReference: input.providerReference, absent: true, raw: { reason: 'payrail makes no Debitsuccess payments of this kind' } };
     return debitOrderStatus(input, ctx);
   },
