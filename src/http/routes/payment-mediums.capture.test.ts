@@ -167,6 +167,18 @@ describe('capturing a bank account through Debitsuccess', () => {
     const cardProvider = (await h.call('GET', '/default?mediumType=2')).body.provider as string;
     expect(card.body.detail).toContain(cardProvider);
 
+    // With Debitsuccess as the card provider its form could keep a card, but payrail cannot charge a card kept
+    // there: refused, rather than a Valid card that fails every collection.
+    expect((await h.call('PATCH', '/operator', { token: h.tokens.admin, body: { default_providers: { credit_card: 'Debitsuccess' } } })).status).toBe(200);
+    try {
+      const kept = await startCapture({ customer_id: DEMO.customerId, medium_type: 'CreditCard', return_url: returnUrl() });
+      expect(kept.status).toBe(422);
+      expect(kept.body).toMatchObject({ code: 'capture.not_chargeable', provider: 'Debitsuccess' });
+      expect(kept.body.detail).toContain('Nothing was created');
+    } finally {
+      await h.call('PATCH', '/operator', { token: h.tokens.admin, body: { default_providers: { credit_card: cardProvider } } });
+    }
+
     const cases: [Record<string, unknown>, string | undefined, number, string][] = [
       [{ medium_type: 'BankAccount', return_url: 'https://evil.example/steal' }, undefined, 422, 'capture.return_url_not_allowed'],
       [{ medium_type: 'BankAccount', return_url: returnUrl() }, h.tokens.integrator, 422, 'capture.customer_required'],

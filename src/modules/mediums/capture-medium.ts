@@ -75,6 +75,14 @@ export async function startCapture(ctx: AppContext, scope: ServiceScope, actor: 
       { extensions: { provider } },
     );
   }
+  // A medium payrail could not charge is no medium: it would show Valid and fail every collection.
+  if (!connector.chargeToken || !connector.capabilities?.tokenCharges?.includes(input.mediumType)) {
+    throw new UnprocessableError(
+      'capture.not_chargeable',
+      `${provider} can keep ${input.mediumType === 'BankAccount' ? 'a bank account' : 'a card'}, but payrail cannot charge ${input.mediumType === 'BankAccount' ? 'a bank account' : 'a card'} kept at ${provider}${input.mediumType === 'CreditCard' ? ': add a card by paying with "Add new payment method"' : ''}. Nothing was created.`,
+      { extensions: { provider } },
+    );
+  }
 
   const id = randomUUID();
   const now = ctx.clock();
