@@ -160,6 +160,11 @@ export interface AttemptResult {
    * connector's deadline that may just mean it is still on its way; after it, that the request never arrived.
    */
   absent?: boolean;
+  /**
+   * A pending result's own pace: ask the provider again no sooner than this (a debit order's result comes
+   * days later, and the provider's feed brings it). Without it, the janitor's backoff applies.
+   */
+  recheckAfterMs?: number;
   /** A reusable token left by a hosted payment (tokenisation). Sealed by the caller; never logged. */
   token?: NewToken;
   /** The provider's answer, with secrets and card data removed, for the payment record. */
@@ -190,6 +195,8 @@ export interface ChargeTokenInput {
   agreementReference: string | null;
   description: string;
   customer: Customer;
+  /** What the token is: a provider that keeps cards and bank accounts charges them differently (Debitsuccess). */
+  mediumType?: MediumType;
 }
 
 export interface CheckoutInput {
@@ -278,6 +285,8 @@ export interface LookupInput {
    * the customer's account finds them by it (Debitsuccess: ExternalAccountReferenceNo).
    */
   customerId?: string | null;
+  /** Token charges: the medium type charged (a card payment and a debit order are looked up differently). */
+  mediumType?: MediumType | null;
 }
 
 /** An HTTP request from a provider, exactly as received: verification needs the raw body. */

@@ -167,17 +167,6 @@ describe('capturing a bank account through Debitsuccess', () => {
     const cardProvider = (await h.call('GET', '/default?mediumType=2')).body.provider as string;
     expect(card.body.detail).toContain(cardProvider);
 
-    // With Debitsuccess as the card provider its form could keep a card, but payrail cannot charge a card kept
-    // there: refused, rather than a Valid card that fails every collection.
-    expect((await h.call('PATCH', '/operator', { token: h.tokens.admin, body: { default_providers: { credit_card: 'Debitsuccess' } } })).status).toBe(200);
-    try {
-      const kept = await startCapture({ customer_id: DEMO.customerId, medium_type: 'CreditCard', return_url: returnUrl() });
-      expect(kept.status).toBe(422);
-      expect(kept.body).toMatchObject({ code: 'capture.not_chargeable', provider: 'Debitsuccess' });
-      expect(kept.body.detail).toContain('Nothing was created');
-    } finally {
-      await h.call('PATCH', '/operator', { token: h.tokens.admin, body: { default_providers: { credit_card: cardProvider } } });
-    }
 
     const cases: [Record<string, unknown>, string | undefined, number, string][] = [
       [{ medium_type: 'BankAccount', return_url: 'https://evil.example/steal' }, undefined, 422, 'capture.return_url_not_allowed'],
@@ -211,5 +200,67 @@ describe('capturing a bank account through Debitsuccess', () => {
     const [failed] = await h.ctx.database.db.select().from(t.mediumCaptures).where(eq(t.mediumCaptures.customerId, FIX.otherCustomer.customerId));
     expect(failed).toMatchObject({ status: 'failed', failureCode: 'provider.declined', mediumId: null });
   });
-});
 
+  it('a second capture replaces the first at Debitsuccess (one payment detail per account): the older medium is Invalid, its services use the new one', async () => {
+    const first = await startCapture({ service_id: service, medium_type: 'BankAccount', return_url: returnUrl() });
+    await fillBankForm(first.body.capture_url, '1234567890');
+    const older = (await capture(first.body.id)).body.medium_id as string;
+    // A second service of the customer collected from that medium too.
+    const other = DEMO.services.recurringInArrears;
+    expect((await h.call('PUT', `/active-payment-medium-for-service?serviceId=${other}`, { body: { medium_id: older } })).status).toBe(200);
+
+    const second = await startCapture({ service_id: service, medium_type: 'BankAccount', return_url: returnUrl() });
+    await fillBankForm(second.body.capture_url, '2222222222');
+    const newer = (await capture(second.body.id)).body.medium_id as string;
+    const [a] = await h.ctx.database.db.select().from(t.mediums).where(eq(t.mediums.id, older));
+    const [b] = await h.ctx.database.db.select().from(t.mediums).where(eq(t.mediums.id, newer));
+    expect(a).toMatchObject({ status: 'Invalid', accountNumber: '7890' });
+    expect(b).toMatchObject({ status: 'Valid', accountNumber: '2222' });
+    for (const s of [service, other]) expect((await h.call('GET', `/active-payment-medium-for-service?serviceId=${s}`)).body.medium_detail_id).toBe(newer);
+    const updates = (await h.ctx.database.db.select().from(t.outboxEvents)).filter((e) => e.type === 'medium.updated' && (e.payload as { data: { medium_id?: string } }).data.medium_id === older);
+    expect(updates.map((e) => (e.payload as { data: Record<string, unknown> }).data).filter((d) => d.status === 'Invalid')).toEqual([expect.objectContaining({ replaced_by_medium_id: newer })]);
+  });
+
+  it('with Debitsuccess as the card provider, a card kept on its form is a Valid card medium that payrail charges', async () => {
+    expect((await h.call('PATCH', '/operator', { token: h.tokens.admin, body: { default_providers: { credit_card: 'Debitsuccess' } } })).status).toBe(200);
+    try {
+      const started = await startCapture({ service_id: service, medium_type: 'CreditCard', return_url: returnUrl() });
+      expect(started.status, started.text).toBe(201);
+      expect((await fetch(started.body.capture_url)).status).toBe(200);
+      const posted = await fetch(started.body.capture_url, { method: 'POST', body: new URLSearchParams({ card_number: '4444333322221111', expiry: '04/25', cvv: '123', holder: 'AUTHORISED' }), redirect: 'manual' });
+      await fetch(posted.headers.get('location')!, { redirect: 'manual' });
+      const done = await capture(started.body.id);
+      expect(done.body.status).toBe('succeeded');
+      const [card] = await h.ctx.database.db.select().from(t.mediums).where(eq(t.mediums.id, done.body.medium_id));
+      expect(card).toMatchObject({ mediumType: 'CreditCard', status: 'Valid', provider: 'Debitsuccess', accountNumber: '1111' });
+
+      // Charged now (not a debit order): a fresh purchase of the service is paid at once, one card payment at Debitsuccess.
+      const order = await h.call('POST', '/orders', { token: h.tokens.integrator, body: { customer_id: DEMO.customerId, product_id: DEMO.products.recurring, collector_id: DEMO.collectorId } });
+      const paid = await h.call('POST', '/purchases/submit-for-collection', { body: { service_id: order.body.service.id, purchase_id: order.body.upfront_purchase.id, medium_id: card!.id } });
+      expect(paid.status, paid.text).toBe(200);
+      expect(paid.body).toMatchObject({ payment_status: 'succeeded', purchase_status_id: 4 });
+      const [payment] = (await h.call('GET', `/payments?purchaseId=${order.body.upfront_purchase.id}`, { token: h.tokens.integrator })).body.items;
+      const ledger = (await (await fetch(`${h.baseUrl}/sandbox/debitsuccess/transactions?merchant_reference=${payment.merchant_reference}`)).json()) as { items: { kind: string; status: string }[] };
+      expect(ledger.items.map((i) => [i.kind, i.status])).toEqual([['token', 'approved']]);
+
+      // A card whose charge Debitsuccess is still processing (…0259): pending, then settled by asking it.
+      const again = await startCapture({ service_id: service, medium_type: 'CreditCard', return_url: returnUrl() });
+      await fetch(again.body.capture_url);
+      const kept = await fetch(again.body.capture_url, { method: 'POST', body: new URLSearchParams({ card_number: '4000000000000259', expiry: '12/30', cvv: '123', holder: 'T Mokoena' }), redirect: 'manual' });
+      await fetch(kept.headers.get('location')!, { redirect: 'manual' });
+      const slow = (await capture(again.body.id)).body.medium_id as string;
+      const next = await h.call('POST', '/orders', { token: h.tokens.integrator, body: { customer_id: DEMO.customerId, product_id: DEMO.products.recurring, collector_id: DEMO.collectorId } });
+      const pending = await h.call('POST', '/purchases/submit-for-collection', { body: { service_id: next.body.service.id, purchase_id: next.body.upfront_purchase.id, medium_id: slow } });
+      expect(pending.status, pending.text).toBe(202);
+      expect(pending.body).toMatchObject({ payment_status: 'pending' });
+      offsetMs += 31_000;
+      const { settleUnsettledPayments } = await import('../../modules/payments/settle-unsettled-payments.ts');
+      await settleUnsettledPayments(h.ctx, { now: new Date(Date.now() + offsetMs + 60_000) });
+      const [declined] = (await h.call('GET', `/payments?purchaseId=${next.body.upfront_purchase.id}`, { token: h.tokens.integrator })).body.items;
+      expect(declined).toMatchObject({ status: 'failed', failure_code: 'declined' });
+      expect(declined.failure_message).toContain('GATEWAY ERROR');
+    } finally {
+      await h.call('PATCH', '/operator', { token: h.tokens.admin, body: { default_providers: { credit_card: 'PayFast' } } });
+    }
+  });
+});

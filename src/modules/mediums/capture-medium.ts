@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, inArray, ne } from 'drizzle-orm';
 import type { Actor, AppContext } from '../../context.ts';
 import { SYSTEM_ACTOR } from '../../context.ts';
 import type { MediumType } from '../../domain/enums.ts';
@@ -13,7 +13,9 @@ import { allowedRedirect } from '../payments/return-urls.ts';
 import { findService, setActiveMedium, type ServiceScope } from '../services/repo.ts';
 import { enqueueEvents, type OutboxEvent } from '../webhooks/enqueue-event.ts';
 import { mediumCaptures } from './capture-schema.ts';
+import { purchasePlans } from '../services/schema.ts';
 import { insertMedium } from './repo.ts';
+import { mediumCredentials, mediums } from './schema.ts';
 
 export type CaptureRow = typeof mediumCaptures.$inferSelect;
 export type CapturableType = Extract<MediumType, 'BankAccount' | 'CreditCard'>;
@@ -168,6 +170,15 @@ export async function completeCapture(ctx: AppContext, id: string): Promise<Capt
     }
     const token = result.token;
     const mediumId = randomUUID();
+    const events: OutboxEvent[] = [];
+    // A provider token names what is charged: mediums holding the same one are the same thing at the provider
+    // (Debitsuccess keeps one payment detail per customer account, and a capture replaces it). The older ones
+    // no longer show what is charged: they are Invalid, and the services that used them use the new one.
+    const replaced = await tx
+      .select({ id: mediums.id, mediumType: mediums.mediumType, status: mediums.status })
+      .from(mediums)
+      .innerJoin(mediumCredentials, eq(mediumCredentials.mediumId, mediums.id))
+      .where(and(eq(mediumCredentials.provider, locked.provider), eq(mediumCredentials.tokenFingerprint, ctx.vault.fingerprint(locked.provider, token.value)), ne(mediums.status, 'Invalid')));
     await insertMedium(
       tx,
       ctx.vault,
@@ -189,7 +200,20 @@ export async function completeCapture(ctx: AppContext, id: string): Promise<Capt
       { provider: locked.provider, value: token.value },
     );
     const [done] = await tx.update(mediumCaptures).set({ status: 'succeeded', mediumId, nextCheckAt: null, finishedAt: now, updatedAt: now }).where(eq(mediumCaptures.id, id)).returning();
-    const events: OutboxEvent[] = [{ operatorId: locked.operatorId, type: 'medium.created', data: { medium_id: mediumId, customer_id: locked.customerId, medium_type: locked.mediumType, provider: locked.provider, status: 'Valid', capture_id: id } }];
+    events.push({ operatorId: locked.operatorId, type: 'medium.created', data: { medium_id: mediumId, customer_id: locked.customerId, medium_type: locked.mediumType, provider: locked.provider, status: 'Valid', capture_id: id } });
+    if (replaced.length > 0) {
+      const ids = replaced.map((r) => r.id);
+      await tx.update(mediums).set({ status: 'Invalid', updatedAt: now }).where(inArray(mediums.id, ids));
+      const moved = await tx.update(purchasePlans).set({ activeMediumId: mediumId, updatedAt: now }).where(inArray(purchasePlans.activeMediumId, ids)).returning({ serviceId: purchasePlans.serviceId });
+      for (const r of replaced) {
+        await recordAudit(tx, SYSTEM_ACTOR, { operatorId: locked.operatorId, entityType: 'medium', entityId: r.id, action: 'medium.replaced', fromState: r.status, toState: 'Invalid', data: { by_medium_id: mediumId, capture_id: id } });
+        events.push({ operatorId: locked.operatorId, type: 'medium.updated', data: { medium_id: r.id, customer_id: locked.customerId, medium_type: r.mediumType, provider: locked.provider, status: 'Invalid', replaced_by_medium_id: mediumId } });
+      }
+      for (const m of moved) {
+        if (m.serviceId === locked.serviceId) continue;
+        events.push({ operatorId: locked.operatorId, type: 'medium.updated', data: { medium_id: mediumId, customer_id: locked.customerId, medium_type: locked.mediumType, provider: locked.provider, status: 'Valid', active_for_service_id: m.serviceId } });
+      }
+    }
     if (locked.serviceId) {
       await setActiveMedium(tx, locked.serviceId, mediumId);
       events.push({ operatorId: locked.operatorId, type: 'medium.updated', data: { medium_id: mediumId, customer_id: locked.customerId, medium_type: locked.mediumType, provider: locked.provider, status: 'Valid', active_for_service_id: locked.serviceId } });

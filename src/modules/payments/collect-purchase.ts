@@ -53,7 +53,7 @@ async function chargeToken(ctx: AppContext, input: CollectInput, target: Target,
     const token = sealed ? ctx.vault.open(sealed.sealed, plan.medium.id) : null;
     if (!token) throw new ConnectorError('misconfigured', plan.provider, `Medium ${plan.medium.id} has no ${plan.provider} token.`);
     result = await plan.connector.chargeToken!(
-      { merchantReference: payment.merchantReference, amount: { amountCents: payment.amountCents, currency: 'ZAR' }, token, agreementReference: sealed?.agreementReference ?? null, description: describe(target.purchase), customer: target.customer },
+      { merchantReference: payment.merchantReference, amount: { amountCents: payment.amountCents, currency: 'ZAR' }, token, agreementReference: sealed?.agreementReference ?? null, description: describe(target.purchase), customer: target.customer, mediumType: plan.medium.mediumType },
       connectorContext(ctx, plan.connector),
     );
   } catch (err) {

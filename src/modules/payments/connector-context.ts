@@ -3,7 +3,9 @@ import { systemResolver } from '../../lib/host-resolver.ts';
 import { httpFetch } from '../../lib/http-transport.ts';
 import type { Connector, ConnectorContext, LookupInput, ProviderSettings } from '../../providers/contract.ts';
 import { resolveSettings } from '../../providers/settings.ts';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
+import type { MediumType } from '../../domain/enums.ts';
+import { mediums } from '../mediums/schema.ts';
 import { purchases } from '../purchases/schema.ts';
 import type { PaymentRow } from './repo.ts';
 
@@ -26,7 +28,7 @@ export function connectorContext(ctx: AppContext, connector: Connector): Connect
 }
 
 /** How an attempt is looked up at its provider (the one mapping of an attempt to a look-up). */
-export function lookupInputOf(payment: PaymentRow, token: string | null = null, customerId: string | null = null): LookupInput {
+export function lookupInputOf(payment: PaymentRow, token: string | null = null, about: AttemptParties = { customerId: null, mediumType: null }): LookupInput {
   if (payment.kind === 'allocation') throw new Error(`payment ${payment.id} is an allocation: there is nothing to look up`);
   return {
     kind: payment.kind,
@@ -36,12 +38,23 @@ export function lookupInputOf(payment: PaymentRow, token: string | null = null, 
     token,
     expiresAt: payment.expiresAt,
     startedAt: payment.createdAt,
-    customerId,
+    customerId: about.customerId,
+    mediumType: about.mediumType,
   };
 }
 
-/** The customer an attempt's purchase is for (a look-up by customer account needs it). */
-export async function customerOfPayment(ctx: AppContext, payment: Pick<PaymentRow, 'purchaseId'>): Promise<string | null> {
-  const [row] = await ctx.database.db.select({ customerId: purchases.customerId }).from(purchases).where(eq(purchases.id, payment.purchaseId));
-  return row?.customerId ?? null;
+/** Whom an attempt is for and what it charged: some providers look attempts up by them. */
+export interface AttemptParties {
+  customerId: string | null;
+  mediumType: MediumType | null;
+}
+
+/** The customer an attempt's purchase is for, and the type of the medium it charged (one round trip). */
+export async function partiesOfPayment(ctx: AppContext, payment: Pick<PaymentRow, 'purchaseId' | 'mediumId'>): Promise<AttemptParties> {
+  const [row] = await ctx.database.db
+    .select({ customerId: purchases.customerId, mediumType: mediums.mediumType })
+    .from(purchases)
+    .leftJoin(mediums, payment.mediumId ? eq(mediums.id, payment.mediumId) : sql`false`)
+    .where(eq(purchases.id, payment.purchaseId));
+  return { customerId: row?.customerId ?? null, mediumType: row?.mediumType ?? null };
 }

@@ -11,7 +11,7 @@ import { purchases } from '../purchases/schema.ts';
 import { services } from '../services/schema.ts';
 import { enqueueEvent } from '../webhooks/enqueue-event.ts';
 import { claimLookupSlot } from './call-slots.ts';
-import { connectorContext, customerOfPayment, lookupInputOf } from './connector-context.ts';
+import { connectorContext, partiesOfPayment, lookupInputOf } from './connector-context.ts';
 import type { PaymentRow } from './repo.ts';
 import { payments, providerEvents } from './schema.ts';
 import { applyReturnNotice } from './record-return.ts';
@@ -183,7 +183,7 @@ const SHORT_WAIT_MS = 2_000;
 
 async function askProvider(ctx: AppContext, connector: Connector, payment: PaymentRow, callback: VerifiedCallback): Promise<AttemptResult | null> {
   if (!connector.lookup || payment.kind === 'allocation') return null;
-  const input = { ...lookupInputOf(payment, null, await customerOfPayment(ctx, payment)), providerReference: callback.providerReference ?? payment.providerReference };
+  const input = { ...lookupInputOf(payment, null, await partiesOfPayment(ctx, payment)), providerReference: callback.providerReference ?? payment.providerReference };
   // The allowance frees again within moments (another callback of the same payment asking right now): a
   // customer waiting on a redirect is worth that wait; anything longer is the janitor's.
   let slot = await claimLookupSlot(ctx, connector, input.kind);

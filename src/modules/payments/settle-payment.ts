@@ -46,18 +46,13 @@ export interface SettleInput {
 const AMOUNT_TOLERANCE_CENTS = 1;
 
 /**
- * An attempt its provider acknowledged (a debit order, Pending for days) whose results arrive by the
- * provider's feed of payment results: the janitor asks about it only this often, as a backstop. Asking about
- * each of a billing run's thousand debit orders every few minutes would read the whole feed a thousand times.
+ * How soon the janitor asks again about an attempt that is still pending or unknown: doubling per check, at
+ * most hourly — or, for a pending result that says its own pace (a debit order), no sooner than that.
  */
-const FEED_BACKSTOP_MS = 6 * 3_600_000;
-
-/** How soon the janitor asks again about an attempt that is still pending or unknown: doubling per check, at most hourly. */
-function recheckAt(ctx: AppContext, now: Date, payment: PaymentRow, status: 'pending' | 'unknown', providerReference: string | null): Date {
+function recheckAt(now: Date, payment: PaymentRow, status: 'pending' | 'unknown', result: AttemptResult): Date {
   const backoff = Math.min((status === 'unknown' ? 15_000 : 60_000) * 2 ** Math.min(payment.checks, 8), 3_600_000);
-  // The feed brings token charges' results (debit orders); a hosted page's customer is waiting on it now.
-  const fed = status === 'pending' && payment.kind === 'token' && providerReference !== null && ctx.connectors.find(payment.provider)?.readPaymentFeed !== undefined;
-  return new Date(now.getTime() + (fed ? Math.max(backoff, FEED_BACKSTOP_MS) : backoff));
+  const pace = status === 'pending' && result.status === 'pending' ? (result.recheckAfterMs ?? 0) : 0;
+  return new Date(now.getTime() + Math.max(backoff, pace));
 }
 
 interface Locked {
@@ -162,7 +157,7 @@ async function settleInTransaction(ctx: AppContext, tx: RawTransaction, input: S
     if (next !== 'pending' && next !== 'unknown') return unchanged();
     // Still waiting: only when to ask again, and what the provider said last.
     const status = payment.status === 'unknown' ? 'unknown' : 'pending';
-    const rows = await run(tx.query, RECHECK, { paymentId: payment.id, now, audit: '[]', events: '[]', status: payment.status, nextCheckAt: recheckAt(ctx, now, payment, status, providerReference), checkError, providerReference, raw });
+    const rows = await run(tx.query, RECHECK, { paymentId: payment.id, now, audit: '[]', events: '[]', status: payment.status, nextCheckAt: recheckAt(now, payment, status, result), checkError, providerReference, raw });
     return written(rows, purchase.statusId, false);
   }
 
@@ -174,7 +169,7 @@ async function settleInTransaction(ctx: AppContext, tx: RawTransaction, input: S
       audit: auditJson(actor, payment, r.audit),
       events: eventsJson(payment, now, r.events),
       status: 'unknown',
-      nextCheckAt: recheckAt(ctx, now, payment, 'unknown', providerReference),
+      nextCheckAt: recheckAt(now, payment, 'unknown', result),
       checkError,
       providerReference,
       raw,

@@ -3,7 +3,7 @@ import type { AppContext } from '../../context.ts';
 import type { AttemptResult, Connector } from '../../providers/contract.ts';
 import { revealMediumToken } from '../mediums/repo.ts';
 import { claimLookupSlot } from './call-slots.ts';
-import { connectorContext, customerOfPayment, lookupInputOf } from './connector-context.ts';
+import { connectorContext, partiesOfPayment, lookupInputOf } from './connector-context.ts';
 import type { PaymentRow } from './repo.ts';
 import { payments, providerEvents } from './schema.ts';
 import { settlePayment, type SettlementSource } from './settle-payment.ts';
@@ -43,7 +43,7 @@ export async function settleUnsettledPayments(ctx: AppContext, options: { now?: 
       if (outcome.changed) settled++;
       continue;
     }
-    const input = lookupInputOf(payment, payment.kind === 'token' ? await tokenOf(ctx, payment) : null, await customerOfPayment(ctx, payment));
+    const input = lookupInputOf(payment, payment.kind === 'token' ? await tokenOf(ctx, payment) : null, await partiesOfPayment(ctx, payment));
     const slot = await claimLookupSlot(ctx, connector, input.kind, now);
     if (!slot.ok) {
       await ctx.database.db.update(payments).set({ nextCheckAt: slot.nextAt }).where(eq(payments.id, payment.id));

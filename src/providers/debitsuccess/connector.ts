@@ -192,7 +192,13 @@ async function debitOrder(input: ChargeTokenInput, ctx: ConnectorContext): Promi
     const paymentId = typeof answer.paymentId === 'string' ? answer.paymentId : null;
     const cents = centsOf(answer.amount);
     if (!paymentId || answer.externalPaymentIdentifier !== input.merchantReference) return { status: 'unknown', providerReference: paymentId, raw: { reason: 'a 201 that does not name our debit order' } };
-    return { status: 'pending', providerReference: paymentId, ...(cents === null ? {} : { amount: { amountCents: cents, currency: 'ZAR' as const } }), raw: { paymentId, status: answer.status ?? null, bankDay: answer.bankDay ?? null } };
+    return {
+      status: 'pending',
+      providerReference: paymentId,
+      recheckAfterMs: DEBIT_ORDER_RECHECK_MS,
+      ...(cents === null ? {} : { amount: { amountCents: cents, currency: 'ZAR' as const } }),
+      raw: { paymentId, status: answer.status ?? null, bankDay: answer.bankDay ?? null },
+    };
   }
   // Ours exists already (a repeat after a lost answer): what became of it is the look-up's to say.
   if (sent.status === 409) return { status: 'unknown', providerReference: null, raw: { status: 409 } };
@@ -205,6 +211,13 @@ async function debitOrder(input: ChargeTokenInput, ctx: ConnectorContext): Promi
   if (sent.status === 503) throw new ConnectorError('unavailable', PROVIDER, 'Debitsuccess answered 503; nothing was debited.');
   return { status: 'unknown', providerReference: null, raw: { status: sent.status } };
 }
+
+/**
+ * A debit order Debitsuccess has: its result comes days later, and the status feed (and webhook) bring it; the
+ * janitor asks about it only this often, as a backstop — asking about each of a billing run's thousand debit
+ * orders every few minutes would read the whole status list a thousand times.
+ */
+const DEBIT_ORDER_RECHECK_MS = 6 * 3_600_000;
 
 /** Debitsuccess's payment statuses as an attempt's: Pending and Retry wait; Cleared and Settled pay; the rest fail. */
 const DEBIT_STATUS: Record<string, 'pending' | 'succeeded' | 'failed'> = {
@@ -250,12 +263,77 @@ async function debitOrderStatus(input: LookupInput, ctx: ConnectorContext): Prom
   const paymentId = typeof latest.paymentId === 'string' ? latest.paymentId : input.providerReference;
   const cents = centsOf(latest.amount);
   const raw = { paymentId, status: latest.status ?? null, statusDateTime: latest.statusDateTime ?? null };
-  if (!status) return { status: 'pending', providerReference: paymentId, raw };
+  if (!status) return { status: 'pending', providerReference: paymentId, recheckAfterMs: DEBIT_ORDER_RECHECK_MS, raw };
   if (status === 'failed') {
     const reason = typeof latest.statusReason === 'string' && latest.statusReason !== '' ? latest.statusReason : String(latest.status);
     return { status, providerReference: paymentId, failure: { code: String(latest.status), message: reason, kind: /insufficient/i.test(reason) ? 'insufficient_funds' : 'declined' }, raw };
   }
-  return { status, providerReference: paymentId, ...(cents === null ? {} : { amount: { amountCents: cents, currency: 'ZAR' as const } }), raw };
+  return { status, providerReference: paymentId, ...(status === 'pending' ? { recheckAfterMs: DEBIT_ORDER_RECHECK_MS } : {}), ...(cents === null ? {} : { amount: { amountCents: cents, currency: 'ZAR' as const } }), raw };
+}
+
+/**
+ * A card kept on the customer's Debitsuccess account charged now (`POST /payments/v1.0/account/creditcard`, the
+ * sandbox README gives the body): 201 authorised or declined, 202 processing (asked again by `lookup`). Our
+ * attempt's reference is the externalPaymentIdentifier, so a repeat is refused (409) and the first charge is
+ * found by `lookup`, never made twice.
+ */
+async function cardCharge(input: ChargeTokenInput, ctx: ConnectorContext): Promise<AttemptResult> {
+  const token = await accessToken(ctx);
+  const sent = await exchange(ctx, `${base(ctx)}/payments/v1.0/account/creditcard`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ accountId: input.token, externalPaymentIdentifier: input.merchantReference, amount: Number(rands(input.amount.amountCents)), paymentNote: input.description.slice(0, 30) }),
+  });
+  if (sent.kind === 'not_sent') throw new ConnectorError('unavailable', PROVIDER, `Debitsuccess could not be reached (${errorName(sent.error)}); nothing was sent.`);
+  if (sent.kind === 'lost') return { status: 'unknown', providerReference: null, raw: { error: errorName(sent.error) } };
+  let answer: Record<string, unknown> = {};
+  try {
+    answer = JSON.parse(sent.text) as Record<string, unknown>;
+  } catch {
+    // read below by status
+  }
+  if (sent.status === 201 || sent.status === 202) return cardOutcome(answer, input.merchantReference);
+  // Ours exists already (a repeat after a lost answer): what became of it is the look-up's to say.
+  if (sent.status === 409) return { status: 'unknown', providerReference: null, raw: { status: 409 } };
+  if (sent.status === 401) throw new ConnectorError('misconfigured', PROVIDER, 'Debitsuccess refused payrail’s access token (401); nothing was charged.');
+  if (sent.status === 429 || sent.status === 503) throw new ConnectorError('unavailable', PROVIDER, `Debitsuccess answered ${sent.status}; nothing was charged.`);
+  if (sent.status === 400 || sent.status === 404) {
+    const errors = Array.isArray(answer.errors) ? (answer.errors as { message?: unknown }[]).map((e) => String(e.message ?? '')).filter(Boolean) : [];
+    const message = errors[0] ?? (typeof answer.message === 'string' ? answer.message : `Debitsuccess answered ${sent.status}`);
+    return { status: 'failed', providerReference: null, failure: { code: `debitsuccess_${sent.status}`, message: `Debitsuccess refused the card payment: ${message}`, kind: 'invalid' }, raw: { status: sent.status } };
+  }
+  return { status: 'unknown', providerReference: null, raw: { status: sent.status } };
+}
+
+/** A card charge's answer as an attempt's: authorised pays, declined_* fail, processing waits; one not ours is unknown. */
+function cardOutcome(answer: Record<string, unknown>, merchantReference: string): AttemptResult {
+  const paymentId = typeof answer.paymentId === 'string' ? answer.paymentId : null;
+  const raw = { paymentId, status: answer.status ?? null };
+  if (!paymentId || answer.externalPaymentIdentifier !== merchantReference) return { status: 'unknown', providerReference: paymentId, raw: { ...raw, reason: 'an answer that does not name our card payment' } };
+  const cents = centsOf(answer.amount);
+  const status = typeof answer.status === 'string' ? answer.status : '';
+  const reason = typeof answer.declineReason === 'string' && answer.declineReason !== '' ? answer.declineReason : status;
+  if (status === 'authorised') return { status: 'succeeded', providerReference: paymentId, ...(cents === null ? {} : { amount: { amountCents: cents, currency: 'ZAR' as const } }), raw };
+  if (status === 'processing') return { status: 'pending', providerReference: paymentId, raw };
+  if (status === 'declined_insufficient_funds') return { status: 'failed', providerReference: paymentId, failure: { code: status, message: reason, kind: 'insufficient_funds' }, raw };
+  if (status === 'declined' || status.startsWith('declined_')) return { status: 'failed', providerReference: paymentId, failure: { code: status, message: reason, kind: 'declined' }, raw };
+  return { status: 'unknown', providerReference: paymentId, raw };
+}
+
+/** What became of a card charge: `GET /payments/v1.0/account/creditcard/{externalPaymentIdentifier}`; 404 is "no such payment". */
+async function cardChargeStatus(input: LookupInput, ctx: ConnectorContext): Promise<AttemptResult> {
+  const token = await accessToken(ctx);
+  const sent = await exchange(ctx, `${base(ctx)}/payments/v1.0/account/creditcard/${encodeURIComponent(input.merchantReference)}`, { headers: { authorization: `Bearer ${token}` } });
+  if (sent.kind !== 'answer') throw new ConnectorError('unavailable', PROVIDER, `Debitsuccess could not be asked about the card payment (${errorName(sent.error)}).`);
+  if (sent.status === 404) return { status: 'pending', providerReference: input.providerReference, absent: true, raw: { status: 404 } };
+  if (sent.status !== 200) throw new ConnectorError('unavailable', PROVIDER, `Debitsuccess answered ${sent.status} when asked about the card payment.`);
+  let answer: Record<string, unknown>;
+  try {
+    answer = JSON.parse(sent.text) as Record<string, unknown>;
+  } catch {
+    throw new ConnectorError('protocol', PROVIDER, 'Debitsuccess answered a card payment with a body that is not JSON.');
+  }
+  return cardOutcome(answer, input.merchantReference);
 }
 
 /** A payment-status entry as the REST list (camelCase) and the status webhook (PascalCase) spell it. */
@@ -508,7 +586,7 @@ async function verifyWebhook(request: InboundRequest, ctx: ConnectorContext): Pr
 export const debitsuccessConnector: Connector = {
   id: PROVIDER,
   settings: { key: 'debitsuccess', credentials: ['username', 'password', 'client_id', 'client_secret', 'business_id', 'webhook_token'], hosts: { base: '/sandbox/debitsuccess' } },
-  capabilities: { captures: ['BankAccount', 'CreditCard'], tokenCharges: ['BankAccount'], defaultFor: ['BankAccount', 'CreditCard'] },
+  capabilities: { captures: ['BankAccount', 'CreditCard'], tokenCharges: ['BankAccount', 'CreditCard'], defaultFor: ['BankAccount', 'CreditCard'] },
   // The facility's one webhook URL (Debitsuccess stores it per facility, not per request). Answered 200 at
   // once: Debitsuccess disables a webhook after four failed deliveries. A status change settles by itself
   // (its X-Token is the agreed secret), and the status feed brings whatever a disabled webhook did not.
@@ -520,14 +598,15 @@ export const debitsuccessConnector: Connector = {
   // may be reported up to then (settle window).
   timing: { firstCheckAfterMs: 60_000, sessionTtlMs: TOKEN_TTL_MS, settleWindowMs: TOKEN_TTL_MS + 5 * 60_000, deadlineMs: 10 * 60_000, feedEveryMs: 60_000 },
 
-  chargeToken: debitOrder,
+  // A bank account is collected by debit order; a card kept on the account is charged now.
+  chargeToken: (input, ctx) => (input.mediumType === 'CreditCard' ? cardCharge(input, ctx) : debitOrder(input, ctx)),
 
   createCheckout: realTimeCheckout,
 
   async lookup(input: LookupInput, ctx: ConnectorContext): Promise<AttemptResult> {
     if (input.kind === 'hosted') return realTimeStatus(input, ctx);
     if (input.kind !== 'token') return { status: 'unknown', providerReference: input.providerReference, absent: true, raw: { reason: 'payrail makes no Debitsuccess payments of this kind' } };
-    return debitOrderStatus(input, ctx);
+    return input.mediumType === 'CreditCard' ? cardChargeStatus(input, ctx) : debitOrderStatus(input, ctx);
   },
 
   async createCapture(input: CaptureInput, ctx: ConnectorContext): Promise<CaptureSession> {

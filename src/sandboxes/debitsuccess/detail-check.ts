@@ -9,7 +9,8 @@ export type CardResult = 'approve' | 'decline' | 'insufficient_funds' | 'unavail
 export type BankResult = 'clears' | 'fails' | 'returns' | 'invalid' | 'load_fails';
 
 export type Detail =
-  | { kind: 'CreditCard'; result: CardResult; last4: string; expiry: string; holder: string }
+  /** `refused`: Debitsuccess's test card with holder REFUSED, refused when captured as well as when paid. */
+  | { kind: 'CreditCard'; result: CardResult; refused: boolean; last4: string; expiry: string; holder: string }
   | { kind: 'BankAccount'; result: BankResult; last4: string; holder: string; bank: string; branchCode: string; accountType: string };
 
 export type Checked = { ok: true; detail: Detail } | { ok: false; message: string };
@@ -26,13 +27,13 @@ export function checkCard(form: Record<string, string>, now: Date): Checked {
     if (!/^[0-9]{3,4}$/.test((form.cvv ?? '').trim())) return { ok: false, message: 'Enter the 3 or 4 digit security code.' };
     const upper = holder.toUpperCase();
     if (upper !== 'AUTHORISED' && upper !== 'REFUSED') return { ok: false, message: 'The test card’s holder is AUTHORISED or REFUSED.' };
-    return { ok: true, detail: { kind: 'CreditCard', result: upper === 'AUTHORISED' ? 'approve' : 'decline', last4: number.slice(-4), expiry, holder } };
+    return { ok: true, detail: { kind: 'CreditCard', result: upper === 'AUTHORISED' ? 'approve' : 'decline', refused: upper === 'REFUSED', last4: number.slice(-4), expiry, holder } };
   }
   const check = checkCardForm(form, now);
   if (!check.ok) return { ok: false, message: check.message };
   const o = check.card.outcome;
   const result: CardResult = o === 'decline' || o === 'insufficient_funds' ? o : o === 'unavailable_once' ? 'unavailable' : 'approve';
-  return { ok: true, detail: { kind: 'CreditCard', result, last4: check.card.last4, expiry: expiry, holder: check.card.holder } };
+  return { ok: true, detail: { kind: 'CreditCard', result, refused: false, last4: check.card.last4, expiry: expiry, holder: check.card.holder } };
 }
 
 const BANK_ACCOUNTS: Readonly<Record<string, BankResult>> = {

@@ -176,6 +176,17 @@ describe('updating payment details', () => {
     expect(callbackQuery((await c.submit(refused.Token, dsCard('REFUSED'))).headers.get('location'))[0]![1]).toBe('Failure');
   });
 
+  it('stores payrail’s declining test cards with their outcome, for the card charges (card-charges.ts)', async () => {
+    for (const [number, result] of [['4242424242424242', 'approve'], ['4000000000000002', 'decline'], ['4000000000009995', 'insufficient_funds'], ['4000000000000259', 'unavailable']] as const) {
+      const t = await detailToken('CreditCard');
+      await c.open(t.Token);
+      const q = callbackQuery((await c.submit(t.Token, { card_number: number, expiry: '12/30', cvv: '123', holder: 'A B' })).headers.get('location'));
+      expect(q[0]).toEqual(['Status', 'Success']);
+      const [row] = (await c.h.ctx.database.query(`SELECT pay_method_type, pay_method_last4, pay_method_details FROM sandbox.debitsuccess_accounts WHERE account_reference_no = $1`, [q[2]![1]])) as any[];
+      expect(row).toMatchObject({ pay_method_type: 'CreditCard', pay_method_last4: number.slice(-4), pay_method_details: { expiry: '12/30', cardResult: result } });
+    }
+  });
+
   it('keeps no whole card or bank account number in any sandbox table', async () => {
     const t = await detailToken('BankAccount');
     await c.open(t.Token);

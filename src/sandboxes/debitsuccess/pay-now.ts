@@ -143,15 +143,18 @@ async function complete(ctx: SandboxContext, tx: Executor, url: string, s: Sessi
     }
     stores = save && result.status === 'approved';
   } else if (detail.kind === 'CreditCard') {
-    status = detail.result === 'approve' ? 'Success' : 'Failure';
+    // Capturing a card charges nothing: only Debitsuccess's REFUSED test card is refused. payrail's test cards
+    // are stored with their outcome, which the card charges (card-charges.ts) answer.
+    status = detail.refused ? 'Failure' : 'Success';
     stores = status === 'Success';
   } else {
     status = detail.result === 'invalid' ? 'AccountIsNotValid' : detail.result === 'load_fails' ? 'Failure' : 'Success';
     stores = status === 'Success';
   }
   if (stores) {
-    // storedByToken: which form stored it, for GetAccountPaymentDetail (account-detail.ts).
-    const details = { ...(detail.kind === 'CreditCard' ? { holder: detail.holder, expiry: detail.expiry } : { holder: detail.holder, bank: detail.bank, branchCode: detail.branchCode, accountType: detail.accountType }), storedByToken: s.id };
+    // storedByToken: which form stored it, for GetAccountPaymentDetail (account-detail.ts). cardResult: what
+    // charging the card does (card-charges.ts).
+    const details = { ...(detail.kind === 'CreditCard' ? { holder: detail.holder, expiry: detail.expiry, cardResult: detail.result } : { holder: detail.holder, bank: detail.bank, branchCode: detail.branchCode, accountType: detail.accountType }), storedByToken: s.id };
     await tx
       .update(debitsuccessAccounts)
       .set({ payMethodType: detail.kind, payMethodToken: randomUUID(), payMethodLast4: detail.last4, payMethodDetails: details, bankOutcome: detail.kind === 'BankAccount' ? detail.result : null, updatedAt: now })

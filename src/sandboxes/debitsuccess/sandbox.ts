@@ -3,6 +3,7 @@ import type { SandboxModule } from '../kit/kit.ts';
 import { registerAccountPaymentDetail } from './account-detail.ts';
 import { registerBankDay, startBankDayTimer } from './bank-day.ts';
 import { debitsuccessBehaviour } from './behaviour.ts';
+import { registerCardCharges } from './card-charges.ts';
 import { registerCardStatus } from './card-status.ts';
 import { registerDebitOrders } from './debit-orders.ts';
 import { registerGetPaymentToken } from './get-payment-token.ts';
@@ -15,7 +16,7 @@ import { enableWebhook, kickWebhooks, stopWebhooks, webhookStatus } from './webh
 /**
  * Debitsuccess, the provider's side, under /sandbox/debitsuccess (README.md): GetPaymentToken and
  * GetCardPaymentStatusForCustomerAccount (seed 002's messages), the PayNow form, the facility's webhooks,
- * the REST API's debit orders and payment statuses (OAuth2), and the bank day that moves debit orders.
+ * the REST API's debit orders, payment statuses and card charges (OAuth2), and the bank day that moves debit orders.
  */
 export const debitsuccessSandbox: SandboxModule = {
   name: 'debitsuccess',
@@ -35,6 +36,7 @@ export const debitsuccessSandbox: SandboxModule = {
     registerTokenRoute(scope, ctx);
     registerDebitOrders(scope, ctx);
     registerPaymentStatuses(scope, ctx);
+    registerCardCharges(scope, ctx);
     registerBankDay(scope, ctx);
     scope.get('/webhook', async () => {
       kickWebhooks(ctx);

@@ -112,12 +112,24 @@ export async function startSandbox() {
       if (location.searchParams.get('Status') !== 'Success') throw new Error(`storing the bank account: ${location.href}`);
       return { accountReferenceNo: location.searchParams.get('AccountReferenceNo')!, external };
     },
+    /** An account (new external reference) with this card stored through the PayNow form (UpdatePaymentDetail). */
+    async card(form: Record<string, string>): Promise<{ accountReferenceNo: string; external: string }> {
+      const external = newExternal();
+      const t = await client.token({ ExternalAccountReferenceNo: external, RequestType: 'UpdatePaymentDetail', PayMethodType: 'CreditCard', Amount: undefined, CreateOneOffCharge: false, PaymentNote: undefined });
+      await client.open(t.Token);
+      const res = await client.submit(t.Token, form);
+      const location = new URL(res.headers.get('location')!);
+      if (location.searchParams.get('Status') !== 'Success') throw new Error(`storing the card: ${location.href}`);
+      return { accountReferenceNo: location.searchParams.get('AccountReferenceNo')!, external };
+    },
   };
   return client;
 }
 export type Client = Awaited<ReturnType<typeof startSandbox>>;
 
 export const dsCard = (holder: string, expiry = '04/25') => ({ card_number: '4444333322221111', expiry, cvv: '123', holder });
+/** One of payrail's test cards (SPEC §6) by number: 4242… approves, …0002 and …9995 decline, …0259 fails at the gateway. */
+export const testCard = (number: string) => ({ card_number: number, expiry: '12/30', cvv: '123', holder: 'T Mokoena' });
 export const bankForm = (accountNumber: string) => ({ account_holder: 'T Mokoena', bank: 'FNB', branch_code: '250655', account_number: accountNumber, account_type: 'Cheque' });
 
 /** The callback's query, in order, as [name, value] pairs (values decoded). */
