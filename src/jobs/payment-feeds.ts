@@ -2,8 +2,9 @@
  * The payment-feeds job: reads each provider's feed of payment results (Debitsuccess's payment statuses) on
  * the connector's schedule (`timing.feedEveryMs`, a minute for Debitsuccess) and applies every entry about
  * payrail's attempts: results a disabled webhook never delivered, and returns after success. Retry policy:
- * a failed read is tried again after 30 s, doubling to 15 minutes; a claim is leased for ten pages' worth of
- * provider timeouts and a minute, so a crashed reader's feed is taken up again.
+ * a failed read is tried again after 30 s, then every minute while reads keep failing (the bookmark is
+ * unchanged, so nothing is skipped); a claim is leased one read at a time (25 provider timeouts and a
+ * minute), so a crashed reader's feed is taken up again.
  */
 import type { AppContext } from '../context.ts';
 import { readPaymentFeeds } from '../modules/payments/payment-feeds.ts';

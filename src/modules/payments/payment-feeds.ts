@@ -7,12 +7,15 @@ import { applyReturnNotice } from './record-return.ts';
 import { payments, providerFeeds } from './schema.ts';
 import { settlePayment } from './settle-payment.ts';
 
-/** A feed's reader holds it this long beyond the provider timeout per page: a crashed reader's claim simply lapses. */
-const LEASE_MARGIN_MS = 60_000;
+/**
+ * A feed's reader holds it for one read — a connector reads a few dozen pages at most, each within the
+ * provider timeout — and a margin, renewed after each read: a crashed reader's claim simply lapses.
+ */
+const leaseUntil = (ctx: AppContext, from: Date): Date => new Date(from.getTime() + 25 * ctx.config.collections.providerTimeoutMs + 60_000);
 /** Pages read in one claim before the feed is left to the next run (a full read runs again at once). */
 const READS_PER_CLAIM = 10;
-/** After a failed read: 30 s doubling, at most 15 minutes. */
-const retryDelayMs = (failures: number): number => Math.min(30_000 * 2 ** Math.max(0, failures - 1), 15 * 60_000);
+/** After a failed read: 30 s, then a minute while reads keep failing (the feed is all that settles some results). */
+const retryDelayMs = (failedBefore: boolean): number => (failedBefore ? 60_000 : 30_000);
 
 export interface FeedRun {
   /** Feeds read. */
@@ -29,7 +32,7 @@ export interface FeedRun {
  * failed deliveries loses nothing — and returns of payments that succeeded. Each entry is applied as a
  * verified notice would be (settle-payment, record-return), so an entry read twice, or also delivered by
  * webhook, changes nothing the second time. One process reads a feed at a time (its row is claimed with
- * FOR UPDATE SKIP LOCKED and leased); the bookmark is saved after each page, so a crash re-reads at most one.
+ * FOR UPDATE SKIP LOCKED and leased a read at a time); the bookmark is saved after each read, so a crash re-reads at most one.
  */
 export async function readPaymentFeeds(ctx: AppContext, options: { now?: Date } = {}): Promise<FeedRun> {
   const run: FeedRun = { read: 0, applied: 0, more: false };
@@ -51,7 +54,7 @@ export async function readPaymentFeeds(ctx: AppContext, options: { now?: Date } 
         run.applied += applied;
         await ctx.database.db
           .update(providerFeeds)
-          .set({ position, lastReadAt: ctx.clock(), lastError: null, entriesApplied: sql`${providerFeeds.entriesApplied} + ${applied}`, updatedAt: ctx.clock() })
+          .set({ position, nextReadAt: leaseUntil(ctx, new Date(Math.max(now.getTime(), ctx.clock().getTime()))), lastReadAt: ctx.clock(), lastError: null, entriesApplied: sql`${providerFeeds.entriesApplied} + ${applied}`, updatedAt: ctx.clock() })
           .where(eq(providerFeeds.provider, connector.id));
         more = page.more;
         if (!more) break;
@@ -62,10 +65,9 @@ export async function readPaymentFeeds(ctx: AppContext, options: { now?: Date } 
     } catch (err) {
       const message = (err as Error).message.slice(0, 500);
       ctx.log.warn({ provider: connector.id, err: message }, 'could not read the provider’s payment feed; will try again');
-      const failures = claimed.lastError ? 2 : 1;
       await ctx.database.db
         .update(providerFeeds)
-        .set({ lastError: message, nextReadAt: new Date(now.getTime() + retryDelayMs(failures)), updatedAt: ctx.clock() })
+        .set({ lastError: message, nextReadAt: new Date(now.getTime() + retryDelayMs(claimed.lastError !== null)), updatedAt: ctx.clock() })
         .where(eq(providerFeeds.provider, connector.id));
     }
   }
@@ -74,7 +76,7 @@ export async function readPaymentFeeds(ctx: AppContext, options: { now?: Date } 
 
 /** The feed's row, claimed when its time has come (created the first time). */
 async function claim(ctx: AppContext, connector: Connector, now: Date): Promise<typeof providerFeeds.$inferSelect | null> {
-  const lease = new Date(now.getTime() + READS_PER_CLAIM * ctx.config.collections.providerTimeoutMs + LEASE_MARGIN_MS);
+  const lease = leaseUntil(ctx, now);
   return ctx.database.db.transaction(async (tx) => {
     await tx.insert(providerFeeds).values({ provider: connector.id, nextReadAt: now, createdAt: now, updatedAt: now }).onConflictDoNothing();
     const [row] = await tx
