@@ -321,13 +321,17 @@ export interface VerifiedCallback {
   /**
    * `payment`: the outcome of an attempt. `token_update`: a tokenised card was replaced (PayFast card
    * update). `payment_return`: an attempt that succeeded was returned (`returned`); `result` is its success.
+   * `capture_notice`: a capture page was used (`captureNotice`); payrail checks its secret against the
+   * page's, then asks the provider what the page kept (`lookupCapture`) — the notice itself settles nothing.
    */
-  kind: 'payment' | 'token_update' | 'payment_return';
+  kind: 'payment' | 'token_update' | 'payment_return' | 'capture_notice';
   /** Our reference of the attempt (payments); null for a token update. */
   merchantReference: string | null;
   /** The provider's id of the attempt or session, when it names one. */
   providerReference: string | null;
   result: AttemptResult;
+  /** capture_notice: the customer's account at the provider and the page's notice secret it carries. */
+  captureNotice?: { accountReference: string; secret: string };
   /** payment_return: what came back, and why. */
   returned?: PaymentReturn;
   /** token_update: the token whose card was replaced, and what is known of the new card. */

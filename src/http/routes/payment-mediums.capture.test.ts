@@ -263,4 +263,34 @@ describe('capturing a bank account through Debitsuccess', () => {
       await h.call('PATCH', '/operator', { token: h.tokens.admin, body: { default_providers: { credit_card: 'PayFast' } } });
     }
   });
+
+  it('the form’s own notice completes a capture whose customer never came back; a notice without the page’s WebhookToken changes nothing', async () => {
+    const t0 = h.ctx.clock().getTime();
+    const started = await startCapture({ service_id: service, medium_type: 'BankAccount', return_url: returnUrl() });
+    // A forged notice first: the right account, a guessed WebhookToken.
+    const forged = await fetch(`${h.baseUrl}/callbacks/debitsuccess/webhook`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ WebhookToken: 'Guessed1', AccountReferenceNo: 'TST0000001', ExternalAccountReferenceNo: DEMO.customerId, Status: 'Success', Message: '' }),
+    });
+    expect(forged.status).toBe(200);
+    const stored = async () => (await h.ctx.database.db.select().from(t.providerEvents)).filter((e) => e.provider === 'Debitsuccess' && e.receivedAt.getTime() >= t0);
+    const ignored = async () => (await stored()).filter((e) => e.outcome?.startsWith('ignored'));
+    for (let i = 0; i < 100 && (await ignored()).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect((await ignored()).map((e) => [e.verified, e.rejection])).toEqual([[false, 'no capture page of this account carries that notice secret (a payment form’s notice, or a forgery)']]);
+    expect((await capture(started.body.id)).body.status).toBe('open');
+
+    // The customer submits Debitsuccess's form and closes the tab: the form's notice reaches payrail, which asks Debitsuccess.
+    expect((await fetch(started.body.capture_url)).status).toBe(200);
+    const posted = await fetch(started.body.capture_url, { method: 'POST', body: new URLSearchParams({ account_holder: 'T Mokoena', bank: 'FNB', branch_code: '250655', account_number: '1234567890', account_type: 'Cheque' }), redirect: 'manual' });
+    expect(posted.status).toBe(302);
+    let status = 'open';
+    for (let i = 0; i < 100 && status === 'open'; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      status = (await capture(started.body.id)).body.status;
+    }
+    expect(status).toBe('succeeded');
+    const notices = (await stored()).filter((e) => e.eventId === `webhook:capture:${started.body.id}`);
+    expect(notices.map((e) => [e.verified, e.outcome])).toEqual([[true, `processed: capture ${started.body.id} is succeeded`]]);
+  });
 });

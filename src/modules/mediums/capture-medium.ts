@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import { and, eq, inArray, ne } from 'drizzle-orm';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { and, desc, eq, gte, inArray, ne } from 'drizzle-orm';
 import type { Actor, AppContext } from '../../context.ts';
 import { SYSTEM_ACTOR } from '../../context.ts';
 import type { MediumType } from '../../domain/enums.ts';
@@ -246,4 +246,26 @@ export async function checkOpenCaptures(ctx: AppContext, options: { limit?: numb
     }
   }
   return claimed.length;
+}
+
+/**
+ * The capture a provider's form notice is about: an open or recent capture of that customer account whose
+ * page's notice secret the notice carries (compared in constant time). Null when none does — a notice
+ * nobody could have sent but the provider's form is rejected by the caller.
+ */
+export async function captureOfNotice(ctx: AppContext, provider: string, notice: { accountReference: string; secret: string }): Promise<CaptureRow | null> {
+  const since = new Date(ctx.clock().getTime() - 24 * 3_600_000);
+  const candidates = await ctx.database.db
+    .select()
+    .from(mediumCaptures)
+    .where(and(eq(mediumCaptures.provider, provider), eq(mediumCaptures.accountReference, notice.accountReference), gte(mediumCaptures.createdAt, since)))
+    .orderBy(desc(mediumCaptures.createdAt))
+    .limit(50);
+  const given = createHash('sha256').update(notice.secret).digest();
+  for (const c of candidates) {
+    if (!c.sealedNoticeSecret) continue;
+    const secret = ctx.vault.open(c.sealedNoticeSecret, secretContext(c.id));
+    if (timingSafeEqual(createHash('sha256').update(secret).digest(), given)) return c;
+  }
+  return null;
 }

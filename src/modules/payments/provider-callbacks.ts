@@ -5,6 +5,7 @@ import { isUniqueViolation } from '../../db/errors.ts';
 import type { Provider } from '../../domain/enums.ts';
 import type { AttemptResult, CallbackVerdict, Connector, InboundRequest, VerifiedCallback } from '../../providers/contract.ts';
 import { recordAudit } from '../audit/record.ts';
+import { captureOfNotice, completeCapture } from '../mediums/capture-medium.ts';
 import { findMediumByToken } from '../mediums/repo.ts';
 import { mediums } from '../mediums/schema.ts';
 import { purchases } from '../purchases/schema.ts';
@@ -114,6 +115,7 @@ export async function processCallback(ctx: AppContext, stored: string | StoredCa
     return done('rejected', verdict.reason, null, { verified: false, rejection: verdict.reason });
   }
   const callback = verdict.callback;
+  if (callback.kind === 'capture_notice') return applyCaptureNotice(ctx, row, callback, done);
   // A provider whose notices name only its own id of the attempt (Debitsuccess's real-time payments: the form's token).
   const payment = callback.merchantReference
     ? await findPayment(ctx, row.provider, callback.merchantReference)
@@ -175,6 +177,34 @@ export async function processCallback(ctx: AppContext, stored: string | StoredCa
   if ((payment.status === 'succeeded' || payment.status === 'failed') && result.status === payment.status) return done('processed', `payment was already ${payment.status}`, payment);
   const settled = await settlePayment(ctx, { paymentId: payment.id, result, via: row.channel === 'redirect' ? 'redirect' : 'callback' });
   return done(settled.conflict ? 'ignored' : 'processed', settled.conflict, settled.payment);
+}
+
+/**
+ * A capture page's notice: authentic only if it carries the page's own notice secret; then the capture is
+ * completed by asking the provider (completeCapture), once per capture — a repeat is a duplicate.
+ */
+async function applyCaptureNotice(
+  ctx: AppContext,
+  row: StoredCallback,
+  callback: VerifiedCallback,
+  done: (verdict: CallbackDisposition, reason: string | null, payment: PaymentRow | null, extra?: Partial<typeof providerEvents.$inferInsert>) => Promise<CallbackOutcome>,
+): Promise<CallbackOutcome> {
+  const capture = callback.captureNotice ? await captureOfNotice(ctx, row.provider, callback.captureNotice) : null;
+  if (!capture) {
+    // A payment form sends the same notice (payrail settles payments by their own webhook and look-up), and
+    // one nobody but the form could have sent is indistinguishable from a forgery: neither changes anything.
+    const reason = 'no capture page of this account carries that notice secret (a payment form’s notice, or a forgery)';
+    ctx.log.info({ provider: row.provider, channel: row.channel, eventRowId: row.id, remoteAddress: row.remoteAddress }, 'a form notice matched no capture page; nothing changed');
+    return done('ignored', reason, null, { verified: false, rejection: reason });
+  }
+  try {
+    await ctx.database.db.update(providerEvents).set({ verified: true, rejection: null, eventId: `${row.channel}:capture:${capture.id}` }).where(eq(providerEvents.id, row.id));
+  } catch (err) {
+    if (!isUniqueViolation(err)) throw err;
+    return done('duplicate', `capture ${capture.id} was noticed before`, null, { verified: true });
+  }
+  const completed = await completeCapture(ctx, capture.id);
+  return done('processed', `capture ${completed.id} is ${completed.status}`, null);
 }
 
 /** The provider's own answer about an attempt, now; null when it may not or cannot be asked now (the janitor will). */

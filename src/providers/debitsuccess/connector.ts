@@ -570,8 +570,22 @@ async function verifyWebhook(request: InboundRequest, ctx: ConnectorContext): Pr
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return { ok: false, reason: 'the body is not a JSON object' };
   const event = headers['x-eventname'];
   if (event === undefined && typeof body.WebhookToken === 'string') {
-    // The form's notice: captures are settled by asking Debitsuccess (GetAccountPaymentDetail), never by it.
-    return { ok: false, reason: 'a PayNow form notice: payrail settles captures by asking Debitsuccess, not by this notice' };
+    // The form's notice (seed 002's per-facility webhook): it carries the page's WebhookToken, which payrail
+    // checks against the capture's; the capture is then settled by asking Debitsuccess, never by the notice.
+    const account = body.ExternalAccountReferenceNo;
+    if (typeof account !== 'string' || account === '' || body.WebhookToken === '') return { ok: false, reason: 'a form notice without its account or WebhookToken' };
+    return {
+      ok: true,
+      callback: {
+        eventId: 'form-notice',
+        kind: 'capture_notice',
+        merchantReference: null,
+        providerReference: null,
+        captureNotice: { accountReference: account, secret: body.WebhookToken },
+        result: { status: 'pending', providerReference: null, raw: { status: body.Status ?? null } },
+        occurredAt: null,
+      },
+    };
   }
   const expected = debitsuccessCredentials(ctx.settings, ['webhookToken']).webhookToken;
   const given = headers['x-token'];
