@@ -111,6 +111,12 @@ export interface ConnectorTiming {
   deadlineMs?: number;
   /** With `readPaymentFeed`: how often payrail reads the feed. */
   feedEveryMs?: number;
+  /**
+   * With `readPaymentFeed`: how long after its attempts are settled the feed may still bring news of them (a
+   * debit order returned after it cleared). payrail reads the feed only while attempts are in flight and for
+   * this long after; a provider nobody uses is not asked.
+   */
+  feedWatchMs?: number;
 }
 
 /** Environment variables and hosts of a provider; the values reach the connector as `ConnectorContext.settings`. */

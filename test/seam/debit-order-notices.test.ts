@@ -5,7 +5,7 @@ import { SYSTEM_ACTOR } from '../../src/context.ts';
 import { DEMO } from '../../src/demo/ids.ts';
 import { addDays, civilDate } from '../../src/domain/periods.ts';
 import { readPaymentFeeds } from '../../src/modules/payments/payment-feeds.ts';
-import { paymentReturns, payments, providerEvents } from '../../src/modules/payments/schema.ts';
+import { paymentReturns, payments, providerEvents, providerFeeds } from '../../src/modules/payments/schema.ts';
 import { createWebhookEndpoint } from '../../src/modules/webhooks/endpoints.ts';
 import { outboxEvents } from '../../src/modules/webhooks/schema.ts';
 import { verifyPayrailSignature } from '../../src/modules/webhooks/signature.ts';
@@ -93,6 +93,13 @@ function statusChange(reference: string, paymentId: string, status: string, toke
     body,
   });
 }
+
+describe('the payment-status feed', () => {
+  it('is not read while payrail has no debit order in flight or watched: a provider nobody uses is not asked', async () => {
+    expect(await readPaymentFeeds(h.ctx, { now: new Date(now().getTime() + 86_400_000) })).toEqual({ read: 0, applied: 0, more: false });
+    expect(await h.ctx.database.db.select().from(providerFeeds)).toEqual([]);
+  });
+});
 
 describe('Debitsuccess status webhooks', () => {
   it('settle a debit order when it clears; a forged one (wrong X-Token) changes nothing; a duplicate is absorbed', async () => {
@@ -228,6 +235,9 @@ describe('a debit order returned after it cleared (2222222222)', () => {
       const twice = await h.call('POST', '/purchases/submit-for-collection', { body: { service_id: order.serviceId, purchase_id: order.purchaseId, medium_id: order.mediumId } });
       expect(twice.status).toBe(409);
       expect((await h.call('GET', `/payments?purchaseId=${order.purchaseId}`, { token: h.tokens.integrator })).body.items.map((x: { status: string }) => x.status)).toEqual(['pending', 'succeeded']);
+      // The feed is watched 40 days after the last debit order in flight (returns come that late), then left alone.
+      const [feed] = await h.ctx.database.db.select().from(providerFeeds);
+      expect(feed!.watchUntil!.getTime()).toBeGreaterThan(now().getTime() + 39 * 86_400_000);
     } finally {
       server.close();
     }

@@ -39,10 +39,15 @@ export async function readPaymentFeeds(ctx: AppContext, options: { now?: Date } 
   for (const connector of ctx.connectors.all()) {
     if (!connector.readPaymentFeed) continue;
     const now = options.now ?? ctx.clock();
+    // Read only while something may still come: attempts in flight, or settled ones still watched (returns).
+    const inFlight = await attemptsInFlight(ctx, connector);
+    const watched = await watchedUntil(ctx, connector);
+    if (!inFlight && !(watched && watched > now)) continue;
     const claimed = await claim(ctx, connector, now);
     if (!claimed) continue;
     run.read++;
-    let position = claimed.position;
+    // A watch that had lapsed left nothing to learn between then and now: start afresh from what is in flight.
+    let position = claimed.watchUntil && claimed.watchUntil > now ? claimed.position : null;
     try {
       const startAt = position ? now : await firstStart(ctx, connector, now);
       let more = false;
@@ -61,7 +66,8 @@ export async function readPaymentFeeds(ctx: AppContext, options: { now?: Date } 
       }
       run.more ||= more;
       const next = more ? now : new Date(now.getTime() + (connector.timing.feedEveryMs ?? 60_000));
-      await ctx.database.db.update(providerFeeds).set({ nextReadAt: next, updatedAt: ctx.clock() }).where(eq(providerFeeds.provider, connector.id));
+      const watch = inFlight ? { watchUntil: new Date(now.getTime() + (connector.timing.feedWatchMs ?? 0)) } : {};
+      await ctx.database.db.update(providerFeeds).set({ nextReadAt: next, ...watch, updatedAt: ctx.clock() }).where(eq(providerFeeds.provider, connector.id));
     } catch (err) {
       const message = (err as Error).message.slice(0, 500);
       ctx.log.warn({ provider: connector.id, err: message }, 'could not read the provider’s payment feed; will try again');
@@ -72,6 +78,22 @@ export async function readPaymentFeeds(ctx: AppContext, options: { now?: Date } 
     }
   }
   return run;
+}
+
+/** Whether the provider has token charges in flight (pending or unknown): its feed has news of them to bring. */
+async function attemptsInFlight(ctx: AppContext, connector: Connector): Promise<boolean> {
+  const [row] = await ctx.database.db
+    .select({ id: payments.id })
+    .from(payments)
+    .where(and(inArray(payments.status, ['pending', 'unknown']), eq(payments.provider, connector.id), eq(payments.kind, 'token')))
+    .limit(1);
+  return row !== undefined;
+}
+
+/** Until when the provider's feed is watched after its last attempt in flight (null: never read, or not watched). */
+async function watchedUntil(ctx: AppContext, connector: Connector): Promise<Date | null> {
+  const [row] = await ctx.database.db.select({ watchUntil: providerFeeds.watchUntil }).from(providerFeeds).where(eq(providerFeeds.provider, connector.id));
+  return row?.watchUntil ?? null;
 }
 
 /** The feed's row, claimed when its time has come (created the first time). */

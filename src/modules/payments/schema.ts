@@ -189,6 +189,11 @@ export const providerFeeds = pgTable('provider_feeds', {
   nextReadAt: instant('next_read_at').notNull(),
   lastReadAt: instant('last_read_at'),
   lastError: text('last_error'),
+  /**
+   * The feed is read while attempts of the provider are in flight, and until this instant after the last
+   * read that saw one (the connector's `feedWatchMs`: how long news of a settled attempt, a return, may come).
+   */
+  watchUntil: instant('watch_until'),
   entriesApplied: bigint('entries_applied', { mode: 'number' }).notNull().default(0),
   ...timestamps,
 });

@@ -610,7 +610,9 @@ export const debitsuccessConnector: Connector = {
   // is read every minute.
   // A form opened just before its token expires takes a submit for 10 minutes from the opening: its payment
   // may be reported up to then (settle window).
-  timing: { firstCheckAfterMs: 60_000, sessionTtlMs: TOKEN_TTL_MS, settleWindowMs: TOKEN_TTL_MS + 5 * 60_000, deadlineMs: 10 * 60_000, feedEveryMs: 60_000 },
+  // A debit order may be returned weeks after it cleared (a dispute by the account holder; 40 days is the
+  // usual limit in South Africa): the status feed is watched that long after the last one was in flight.
+  timing: { firstCheckAfterMs: 60_000, sessionTtlMs: TOKEN_TTL_MS, settleWindowMs: TOKEN_TTL_MS + 5 * 60_000, deadlineMs: 10 * 60_000, feedEveryMs: 60_000, feedWatchMs: 40 * 24 * 3_600_000 },
 
   // A bank account is collected by debit order; a card kept on the account is charged now.
   chargeToken: (input, ctx) => (input.mediumType === 'CreditCard' ? cardCharge(input, ctx) : debitOrder(input, ctx)),

@@ -1,0 +1,1 @@
+ALTER TABLE "provider_feeds" ADD COLUMN "watch_until" timestamp (3) with time zone;
