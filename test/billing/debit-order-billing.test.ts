@@ -7,6 +7,7 @@ import type { IsoDate } from '../../src/domain/periods.ts';
 import { workBillingCollections } from '../../src/modules/billing/work-collections.ts';
 import { insertMedium } from '../../src/modules/mediums/repo.ts';
 import { readPaymentFeeds } from '../../src/modules/payments/payment-feeds.ts';
+import { captureBankAccount } from '../helpers/debitsuccess.ts';
 import { createHarness, type Harness } from '../helpers/harness.ts';
 
 /**
@@ -61,10 +62,7 @@ async function subscriber(i: number): Promise<Subscriber> {
     body: { service_id: serviceId, purchase_id: order.body.upfront_purchase.id, medium_id: offSystem, purchase_source_id: DEMO.sources.cash, comment: 'upfront' },
   });
   expect(paid.status, paid.text).toBe(200);
-  const started = await h.call('POST', '/payment-mediums/capture', { token: staff(), body: { service_id: serviceId, medium_type: 'BankAccount', return_url: `${h.baseUrl}/app` } });
-  expect(started.status, started.text).toBe(201);
-  const posted = await fetch(started.body.capture_url, { method: 'POST', body: new URLSearchParams({ account_holder: `Debit ${i}`, bank: 'FNB', branch_code: '250655', account_number: account, account_type: 'Cheque' }), redirect: 'manual' });
-  await fetch(posted.headers.get('location')!, { redirect: 'manual' });
+  await captureBankAccount(h, serviceId, account, `Debit ${i}`);
   const activated = await h.call('PATCH', `/services/${serviceId}`, { token: staff(), body: { service_status: 'Active', on_network_date: today } });
   expect(activated.status, activated.text).toBe(200);
   return { serviceId, account };

@@ -11,6 +11,7 @@ import { outboxEvents } from '../../src/modules/webhooks/schema.ts';
 import { verifyPayrailSignature } from '../../src/modules/webhooks/signature.ts';
 import { runWebhookJobs } from '../../src/jobs/webhooks.ts';
 import { RETRY_AFTER_MS } from '../../src/sandboxes/debitsuccess/webhooks.ts';
+import { captureBankAccount } from '../helpers/debitsuccess.ts';
 import { createHarness, type Harness } from '../helpers/harness.ts';
 
 /**
@@ -30,16 +31,6 @@ afterAll(() => h?.close());
 const sandbox = () => `${h.baseUrl}/sandbox/debitsuccess`;
 const now = () => h.ctx.clock();
 
-async function bankAccount(serviceId: string, accountNumber: string): Promise<string> {
-  const started = await h.call('POST', '/payment-mediums/capture', { token: h.tokens.integrator, body: { service_id: serviceId, medium_type: 'BankAccount', return_url: `${h.baseUrl}/app` } });
-  expect(started.status, started.text).toBe(201);
-  await fetch(started.body.capture_url);
-  const posted = await fetch(started.body.capture_url, { method: 'POST', body: new URLSearchParams({ account_holder: 'K Nel', bank: 'FNB', branch_code: '250655', account_number: accountNumber, account_type: 'Cheque' }), redirect: 'manual' });
-  await fetch(posted.headers.get('location')!, { redirect: 'manual' });
-  const done = await h.call('GET', `/payment-mediums/captures/${started.body.id}`, { token: h.tokens.integrator });
-  expect(done.body.status).toBe('succeeded');
-  return done.body.medium_id as string;
-}
 
 /** A new Recurring order with its upfront purchase unpaid, debited from a bank account: the attempt. */
 async function debitOrder(accountNumber: string): Promise<{ serviceId: string; purchaseId: string; mediumId: string; paymentId: string; reference: string }> {
@@ -47,7 +38,7 @@ async function debitOrder(accountNumber: string): Promise<{ serviceId: string; p
   expect(order.status).toBe(201);
   const serviceId = order.body.service.id as string;
   const purchaseId = order.body.upfront_purchase.id as string;
-  const mediumId = await bankAccount(serviceId, accountNumber);
+  const mediumId = await captureBankAccount(h, serviceId, accountNumber);
   const submitted = await h.call('POST', '/purchases/submit-for-collection', { body: { service_id: serviceId, purchase_id: purchaseId, medium_id: mediumId } });
   expect(submitted.status, submitted.text).toBe(202);
   const [payment] = (await h.call('GET', `/payments?purchaseId=${purchaseId}`, { token: h.tokens.integrator })).body.items;

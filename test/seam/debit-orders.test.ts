@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO } from '../../src/demo/ids.ts';
 import { settleUnsettledPayments } from '../../src/modules/payments/settle-unsettled-payments.ts';
+import { captureBankAccount } from '../helpers/debitsuccess.ts';
 import { createHarness, type Harness } from '../helpers/harness.ts';
 
 /**
@@ -15,18 +16,6 @@ beforeAll(async () => {
 afterAll(() => h?.close());
 
 const sandbox = () => `${h.baseUrl}/sandbox/debitsuccess`;
-
-/** A bank account captured for the service through Debitsuccess's form: its medium id. */
-async function bankAccount(serviceId: string, accountNumber: string): Promise<string> {
-  const started = await h.call('POST', '/payment-mediums/capture', { token: h.tokens.integrator, body: { service_id: serviceId, medium_type: 'BankAccount', return_url: `${h.baseUrl}/app` } });
-  expect(started.status, started.text).toBe(201);
-  await fetch(started.body.capture_url);
-  const posted = await fetch(started.body.capture_url, { method: 'POST', body: new URLSearchParams({ account_holder: 'K Nel', bank: 'FNB', branch_code: '250655', account_number: accountNumber, account_type: 'Cheque' }), redirect: 'manual' });
-  await fetch(posted.headers.get('location')!, { redirect: 'manual' });
-  const done = await h.call('GET', `/payment-mediums/captures/${started.body.id}`, { token: h.tokens.integrator });
-  expect(done.body.status).toBe('succeeded');
-  return done.body.medium_id as string;
-}
 
 async function unpaidOrder(): Promise<{ serviceId: string; purchaseId: string }> {
   const order = await h.call('POST', '/orders', { token: h.tokens.integrator, body: { customer_id: DEMO.customerId, product_id: DEMO.products.recurring, collector_id: DEMO.collectorId } });
@@ -43,7 +32,7 @@ const janitor = () => settleUnsettledPayments(h.ctx, { now: new Date(Date.now() 
 describe('a debit order through Debitsuccess', () => {
   it('1234567890: 202 and pending until the bank day moves, then paid; one debit order at Debitsuccess', async () => {
     const { serviceId, purchaseId } = await unpaidOrder();
-    const medium = await bankAccount(serviceId, '1234567890');
+    const medium = await captureBankAccount(h, serviceId, '1234567890');
     const submitted = await h.call('POST', '/purchases/submit-for-collection', { body: { service_id: serviceId, purchase_id: purchaseId, medium_id: medium } });
     expect(submitted.status, submitted.text).toBe(202);
     const [payment] = (await h.call('GET', `/payments?purchaseId=${purchaseId}`, { token: h.tokens.integrator })).body.items;
@@ -70,7 +59,7 @@ describe('a debit order through Debitsuccess', () => {
 
   it('1111111111: the bank refuses it (insufficient funds): the attempt fails and the purchase stays owed', async () => {
     const { serviceId, purchaseId } = await unpaidOrder();
-    const medium = await bankAccount(serviceId, '1111111111');
+    const medium = await captureBankAccount(h, serviceId, '1111111111');
     expect((await h.call('POST', '/purchases/submit-for-collection', { body: { service_id: serviceId, purchase_id: purchaseId, medium_id: medium } })).status).toBe(202);
     await bankDay();
     await janitor();

@@ -168,48 +168,69 @@ const rands = (cents: number) => (cents / 100).toFixed(2);
 const centsOf = (amount: unknown): number | null => (typeof amount === 'number' && Number.isFinite(amount) ? Math.round(amount * 100) : null);
 
 /**
- * A debit order against the bank account stored on the customer's Debitsuccess account (the medium's token
- * is the account reference): answered Pending at once, settled days later (lookup, and the status webhook
- * to come). Our attempt's reference is the externalPaymentIdentifier, so a repeat of it is refused (409)
- * and the first order is found by lookup, never made twice.
+ * A charge request to Debitsuccess's REST API (debit orders, card charges), with a fresh OAuth token. Nothing
+ * sent throws (nothing can have happened); sent without an answer is `unknown`; otherwise its status and
+ * JSON body (empty when it has none).
  */
-async function debitOrder(input: ChargeTokenInput, ctx: ConnectorContext): Promise<AttemptResult> {
+async function postCharge(ctx: ConnectorContext, path: string, body: Record<string, unknown>): Promise<{ status: number; answer: Record<string, unknown> } | AttemptResult> {
   const token = await accessToken(ctx);
-  const sent = await exchange(ctx, `${base(ctx)}/CustomerServices/v1.0/accounts/${encodeURIComponent(input.token)}/debitOrders`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ externalPaymentIdentifier: input.merchantReference, amount: rands(input.amount.amountCents), paymentNote: input.description.slice(0, 30) }),
-  });
+  const sent = await exchange(ctx, `${base(ctx)}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
   if (sent.kind === 'not_sent') throw new ConnectorError('unavailable', PROVIDER, `Debitsuccess could not be reached (${errorName(sent.error)}); nothing was sent.`);
   if (sent.kind === 'lost') return { status: 'unknown', providerReference: null, raw: { error: errorName(sent.error) } };
   let answer: Record<string, unknown> = {};
   try {
-    answer = JSON.parse(sent.text) as Record<string, unknown>;
+    const parsed = JSON.parse(sent.text) as unknown;
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) answer = parsed as Record<string, unknown>;
   } catch {
-    // read below by status
+    // read by its status alone
   }
-  if (sent.status === 201) {
-    const paymentId = typeof answer.paymentId === 'string' ? answer.paymentId : null;
-    const cents = centsOf(answer.amount);
-    if (!paymentId || answer.externalPaymentIdentifier !== input.merchantReference) return { status: 'unknown', providerReference: paymentId, raw: { reason: 'a 201 that does not name our debit order' } };
-    return {
-      status: 'pending',
-      providerReference: paymentId,
-      recheckAfterMs: DEBIT_ORDER_RECHECK_MS,
-      ...(cents === null ? {} : { amount: { amountCents: cents, currency: 'ZAR' as const } }),
-      raw: { paymentId, status: answer.status ?? null, bankDay: answer.bankDay ?? null },
-    };
+  return { status: sent.status, answer };
+}
+
+/**
+ * What a charge request's other answers mean (`what`: "debit order", "card payment"): a repeat of our
+ * reference (409) is left to `lookup` — the first one exists, and is never made twice; refused credentials or
+ * a busy Debitsuccess mean nothing was charged; a refused request fails the attempt; anything else is unknown.
+ */
+function refusedCharge(status: number, answer: Record<string, unknown>, what: string): AttemptResult {
+  if (status === 409) return { status: 'unknown', providerReference: null, raw: { status: 409 } };
+  if (status === 401) throw new ConnectorError('misconfigured', PROVIDER, `Debitsuccess refused payrail’s access token (401); no ${what} was made.`);
+  if (status === 429 || status === 503) throw new ConnectorError('unavailable', PROVIDER, `Debitsuccess answered ${status}; no ${what} was made.`);
+  if (status === 400 || status === 404) {
+    const errors = Array.isArray(answer.errors) ? (answer.errors as { message?: unknown }[]).map((e) => String(e?.message ?? '')).filter(Boolean) : [];
+    const message = errors[0] ?? (typeof answer.message === 'string' ? answer.message : `Debitsuccess answered ${status}`);
+    return { status: 'failed', providerReference: null, failure: { code: `debitsuccess_${status}`, message: `Debitsuccess refused the ${what}: ${message}`, kind: 'invalid' }, raw: { status } };
   }
-  // Ours exists already (a repeat after a lost answer): what became of it is the look-up's to say.
-  if (sent.status === 409) return { status: 'unknown', providerReference: null, raw: { status: 409 } };
-  if (sent.status === 401) throw new ConnectorError('misconfigured', PROVIDER, 'Debitsuccess refused payrail’s access token (401); nothing was debited.');
-  if (sent.status === 400 || sent.status === 404) {
-    const errors = Array.isArray(answer.errors) ? (answer.errors as { message?: unknown }[]).map((e) => String(e.message ?? '')).filter(Boolean) : [];
-    const message = errors[0] ?? (typeof answer.message === 'string' ? answer.message : `Debitsuccess answered ${sent.status}`);
-    return { status: 'failed', providerReference: null, failure: { code: `debitsuccess_${sent.status}`, message: `Debitsuccess refused the debit order: ${message}`, kind: 'invalid' }, raw: { status: sent.status } };
-  }
-  if (sent.status === 503) throw new ConnectorError('unavailable', PROVIDER, 'Debitsuccess answered 503; nothing was debited.');
-  return { status: 'unknown', providerReference: null, raw: { status: sent.status } };
+  return { status: 'unknown', providerReference: null, raw: { status } };
+}
+
+const isResult = (r: { status: number | string }): r is AttemptResult => typeof r.status === 'string';
+
+/**
+ * A debit order against the bank account stored on the customer's Debitsuccess account (the medium's token
+ * is the account reference): answered Pending at once, settled days later (the status webhook and feed, and
+ * lookup). Our attempt's reference is the externalPaymentIdentifier, so a repeat of it is refused (409) and
+ * the first order is found by lookup, never made twice.
+ */
+async function debitOrder(input: ChargeTokenInput, ctx: ConnectorContext): Promise<AttemptResult> {
+  const sent = await postCharge(ctx, `/CustomerServices/v1.0/accounts/${encodeURIComponent(input.token)}/debitOrders`, {
+    externalPaymentIdentifier: input.merchantReference,
+    amount: rands(input.amount.amountCents),
+    paymentNote: input.description.slice(0, 30),
+  });
+  if (isResult(sent)) return sent;
+  const { status, answer } = sent;
+  if (status !== 201) return refusedCharge(status, answer, 'debit order');
+  const paymentId = typeof answer.paymentId === 'string' ? answer.paymentId : null;
+  const cents = centsOf(answer.amount);
+  if (!paymentId || answer.externalPaymentIdentifier !== input.merchantReference) return { status: 'unknown', providerReference: paymentId, raw: { reason: 'a 201 that does not name our debit order' } };
+  return {
+    status: 'pending',
+    providerReference: paymentId,
+    recheckAfterMs: DEBIT_ORDER_RECHECK_MS,
+    ...(cents === null ? {} : { amount: { amountCents: cents, currency: 'ZAR' as const } }),
+    raw: { paymentId, status: answer.status ?? null, bankDay: answer.bankDay ?? null },
+  };
 }
 
 /**
@@ -231,44 +252,49 @@ const DEBIT_STATUS: Record<string, 'pending' | 'succeeded' | 'failed'> = {
 };
 const MAX_STATUS_PAGES = 40;
 
+/** One page of the business's payment statuses from `start` (inclusive), oldest first, 50 at most. */
+async function statusesPage(ctx: ConnectorContext, token: string, start: string, cursor: string | null): Promise<{ items: StatusEntry[]; nextCursor: string | null }> {
+  const { businessId } = debitsuccessCredentials(ctx.settings, ['businessId']);
+  const query = new URLSearchParams({ StartDateTime: start, Limit: '50', ...(cursor ? { nextCursor: cursor } : {}) });
+  const sent = await exchange(ctx, `${base(ctx)}/CustomerServices/v1.0/businesses/${encodeURIComponent(businessId)}/paymentStatuses?${query}`, { headers: { authorization: `Bearer ${token}` } });
+  if (sent.kind !== 'answer' || sent.status !== 200) throw new ConnectorError('unavailable', PROVIDER, `Debitsuccess's payment statuses could not be read (${sent.kind === 'answer' ? sent.status : errorName(sent.error)}).`);
+  let answer: { items?: unknown; nextCursor?: unknown };
+  try {
+    answer = JSON.parse(sent.text) as typeof answer;
+  } catch {
+    throw new ConnectorError('protocol', PROVIDER, 'Debitsuccess answered its payment statuses with a body that is not JSON.');
+  }
+  if (!answer || !Array.isArray(answer.items)) throw new ConnectorError('protocol', PROVIDER, 'Debitsuccess answered its payment statuses without items.');
+  return { items: (answer.items as unknown[]).filter((i): i is StatusEntry => i !== null && typeof i === 'object'), nextCursor: typeof answer.nextCursor === 'string' && answer.nextCursor !== '' ? answer.nextCursor : null };
+}
+
 /**
  * What became of a debit order: its latest entry in the business's payment statuses since the attempt
- * started (Debitsuccess has no look-up of one payment), paged by cursor. A return after Cleared/Settled is
- * not a failure of the attempt (nothing moves a succeeded payment backwards): it stays succeeded here.
+ * started (Debitsuccess has no look-up of one payment), read as its webhook would be. A return after
+ * Cleared/Settled is not a failure of the attempt (nothing moves a succeeded payment backwards): it stays
+ * succeeded here, and the return comes by the webhook and the feed.
  */
 async function debitOrderStatus(input: LookupInput, ctx: ConnectorContext): Promise<AttemptResult> {
-  const creds = debitsuccessCredentials(ctx.settings, ['businessId']);
   const token = await accessToken(ctx);
   const since = new Date(input.startedAt.getTime() - 60_000).toISOString();
   let cursor: string | null = null;
-  let latest: Record<string, unknown> | null = null;
+  let latest: StatusEntry | null = null;
   let cleared = false;
   for (let page = 0; page < MAX_STATUS_PAGES; page++) {
-    const query = new URLSearchParams({ StartDateTime: since, Limit: '50', ...(cursor ? { nextCursor: cursor } : {}) });
-    const sent = await exchange(ctx, `${base(ctx)}/CustomerServices/v1.0/businesses/${encodeURIComponent(creds.businessId)}/paymentStatuses?${query}`, { headers: { authorization: `Bearer ${token}` } });
-    if (sent.kind !== 'answer' || sent.status !== 200) throw new ConnectorError('unavailable', PROVIDER, `Debitsuccess's payment statuses could not be read (${sent.kind === 'answer' ? sent.status : errorName(sent.error)}).`);
-    const answer = JSON.parse(sent.text) as { items?: Record<string, unknown>[]; nextCursor?: unknown };
-    for (const item of answer.items ?? []) {
+    const { items, nextCursor } = await statusesPage(ctx, token, since, cursor);
+    for (const item of items) {
       if (item.externalPaymentIdentifier !== input.merchantReference) continue;
       if (item.status === 'Cleared' || item.status === 'Settled') cleared = true;
       if (!(item.isReturn === true && cleared)) latest = item;
     }
-    cursor = typeof answer.nextCursor === 'string' && answer.nextCursor !== '' ? answer.nextCursor : null;
+    cursor = nextCursor;
     if (!cursor) break;
   }
   // Statuses left unread: this debit order may be among them, so nothing is concluded (never "absent").
   if (cursor && !latest) throw new ConnectorError('unavailable', PROVIDER, `More than ${MAX_STATUS_PAGES * 50} payment statuses since the debit order started; its own is left to the status feed.`);
-  if (!latest) return { status: 'pending', providerReference: input.providerReference, absent: true, raw: { reason: 'no payment status names this debit order yet' } };
-  const status = DEBIT_STATUS[String(latest.status)];
-  const paymentId = typeof latest.paymentId === 'string' ? latest.paymentId : input.providerReference;
-  const cents = centsOf(latest.amount);
-  const raw = { paymentId, status: latest.status ?? null, statusDateTime: latest.statusDateTime ?? null };
-  if (!status) return { status: 'pending', providerReference: paymentId, recheckAfterMs: DEBIT_ORDER_RECHECK_MS, raw };
-  if (status === 'failed') {
-    const reason = typeof latest.statusReason === 'string' && latest.statusReason !== '' ? latest.statusReason : String(latest.status);
-    return { status, providerReference: paymentId, failure: { code: String(latest.status), message: reason, kind: /insufficient/i.test(reason) ? 'insufficient_funds' : 'declined' }, raw };
-  }
-  return { status, providerReference: paymentId, ...(status === 'pending' ? { recheckAfterMs: DEBIT_ORDER_RECHECK_MS } : {}), ...(cents === null ? {} : { amount: { amountCents: cents, currency: 'ZAR' as const } }), raw };
+  const notice = latest ? statusNotice(latest) : null;
+  if (!notice) return { status: 'pending', providerReference: input.providerReference, absent: true, raw: { reason: 'no payment status names this debit order yet' } };
+  return notice.result;
 }
 
 /**
@@ -278,31 +304,14 @@ async function debitOrderStatus(input: LookupInput, ctx: ConnectorContext): Prom
  * found by `lookup`, never made twice.
  */
 async function cardCharge(input: ChargeTokenInput, ctx: ConnectorContext): Promise<AttemptResult> {
-  const token = await accessToken(ctx);
-  const sent = await exchange(ctx, `${base(ctx)}/payments/v1.0/account/creditcard`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ accountId: input.token, externalPaymentIdentifier: input.merchantReference, amount: Number(rands(input.amount.amountCents)), paymentNote: input.description.slice(0, 30) }),
+  const sent = await postCharge(ctx, '/payments/v1.0/account/creditcard', {
+    accountId: input.token,
+    externalPaymentIdentifier: input.merchantReference,
+    amount: Number(rands(input.amount.amountCents)),
+    paymentNote: input.description.slice(0, 30),
   });
-  if (sent.kind === 'not_sent') throw new ConnectorError('unavailable', PROVIDER, `Debitsuccess could not be reached (${errorName(sent.error)}); nothing was sent.`);
-  if (sent.kind === 'lost') return { status: 'unknown', providerReference: null, raw: { error: errorName(sent.error) } };
-  let answer: Record<string, unknown> = {};
-  try {
-    answer = JSON.parse(sent.text) as Record<string, unknown>;
-  } catch {
-    // read below by status
-  }
-  if (sent.status === 201 || sent.status === 202) return cardOutcome(answer, input.merchantReference);
-  // Ours exists already (a repeat after a lost answer): what became of it is the look-up's to say.
-  if (sent.status === 409) return { status: 'unknown', providerReference: null, raw: { status: 409 } };
-  if (sent.status === 401) throw new ConnectorError('misconfigured', PROVIDER, 'Debitsuccess refused payrail’s access token (401); nothing was charged.');
-  if (sent.status === 429 || sent.status === 503) throw new ConnectorError('unavailable', PROVIDER, `Debitsuccess answered ${sent.status}; nothing was charged.`);
-  if (sent.status === 400 || sent.status === 404) {
-    const errors = Array.isArray(answer.errors) ? (answer.errors as { message?: unknown }[]).map((e) => String(e.message ?? '')).filter(Boolean) : [];
-    const message = errors[0] ?? (typeof answer.message === 'string' ? answer.message : `Debitsuccess answered ${sent.status}`);
-    return { status: 'failed', providerReference: null, failure: { code: `debitsuccess_${sent.status}`, message: `Debitsuccess refused the card payment: ${message}`, kind: 'invalid' }, raw: { status: sent.status } };
-  }
-  return { status: 'unknown', providerReference: null, raw: { status: sent.status } };
+  if (isResult(sent)) return sent;
+  return sent.status === 201 || sent.status === 202 ? cardOutcome(sent.answer, input.merchantReference) : refusedCharge(sent.status, sent.answer, 'card payment');
 }
 
 /** A card charge's answer as an attempt's: authorised pays, declined_* fail, processing waits; one not ours is unknown. */
@@ -382,7 +391,8 @@ function statusNotice(e: StatusEntry): VerifiedCallback | null {
     return { ...base, kind: 'payment', result: { status, providerReference: e.paymentId, failure: { code: String(e.status), message: reason, kind: /insufficient/i.test(reason) ? 'insufficient_funds' : 'declined' }, raw } };
   }
   // A status this connector does not know is not a result: the attempt waits.
-  return { ...base, kind: 'payment', result: { status: status ?? 'pending', providerReference: e.paymentId, ...(status === 'succeeded' ? amount : {}), raw } };
+  if (status !== 'succeeded') return { ...base, kind: 'payment', result: { status: 'pending', providerReference: e.paymentId, recheckAfterMs: DEBIT_ORDER_RECHECK_MS, raw } };
+  return { ...base, kind: 'payment', result: { status, providerReference: e.paymentId, ...amount, raw } };
 }
 
 /**
@@ -430,7 +440,6 @@ function bookmarkOf(position: string | null, startAt: Date): Bookmark {
  * not payrail's are included; the caller skips what it does not know.
  */
 async function readStatusFeed(input: PaymentFeedInput, ctx: ConnectorContext): Promise<PaymentFeedPage> {
-  const creds = debitsuccessCredentials(ctx.settings, ['businessId']);
   const token = await accessToken(ctx);
   const mark = bookmarkOf(input.position, input.startAt);
   const skip = new Set(mark.skip);
@@ -438,18 +447,9 @@ async function readStatusFeed(input: PaymentFeedInput, ctx: ConnectorContext): P
   let atNewest = new Set(mark.atNewest);
   let cursor = mark.cursor;
   for (let page = 0; page < FEED_PAGES_PER_READ; page++) {
-    const query = new URLSearchParams({ StartDateTime: mark.start, Limit: '50', ...(cursor ? { nextCursor: cursor } : {}) });
-    const sent = await exchange(ctx, `${base(ctx)}/CustomerServices/v1.0/businesses/${encodeURIComponent(creds.businessId)}/paymentStatuses?${query}`, { headers: { authorization: `Bearer ${token}` } });
-    if (sent.kind !== 'answer' || sent.status !== 200) throw new ConnectorError('unavailable', PROVIDER, `Debitsuccess's payment statuses could not be read (${sent.kind === 'answer' ? sent.status : errorName(sent.error)}).`);
-    let answer: { items?: unknown; nextCursor?: unknown };
-    try {
-      answer = JSON.parse(sent.text) as typeof answer;
-    } catch {
-      throw new ConnectorError('protocol', PROVIDER, 'Debitsuccess answered its payment statuses with a body that is not JSON.');
-    }
-    if (!Array.isArray(answer.items)) throw new ConnectorError('protocol', PROVIDER, 'Debitsuccess answered its payment statuses without items.');
-    for (const item of answer.items as StatusEntry[]) {
-      const time = instant(item?.statusDateTime);
+    const { items, nextCursor } = await statusesPage(ctx, token, mark.start, cursor);
+    for (const item of items) {
+      const time = instant(item.statusDateTime);
       if (!time) continue;
       const hash = shortHash(entryId(item));
       if (time === mark.start && skip.has(hash)) continue;
@@ -460,7 +460,7 @@ async function readStatusFeed(input: PaymentFeedInput, ctx: ConnectorContext): P
       const notice = statusNotice(item);
       if (notice) entries.push(notice);
     }
-    cursor = typeof answer.nextCursor === 'string' && answer.nextCursor !== '' ? answer.nextCursor : null;
+    cursor = nextCursor;
     if (!cursor) break;
   }
   mark.atNewest = [...atNewest];

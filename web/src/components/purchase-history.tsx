@@ -21,6 +21,11 @@ function mediumName(id: string | null, mediums: Medium[]): string {
   return m.account_number && !m.account_name.includes(m.account_number) ? `${m.account_name} ending ${m.account_number}` : m.account_name;
 }
 
+/** What a status alone does not say of a purchase; a returned debit order in the colour of a failure. */
+function PurchaseNote({ note }: { note: { text: string; returned: boolean } | null }) {
+  return note ? <span className={`small block ${note.returned ? 'returned-note' : 'purchase-note'}`}>{note.text}</span> : null;
+}
+
 /** The customer's payment history of a service: its purchases, newest first. */
 export function PurchaseHistory({ serviceId, mediums }: { serviceId: string; mediums: Medium[] }) {
   const { first, items, more } = usePages((cursor, signal) => purchasesPage(serviceId, cursor, signal), [serviceId]);
@@ -28,13 +33,13 @@ export function PurchaseHistory({ serviceId, mediums }: { serviceId: string; med
   // The latest attempts, for what a status alone does not say: a debit order with the bank, one returned.
   const [payments] = useLoad((signal) => get<Page<Payment>>(`/payments?serviceId=${q(serviceId)}&limit=100`, { signal }), [serviceId]);
   const attempts = payments.state === 'ready' ? payments.data.items : [];
-  const note = (p: Purchase): string | null => {
+  const note = (p: Purchase): { text: string; returned: boolean } | null => {
     const mine = attempts.filter((a) => a.purchase_id.toLowerCase() === p.id.toLowerCase());
     const latest = mine[0];
-    if (latest && (latest.status === 'pending' || latest.status === 'unknown') && isDebitOrder(latest)) return DEBIT_ORDER_SUBMITTED;
+    if (latest && (latest.status === 'pending' || latest.status === 'unknown') && isDebitOrder(latest)) return { text: DEBIT_ORDER_SUBMITTED, returned: false };
     const returned = mine.find((a) => a.returned);
-    if (returned && p.purchase_status_id !== PurchaseStatus.Paid) return returnedNote(returned);
-    if (returned) return 'An earlier debit order was returned by the bank; this purchase has since been paid.';
+    if (returned && p.purchase_status_id !== PurchaseStatus.Paid) return { text: returnedNote(returned), returned: true };
+    if (returned) return { text: 'An earlier debit order was returned by the bank; this purchase has since been paid.', returned: false };
     return null;
   };
 
@@ -67,7 +72,7 @@ export function PurchaseHistory({ serviceId, mediums }: { serviceId: string; med
                     <td data-label="For">{p.purchase_lines.map((l) => l.description).join(', ') || '—'}</td>
                     <td data-label="Status">
                       <span className={`badge badge-purchase-${p.purchase_status_id}`}>{PURCHASE_STATUS[p.purchase_status_id] ?? p.purchase_status_id}</span>
-                      {note(p) && <span className={`small block ${attempts.some((a) => a.returned && a.purchase_id.toLowerCase() === p.id.toLowerCase() && p.purchase_status_id !== PurchaseStatus.Paid) ? 'returned-note' : 'purchase-note'}`}>{note(p)}</span>}
+                      <PurchaseNote note={note(p)} />
                     </td>
                     <td data-label="Payment method">{mediumName(p.medium_id, mediums)}</td>
                     <td data-label="Amount" className="num amount">
