@@ -13,3 +13,4 @@ export * from '../modules/webhooks/schema.ts';
 export * from '../sandboxes/kit/schema.ts';
 export * from '../modules/billing/schema.ts';
 export * from '../sandboxes/debitsuccess/schema.ts';
+export * from '../sandboxes/vodapay/schema.ts';

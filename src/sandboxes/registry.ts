@@ -3,12 +3,13 @@ import { registerBehaviourRoute, registerLedgerRoute, resumeNotifications, stopN
 import { debitsuccessSandbox } from './debitsuccess/sandbox.ts';
 import { payfastSandbox } from './payfast/sandbox.ts';
 import { peachSandbox } from './peach/sandbox.ts';
+import { vodapaySandbox } from './vodapay/sandbox.ts';
 
 /**
  * The built-in provider sandboxes, served under /sandbox/<name> in sandbox mode (and alone by
  * `payrail sandbox`). Adding a provider's sandbox is its folder here and one line in this list.
  */
-export const SANDBOXES: readonly SandboxModule[] = [peachSandbox, payfastSandbox, debitsuccessSandbox];
+export const SANDBOXES: readonly SandboxModule[] = [peachSandbox, payfastSandbox, debitsuccessSandbox, vodapaySandbox];
 
 /** Mounts every sandbox (and each of its other hosts) with its ledger and behaviour routes. */
 export async function mountSandboxes(app: App, ctx: SandboxContext, sandboxes: readonly SandboxModule[] = SANDBOXES): Promise<void> {
