@@ -69,8 +69,30 @@ export function serviceMediumView(m: MediumRow) {
     created_date: m.createdAt.toISOString(),
     account_name: m.accountName,
     account_number: m.accountNumber,
+    provider: m.provider,
+    mandate: mandateView(m.mandate),
   };
 }
+
+/** "Monthly debit of R379.00 on the 15th". */
+export function mandateView(t: MediumRow['mandate']) {
+  if (!t) return null;
+  const rand = (t.amount.amountCents / 100).toFixed(2);
+  return {
+    frequency: t.frequency,
+    day: t.day,
+    amount: t.amount.amountCents / 100,
+    first_payment_date: t.firstPaymentDate,
+    minimum_validity_months: t.minimumValidityMonths,
+    summary: `Monthly debit of R${rand} on the ${ordinal(t.day)}`,
+  };
+}
+
+const ordinal = (n: number): string => {
+  const tens = n % 100;
+  const suffix = tens >= 11 && tens <= 13 ? 'th' : ({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[n % 10] ?? 'th';
+  return `${n}${suffix}`;
+};
 
 export function paymentMediumView(m: MediumRow, isLinked: boolean) {
   return {
@@ -80,6 +102,7 @@ export function paymentMediumView(m: MediumRow, isLinked: boolean) {
     account_nr_partial: m.accountNumber,
     is_linked: isLinked,
     medium_status: m.status,
+    mandate: mandateView(m.mandate),
   };
 }
 

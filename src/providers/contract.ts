@@ -51,6 +51,27 @@ export interface ConnectorCapabilities {
   defaultFor?: readonly MediumType[];
   /** Medium types its hosted page captures without a payment (`createCapture`: a bank account, a card). */
   captures?: readonly MediumType[];
+  /**
+   * Its hosted page's token is a recurring mandate (VodaPay): `createCheckout` needs the mandate's terms,
+   * so it runs "Add new payment method" only for a service billed monthly.
+   */
+  mandates?: boolean;
+}
+
+/**
+ * A recurring mandate the customer agrees to on a hosted page (SPEC §11): what payrail may later collect
+ * with the token it leaves. Decided by payrail from the service; kept on the attempt and on the medium.
+ */
+export interface MandateTerms {
+  frequency: 'Monthly';
+  /** The day of the month collections are scheduled on (1–31; payrail clamps it to shorter months). */
+  day: number;
+  /** Each collection's amount: the service's monthly price. */
+  amount: Money;
+  /** The first collection after this payment (YYYY-MM-DD). */
+  firstPaymentDate: string;
+  /** The card must stay valid this many months from the first collection. */
+  minimumValidityMonths: number;
 }
 
 /**
@@ -60,6 +81,8 @@ export interface ConnectorCapabilities {
 export interface CallbackDeclaration {
   /** `redirect`: the customer's browser coming back from a hosted page; `webhook` / `itn`: the provider's server. */
   channel: 'redirect' | 'webhook' | 'itn';
+  /** How it arrives: POST (the default), or GET for a browser sent back with its result in the query (VodaPay). */
+  method?: 'GET' | 'POST';
   /**
    * Where payrail receives it: `/callbacks/<provider>/…`, or a path a source document fixes (seed 000's
    * `/peach-redirect/:collectorId`). A `redirect` path may name `:collectorId`; its query carries `url`, the
@@ -203,6 +226,8 @@ export interface ChargeTokenInput {
   customer: Customer;
   /** What the token is: a provider that keeps cards and bank accounts charges them differently (Debitsuccess). */
   mediumType?: MediumType;
+  /** Where the provider posts its notification of this charge (from the connector's own declaration). */
+  notificationUrl?: string | null;
 }
 
 export interface CheckoutInput {
@@ -217,6 +242,8 @@ export interface CheckoutInput {
   notificationUrl: string | null;
   /** Keep the card as a token for later charges. */
   tokenise: boolean;
+  /** With a connector that declares `mandates`: the recurring mandate the customer agrees to on the page. */
+  mandate?: MandateTerms | null;
 }
 
 export interface HostedSession {
@@ -293,6 +320,8 @@ export interface LookupInput {
   customerId?: string | null;
   /** Token charges: the medium type charged (a card payment and a debit order are looked up differently). */
   mediumType?: MediumType | null;
+  /** Hosted pages that set up a mandate: its terms, as sent (a provider looked up by repeating the request needs them). */
+  mandate?: MandateTerms | null;
 }
 
 /** An HTTP request from a provider, exactly as received: verification needs the raw body. */
@@ -434,6 +463,11 @@ export interface Connector {
   cardUpdateUrl?(input: { token: string; returnUrl: string }, ctx: ConnectorContext): Promise<string>;
   /** Record money collected outside payrail. */
   allocate?(input: AllocationInput, ctx: ConnectorContext): Promise<AttemptResult>;
+  /**
+   * Withdraw a stored token at the provider (a cancelled mandate: VodaPay's Token/Cancel), so that nothing can
+   * be collected with it any more. Throws `ConnectorError` when the provider did not confirm it.
+   */
+  cancelToken?(input: { token: string; reference: string; customerId: string | null }, ctx: ConnectorContext): Promise<void>;
   /**
    * Close a hosted page or link nobody paid, when a new attempt replaces it (where the provider's protocol
    * allows it). Best effort: payrail has already marked the attempt superseded, and a payment that still

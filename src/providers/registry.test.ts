@@ -12,22 +12,25 @@ describe('connector registry', () => {
   it('finds connectors by provider, by flow, and by what they can be the default for', () => {
     expect(registry.get('OffSystem').id).toBe('OffSystem');
     expect(registry.withFlow('allocate').map((c) => c.id)).toEqual(['OffSystem']);
-    expect(registry.withFlow('chargeToken').map((c) => c.id).sort()).toEqual(['Debitsuccess', 'PayFast', 'PeachPayments']);
-    expect(registry.withFlow('createCheckout').map((c) => c.id)).toEqual(['PeachPayments', 'Debitsuccess']);
+    expect(registry.withFlow('chargeToken').map((c) => c.id).sort()).toEqual(['Debitsuccess', 'PayFast', 'PeachPayments', 'VodaPay']);
+    expect(registry.withFlow('createCheckout').map((c) => c.id)).toEqual(['PeachPayments', 'Debitsuccess', 'VodaPay']);
+    expect(registry.withFlow('cancelToken').map((c) => c.id)).toEqual(['VodaPay']);
     expect(registry.withFlow('readPaymentFeed').map((c) => c.id)).toEqual(['Debitsuccess']);
     expect(registry.withFlow('createPaymentLink').map((c) => c.id)).toEqual(['PayFast']);
     expect(registry.canBeDefault('PeachPayments', 'CreditCard')).toBe(true);
     expect(registry.canBeDefault('PayFast', 'BankAccount')).toBe(false);
     expect(registry.canBeDefault('Debitsuccess', 'BankAccount')).toBe(true);
     expect(registry.canBeDefault('Debitsuccess', 'CreditCard')).toBe(true);
+    expect(registry.canBeDefault('VodaPay', 'CreditCard')).toBe(true);
+    expect(registry.canBeDefault('VodaPay', 'BankAccount')).toBe(false);
     expect(registry.canBeDefault('OffSystem', 'CreditCard')).toBe(false);
     expect(registry.canBeDefault('Nobody', 'CreditCard')).toBe(false);
   });
 
   it('says plainly when a provider has no connector', () => {
-    expect(() => registry.get('VodaPay')).toThrow(ConnectorError);
-    expect(() => registry.get('VodaPay')).toThrow('payrail has no connector for VodaPay.');
-    expect(registry.find('VodaPay')).toBeUndefined();
+    expect(() => registry.get('Ozow')).toThrow(ConnectorError);
+    expect(() => registry.get('Ozow')).toThrow('payrail has no connector for Ozow.');
+    expect(registry.find('Ozow')).toBeUndefined();
   });
 
   it('treats a capability or flow a connector does not declare as absent', () => {
@@ -42,7 +45,9 @@ describe('connector registry', () => {
 
   it('serves each connector’s declared callbacks, and knows its notification and browser-return paths', () => {
     const paths = registry.callbacks().map(({ connector, callback }) => `${connector.id} ${callback.channel} ${callback.path}`);
-    expect(paths).toEqual(['PeachPayments redirect /peach-redirect/:collectorId', 'PeachPayments webhook /callbacks/peach/webhook', 'PayFast itn /callbacks/payfast/itn', 'Debitsuccess webhook /callbacks/debitsuccess/webhook']);
+    expect(paths).toEqual(['PeachPayments redirect /peach-redirect/:collectorId', 'PeachPayments webhook /callbacks/peach/webhook', 'PayFast itn /callbacks/payfast/itn', 'Debitsuccess webhook /callbacks/debitsuccess/webhook', 'VodaPay redirect /callbacks/vodapay/return', 'VodaPay webhook /callbacks/vodapay/notify']);
+    expect(registry.browserReturn('VodaPay')).toMatchObject({ method: 'GET', settles: 'lookup' });
+    expect(registry.notification('VodaPay')).toMatchObject({ path: '/callbacks/vodapay/notify', settles: 'itself' });
     expect(registry.notification('PayFast')?.path).toBe('/callbacks/payfast/itn');
     expect(registry.notification('PeachPayments')?.path).toBe('/callbacks/peach/webhook');
     expect(registry.browserReturn('PeachPayments')?.path).toBe('/peach-redirect/:collectorId');

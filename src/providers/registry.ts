@@ -5,6 +5,7 @@ import { debitsuccessConnector } from './debitsuccess/connector.ts';
 import { offSystemConnector } from './off-system/connector.ts';
 import { payfastConnector } from './payfast/connector.ts';
 import { peachConnector } from './peach/connector.ts';
+import { vodapayConnector } from './vodapay/connector.ts';
 import type { VendorConnector } from './vendor-contract.ts';
 
 /**
@@ -12,7 +13,7 @@ import type { VendorConnector } from './vendor-contract.ts';
  * src/sandboxes, and one line in each registry: routes, notification URLs, configuration and jobs follow
  * from the connector's declarations.
  */
-export const CONNECTORS: readonly Connector[] = [offSystemConnector, peachConnector, payfastConnector, debitsuccessConnector];
+export const CONNECTORS: readonly Connector[] = [offSystemConnector, peachConnector, payfastConnector, debitsuccessConnector, vodapayConnector];
 
 /** The utility vendor's connector (vendor-contract.ts), once there is one. */
 export const VENDORS: readonly VendorConnector[] = [];
@@ -21,7 +22,7 @@ export const VENDORS: readonly VendorConnector[] = [];
 export const SETTINGS_DECLARATIONS: readonly SettingsDeclaration[] = [...CONNECTORS, ...VENDORS].flatMap((c) => (c.settings ? [c.settings] : []));
 
 /** The flows a connector may implement (its optional methods). */
-export type Flow = 'chargeToken' | 'createCheckout' | 'createCapture' | 'lookupCapture' | 'createPaymentLink' | 'lookup' | 'verifyCallback' | 'cardUpdateUrl' | 'allocate' | 'cancelSession' | 'readPaymentFeed';
+export type Flow = 'chargeToken' | 'createCheckout' | 'createCapture' | 'lookupCapture' | 'createPaymentLink' | 'lookup' | 'verifyCallback' | 'cardUpdateUrl' | 'allocate' | 'cancelSession' | 'readPaymentFeed' | 'cancelToken';
 
 export const can = (connector: Connector, flow: Flow): boolean => typeof connector[flow] === 'function';
 

@@ -11,8 +11,8 @@ afterAll(() => h.close());
 
 describe('GET /default?mediumType= (Payment Service)', () => {
   it("names the operator's default provider for bank accounts (1) and cards (2)", async () => {
-    expect((await h.call('GET', '/default?mediumType=1')).body).toEqual({ medium_type: 1, medium_type_name: 'BankAccount', provider: 'Debitsuccess' });
-    expect((await h.call('GET', '/default?mediumType=2')).body).toEqual({ medium_type: 2, medium_type_name: 'CreditCard', provider: 'PayFast' });
+    expect((await h.call('GET', '/default?mediumType=1')).body).toEqual({ medium_type: 1, medium_type_name: 'BankAccount', provider: 'Debitsuccess', mandates: false });
+    expect((await h.call('GET', '/default?mediumType=2')).body).toEqual({ medium_type: 2, medium_type_name: 'CreditCard', provider: 'PayFast', mandates: false });
     expect((await h.call('GET', '/default?mediumType=2', { token: h.tokens.otherOperatorCustomer })).body.provider).toBe('PeachPayments');
   });
 

@@ -40,6 +40,7 @@ const DefaultProviderSchema = Type.Object({
   medium_type: Type.Integer({ description: '1 = BankAccount, 2 = CreditCard' }),
   medium_type_name: Type.String(),
   provider: ProviderSchema,
+  mandates: Type.Boolean({ description: 'The provider’s new cards are monthly mandates (VodaPay): "Add new payment method" sets one up on a Recurring service; other services pay new cards through the global medium’s provider' }),
 });
 
 export function configurationRoutes(app: App, ctx: AppContext): void {
@@ -118,10 +119,12 @@ export function configurationRoutes(app: App, ctx: AppContext): void {
       const operator = await findOperator(ctx.database.db, principalOf(request).operatorId);
       if (!operator) throw new NotFoundError('operator');
       const bank = request.query.mediumType === MediumTypeNumber.BankAccount;
+      const provider = bank ? operator.defaultBankProvider : operator.defaultCardProvider;
       return {
         medium_type: request.query.mediumType,
         medium_type_name: bank ? 'BankAccount' : 'CreditCard',
-        provider: bank ? operator.defaultBankProvider : operator.defaultCardProvider,
+        provider,
+        mandates: !bank && ctx.connectors.find(provider)?.capabilities?.mandates === true,
       };
     },
   );

@@ -23,6 +23,7 @@ describe('GET /payment-mediums (seed 000)', () => {
       account_nr_partial: '4242',
       is_linked: true, // the active medium of the customer's services
       medium_status: 'Valid',
+      mandate: null, // payrail's addition: a card mandate's terms (VodaPay, SPEC §11)
     });
     expect(res.body[1]).toMatchObject({ medium_type: 'PaymentLink', is_linked: false });
     expect(res.body[2]).toMatchObject({ medium_type: 'OffSystem', is_linked: false });
@@ -33,6 +34,7 @@ describe('GET /payment-mediums (seed 000)', () => {
       account_nr_partial: null,
       is_linked: false,
       medium_status: 'Valid',
+      mandate: null,
     });
   });
 
@@ -53,7 +55,7 @@ describe('GET /payment-mediums (seed 000)', () => {
     const res = await h.call('GET', url(DEMO.customerUserId));
     expect(res.text).not.toContain('7b3e9d2a'); // the demo card's PayFast token
     expect(res.text).not.toMatch(/sealed|v1\.|token/i);
-    for (const m of res.body) expect(Object.keys(m).sort()).toEqual(['account_nr_partial', 'bank_account', 'is_linked', 'medium_detail_id', 'medium_status', 'medium_type']);
+    for (const m of res.body) expect(Object.keys(m).sort()).toEqual(['account_nr_partial', 'bank_account', 'is_linked', 'mandate', 'medium_detail_id', 'medium_status', 'medium_type']);
   });
 
   it('lets an integrator read any of its customers’ users', async () => {

@@ -2,12 +2,13 @@ import Type from 'typebox';
 import type { AppContext } from '../../context.ts';
 import { NotFoundError } from '../../lib/errors.ts';
 import { completeCapture, findCapture, startCapture, type CaptureRow } from '../../modules/mediums/capture-medium.ts';
+import { cancelMedium } from '../../modules/mediums/cancel-medium.ts';
 import { listPaymentMediums } from '../../modules/mediums/list-payment-mediums.ts';
 import { allowedRedirect } from '../../modules/payments/return-urls.ts';
 import { errorResponses, Nullable, Timestamp, Uuid } from '../schemas/common.ts';
-import { PaymentMediumSchema } from '../schemas/resources.ts';
+import { PaymentMediumSchema, ServiceMediumSchema } from '../schemas/resources.ts';
 import { actorOf, scopeOf, secured, type App } from '../route-kit.ts';
-import { paymentMediumView } from '../views.ts';
+import { paymentMediumView, serviceMediumView } from '../views.ts';
 
 const CaptureSchema = Type.Object(
   {
@@ -58,6 +59,25 @@ export function paymentMediumRoutes(app: App, ctx: AppContext): void {
       const mediums = await listPaymentMediums(ctx, scopeOf(request), request.query.userId);
       return mediums.map((m) => paymentMediumView(m.medium, m.isLinked));
     },
+  );
+
+  app.delete(
+    '/payment-mediums/:id',
+    {
+      schema: {
+        ...secured('Pay Now'),
+        summary: 'Withdraw a card or bank account (and cancel its mandate)',
+        description:
+          'Cancels the medium’s mandate or token at its provider where the provider has a way to (VodaPay: Token/Cancel), then marks the medium ' +
+          'Invalid: nothing charges it again. Every service it was the active medium of is left without one (details-and-actions shows ' +
+          '`active_medium_id: null`), so their next purchases stay owed until another medium is chosen or Pay Now is used. If the provider does not ' +
+          'confirm the cancellation, nothing changes (503 `provider.*`; try again). Deleting an Invalid medium again answers it as it is. ' +
+          'A customer may withdraw only their own mediums; outbox `medium.updated`.',
+        params: Type.Object({ id: Uuid({ description: 'The medium (medium_detail_id)' }) }),
+        response: { 200: ServiceMediumSchema, ...errorResponses(400, 401, 404, 422, 503) },
+      },
+    },
+    async (request) => serviceMediumView(await cancelMedium(ctx, scopeOf(request), actorOf(request), request.params.id)),
   );
 
   app.post(

@@ -70,10 +70,11 @@ export function providerCallbackRoutes(app: App, ctx: AppContext): void {
  */
 function browserReturnRoute(app: App, ctx: AppContext, connector: Connector, callback: CallbackDeclaration, path: string): void {
   const namesCollector = path.includes(':collectorId');
-  app.post(
-    path,
-    {
-      config: callbackRoute,
+  const method = callback.method ?? 'POST';
+  app.route({
+    method,
+    url: path,
+    config: callbackRoute,
       schema: {
         tags: ['Pay Now'],
         summary: `${connector.id}: the customer’s browser returning from its payment page`,
@@ -83,11 +84,13 @@ function browserReturnRoute(app: App, ctx: AppContext, connector: Connector, cal
           '1 (paid) or 0 (not paid yet, or not paid). A forged post is refused (400) and changes nothing; a replayed one changes nothing. `url` must lead to ' +
           'payrail or an origin in PAYRAIL_REDIRECT_ORIGINS.',
         ...(namesCollector ? { params: Type.Object({ collectorId: Uuid({ description: 'The collector of the service being paid' }) }) } : {}),
-        querystring: Type.Object({ url: Type.String({ maxLength: 2048, description: 'The client interface URL to return to (ending /1 or /0)' }) }),
+        querystring: Type.Object({
+          url: Type.String({ maxLength: 2048, description: 'The client interface URL to return to (ending /1 or /0)' }),
+          ...(method === 'GET' ? { data: Type.Optional(Type.String({ maxLength: 8192, description: 'The provider’s result, as it encodes it (VodaPay: base64 JSON). Unsigned: only a prompt to ask the provider.' })) } : {}),
+        }),
         response: { 303: Type.Null({ description: 'To the UI url ending /1 or /0' }), ...errorResponses(400, 404) },
       },
-    },
-    async (request, reply) => {
+    handler: async (request, reply) => {
       const { url } = request.query as { url: string };
       const target = allowedRedirect(ctx.config, url);
       if (!target) throw new AppError(400, 'redirect.url_not_allowed', 'url must lead to payrail or to one of the operator’s client interfaces.', { errors: [{ name: 'query.url', reason: 'is not an allowed return URL' }] });
@@ -100,7 +103,7 @@ function browserReturnRoute(app: App, ctx: AppContext, connector: Connector, cal
       if (namesCollector && (await collectorOfPayment(ctx, payment)) !== collectorId?.toLowerCase()) throw new NotFoundError('collector', collectorId);
       return reply.redirect(withOutcome(target, payment.status === 'succeeded'), 303);
     },
-  );
+  });
 }
 
 /** A provider's server-to-server notification. */

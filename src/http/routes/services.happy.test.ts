@@ -43,6 +43,8 @@ describe('GET /services/{id}/details-and-actions (seed 000)', () => {
       created_date: '2023-10-12T04:36:37.252Z',
       account_name: 'Add new payment method',
       account_number: null,
+      provider: 'PeachPayments',
+      mandate: null,
     });
     expect(b.mediums[0]).toMatchObject({ medium_detail_id: DEMO.mediums.card, account_name: 'test 4242', account_number: '4242', customer_id: DEMO.customerId });
 

@@ -53,6 +53,16 @@ export const PurchaseSchema = Type.Object({
 });
 
 /** A medium as details-and-actions lists it (seed 000). */
+/** A card mandate a medium carries (SPEC §11): what the customer agreed may be collected, and when. */
+export const MandateSchema = Type.Object({
+  frequency: Type.Literal('Monthly'),
+  day: Type.Integer({ minimum: 1, maximum: 31, description: 'Day of the month (clamped to the end of shorter months)' }),
+  amount: Rand('Each collection, VAT-inclusive'),
+  first_payment_date: IsoDate('The first collection after the payment that set it up'),
+  minimum_validity_months: Type.Integer({ description: 'The card had to stay valid this many months past the first collection' }),
+  summary: Type.String({ description: 'For people: "Monthly debit of R379.00 on the 15th"' }),
+});
+
 export const ServiceMediumSchema = Type.Object({
   external_reference: Type.String(),
   customer_id: Nullable(Uuid()),
@@ -62,6 +72,8 @@ export const ServiceMediumSchema = Type.Object({
   created_date: Timestamp(),
   account_name: Type.String(),
   account_number: Nullable(Type.String({ description: 'Last digits only' })),
+  provider: Nullable(Type.String({ description: 'Who holds it (PayFast, VodaPay …)' })),
+  mandate: Nullable(MandateSchema),
 });
 
 /** A medium as GET /payment-mediums lists it (seed 000). */
@@ -72,6 +84,7 @@ export const PaymentMediumSchema = Type.Object({
   account_nr_partial: Nullable(Type.String({ description: 'Last digits only' })),
   is_linked: Type.Boolean({ description: 'Whether the medium is the active medium of one of the customer’s services' }),
   medium_status: MediumStatusSchema,
+  mandate: Nullable(MandateSchema),
 });
 
 const BuyOptionSchema = Type.Object({

@@ -22,7 +22,7 @@ WITH u AS (
      AND ($3::uuid IS NULL OR customer_id = $3::uuid)
 )
 SELECT m.id, m.operator_id, m.customer_id, m.medium_type, m.status, m.provider, m.external_reference,
-       m.account_name, m.account_number, m.expiry_month, m.expiry_year, m.created_at, m.updated_at,
+       m.account_name, m.account_number, m.expiry_month, m.expiry_year, m.mandate, m.created_at, m.updated_at,
        EXISTS (SELECT 1 FROM purchase_plans pp WHERE pp.active_medium_id = m.id) AS is_linked
   FROM mediums m
  WHERE m.status = 'Valid'
@@ -41,13 +41,14 @@ interface Row extends Record<string, unknown> {
   account_number: string | null;
   expiry_month: number | null;
   expiry_year: number | null;
+  mandate: MediumRow['mandate'];
   created_at: Date;
   updated_at: Date;
   is_linked: boolean;
 }
 
 export async function listPaymentMediums(ctx: Pick<AppContext, 'database'>, scope: ServiceScope, userId: string): Promise<PaymentMedium[]> {
-  const rows = await ctx.database.query<Row>(SQL, [userId, scope.operatorId, scope.customerId, GLOBAL_OPAQUE_MEDIUM_ID], 'payment_mediums_v1');
+  const rows = await ctx.database.query<Row>(SQL, [userId, scope.operatorId, scope.customerId, GLOBAL_OPAQUE_MEDIUM_ID], 'payment_mediums_v2');
   if (rows.length === 0) throw new NotFoundError('user', userId);
   return rows.map((r) => ({
     medium: {
@@ -62,6 +63,7 @@ export async function listPaymentMediums(ctx: Pick<AppContext, 'database'>, scop
       accountNumber: r.account_number,
       expiryMonth: r.expiry_month,
       expiryYear: r.expiry_year,
+      mandate: r.mandate,
       createdAt: new Date(r.created_at),
       updatedAt: new Date(r.updated_at),
     },

@@ -1,9 +1,10 @@
 import { sql } from 'drizzle-orm';
-import { check, index, pgTable, smallint, text, uuid } from 'drizzle-orm/pg-core';
+import { check, index, jsonb, pgTable, smallint, text, uuid } from 'drizzle-orm/pg-core';
 import { id, timestamps } from '../../db/columns.ts';
 import { customers } from '../customers/schema.ts';
 import { operators } from '../operators/schema.ts';
 import type { MediumStatus, MediumType, Provider } from '../../domain/enums.ts';
+import type { MandateTerms } from '../../providers/contract.ts';
 
 /**
  * A way to pay: a tokenised card or bank account, a payment link, off-system allocation, or the global
@@ -26,6 +27,8 @@ export const mediums = pgTable(
     accountNumber: text('account_number'),
     expiryMonth: smallint('expiry_month'),
     expiryYear: smallint('expiry_year'),
+    /** A card mandate (VodaPay, SPEC §11): what the customer agreed payrail may collect with it, and when. */
+    mandate: jsonb('mandate').$type<MandateTerms>(),
     ...timestamps,
   },
   (t) => [

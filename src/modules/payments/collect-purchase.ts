@@ -53,7 +53,7 @@ async function chargeToken(ctx: AppContext, input: CollectInput, target: Target,
     const token = sealed ? ctx.vault.open(sealed.sealed, plan.medium.id) : null;
     if (!token) throw new ConnectorError('misconfigured', plan.provider, `Medium ${plan.medium.id} has no ${plan.provider} token.`);
     result = await plan.connector.chargeToken!(
-      { merchantReference: payment.merchantReference, amount: { amountCents: payment.amountCents, currency: 'ZAR' }, token, agreementReference: sealed?.agreementReference ?? null, description: describe(target.purchase), customer: target.customer, mediumType: plan.medium.mediumType },
+      { merchantReference: payment.merchantReference, amount: { amountCents: payment.amountCents, currency: 'ZAR' }, token, agreementReference: sealed?.agreementReference ?? null, description: describe(target.purchase), customer: target.customer, mediumType: plan.medium.mediumType, notificationUrl: notificationUrl(ctx.config, ctx.connectors, plan.provider) },
       connectorContext(ctx, plan.connector),
     );
   } catch (err) {
@@ -80,13 +80,14 @@ async function openSession(ctx: AppContext, input: CollectInput, target: Target,
     cancelUrl: plan.failureUrl ?? plan.successUrl!,
     notificationUrl: notificationUrl(ctx.config, ctx.connectors, plan.provider),
     tokenise: plan.tokenise,
+    mandate: plan.mandate ?? null,
   };
   try {
     const cctx = connectorContext(ctx, plan.connector);
     const session = plan.kind === 'hosted' ? await plan.connector.createCheckout!(checkout, cctx) : await plan.connector.createPaymentLink!(checkout, cctx);
     const [updated] = await ctx.database.db
       .update(payments)
-      .set({ providerReference: session.providerReference, redirectUrl: session.redirectUrl, expiresAt: session.expiresAt, raw: session.raw as never, updatedAt: ctx.clock() })
+      .set({ providerReference: session.providerReference, redirectUrl: session.redirectUrl, expiresAt: session.expiresAt, raw: session.raw as never, mandate: plan.mandate ?? null, updatedAt: ctx.clock() })
       .where(eq(payments.id, payment.id))
       .returning();
     return { paymentLinkUrl: session.redirectUrl, payment: updated!, purchaseStatusId: PurchaseStatus.Submitted };

@@ -1,6 +1,6 @@
 import type { Actor } from '../../context.ts';
 import type { MediumType, Provider, Role } from '../../domain/enums.ts';
-import type { CollectionKind, Connector, Customer } from '../../providers/contract.ts';
+import type { CollectionKind, Connector, Customer, MandateTerms } from '../../providers/contract.ts';
 import type { PaymentRow } from './repo.ts';
 
 /**
@@ -78,4 +78,6 @@ export interface Plan {
   failureUrl: string | null;
   purchaseSourceId: string | null;
   tokenise: boolean;
+  /** A hosted page that sets up a card mandate (a connector declaring `mandates`): its terms. */
+  mandate?: MandateTerms | null;
 }

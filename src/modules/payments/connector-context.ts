@@ -40,6 +40,7 @@ export function lookupInputOf(payment: PaymentRow, token: string | null = null, 
     startedAt: payment.createdAt,
     customerId: about.customerId,
     mediumType: about.mediumType,
+    mandate: payment.mandate,
   };
 }
 

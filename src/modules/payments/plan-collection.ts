@@ -3,11 +3,12 @@ import type { AppContext } from '../../context.ts';
 import { run } from '../../db/statement.ts';
 import type { MediumType, Provider } from '../../domain/enums.ts';
 import { ForbiddenError, NotFoundError, UnprocessableError } from '../../lib/errors.ts';
-import type { Connector } from '../../providers/contract.ts';
+import type { Connector, MandateTerms } from '../../providers/contract.ts';
 import { can, type Flow } from '../../providers/registry.ts';
 import { GLOBAL_OPAQUE_MEDIUM_ID } from '../mediums/repo.ts';
 import { purchaseSources } from '../operators/schema.ts';
 import type { CollectInput, CollectionMedium, Plan, Target } from './collection-types.ts';
+import { mandateTermsOf } from './mandate-terms.ts';
 import { allowedReturnUrl, browserReturnUrl, defaultUiReturnUrl } from './return-urls.ts';
 import { COLLECTION_TARGET } from './settlement-sql.ts';
 
@@ -66,9 +67,14 @@ export async function planCollection(ctx: AppContext, target: Target, input: Col
     }
     case 'ProviderSelectedOpaque': {
       // "Add new payment method": the operator's provider for new cards runs the page, if it has hosted pages.
-      const connector = firstAble(ctx, 'createCheckout', [target.operator.defaultCardProvider, medium.provider]);
+      // A provider whose cards are mandates (VodaPay) sets one up for a service billed monthly; anything
+      // else is paid through the global medium's provider.
+      const mandate = await mandateFor(ctx, target);
+      const usable = (c: Connector) => !c.capabilities?.mandates || mandate !== null;
+      const connector = firstAble(ctx, 'createCheckout', [target.operator.defaultCardProvider, medium.provider], usable);
       if (!connector) throw new UnprocessableError('medium.no_hosted_checkout', `The operator's card provider (${target.operator.defaultCardProvider}) has no hosted payment page.`);
-      return { ...base, kind: 'hosted', provider: connector.id, connector, ...returnUrls(ctx, target, input, connector), tokenise: connector.capabilities?.tokenisation === true };
+      const mandates = connector.capabilities?.mandates === true;
+      return { ...base, kind: 'hosted', provider: connector.id, connector, ...returnUrls(ctx, target, input, connector), tokenise: connector.capabilities?.tokenisation === true, mandate: mandates ? mandate : null };
     }
     case 'PaymentLink': {
       if (!target.operator.paymentLinksEnabled) throw new UnprocessableError('medium.payment_links_disabled', 'The operator does not take payments by payment link.');
@@ -88,13 +94,18 @@ export async function planCollection(ctx: AppContext, target: Target, input: Col
   }
 }
 
-/** The first of the named providers whose connector has the flow. */
-function firstAble(ctx: AppContext, flow: Flow, providers: readonly (Provider | null)[]): Connector | null {
+/** The first of the named providers whose connector has the flow (and passes `usable`). */
+function firstAble(ctx: AppContext, flow: Flow, providers: readonly (Provider | null)[], usable: (c: Connector) => boolean = () => true): Connector | null {
   for (const id of providers) {
     const connector = id ? ctx.connectors.find(id) : undefined;
-    if (connector && can(connector, flow)) return connector;
+    if (connector && can(connector, flow) && usable(connector)) return connector;
   }
   return null;
+}
+
+/** The mandate terms of the service, asked only when the operator's card provider takes mandates. */
+async function mandateFor(ctx: AppContext, target: Target): Promise<MandateTerms | null> {
+  return ctx.connectors.find(target.operator.defaultCardProvider)?.capabilities?.mandates ? mandateTermsOf(ctx, target.service.id) : null;
 }
 
 /**

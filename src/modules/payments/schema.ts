@@ -5,6 +5,7 @@ import { mediums } from '../mediums/schema.ts';
 import { operators, purchaseSources } from '../operators/schema.ts';
 import { purchases } from '../purchases/schema.ts';
 import type { PaymentStatus, Provider, PurchaseStatusId } from '../../domain/enums.ts';
+import type { MandateTerms } from '../../providers/contract.ts';
 
 /** How an attempt collects: a stored token charged now, a hosted page, a payment link, or an off-system allocation. */
 export type PaymentKind = 'token' | 'hosted' | 'link' | 'allocation';
@@ -42,6 +43,8 @@ export const payments = pgTable(
     tokenise: boolean('tokenise').notNull().default(false),
     /** Hosted pages and links stop accepting payment at this instant; the janitor then settles the attempt. */
     expiresAt: instant('expires_at'),
+    /** A hosted page that sets up a card mandate: its terms as sent; the medium it leaves carries them. */
+    mandate: jsonb('mandate').$type<MandateTerms>(),
     /** The medium a hosted payment's tokenised card became. */
     createdMediumId: uuid('created_medium_id').references(() => mediums.id),
     /** The provider's last answer, without secrets or card data. */

@@ -284,6 +284,8 @@ async function keepCard(ctx: AppContext, tx: RawTransaction, payment: PaymentRow
       accountNumber: token.accountNumber,
       expiryMonth: token.expiryMonth ?? null,
       expiryYear: token.expiryYear ?? null,
+      // What the customer agreed to on the page, as payrail sent it (never the provider's echo).
+      mandate: payment.mandate,
       createdAt: now,
       updatedAt: now,
     },

@@ -51,7 +51,7 @@ SELECT s.id, s.customer_id, s.collector_id, s.status, s.billing_status, s.collec
        (SELECT coalesce(json_agg(json_build_object(
                  'id', m.id, 'customerId', m.customer_id, 'mediumType', m.medium_type, 'status', m.status,
                  'externalReference', m.external_reference, 'accountName', m.account_name,
-                 'accountNumber', m.account_number, 'createdAt', m.created_at)
+                 'accountNumber', m.account_number, 'provider', m.provider, 'mandate', m.mandate, 'createdAt', m.created_at)
                ORDER BY m.customer_id IS NULL, m.created_at, m.id), '[]'::json)
           FROM mediums m
          WHERE m.status = 'Valid' AND (m.customer_id = s.customer_id OR m.id = $4::uuid)) AS mediums,
@@ -120,7 +120,7 @@ export async function getDetailsAndActions(ctx: Pick<AppContext, 'database'>, sc
   const [row] = await ctx.database.query<DetailsRow>(
     DETAILS_SQL,
     [serviceId, scope.operatorId, scope.customerId, GLOBAL_OPAQUE_MEDIUM_ID],
-    'details_and_actions_v2',
+    'details_and_actions_v3',
   );
   if (!row) throw new NotFoundError('service', serviceId);
 
