@@ -62,6 +62,16 @@ export const PurchaseStatus = { Scheduled: 1, Submitted: 2, Unpaid: 3, Paid: 4, 
 
 export type MediumType = 'BankAccount' | 'CreditCard' | 'PaymentLink' | 'OffSystem' | 'ProviderSelectedOpaque';
 
+/** A card mandate (VodaPay): what the customer agreed may be collected monthly. */
+export interface Mandate {
+  frequency: 'Monthly';
+  day: number;
+  amount: number;
+  first_payment_date: string;
+  minimum_validity_months: number;
+  summary: string;
+}
+
 /** A medium as details-and-actions and active-payment-medium-for-service show it. */
 export interface Medium {
   medium_detail_id: string;
@@ -69,6 +79,8 @@ export interface Medium {
   medium_status: string;
   account_name: string;
   account_number: string | null;
+  provider?: string | null;
+  mandate?: Mandate | null;
 }
 
 /** A medium as GET /payment-mediums lists it (seed 000's names for the same facts). */
@@ -80,6 +92,8 @@ export interface PaymentMedium {
   account_nr_partial?: string | null;
   account_name?: string;
   account_number?: string | null;
+  provider?: string | null;
+  mandate?: Mandate | null;
 }
 
 export interface BuyOption {

@@ -2,7 +2,10 @@ import { describeMedium } from '../mediums';
 import type { Medium } from '../types';
 
 /** "Pay with": one radio per medium, named by its account_name; the service's active medium carries a check. */
-export function MediumPicker(props: { mediums: Medium[]; activeId: string | null; value: string; disabled: boolean; onChange: (id: string) => void }) {
+/** Who runs "Add new payment method", and whether the card becomes a monthly mandate. */
+export type NewCards = { provider: string; mandate: boolean };
+
+export function MediumPicker(props: { mediums: Medium[]; activeId: string | null; value: string; disabled: boolean; onChange: (id: string) => void; newCards?: NewCards | null }) {
   return (
     <fieldset className="mediums" disabled={props.disabled}>
       <legend>Pay with</legend>
@@ -23,7 +26,7 @@ export function MediumPicker(props: { mediums: Medium[]; activeId: string | null
             />
             <label htmlFor={`medium-${id}`}>{m.account_name}</label>
             <span className="medium-desc" id={`medium-${id}-desc`}>
-              {describeMedium(m)}
+              {describeMedium(m, props.newCards ?? null)}
             </span>
             {active && (
               <span className="active-mark" title="Used for future payments on this service">

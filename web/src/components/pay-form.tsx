@@ -5,7 +5,7 @@ import { declineMessage, payErrorMessage } from '../pay-errors';
 import { navigate } from '../router';
 import type { Session } from '../session';
 import { PurchaseStatus, type Medium, type Page, type Payment, type Purchase, type Service, type SubmitResult } from '../types';
-import { MediumPicker } from './medium-picker';
+import { MediumPicker, type NewCards } from './medium-picker';
 import { SourceFields } from './source-fields';
 import { Alert, Notice } from './status';
 
@@ -13,7 +13,7 @@ const POLL_MS = 2000;
 
 type Phase = 'idle' | 'paying' | 'confirming' | 'leaving' | 'debit_order';
 
-export function PayForm(props: { service: Service; purchase: Purchase; mediums: Medium[]; activeId: string | null; session: Session }) {
+export function PayForm(props: { service: Service; purchase: Purchase; mediums: Medium[]; activeId: string | null; session: Session; newCards?: NewCards | null }) {
   const { service, purchase, mediums, session } = props;
   const initial = mediums.find((m) => m.medium_detail_id.toLowerCase() === props.activeId) ?? mediums[0];
   const [mediumId, setMediumId] = useState(initial?.medium_detail_id.toLowerCase() ?? '');
@@ -128,7 +128,7 @@ export function PayForm(props: { service: Service; purchase: Purchase; mediums: 
   return (
     <form className="form pay-form" onSubmit={submit} noValidate aria-busy={busy}>
       {mediums.length === 0 ? <Alert>There is no way to pay this online. Please contact your provider.</Alert> : null}
-      <MediumPicker mediums={mediums} activeId={props.activeId} value={mediumId} disabled={busy} onChange={setMediumId} />
+      <MediumPicker mediums={mediums} activeId={props.activeId} value={mediumId} disabled={busy} onChange={setMediumId} newCards={props.newCards ?? null} />
       {offSystem && <SourceFields collectorId={service.collector_id} source={source} comment={comment} onSource={setSource} onComment={setComment} disabled={busy} />}
       {error && <Alert>{error}</Alert>}
       {resumeUrl && phase === 'idle' && (

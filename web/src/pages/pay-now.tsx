@@ -16,13 +16,18 @@ export function PayNowPage({ serviceId, purchaseId, session }: { serviceId: stri
   const staff = isStaff(session.user);
   const [loaded] = useLoad(
     async (signal) => {
-      const [service, details, quote, customerMediums, active] = await Promise.all([
+      const [service, details, quote, customerMediums, active, cardDefault] = await Promise.all([
         get<Service>(`/services/${q(serviceId)}`, { signal }),
         get<DetailsAndActions>(`/services/${q(serviceId)}/details-and-actions`, { signal }),
         purchaseId ? get<Purchase>(`/purchases/${q(purchaseId)}`, { signal }) : null,
         staff ? null : get<PaymentMedium[] | { items: PaymentMedium[] }>(`/payment-mediums?userId=${q(session.user.user_id)}`, { signal }),
         // The check mark is a nicety: without it the screen still works.
         get<Medium | null>(`/active-payment-medium-for-service?serviceId=${q(serviceId)}`, { signal }).catch((err: unknown) => {
+          if (isAbort(err)) throw err;
+          return null;
+        }),
+        // Who runs "Add new payment method": only to name it.
+        get<{ provider: string; mandates: boolean }>('/default?mediumType=2', { signal }).catch((err: unknown) => {
           if (isAbort(err)) throw err;
           return null;
         }),
@@ -35,7 +40,10 @@ export function PayNowPage({ serviceId, purchaseId, session }: { serviceId: stri
         const recent = await get<Page<Purchase>>(`/purchases?serviceId=${q(serviceId)}`, { signal });
         purchase = recent.items.find((p) => p.purchase_status_id === PurchaseStatus.Submitted) ?? null;
       }
-      return { service, details, purchase, mediums, activeId: active?.medium_detail_id.toLowerCase() ?? null };
+      // A provider whose cards are mandates sets one up on a monthly service; other services pay through Peach (the global medium's).
+      const mandate = cardDefault?.mandates === true && service.service_type === 'Recurring';
+      const newCards = cardDefault ? { provider: cardDefault.mandates && !mandate ? 'PeachPayments' : cardDefault.provider, mandate } : null;
+      return { service, details, purchase, mediums, activeId: active?.medium_detail_id.toLowerCase() ?? null, newCards };
     },
     [serviceId, purchaseId, session.user.user_id, staff],
   );
@@ -48,7 +56,7 @@ export function PayNowPage({ serviceId, purchaseId, session }: { serviceId: stri
   );
   if (loaded.state === 'loading') return <Loading />;
   if (loaded.state === 'error') return (<>{back}<h1>Pay now</h1><ErrorNote error={loaded.error} /></>);
-  const { service, purchase, mediums, activeId } = loaded.data;
+  const { service, purchase, mediums, activeId, newCards } = loaded.data;
 
   return (
     <>
@@ -71,7 +79,7 @@ export function PayNowPage({ serviceId, purchaseId, session }: { serviceId: stri
           ) : (
             <>
               {purchase.purchase_status_id === PurchaseStatus.Submitted && <Notice>A payment for this purchase is already in progress.</Notice>}
-              <PayForm service={service} purchase={purchase} mediums={mediums} activeId={activeId} session={session} />
+              <PayForm service={service} purchase={purchase} mediums={mediums} activeId={activeId} session={session} newCards={newCards} />
             </>
           )}
         </>

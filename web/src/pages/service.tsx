@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { get, messageOf, q } from '../api';
 import { AddBankAccount, CaptureResult } from '../components/add-bank-account';
 import { OffSystemPayment } from '../components/off-system-payment';
+import { PaymentMethods } from '../components/payment-methods';
 import { PaymentsTable } from '../components/payments-table';
 import { PurchaseHistory } from '../components/purchase-history';
 import { productName, ServiceFacts } from '../components/service-facts';
@@ -57,6 +58,7 @@ export function ServicePage({ id, session, backFromCardUpdate, captureId }: { id
           {s.service_type === 'Recurring' && s.service_status !== 'Cancelled' && <AddBankAccount service={s} />}
         </div>
       </section>
+      <PaymentMethods service={s} details={d} onChanged={reload} />
       {staff && (
         <>
           <OffSystemPayment
