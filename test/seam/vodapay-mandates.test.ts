@@ -92,6 +92,10 @@ describe('VodaPay card mandates', () => {
     expect(res.body).toMatchObject({ provider: 'VodaPay', mandates: true });
     const bank = await h.call('GET', '/default?mediumType=1');
     expect(bank.body.mandates).toBe(false);
+    // VodaPay takes cards only: it cannot be the provider of bank accounts.
+    const refused = await h.call('PATCH', '/operator', { token: h.tokens.admin, body: { default_providers: { bank_account: 'VodaPay' } } });
+    expect(refused.status).toBe(422);
+    expect(refused.body.errors).toEqual([expect.objectContaining({ name: 'body.default_providers.bank_account' })]);
   });
 
   it('"Add new payment method" on a Recurring service: paid once on VodaPay’s page, a Valid mandate medium active on the service, then one SubmitRecurring per monthly run', async () => {
