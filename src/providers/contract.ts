@@ -413,6 +413,37 @@ export interface PaymentFeedPage {
   more: boolean;
 }
 
+/**
+ * Giving money back for an attempt that succeeded (SPEC §12: a vend the vendor declined, a late success on a
+ * purchase already paid, a staff refund). One refund has one `refundReference` for its whole life: it is sent
+ * again, never replaced, when its outcome is unknown, so a provider that knows it never refunds twice.
+ */
+export interface RefundInput {
+  /** Our id of this refund (the provider's reference or idempotency key for it, where it takes one). */
+  refundReference: string;
+  /** The attempt refunded: our reference, and the provider's id of its transaction. */
+  merchantReference: string;
+  providerReference: string | null;
+  /** How the attempt was collected (a provider may refund a card payment and a page's payment differently). */
+  kind: LookupKind;
+  /** What to give back: all of the attempt's amount, or part of it. */
+  amount: Money;
+  /** The attempt's own amount. */
+  original: Money;
+  /** Why, in a few words the provider may show the customer. */
+  reason: string;
+}
+
+/** What the provider says of a refund. Only an explicit answer is final; `unknown`: ask again (`lookupRefund`) or resend. */
+export interface RefundResult {
+  status: 'succeeded' | 'pending' | 'failed' | 'unknown';
+  /** The provider's id of the refund, when it gave one. */
+  providerReference: string | null;
+  failure?: { code: string; message: string };
+  /** The provider's answer without secrets or card data. */
+  raw: unknown;
+}
+
 export interface AllocationInput {
   merchantReference: string;
   amount: Money;
@@ -463,6 +494,10 @@ export interface Connector {
   cardUpdateUrl?(input: { token: string; returnUrl: string }, ctx: ConnectorContext): Promise<string>;
   /** Record money collected outside payrail. */
   allocate?(input: AllocationInput, ctx: ConnectorContext): Promise<AttemptResult>;
+  /** Give back money of a succeeded attempt. Nothing sent (ConnectorError) means nothing refunded. */
+  refund?(input: RefundInput, ctx: ConnectorContext): Promise<RefundResult>;
+  /** What became of a refund whose outcome is pending or unknown: the provider's answer, never a guess. */
+  lookupRefund?(input: RefundInput, ctx: ConnectorContext): Promise<RefundResult>;
   /**
    * Withdraw a stored token at the provider (a cancelled mandate: VodaPay's Token/Cancel), so that nothing can
    * be collected with it any more. Throws `ConnectorError` when the provider did not confirm it.

@@ -22,7 +22,7 @@ export const VENDORS: readonly VendorConnector[] = [];
 export const SETTINGS_DECLARATIONS: readonly SettingsDeclaration[] = [...CONNECTORS, ...VENDORS].flatMap((c) => (c.settings ? [c.settings] : []));
 
 /** The flows a connector may implement (its optional methods). */
-export type Flow = 'chargeToken' | 'createCheckout' | 'createCapture' | 'lookupCapture' | 'createPaymentLink' | 'lookup' | 'verifyCallback' | 'cardUpdateUrl' | 'allocate' | 'cancelSession' | 'readPaymentFeed' | 'cancelToken';
+export type Flow = 'chargeToken' | 'createCheckout' | 'createCapture' | 'lookupCapture' | 'createPaymentLink' | 'lookup' | 'verifyCallback' | 'cardUpdateUrl' | 'allocate' | 'cancelSession' | 'readPaymentFeed' | 'cancelToken' | 'refund' | 'lookupRefund';
 
 export const can = (connector: Connector, flow: Flow): boolean => typeof connector[flow] === 'function';
 
