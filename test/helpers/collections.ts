@@ -35,7 +35,7 @@ export async function ledger(h: Harness, name: string): Promise<LedgerItem[]> {
   return ((await res.json()) as { items: LedgerItem[] }).items;
 }
 
-export const approvedCharges = async (h: Harness, name: string) => (await ledger(h, name)).filter((i) => i.status === 'approved' && i.kind !== 'card_update');
+export const approvedCharges = async (h: Harness, name: string) => (await ledger(h, name)).filter((i) => i.status === 'approved' && i.kind !== 'card_update' && i.kind !== 'refund');
 
 /**
  * A tokenised card of the demo customer that behaves like a sandbox test card: the provider's sandbox

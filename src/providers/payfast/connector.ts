@@ -1,10 +1,14 @@
 import { ConnectorError } from '../../lib/errors.ts';
 import type { HostResolver } from '../../lib/host-resolver.ts';
-import type { AttemptResult, CallbackVerdict, ChargeTokenInput, CheckoutInput, Connector, ConnectorContext, HostedSession, InboundRequest, LookupInput, ProviderSettings } from '../contract.ts';
+import type { AttemptResult, CallbackVerdict, ChargeTokenInput, CheckoutInput, Connector, ConnectorContext, HostedSession, InboundRequest, LookupInput, RefundInput, RefundResult } from '../contract.ts';
 import { inRanges, isLoopback, plainAddress } from '../kit/addresses.ts';
-import { errorName, exchange, type Exchange } from '../kit/http.ts';
+import { errorName, exchange } from '../kit/http.ts';
+import { apiCall } from './api.ts';
 import { payfastCredentials, type PayFastCredentials } from './credentials.ts';
-import { apiSignature, itnParamString, itnSignature, sameSignature } from './signature.ts';
+import { itnParamString, itnSignature, sameSignature } from './signature.ts';
+import { lookupRefund, refund } from './refunds.ts';
+
+export { apiBase } from './api.ts';
 import { adhocRequest, adhocVerdict, isPfPaymentId, itnCallback, paymentLinkForm, queryVerdict, type Verdict } from './transformers.ts';
 
 /**
@@ -18,28 +22,6 @@ const ITN_RANGES = ['197.97.145.144/28', '41.74.179.192/27', '102.216.36.0/28', 
 const DNS_CACHE_MS = 5 * 60_000;
 /** A payment link accepts payment for 24 hours (the sandbox's session lifetime; PayFast publishes none). */
 const SESSION_TTL_MS = 24 * 60 * 60_000;
-
-/** The REST API's base: PayFast's API host for its own hosts, else `/api` under the base URL (payrail's sandboxes). */
-export function apiBase(settings: ProviderSettings): string {
-  const base = settings.baseUrl.replace(/\/+$/, '');
-  const host = new URL(base).hostname;
-  if (host === 'sandbox.payfast.co.za' || host === 'www.payfast.co.za' || host === 'payfast.co.za') return 'https://api.payfast.co.za';
-  return `${base}/api`;
-}
-const testingQuery = (settings: ProviderSettings): string => (new URL(settings.baseUrl).hostname === 'sandbox.payfast.co.za' ? '?testing=true' : '');
-
-/** A signed REST call: headers merchant-id, version, timestamp and signature over headers, query and body fields. */
-function apiCall(ctx: ConnectorContext, creds: PayFastCredentials, method: 'GET' | 'POST', path: string, body?: Record<string, string | number>): Promise<Exchange> {
-  const timestamp = ctx.clock().toISOString().replace(/\.\d{3}Z$/, '+00:00');
-  const headerFields = { 'merchant-id': creds.merchantId, version: 'v1', timestamp };
-  const bodyFields = Object.fromEntries(Object.entries(body ?? {}).map(([k, v]) => [k, String(v)]));
-  const signature = apiSignature({ ...headerFields, ...bodyFields }, creds.passphrase);
-  return exchange(ctx, `${apiBase(ctx.settings)}${path}${testingQuery(ctx.settings)}`, {
-    method,
-    headers: { ...headerFields, signature, ...(body ? { 'content-type': 'application/json' } : {}) },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-}
 
 function settle(verdict: Verdict, ctx: ConnectorContext, what: string): AttemptResult {
   if (verdict.kind === 'misconfigured') throw new ConnectorError('misconfigured', 'PayFast', verdict.message);
@@ -173,4 +155,10 @@ export const payfastConnector: Connector = {
     const url = `${ctx.settings.baseUrl.replace(/\/+$/, '')}/eng/recurring/update/${encodeURIComponent(input.token)}`;
     return input.returnUrl ? `${url}?return=${encodeURIComponent(input.returnUrl)}` : url;
   },
+
+  /** `POST /refunds/{pf_payment_id}` (refunds.ts). Sent once: PayFast takes no refund reference or idempotency key. */
+  refund: (input: RefundInput, ctx: ConnectorContext): Promise<RefundResult> => refund(input, ctx),
+
+  /** `GET /refunds/{pf_payment_id}`: the payment's refunds, ours known by the reference in its reason (refunds.ts). */
+  lookupRefund: (input: RefundInput, ctx: ConnectorContext): Promise<RefundResult> => lookupRefund(input, ctx),
 };

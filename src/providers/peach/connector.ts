@@ -10,9 +10,12 @@ import type {
   HostedSession,
   InboundRequest,
   LookupInput,
+  RefundInput,
+  RefundResult,
 } from '../contract.ts';
 import { exchange, isObject, jsonObject, type Exchange } from '../kit/http.ts';
 import { peachCredential } from './credentials.ts';
+import { lookupRefund, refund } from './refunds.ts';
 import { signatureMatches, withSignature } from './signature.ts';
 import {
   checkoutOutcome,
@@ -170,6 +173,12 @@ export const peachConnector: Connector = {
       },
     };
   },
+
+  /** `POST /v1/payments/{paymentId}` on the card host, `paymentType=RF`, under our refund reference (refunds.ts). */
+  refund: (input: RefundInput, ctx: ConnectorContext): Promise<RefundResult> => refund(input, ctx),
+
+  /** `GET /v1/query` on the card host by our refund reference (merchantTransactionId) (refunds.ts). */
+  lookupRefund: (input: RefundInput, ctx: ConnectorContext): Promise<RefundResult> => lookupRefund(input, ctx),
 };
 
 /** `GET /status` on the Checkout host: a signed request, and a signed answer in the redirect's fields. */

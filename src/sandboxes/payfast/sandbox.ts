@@ -9,12 +9,13 @@ import { sendApi, sendMessage } from './http.ts';
 import { registerValidateRoute } from './itn.ts';
 import { registerPaymentPage } from './payment-page.ts';
 import { registerProcessRoute } from './process.ts';
+import { registerRefundRoutes } from './refunds.ts';
 import { PROVIDER } from './store.ts';
 
 /**
  * The built-in PayFast sandbox, under /sandbox/payfast (see README.md in this folder): the hosted form and
  * payment page, ITNs and their server confirmation, the REST API (ad hoc charges, token fetch/cancel,
- * transaction query), card update, the ledger at /transactions, and the behaviour settings at /behaviour.
+ * transaction query, refunds), card update, the ledger at /transactions, and the behaviour settings at /behaviour.
  */
 export const payfastSandbox: SandboxModule = {
   name: 'payfast',
@@ -41,5 +42,6 @@ export const payfastSandbox: SandboxModule = {
     registerApiRoutes(scope, ctx);
     registerAdhocRoute(scope, ctx);
     registerCardUpdate(scope, ctx);
+    registerRefundRoutes(scope, ctx);
   },
 };

@@ -151,12 +151,13 @@ async function chargedBefore(ctx: SandboxContext, registrationId: string): Promi
   return rows.length > 0;
 }
 
-/** A ledger row as the Payments API describes a payment. */
-function paymentJson(row: LedgerRow) {
+/** A ledger row as the Payments API describes a payment (a refund: with the payment it refunds, `referencedId`). */
+export function paymentJson(row: LedgerRow) {
   const d = row.details as Partial<PaymentDetails>;
   const issuer = ISSUER_TEXT[row.resultCode];
   return {
     id: row.id,
+    ...(d.refunded_transaction_id ? { referencedId: d.refunded_transaction_id } : {}),
     paymentType: d.paymentType ?? 'DB',
     paymentBrand: d.paymentBrand ?? brandOf(row.cardBin ?? ''),
     amount: formatRand(row.amountCents),

@@ -46,6 +46,7 @@ export const RESULTS = {
   noTransaction: { code: '700.400.580', description: 'cannot find transaction' },
   unavailable: { code: '900.100.400', description: 'timeout at connectors/acquirer side, please try again' },
   throttled: { code: '800.120.100', description: 'Too many requests. Please try again later.' },
+  refundRefused: { code: '700.400.200', description: 'cannot refund (refund volume exceeded or tx reversed or invalid workflow?)' },
 } as const satisfies Record<string, PeachResult>;
 
 /** Card outcomes the sandbox charges, with the result each records. */
@@ -109,6 +110,10 @@ export interface PaymentDetails {
   lateSuccess?: boolean;
   /** When a late success happened (ISO-8601): the success's `timestamp`. */
   settledAt?: string;
+  /** A refund (kind `refund`): the payment it gives money back of. */
+  refunded_transaction_id?: string;
+  /** A refund: why (Peach's refund takes no reason, so always null here). */
+  reason?: string | null;
 }
 
 export interface StandingInstruction {
