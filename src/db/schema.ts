@@ -14,3 +14,4 @@ export * from '../sandboxes/kit/schema.ts';
 export * from '../modules/billing/schema.ts';
 export * from '../sandboxes/debitsuccess/schema.ts';
 export * from '../sandboxes/vodapay/schema.ts';
+export * from '../sandboxes/vendor/schema.ts';

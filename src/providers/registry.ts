@@ -6,6 +6,7 @@ import { offSystemConnector } from './off-system/connector.ts';
 import { payfastConnector } from './payfast/connector.ts';
 import { peachConnector } from './peach/connector.ts';
 import { vodapayConnector } from './vodapay/connector.ts';
+import { vendorConnector } from './vendor/connector.ts';
 import type { VendorConnector } from './vendor-contract.ts';
 
 /**
@@ -16,7 +17,7 @@ import type { VendorConnector } from './vendor-contract.ts';
 export const CONNECTORS: readonly Connector[] = [offSystemConnector, peachConnector, payfastConnector, debitsuccessConnector, vodapayConnector];
 
 /** The utility vendor's connector (vendor-contract.ts), once there is one. */
-export const VENDORS: readonly VendorConnector[] = [];
+export const VENDORS: readonly VendorConnector[] = [vendorConnector];
 
 /** Every provider's settings declaration, for configuration (config.ts reads their variables). */
 export const SETTINGS_DECLARATIONS: readonly SettingsDeclaration[] = [...CONNECTORS, ...VENDORS].flatMap((c) => (c.settings ? [c.settings] : []));

@@ -30,6 +30,11 @@ export interface VendPurchaseInput {
   requestId: string;
   meterId: string;
   amount: Money;
+  /**
+   * When the purchase was first sent: the message's `time`. Give the same value on every retry so that the
+   * retried body is the original request exactly; without it, the context's clock.
+   */
+  sentAt?: Date;
 }
 
 export interface VendPurchaseResult {
@@ -46,6 +51,8 @@ export interface VendAdviceInput {
   /** The purchase it confirms or reverses. */
   requestId: string;
   reason?: 'TIMEOUT' | 'CANCELLED' | 'RESPONSE_NOT_FINAL';
+  /** When the advice was first sent (its `time`), repeated when it is resent; without it, the context's clock. */
+  sentAt?: Date;
 }
 
 /** An advice's outcome: `unknown` (500, 504, timeout) means send it again; failed (4xx, 501) means stop. */

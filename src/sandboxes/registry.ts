@@ -4,12 +4,13 @@ import { debitsuccessSandbox } from './debitsuccess/sandbox.ts';
 import { payfastSandbox } from './payfast/sandbox.ts';
 import { peachSandbox } from './peach/sandbox.ts';
 import { vodapaySandbox } from './vodapay/sandbox.ts';
+import { vendorSandbox } from './vendor/sandbox.ts';
 
 /**
  * The built-in provider sandboxes, served under /sandbox/<name> in sandbox mode (and alone by
  * `payrail sandbox`). Adding a provider's sandbox is its folder here and one line in this list.
  */
-export const SANDBOXES: readonly SandboxModule[] = [peachSandbox, payfastSandbox, debitsuccessSandbox, vodapaySandbox];
+export const SANDBOXES: readonly SandboxModule[] = [peachSandbox, payfastSandbox, debitsuccessSandbox, vodapaySandbox, vendorSandbox];
 
 /** Mounts every sandbox (and each of its other hosts) with its ledger and behaviour routes. */
 export async function mountSandboxes(app: App, ctx: SandboxContext, sandboxes: readonly SandboxModule[] = SANDBOXES): Promise<void> {
