@@ -28,6 +28,7 @@ import { paymentMediumRoutes } from './http/routes/payment-mediums.ts';
 import { productRoutes } from './http/routes/products.ts';
 import { purchaseSourceRoutes } from './http/routes/purchase-sources.ts';
 import { purchaseRoutes } from './http/routes/purchases.ts';
+import { utilityRoutes } from './http/routes/utility.ts';
 import { serviceRoutes } from './http/routes/services.ts';
 import { signInRoutes } from './http/routes/sign-in.ts';
 import { webAppRoutes } from './http/routes/web-app.ts';
@@ -159,6 +160,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
     configurationRoutes,
     purchaseSourceRoutes,
     purchaseRoutes,
+    utilityRoutes,
     collectionRoutes,
     providerCallbackRoutes,
     buyNowRoutes,

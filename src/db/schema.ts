@@ -15,3 +15,5 @@ export * from '../modules/billing/schema.ts';
 export * from '../sandboxes/debitsuccess/schema.ts';
 export * from '../sandboxes/vodapay/schema.ts';
 export * from '../sandboxes/vendor/schema.ts';
+export * from '../modules/utility/schema.ts';
+export * from '../modules/refunds/schema.ts';

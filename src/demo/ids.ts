@@ -20,6 +20,7 @@ export const DEMO = {
     recurring: '00000000-0000-4000-8000-0000000000a1',
     dayBundle: '00000000-0000-4000-8000-0000000000a2',
     hybrid: '00000000-0000-4000-8000-0000000000a3',
+    electricity: '00000000-0000-4000-8000-0000000000a4',
   },
   prices: {
     monthly: '41d48ce6-753e-4678-96b2-7f2f08fee202',
@@ -40,12 +41,15 @@ export const DEMO = {
     recurringPaidUp: '2afddac4-dfd8-40e6-ba4c-250b4926a4a8',
     dayBundle: '3fa85f64-5717-4562-b3fc-2c963f66afa6',
     hybrid: '00000000-0000-4000-8000-0000000000c3',
+    /** Prepaid electricity on the vendor sandbox's meter that vends (SPEC §12). */
+    electricity: '00000000-0000-4000-8000-0000000000c4',
   },
   plans: {
     recurringInArrears: '3e0ddf82-8912-459a-a6ec-f6640fdf8206',
     recurringPaidUp: '00000000-0000-4000-8000-0000000000d2',
     dayBundle: '00000000-0000-4000-8000-0000000000d3',
     hybrid: '00000000-0000-4000-8000-0000000000d4',
+    electricity: '00000000-0000-4000-8000-0000000000d5',
   },
   purchases: {
     arrears: '62289f11-d7b4-4160-b51b-61c1a780be3b',
@@ -57,4 +61,7 @@ export const DEMO = {
  * The demo card (Visa 4242…) as the PayFast sandbox knows it: a 36-character ad-hoc token. The sandbox
  * seeds the same token, so charging the demo card medium works out of the box.
  */
+/** The vendor sandbox's meters (SPEC §12): vends; first answer lost; refused; unknown. */
+export const DEMO_METERS = { vends: '01234567890', lostFirstAnswer: '01234560408', refused: '01234560503', unknown: '01234560999' } as const;
+
 export const DEMO_PAYFAST_CARD_TOKEN = '7b3e9d2a-41c6-4f8e-9a55-0d1c2b3e4f5a';

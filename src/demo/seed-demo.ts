@@ -10,7 +10,7 @@ import { recordAudit } from '../modules/audit/record.ts';
 import { toDomainPrice } from '../modules/catalog/repo.ts';
 import { insertMedium } from '../modules/mediums/repo.ts';
 import { insertPurchase } from '../modules/purchases/repo.ts';
-import { DEMO, DEMO_PAYFAST_CARD_TOKEN } from './ids.ts';
+import { DEMO, DEMO_METERS, DEMO_PAYFAST_CARD_TOKEN } from './ids.ts';
 
 const DEMO_SEED_LOCK = 7_276_824_502;
 
@@ -55,6 +55,7 @@ export async function seedDemo(ctx: Pick<AppContext, 'database' | 'vault' | 'clo
       { id: DEMO.products.recurring, operatorId: DEMO.operatorId, name: 'Monthly Recurring 20/10', billingScheme: 'Recurring', defaultCollectionDay: 15 },
       { id: DEMO.products.dayBundle, operatorId: DEMO.operatorId, name: 'Day Bundle 10/5', billingScheme: 'DayBundle' },
       { id: DEMO.products.hybrid, operatorId: DEMO.operatorId, name: 'Hybrid Bundle 50/25', billingScheme: 'HybridDayBundle', autoRecharge: true, autoRechargeLeadDays: 1 },
+      { id: DEMO.products.electricity, operatorId: DEMO.operatorId, name: 'Prepaid Electricity', billingScheme: 'PrepaidUtility', vendMinCents: 1_000, vendMaxCents: 300_000 },
     ]);
     const prices = await tx
       .insert(t.productPrices)
@@ -98,6 +99,7 @@ export async function seedDemo(ctx: Pick<AppContext, 'database' | 'vault' | 'clo
       billingStatus: 'PaidUp' | 'InArrears';
       collectionDay?: number;
       periodEnd?: string;
+      meterId?: string;
       createdAt: Date;
     }) => {
       await tx.insert(t.services).values({
@@ -108,6 +110,7 @@ export async function seedDemo(ctx: Pick<AppContext, 'database' | 'vault' | 'clo
         status: s.status,
         billingStatus: s.billingStatus,
         collectionDay: s.collectionDay ?? null,
+        meterId: s.meterId ?? null,
         latestPeriodEndDate: s.periodEnd ?? null,
         onNetworkDate: s.status === 'Active' ? addDays(today, -60) : null,
         // An Active Recurring service is billed monthly from its next collection date.
@@ -182,6 +185,9 @@ export async function seedDemo(ctx: Pick<AppContext, 'database' | 'vault' | 'clo
     await purchase(DEMO.services.hybrid, DEMO.plans.hybrid, [unitLine(price(DEMO.prices.hybrid30Day), 1, 1500)], PurchaseStatus.Scheduled, new Date(`${addDays(hybridEnd, -1)}T06:00:00+02:00`), {
       creationEventId: PurchaseCreationEvent.AutoRecharge,
     });
+
+    // Prepaid electricity on the vendor sandbox's meter that vends: bought by amount, nothing owed.
+    await service({ id: DEMO.services.electricity, planId: DEMO.plans.electricity, productId: DEMO.products.electricity, status: 'Active', billingStatus: 'PaidUp', createdAt: new Date(longAgo.getTime() + 180_000), meterId: DEMO_METERS.vends });
 
     await recordAudit(tx, SYSTEM_ACTOR, { operatorId: DEMO.operatorId, entityType: 'operator', entityId: DEMO.operatorId, action: 'demo.seeded' });
     return true;

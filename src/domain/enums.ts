@@ -90,9 +90,9 @@ export const serviceStatusCategory = {
   Cancelled: 'CancelledStatuses',
 } as const satisfies Record<ServiceStatus, ServiceStatusCategory>;
 
-export const BillingSchemes = ['Recurring', 'DayBundle', 'HybridDayBundle'] as const;
+export const BillingSchemes = ['Recurring', 'DayBundle', 'HybridDayBundle', 'PrepaidUtility'] as const;
 export type BillingScheme = (typeof BillingSchemes)[number];
-export const BillingSchemeNumber: Record<BillingScheme, number> = { Recurring: 1, DayBundle: 2, HybridDayBundle: 3 };
+export const BillingSchemeNumber: Record<BillingScheme, number> = { Recurring: 1, DayBundle: 2, HybridDayBundle: 3, PrepaidUtility: 4 };
 
 export const Roles = ['customer', 'integrator', 'admin'] as const;
 export type Role = (typeof Roles)[number];

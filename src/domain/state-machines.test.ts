@@ -14,8 +14,8 @@ describe('state machines', () => {
     expect(isTerminalPayment('unknown')).toBe(false);
   });
 
-  it('a paid purchase is final but for a returned payment (owed again); a failed attempt returns it to payable', () => {
-    for (const to of Object.values(PurchaseStatus)) expect(canMovePurchase(PurchaseStatus.Paid, to)).toBe(to === PurchaseStatus.Unpaid);
+  it('a paid purchase is final but for a returned payment (owed again) or an undelivered vend (cancelled); a failed attempt returns it to payable', () => {
+    for (const to of Object.values(PurchaseStatus)) expect(canMovePurchase(PurchaseStatus.Paid, to)).toBe(to === PurchaseStatus.Unpaid || to === PurchaseStatus.Cancelled);
     expect(canMovePurchase(PurchaseStatus.Submitted, PurchaseStatus.Unpaid)).toBe(true);
     expect(canMovePurchase(PurchaseStatus.Submitted, PurchaseStatus.Quote)).toBe(true);
     expect(canMovePurchase(PurchaseStatus.Unpaid, PurchaseStatus.Quote)).toBe(false);

@@ -30,8 +30,9 @@ const purchaseTransitions: Record<PurchaseStatusId, readonly PurchaseStatusId[]>
   [P.Scheduled]: [P.Unpaid, P.Submitted, P.Cancelled],
   [P.Submitted]: [P.Paid, P.Unpaid, P.Quote, P.Failed],
   [P.Unpaid]: [P.Submitted, P.Paid, P.Cancelled, P.Failed],
-  // A paid purchase stays paid, unless the money comes back (a returned debit order): owed again.
-  [P.Paid]: [P.Unpaid],
+  // A paid purchase stays paid, unless the money comes back (a returned debit order): owed again; or what
+  // it bought cannot be delivered (a declined vend): cancelled, and its payment refunded.
+  [P.Paid]: [P.Unpaid, P.Cancelled],
   [P.Failed]: [P.Unpaid, P.Cancelled, P.Paid],
   [P.Quote]: [P.Submitted, P.Paid, P.Expired, P.Cancelled],
   [P.Cancelled]: [],
@@ -63,6 +64,8 @@ export const PurchaseMoves = {
   payLate: { from: [P.Unpaid, P.Quote, P.Submitted, P.Failed], to: P.Paid },
   /** The payment that paid it was returned (a debit order reported unpaid after it cleared): owed again. */
   returned: { from: [P.Paid], to: P.Unpaid },
+  /** What it paid for could not be delivered (the vendor declined the vend): cancelled, its payment refunded. */
+  undelivered: { from: [P.Paid], to: P.Cancelled },
 } as const satisfies Record<string, { from: readonly PurchaseStatusId[]; to: PurchaseStatusId | readonly PurchaseStatusId[] }>;
 
 /** A purchase in this status is owed: it makes its service InArrears until it is paid. */

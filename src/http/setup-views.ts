@@ -60,6 +60,8 @@ export const productView = (p: ProductWithPrices, vatRateBp: number) => ({
   default_collection_day: p.defaultCollectionDay,
   auto_recharge: p.autoRecharge,
   auto_recharge_lead_days: p.autoRechargeLeadDays,
+  vend_min_amount: p.vendMinCents === null ? null : p.vendMinCents / 100,
+  vend_max_amount: p.vendMaxCents === null ? null : p.vendMaxCents / 100,
   active: p.active,
   prices: p.prices.map((x) => productPriceView(x, vatRateBp)),
   created_date: p.createdAt.toISOString(),

@@ -6,7 +6,7 @@ import { exclusiveOf, lineAmounts, rateBpToPercent } from '../domain/vat.ts';
 import type { MediumRow } from '../modules/mediums/repo.ts';
 import type { LateSuccessRow, PaymentReturnRow, PaymentRow } from '../modules/payments/repo.ts';
 import type { PurchaseLineRow, PurchaseRecord } from '../modules/purchases/repo.ts';
-import type { ServiceDetails } from '../modules/services/get-details-and-actions.ts';
+import type { ServiceDetails, UtilityOffer } from '../modules/services/get-details-and-actions.ts';
 import type { ServiceRecord } from '../modules/services/repo.ts';
 
 /**
@@ -123,6 +123,7 @@ export function serviceView(s: ServiceRecord) {
     latest_period_end_date: s.latestPeriodEndDate,
     suspension_date: s.suspensionDate,
     on_network_date: s.onNetworkDate,
+    meter_id: s.meterId,
     amount_due: toRand(s.amountDueCents),
     created_date: s.createdAt.toISOString(),
   };
@@ -179,9 +180,18 @@ export function detailsView(d: ServiceDetails) {
     plan_id: d.planId,
     mediums: d.mediums.map(serviceMediumView),
     must_pay_info: d.mustPay ? { must_pay: true, arrears_purchase: purchaseView(d.mustPay) } : null,
-    can_buy_info: d.canBuy ? canBuyView(d.canBuy) : null,
+    can_buy_info: d.canBuy ? canBuyView(d.canBuy) : d.utilityOffer ? utilityBuyView(d.utilityOffer) : null,
     last_purchase_is_pending: d.paymentInFlight,
     on_network_date: d.onNetworkDate,
+  };
+}
+
+/** A PrepaidUtility service's can_buy_info: any amount in the product's range, for its meter. */
+export function utilityBuyView(o: UtilityOffer) {
+  return {
+    can_buy: true,
+    options: [],
+    variable_amount: { kind: 'utility' as const, description: 'Prepaid electricity', meter_id: o.meterId, tax_rate: rateBpToPercent(o.rateBp), min_amount: toRand(o.minCents), max_amount: toRand(o.maxCents) },
   };
 }
 

@@ -4,6 +4,8 @@ import * as callbacks from './callbacks.ts';
 import * as captures from './captures.ts';
 import * as janitor from './janitor.ts';
 import * as paymentFeeds from './payment-feeds.ts';
+import * as refunds from './refunds.ts';
+import * as vends from './vends.ts';
 import * as webhooks from './webhooks.ts';
 
 /**
@@ -18,6 +20,8 @@ import * as webhooks from './webhooks.ts';
  * - billing-collections: collects what the billing runs made due.
  * - captures: asks providers about bank accounts and cards captured without a payment, when the customer did not come back.
  * - payment-feeds: reads providers' feeds of payment results (debit-order statuses and returns).
+ * - vends / vend-advices: vends paid utility purchases exactly once, and confirms their tokens to the vendor.
+ * - refunds: gives money back through the provider that took it, asking about refunds in doubt.
  */
 export interface Job {
   name: string;
@@ -34,6 +38,9 @@ export const JOBS: readonly Job[] = [
   { name: 'billing-collections', batch: billing.COLLECTIONS_BATCH, run: billing.runBillingCollections },
   { name: 'captures', batch: captures.BATCH, run: captures.runCaptures },
   { name: 'payment-feeds', batch: paymentFeeds.BATCH, run: paymentFeeds.runPaymentFeeds },
+  { name: 'vends', batch: vends.BATCH, run: vends.runVends },
+  { name: 'vend-advices', batch: vends.BATCH, run: vends.runVendAdvices },
+  { name: 'refunds', batch: refunds.BATCH, run: refunds.runRefunds },
 ];
 
 export interface JobRunner {

@@ -2,6 +2,7 @@ import type { AppContext } from '../../context.ts';
 import { randToCents } from '../../domain/money.ts';
 import { ValidationError, type FieldError } from '../../lib/errors.ts';
 import { createBuyNowPurchase } from '../../modules/purchases/create-buy-now-purchase.ts';
+import { createUtilityQuote } from '../../modules/utility/utility-purchases.ts';
 import { BUY_NOW_DESCRIPTION, BuyNowBody, BuyNowPurchaseSchema } from '../schemas/buy-now.ts';
 import { errorResponses } from '../schemas/common.ts';
 import { actorOf, scopeOf, secured, type App } from '../route-kit.ts';
@@ -21,14 +22,29 @@ export function buyNowRoutes(app: App, ctx: AppContext): void {
         summary: 'Create a buy-now purchase (quote) from a can_buy_info option or an amount (CreateBuyNowPurchase)',
         description: BUY_NOW_DESCRIPTION,
         body: BuyNowBody,
-        response: { 201: BuyNowPurchaseSchema, ...errorResponses(400, 401, 404, 409, 422) },
+        response: { 201: BuyNowPurchaseSchema, ...errorResponses(400, 401, 404, 409, 422, 503) },
       },
     },
     async (request, reply) => {
       const b = request.body;
+      if ((b.amount === undefined) === (b.purchase_lines === undefined)) {
+        throw new ValidationError('Send purchase_lines, or (for a prepaid-utility service) amount: exactly one of them.', [{ name: 'body', reason: 'exactly one of purchase_lines and amount is required' }]);
+      }
+      if (b.amount !== undefined) {
+        const amountCents = randToCents(b.amount);
+        if (amountCents === null) throw new ValidationError('Amounts are rand with at most two decimals.', [{ name: 'body.amount', reason: 'must be rand with at most two decimals' }]);
+        const quote = await createUtilityQuote(ctx, scopeOf(request), actorOf(request), {
+          serviceId: b.service_id.toLowerCase(),
+          amountCents,
+          purchaseSourceId: b.purchase_source_id?.toLowerCase() ?? null,
+          comment: b.comment ?? null,
+          customerStatementRef: b.customer_statement_ref ?? null,
+        });
+        return reply.status(201).send(purchaseView(quote));
+      }
       // Money becomes cents at the edge: a rand amount with a third decimal is malformed, not a price.
       const badAmounts: FieldError[] = [];
-      const lines = b.purchase_lines.map((l, i) => {
+      const lines = b.purchase_lines!.map((l, i) => {
         const totalCents = randToCents(l.total_amount);
         if (totalCents === null) badAmounts.push({ name: `body.purchase_lines[${i}].total_amount`, reason: 'must be rand with at most two decimals' });
         return {

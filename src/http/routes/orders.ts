@@ -2,6 +2,7 @@ import Type from 'typebox';
 import type { AppContext } from '../../context.ts';
 import { isIsoDate } from '../../domain/periods.ts';
 import { ValidationError } from '../../lib/errors.ts';
+import { lookupMeter } from '../../modules/utility/utility-purchases.ts';
 import { placeOrder } from '../../modules/orders/place-order.ts';
 import { errorResponses, IsoDate, Nullable, Uuid } from '../schemas/common.ts';
 import { PurchaseSchema, ServiceMediumSchema, ServiceSchema } from '../schemas/resources.ts';
@@ -15,6 +16,7 @@ const OrderBody = Type.Object(
     product_id: Uuid(),
     collector_id: Uuid(),
     collection_day: Type.Optional(Type.Integer({ minimum: 1, maximum: 31, description: 'Recurring only; the product’s default when absent. 29–31 are collected on the last day of shorter months.' })),
+    meter_id: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9]{1,20}$', description: 'PrepaidUtility only (required there): the meter tokens are bought for; the vendor must know it' })),
     order_date: Type.Optional(IsoDate('Civil date of the order (South African time); today when absent')),
     on_network_date: Type.Optional(IsoDate()),
   },
@@ -46,12 +48,15 @@ export function orderRoutes(app: App, ctx: AppContext): void {
         const value = b[field];
         if (value !== undefined && !isIsoDate(value)) throw new ValidationError(`${field} is not a calendar date.`, [{ name: `body.${field}`, reason: 'must be a real YYYY-MM-DD date' }]);
       }
+      // A meter the vendor does not know could never be sold tokens: refused before anything is created.
+      if (b.meter_id !== undefined) await lookupMeter(ctx, b.meter_id);
       const order = await placeOrder(ctx, scopeOf(request).operatorId, actorOf(request), {
         serviceId: b.service_id,
         customerId: b.customer_id.toLowerCase(),
         productId: b.product_id.toLowerCase(),
         collectorId: b.collector_id.toLowerCase(),
         collectionDay: b.collection_day,
+        meterId: b.meter_id,
         orderDate: b.order_date,
         onNetworkDate: b.on_network_date,
       });

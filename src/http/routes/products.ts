@@ -59,6 +59,8 @@ export function productRoutes(app: App, ctx: AppContext): void {
         billingScheme: b.billing_scheme as BillingScheme,
         defaultCollectionDay: b.default_collection_day,
         autoRechargeLeadDays: b.auto_recharge_lead_days,
+        ...(b.vend_min_amount !== undefined ? { vendMinCents: Math.round(b.vend_min_amount * 100) } : {}),
+        ...(b.vend_max_amount !== undefined ? { vendMaxCents: Math.round(b.vend_max_amount * 100) } : {}),
         prices,
       });
       return reply.status(201).send(productView(product, await vatRate(operatorId)));

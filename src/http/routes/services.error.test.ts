@@ -53,8 +53,8 @@ describe('services: reads', () => {
       seen.push(...res.body.items.map((s) => s.id));
       cursor = res.body.next_cursor;
     } while (cursor);
-    expect(seen).toHaveLength(4);
-    expect(new Set(seen).size).toBe(4);
+    expect(seen).toHaveLength(5);
+    expect(new Set(seen).size).toBe(5);
     const all = await h.call('GET', '/services?limit=100');
     expect(all.body.items.map((s: { id: string }) => s.id)).toEqual(seen);
     expect(all.body.next_cursor).toBeNull();

@@ -78,7 +78,7 @@ describe('tenant isolation', () => {
     const own = await h.call('GET', '/services');
     expect(own.status).toBe(200);
     expect(own.body.items.map((s: { id: string }) => s.id).sort()).toEqual(
-      [DEMO.services.recurringInArrears, DEMO.services.recurringPaidUp, DEMO.services.dayBundle, DEMO.services.hybrid].sort(),
+      [DEMO.services.recurringInArrears, DEMO.services.recurringPaidUp, DEMO.services.dayBundle, DEMO.services.hybrid, DEMO.services.electricity].sort(),
     );
     const other = await h.call('GET', `/services?customerId=${FIX.otherCustomer.customerId}`);
     expect(other.status).toBe(200);

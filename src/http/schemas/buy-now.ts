@@ -39,7 +39,8 @@ export const BuyNowLineBody = Type.Object(
 export const BuyNowBody = Type.Object(
   {
     service_id: Uuid(),
-    purchase_lines: Type.Array(BuyNowLineBody, { minItems: 1, maxItems: 20 }),
+    purchase_lines: Type.Optional(Type.Array(BuyNowLineBody, { minItems: 1, maxItems: 20, description: 'Required except for PrepaidUtility services' })),
+    amount: Type.Optional(Type.Number({ minimum: 0.01, maximum: MAX_RAND, description: 'PrepaidUtility services (instead of purchase_lines): rand to spend on tokens, within can_buy_info.variable_amount; a Quote with creation event 7 (Utility vend)' })),
     customer_statement_ref: Type.Optional(Nullable(Type.String({ maxLength: 200 }))),
     purchase_date: Type.Optional(Nullable(Timestamp('Purchase date of the quote; now when absent. From a day ago to 366 days ahead'))),
     purchase_source_id: Type.Optional(Nullable(Uuid({ description: 'One of the service collector’s purchase sources' }))),

@@ -118,10 +118,22 @@ const VariableAmountSchema = Type.Object(
   { description: 'Recurring services: spend any amount on days; quantity = floor(amount / daily price incl)' },
 );
 
+const UtilityAmountSchema = Type.Object(
+  {
+    kind: Type.Literal('utility'),
+    description: Type.String(),
+    meter_id: Type.String({ description: 'The meter the tokens are for' }),
+    tax_rate: Type.Number(),
+    min_amount: Rand('The least one purchase of tokens may be'),
+    max_amount: Rand('The most one purchase of tokens may be'),
+  },
+  { description: 'PrepaidUtility services: tokens for any amount in the range (POST /purchases/buy-now with `amount`)' },
+);
+
 export const CanBuyInfoSchema = Type.Object({
   can_buy: Type.Boolean(),
   options: Type.Array(BuyOptionSchema, { description: 'Priced units (day bundles) to buy with POST /purchases/buy-now' }),
-  variable_amount: Nullable(VariableAmountSchema),
+  variable_amount: Type.Union([VariableAmountSchema, UtilityAmountSchema, Type.Null()]),
 });
 
 export const DetailsAndActionsSchema = Type.Object({
@@ -163,6 +175,7 @@ export const ServiceSchema = Type.Object({
   latest_period_end_date: Nullable(IsoDate()),
   suspension_date: Nullable(IsoDate()),
   on_network_date: Nullable(IsoDate()),
+  meter_id: Nullable(Type.String({ description: 'PrepaidUtility: the meter tokens are bought for' })),
   amount_due: Rand('What it owes now: the total of its Unpaid purchases (rand)'),
   created_date: Timestamp(),
 });

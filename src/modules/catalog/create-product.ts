@@ -24,6 +24,9 @@ export interface NewProduct {
   billingScheme: BillingScheme;
   defaultCollectionDay?: number;
   autoRechargeLeadDays?: number;
+  /** PrepaidUtility: the least and most one purchase of tokens may be (cents). */
+  vendMinCents?: number;
+  vendMaxCents?: number;
   prices: NewPrice[];
 }
 
@@ -55,6 +58,13 @@ export function productProblems(p: NewProduct): FieldError[] {
   if (p.billingScheme !== 'HybridDayBundle' && p.autoRechargeLeadDays !== undefined) {
     errors.push({ name: 'body.auto_recharge_lead_days', reason: 'applies to HybridDayBundle products only' });
   }
+  if (p.billingScheme === 'PrepaidUtility') {
+    if (p.prices.some((x) => x.lineTypeId !== PurchaseLineType.Once || x.buyNow)) errors.push({ name: 'body.prices', reason: 'a PrepaidUtility product sells tokens by amount: only once-off charges (a connection fee on order), none bought ahead' });
+    if (p.vendMinCents === undefined || p.vendMaxCents === undefined) errors.push({ name: 'body.vend_min_amount', reason: 'vend_min_amount and vend_max_amount are required for PrepaidUtility products' });
+    else if (p.vendMinCents <= 0 || p.vendMaxCents < p.vendMinCents) errors.push({ name: 'body.vend_max_amount', reason: 'must be at least vend_min_amount, which must be more than 0' });
+  } else if (p.vendMinCents !== undefined || p.vendMaxCents !== undefined) {
+    errors.push({ name: 'body.vend_min_amount', reason: 'applies to PrepaidUtility products only' });
+  }
   return errors;
 }
 
@@ -73,6 +83,8 @@ export async function createProduct(ctx: Pick<AppContext, 'database'>, operatorI
         defaultCollectionDay: input.defaultCollectionDay ?? null,
         autoRecharge: input.billingScheme === 'HybridDayBundle',
         autoRechargeLeadDays: input.autoRechargeLeadDays ?? 1,
+        vendMinCents: input.vendMinCents ?? null,
+        vendMaxCents: input.vendMaxCents ?? null,
       },
       input.prices.map((p, position) => ({
         id: p.id?.toLowerCase() ?? randomUUID(),

@@ -18,6 +18,9 @@ export const products = pgTable(
     autoRecharge: boolean('auto_recharge').notNull().default(false),
     /** How many days before the period ends the auto-recharge purchase is collected. */
     autoRechargeLeadDays: smallint('auto_recharge_lead_days').notNull().default(1),
+    /** PrepaidUtility: the least and most one purchase of tokens may be, VAT-inclusive. */
+    vendMinCents: bigint('vend_min_cents', { mode: 'number' }),
+    vendMaxCents: bigint('vend_max_cents', { mode: 'number' }),
     active: boolean('active').notNull().default(true),
     /** Bumped by triggers whenever anything a read model shows of it changes (see migration 0003). */
     version: bigint('version', { mode: 'number' }).notNull().default(0),
@@ -25,7 +28,8 @@ export const products = pgTable(
   },
   (t) => [
     index('products_operator').on(t.operatorId, t.createdAt),
-    check('products_billing_scheme', sql`${t.billingScheme} in ('Recurring', 'DayBundle', 'HybridDayBundle')`),
+    check('products_billing_scheme_v2', sql`${t.billingScheme} in ('Recurring', 'DayBundle', 'HybridDayBundle', 'PrepaidUtility')`),
+    check('products_vend_range', sql`(${t.billingScheme} = 'PrepaidUtility') = (${t.vendMinCents} is not null and ${t.vendMaxCents} is not null) and (${t.vendMinCents} is null or (${t.vendMinCents} > 0 and ${t.vendMaxCents} >= ${t.vendMinCents}))`),
     check('products_collection_day', sql`${t.defaultCollectionDay} between 1 and 31`),
     check('products_auto_recharge', sql`not ${t.autoRecharge} or ${t.billingScheme} = 'HybridDayBundle'`),
     check('products_lead_days', sql`${t.autoRechargeLeadDays} between 0 and 30`),

@@ -19,6 +19,8 @@ export interface PlaceOrderInput {
   productId: string;
   collectorId: string;
   collectionDay?: number;
+  /** PrepaidUtility: the meter (checked with the vendor by the caller). */
+  meterId?: string;
   orderDate?: IsoDate;
   onNetworkDate?: IsoDate;
 }
@@ -77,6 +79,13 @@ export async function placeOrder(ctx: Pick<AppContext, 'database' | 'vault' | 'c
       });
     }
 
+    if (scheme === 'PrepaidUtility' && !input.meterId) {
+      throw new UnprocessableError('order.meter_required', 'A prepaid-utility service needs the meter its tokens are for.', { errors: [{ name: 'body.meter_id', reason: 'is required for PrepaidUtility products' }] });
+    }
+    if (scheme !== 'PrepaidUtility' && input.meterId !== undefined) {
+      throw new UnprocessableError('order.meter_not_applicable', `A ${scheme} service has no meter.`, { errors: [{ name: 'body.meter_id', reason: `does not apply to ${scheme} products` }] });
+    }
+
     const serviceId = input.serviceId?.toLowerCase() ?? randomUUID();
 
     const lines = upfrontLines({
@@ -99,6 +108,7 @@ export async function placeOrder(ctx: Pick<AppContext, 'database' | 'vault' | 'c
         status: 'PendingIspApplication',
         billingStatus: owes ? 'InArrears' : 'PaidUp',
         collectionDay,
+        meterId: input.meterId ?? null,
         onNetworkDate: input.onNetworkDate ?? null,
       },
       { id: planId, activeMediumId: null },

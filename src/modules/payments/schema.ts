@@ -60,6 +60,8 @@ export const payments = pgTable(
      * succeeded — nothing moves it backwards — but no longer pays its purchase (payment_returns says why).
      */
     returnedAt: instant('returned_at'),
+    /** A succeeded attempt whose money payrail gave back (refunds says how): it stays succeeded. */
+    refundedAt: instant('refunded_at'),
     ...timestamps,
   },
   (t) => [

@@ -10,6 +10,7 @@ import type { IsoDate } from '../../domain/periods.ts';
 import { canMovePayment, isTerminalPayment, PurchaseMoves } from '../../domain/state-machines.ts';
 import type { AttemptResult } from '../../providers/contract.ts';
 import { insertMedium } from '../mediums/repo.ts';
+import { recordRefund } from '../refunds/request-refund.ts';
 import { mediums } from '../mediums/schema.ts';
 import { fulfilment, scheduleNextAutoRecharge, type Fulfilment } from '../purchases/fulfil-purchase.ts';
 import { purchasePlans } from '../services/schema.ts';
@@ -346,6 +347,9 @@ async function lateSuccess(ctx: AppContext, tx: RawTransaction, input: SettleInp
     raw: JSON.stringify(input.result.raw ?? payment.raw ?? null),
     createdMediumId: payment.createdMediumId,
   });
+  // The money goes back through the provider that took it (the refunds job sends it), or by hand if it came
+  // from outside payrail.
+  await recordRefund(ctx, tx.db, { paymentId: payment.id, reason: 'late_success', requestedBy: actor.id, now });
   const [row] = markSucceeded ? await run(tx.query, LOCK_ATTEMPT, { purchaseId: purchase.id, paymentId: payment.id }) : [];
   ctx.telemetry.paymentOutcomes.inc({ provider: payment.provider, kind: payment.kind, status: 'late_success' });
   return { payment: row ? toPaymentRow(row) : payment, purchaseStatusId: purchase.statusId, changed: true, conflict: null, late: { id: lateId, disposition: 'refund_due' } };

@@ -50,7 +50,9 @@ export const purchases = pgTable(
     check('purchases_status', sql`${t.statusId} between 1 and 8`),
     check('purchases_creation_event', sql`${t.creationEventId} between 1 and 7`),
     check('purchases_totals', sql`${t.amountCents} = ${t.amountExclCents} + ${t.taxCents} and ${t.amountCents} >= 0`),
-    check('purchases_paid_at', sql`(${t.statusId} = 4) = (${t.paidAt} is not null)`),
+    // Paid has its instant; a purchase paid and then cancelled because it could not be delivered (a declined
+    // vend, refunded) keeps it; no other status has one.
+    check('purchases_paid_at_v2', sql`(${t.statusId} = 4 and ${t.paidAt} is not null) or (${t.statusId} <> 4 and (${t.paidAt} is null or ${t.statusId} = 7))`),
     check('purchases_period', sql`(${t.periodStart} is null) = (${t.periodEnd} is null) and ${t.periodStart} < ${t.periodEnd}`),
     // One monthly purchase per service and period, however many runs, processes or retries.
     uniqueIndex('purchases_billing_period').on(t.serviceId, t.periodStart).where(sql`${t.creationEventId} = 2`),

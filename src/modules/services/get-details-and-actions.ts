@@ -23,9 +23,19 @@ export interface ServiceDetails {
   /** The oldest unpaid purchase, or null when nothing is owed. */
   mustPay: PurchaseRecord | null;
   canBuy: BuyNowOffer | null;
+  /** PrepaidUtility: tokens for any amount in the product's range, for the service's meter. */
+  utilityOffer: UtilityOffer | null;
+  meterId: string | null;
   paymentInFlight: boolean;
   /** What this snapshot was read at: see `detailsVersion`. */
   version: string;
+}
+
+export interface UtilityOffer {
+  meterId: string;
+  minCents: number;
+  maxCents: number;
+  rateBp: number;
 }
 
 /**
@@ -46,7 +56,7 @@ const VERSION_SQL = `SELECT ${VERSIONS} AS version FROM services s ${JOINS} WHER
  */
 const DETAILS_SQL = `
 SELECT s.id, s.customer_id, s.collector_id, s.status, s.billing_status, s.collection_day,
-       s.latest_period_end_date, s.suspension_date, s.on_network_date,
+       s.latest_period_end_date, s.suspension_date, s.on_network_date, s.meter_id, p.vend_min_cents, p.vend_max_cents,
        p.billing_scheme, pl.id AS plan_id, o.vat_rate_bp, ${VERSIONS} AS version,
        (SELECT coalesce(json_agg(json_build_object(
                  'id', m.id, 'customerId', m.customer_id, 'mediumType', m.medium_type, 'status', m.status,
@@ -95,6 +105,9 @@ interface DetailsRow extends Record<string, unknown> {
   latest_period_end_date: string | null;
   suspension_date: string | null;
   on_network_date: string | null;
+  meter_id: string | null;
+  vend_min_cents: string | number | null;
+  vend_max_cents: string | number | null;
   billing_scheme: BillingScheme;
   plan_id: string | null;
   vat_rate_bp: number;
@@ -120,7 +133,7 @@ export async function getDetailsAndActions(ctx: Pick<AppContext, 'database'>, sc
   const [row] = await ctx.database.query<DetailsRow>(
     DETAILS_SQL,
     [serviceId, scope.operatorId, scope.customerId, GLOBAL_OPAQUE_MEDIUM_ID],
-    'details_and_actions_v3',
+    'details_and_actions_v4',
   );
   if (!row) throw new NotFoundError('service', serviceId);
 
@@ -142,7 +155,12 @@ export async function getDetailsAndActions(ctx: Pick<AppContext, 'database'>, sc
     planId: row.plan_id,
     mediums: (json(row.mediums) as JsonRow[]).map((m) => ({ ...m, createdAt: new Date(m.createdAt as string) }) as unknown as MediumRow),
     mustPay,
-    canBuy: open ? buyNowOffer(row.billing_scheme, prices, row.vat_rate_bp) : null,
+    canBuy: open && row.billing_scheme !== 'PrepaidUtility' ? buyNowOffer(row.billing_scheme, prices, row.vat_rate_bp) : null,
+    utilityOffer:
+      open && row.billing_scheme === 'PrepaidUtility' && row.meter_id && row.vend_min_cents !== null && row.vend_max_cents !== null
+        ? { meterId: row.meter_id, minCents: Number(row.vend_min_cents), maxCents: Number(row.vend_max_cents), rateBp: row.vat_rate_bp }
+        : null,
+    meterId: row.meter_id,
     paymentInFlight: row.payment_in_flight,
     version: row.version,
   };

@@ -22,6 +22,8 @@ export const services = pgTable(
     latestPeriodEndDate: date('latest_period_end_date', { mode: 'string' }),
     suspensionDate: date('suspension_date', { mode: 'string' }),
     onNetworkDate: date('on_network_date', { mode: 'string' }),
+    /** PrepaidUtility: the meter tokens are bought for. */
+    meterId: text('meter_id'),
     /**
      * Recurring: the date up to which monthly purchases exist (the end of the last period billed; the next
      * period starts here). Null until the service is activated. Billing runs move it; nothing else does.
@@ -37,6 +39,7 @@ export const services = pgTable(
     check('services_status', sql`${t.status} in ('PendingIspApplication', 'Active', 'Suspended', 'Cancelled')`),
     check('services_billing_status', sql`${t.billingStatus} in ('PaidUp', 'InArrears', 'Suspended')`),
     check('services_collection_day', sql`${t.collectionDay} between 1 and 31`),
+    check('services_meter_id', sql`${t.meterId} is null or ${t.meterId} ~ '^[A-Za-z0-9]{1,20}$'`),
     // No index on billed_through: a billing run walks services by primary key, a slice at a time, and an
     // unindexed billed_through lets its monthly update stay on the page (HOT, migration 0009).
   ],

@@ -19,6 +19,11 @@ export const EVENT_TYPES = {
   'service.reinstated': 'A suspended service is Active again: everything it owed is paid (by any route).',
   'medium.created': 'A payment medium (card, bank account, payment link) was added to a customer.',
   'medium.updated': 'A payment medium changed: its status (Valid, Expired, Invalid …), its card details, or which medium is active.',
+  'payment.refunded': 'Money of a succeeded payment was given back through its provider (a vend the vendor declined, a late success on a purchase already paid, or a staff refund). The payment stays succeeded; refunds says why. One per refund.',
+  'payment.refund_failed': 'The provider refused a refund: the money was not given back, and someone must act (refunds says why).',
+  'payment.refund_manual': 'A refund is due for a payment made outside payrail (off-system): someone must give the money back by hand.',
+  'utility.tokens_issued': 'The vendor issued the prepaid-utility tokens of a paid purchase (units and receipt numbers; never the token digits: GET /purchases/{id}/tokens).',
+  'utility.vend_failed': 'The vendor declined a paid utility purchase: no tokens, the purchase is Cancelled and its payment is refunded (payment.refunded follows).',
   'webhook.test': 'A test event sent on request (POST /webhook-endpoints/{id}/test) to one endpoint only.',
 } as const satisfies Record<string, string>;
 
