@@ -1,7 +1,7 @@
 /**
  * The vends job (SPEC §12): sends the vend of every paid utility purchase, and retries those whose outcome is
  * unknown with the same request id (5 s, then doubling, at most every 10 minutes, until the vendor gives a
- * final answer); a claim is a 150-second lease (the vendor's 60 s timeout and then some). Also the vendor's
+ * final answer); a claim is leased for the provider timeout and 10 s more (PAYRAIL_PROVIDER_TIMEOUT_MS), after which a crashed worker's vend is retried. Also the vendor's
  * advices (confirmations), store-and-forward: resent after 10 s, doubling, at most every 30 minutes, until a
  * final answer.
  */

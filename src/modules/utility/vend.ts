@@ -14,8 +14,8 @@ import { currentVendor, vendorContext } from './vendor.ts';
 
 export type VendRow = typeof vends.$inferSelect;
 
-/** A claimed vend is not claimed again for this long (the vendor's 60 s timeout, and then some). */
-const LEASE_MS = 150_000;
+/** A claimed vend is not claimed again until the vendor's answer can no longer come (the timeout, and then some). */
+const leaseMs = (ctx: AppContext): number => ctx.config.collections.providerTimeoutMs + 10_000;
 /** An unknown vend is retried soon, then less often: at most every 10 minutes. */
 const retryDelayMs = (sends: number): number => Math.min(600_000, 5_000 * 2 ** Math.min(sends - 1, 7));
 
@@ -37,7 +37,7 @@ export async function workVends(ctx: AppContext, options: { now?: Date; limit?: 
       WHERE id IN (SELECT id FROM vends WHERE status IN ('pending', 'sent', 'unknown') AND (next_attempt_at IS NULL OR next_attempt_at <= $2)
                    ORDER BY next_attempt_at NULLS FIRST LIMIT $3 FOR UPDATE SKIP LOCKED)
       RETURNING id`,
-    [new Date(now.getTime() + LEASE_MS), now, options.limit ?? 25, vendor.id],
+    [new Date(now.getTime() + leaseMs(ctx)), now, options.limit ?? 25, vendor.id],
     'payrail_claim_vends_v1',
   );
   for (const { id } of claimed) await sendVend(ctx, id, now);
