@@ -13,6 +13,7 @@ import { measure, verify, type LoadSettings, type Target } from './load.ts';
 import { isFailed, printReport, ratio, writeJson, writeReport, type BaselineResult, type EngineReport, type PathResult } from './report.ts';
 import { BASELINES, ENCRYPTION_KEY, JWT_SECRET, SCENARIOS, runContext, type BaselineKey } from './scenarios.ts';
 import { benchBilling } from './billing.ts';
+import { benchVends } from './vend.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -201,6 +202,24 @@ async function main(): Promise<number> {
     printReport(report);
     log(`results: ${writeReport(report)}`);
     failed ||= report.failed;
+  }
+  // Vending after payment (bench/vend.ts), on each engine, when asked for by BENCH_ONLY=vend or when no path was singled out.
+  if (only.length === 0 || only.includes('vend')) {
+    for (const engine of engines) {
+      log(`\n${engine}: vend after payment`);
+      const db = engine === 'pglite' ? preparePglite() : await preparePostgres(process.env.DATABASE_URL!);
+      try {
+        const v = await benchVends(db, ROOT, childEnv);
+        process.stdout.write(
+          `\nvend after payment (${engine}): ${v.vends} purchases, ${v.concurrency} at a time: p50 ${v.p50Ms} ms, p95 ${v.p95Ms} ms, p99 ${v.p99Ms} ms, max ${v.maxMs} ms ` +
+            `(a tokens read alone: p50 ${v.pollRoundTripP50Ms} ms); ${v.tokensIssued} tokens issued, ${v.doubleVends} double vends\n`,
+        );
+        log(`results: ${writeJson(`vend-${engine}`, v)}`);
+        failed ||= v.doubleVends > 0 || v.tokensIssued !== v.vends;
+      } finally {
+        await db.dispose();
+      }
+    }
   }
   // Billing runs and their collections (bench/billing.ts): PostgreSQL only, and only when asked for by
   // BENCH_ONLY=billing or when no path was singled out.

@@ -1,5 +1,7 @@
 import Type from 'typebox';
 import type { AppContext } from '../../context.ts';
+import { PurchaseStatus } from '../../domain/enums.ts';
+import { vendSoon } from '../../modules/utility/vend.ts';
 import { AppError } from '../../lib/errors.ts';
 import { collectPurchase } from '../../modules/payments/collect-purchase.ts';
 import { principalOf } from '../plugins/authentication.ts';
@@ -79,6 +81,8 @@ export function collectionRoutes(app: App, ctx: AppContext): void {
         comment: b.comment ?? null,
       });
       const payment = outcome.payment;
+      // A paid utility purchase is vended at once (a no-op for any other purchase).
+      if (outcome.purchaseStatusId === PurchaseStatus.Paid) vendSoon(ctx, b.purchase_id);
       if (payment?.status === 'failed') {
         throw new AppError(402, DECLINE_CODES[payment.failureCode ?? ''] ?? 'payment.declined', `The payment was declined: ${payment.failureMessage ?? 'the provider refused it'}. The purchase is still payable.`, {
           extensions: { payment_id: payment.id, failure_code: payment.failureCode, purchase_status_id: outcome.purchaseStatusId },

@@ -5,6 +5,7 @@ import { AppError, NotFoundError } from '../../lib/errors.ts';
 import { cardMediumUpdateUrl } from '../../modules/payments/card-medium-update.ts';
 import { collectorOfPayment, processCallback, receiveCallback } from '../../modules/payments/provider-callbacks.ts';
 import { allowedRedirect, withOutcome } from '../../modules/payments/return-urls.ts';
+import { vendSoon } from '../../modules/utility/vend.ts';
 import type { CallbackDeclaration, Connector, InboundRequest } from '../../providers/contract.ts';
 import { scopeOf, secured, type App } from '../route-kit.ts';
 import { errorResponses, Uuid } from '../schemas/common.ts';
@@ -98,6 +99,7 @@ function browserReturnRoute(app: App, ctx: AppContext, connector: Connector, cal
       const outcome = await processCallback(ctx, stored);
       if (outcome.verdict === 'rejected') throw new AppError(400, 'callback.unverified', 'The payment provider’s return could not be verified; nothing was changed.');
       const payment = outcome.payment;
+      if (payment?.status === 'succeeded') vendSoon(ctx, payment.purchaseId);
       if (!payment) throw new NotFoundError('payment');
       const collectorId = (request.params as { collectorId?: string }).collectorId;
       if (namesCollector && (await collectorOfPayment(ctx, payment)) !== collectorId?.toLowerCase()) throw new NotFoundError('collector', collectorId);
@@ -128,6 +130,9 @@ function notificationRoute(app: App, ctx: AppContext, connector: Connector, call
         // The stored row is processed even if this process dies now: the callbacks job takes it later.
         const run = new Promise((resolve) => setImmediate(resolve))
           .then(() => processCallback(ctx, stored))
+          .then((outcome) => {
+            if (outcome.payment?.status === 'succeeded') vendSoon(ctx, outcome.payment.purchaseId);
+          })
           .catch((err) => ctx.log.error({ err, rowId: stored.id }, 'processing a callback failed; the callbacks job retries it'))
           .finally(() => processing.delete(run));
         processing.add(run);
@@ -135,6 +140,7 @@ function notificationRoute(app: App, ctx: AppContext, connector: Connector, call
       }
       const outcome = await processCallback(ctx, stored);
       if (outcome.verdict === 'rejected') throw new AppError(400, 'callback.unverified', 'The notification could not be verified; nothing was changed.');
+      if (outcome.payment?.status === 'succeeded') vendSoon(ctx, outcome.payment.purchaseId);
       return reply.type('text/plain').send('OK');
     },
   );

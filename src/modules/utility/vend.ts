@@ -44,6 +44,26 @@ export async function workVends(ctx: AppContext, options: { now?: Date; limit?: 
   return claimed.length;
 }
 
+/**
+ * A purchase was just paid: if it is a utility purchase, its vend is sent now rather than at the job's next
+ * tick (the customer is waiting for the token). Only where this process runs the jobs; in the background;
+ * the same claim as the job's, so the two never both send it.
+ */
+export function vendSoon(ctx: AppContext, purchaseId: string): void {
+  if (!ctx.config.jobs.inProcess) return;
+  const now = ctx.clock();
+  void (async () => {
+    const vendor = currentVendor();
+    const claimed = await ctx.database.query<{ id: string }>(
+      `UPDATE vends SET sends = sends + 1, status = 'sent', vendor = coalesce(vendor, $3), next_attempt_at = $1, updated_at = $2
+        WHERE purchase_id = $4 AND status = 'pending' RETURNING id`,
+      [new Date(now.getTime() + leaseMs(ctx)), now, vendor.id, purchaseId],
+      'payrail_claim_vend_now_v1',
+    );
+    for (const { id } of claimed) await sendVend(ctx, id, now);
+  })().catch((err: unknown) => ctx.log.warn({ purchaseId, err: (err as Error).message }, 'vending at once failed; the vends job takes it'));
+}
+
 /** Sends one claimed vend (a purchase, or a retry of it) and stores the answer. True when it is now final. */
 async function sendVend(ctx: AppContext, vendId: string, now: Date): Promise<boolean> {
   const [vend] = await ctx.database.db.select().from(vends).where(eq(vends.id, vendId));
