@@ -168,6 +168,23 @@ describe('prepaid electricity', () => {
     expect((await ledger('payfast')).filter((r) => r.kind === 'refund' && r.details.refunded_transaction_id === payment!.providerReference)).toHaveLength(1);
   });
 
+  it('a refused vend paid off-system is flagged for a manual refund: payrail cannot send that money back', async () => {
+    const serviceId = await meterService(DEMO_METERS.refused);
+    const quote = await h.call('POST', '/purchases/buy-now', { token: staff(), body: { service_id: serviceId, amount: 80 } });
+    expect(quote.status, quote.text).toBe(201);
+    const paid = await h.call('POST', '/purchases/submit-for-collection', { token: staff(), body: { service_id: serviceId, purchase_id: quote.body.id, medium_id: DEMO.mediums.offSystem, purchase_source_id: DEMO.sources.cash, comment: 'cash at the shop' } });
+    expect(paid.status, paid.text).toBe(200);
+    await vendAll();
+    const [payment] = await h.ctx.database.db.select().from(t.payments).where(eq(t.payments.purchaseId, quote.body.id));
+    const [refund] = await h.ctx.database.db.select().from(t.refunds).where(eq(t.refunds.paymentId, payment!.id));
+    expect(refund).toMatchObject({ status: 'manual', reason: 'vend_declined', amountCents: 8_000, provider: 'OffSystem' });
+    expect((await h.call('GET', '/refunds?status=manual', { token: staff() })).body.items.map((r: { id: string }) => r.id)).toContain(refund!.id);
+    const flagged = (await h.ctx.database.db.select().from(t.outboxEvents).where(eq(t.outboxEvents.type, 'payment.refund_manual'))).filter((e) => (e.payload as { data: { payment_id: string } }).data.payment_id === payment!.id);
+    expect(flagged).toHaveLength(1);
+    await workRefunds(h.ctx, { now: new Date(Date.now() + 3_600_000) });
+    expect((await h.ctx.database.db.select().from(t.refunds).where(eq(t.refunds.paymentId, payment!.id)))[0]!.status).toBe('manual');
+  });
+
   it('50 concurrent submits of one utility purchase: one charge, one vend', async () => {
     const quote = await h.call('POST', '/purchases/buy-now', { token: customer(), body: { service_id: DEMO.services.electricity, amount: 55.5 } });
     expect(quote.status, quote.text).toBe(201);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { workRefunds } from '../../src/modules/refunds/work-refunds.ts';
 import * as t from '../../src/db/schema.ts';
 import { DEMO } from '../../src/demo/ids.ts';
 import { GLOBAL_OPAQUE_MEDIUM_ID } from '../../src/modules/mediums/repo.ts';
@@ -172,6 +173,21 @@ describe('a page nobody paid', () => {
     expect((await h.call('GET', '/late-successes', { token: h.tokens.customer })).status).toBe(403);
     expect((await h.call('GET', '/late-successes', { token: h.tokens.otherOperatorIntegrator })).body.items).toEqual([]);
     expect((await h.call('GET', '/late-successes?disposition=nonsense', { token: h.tokens.integrator })).status).toBe(400);
+
+    // And it is refunded, once, through PayFast: the refund was recorded with the late success, the refunds job sends it.
+    const [refund] = await h.ctx.database.db.select().from(t.refunds).where(eq(t.refunds.paymentId, old!.id));
+    expect(refund).toMatchObject({ reason: 'late_success', status: 'pending', amountCents: 37_900, provider: 'PayFast' });
+    await workRefunds(h.ctx);
+    await workRefunds(h.ctx, { now: new Date(Date.now() + 3_600_000) });
+    const [done] = await h.ctx.database.db.select().from(t.refunds).where(eq(t.refunds.paymentId, old!.id));
+    expect(done).toMatchObject({ status: 'succeeded' });
+    const [paidOld] = await h.ctx.database.db.select().from(t.lateSuccesses).where(eq(t.lateSuccesses.paymentId, old!.id));
+    const back = ((await (await fetch(`${h.baseUrl}/sandbox/payfast/transactions`)).json()) as { items: { kind: string; status: string; amount_cents: number; details: { refunded_transaction_id?: string } }[] }).items.filter(
+      (r) => r.kind === 'refund' && r.details.refunded_transaction_id === paidOld!.providerReference,
+    );
+    expect(back.map((r) => [r.status, r.amount_cents])).toEqual([['approved', 37_900]]);
+    const refunded = (await h.ctx.database.db.select().from(t.outboxEvents).where(eq(t.outboxEvents.type, 'payment.refunded'))).filter((e) => (e.payload as { data: { payment_id: string } }).data.payment_id === old!.id);
+    expect(refunded).toHaveLength(1);
   });
 });
 

@@ -3,7 +3,7 @@ import type { AppContext } from '../../context.ts';
 import { ConnectorError } from '../../lib/errors.ts';
 import type { RefundInput, RefundResult } from '../../providers/contract.ts';
 import { connectorContext } from '../payments/connector-context.ts';
-import { payments } from '../payments/schema.ts';
+import { lateSuccesses, payments } from '../payments/schema.ts';
 import { enqueueEvents } from '../webhooks/enqueue-event.ts';
 import { refundEventData, type RefundRow } from './request-refund.ts';
 import { refunds } from './schema.ts';
@@ -42,10 +42,12 @@ export async function processRefund(ctx: AppContext, refundId: string, now: Date
   const [payment] = await ctx.database.db.select().from(payments).where(eq(payments.id, refund.paymentId));
   const connector = ctx.connectors.find(refund.provider);
   if (!payment || !connector?.refund || payment.kind === 'allocation') return false;
+  // A late success on an attempt payrail had failed keeps the provider's id of the money on its record.
+  const late = payment.providerReference ? null : (await ctx.database.db.select({ providerReference: lateSuccesses.providerReference }).from(lateSuccesses).where(eq(lateSuccesses.paymentId, payment.id)))[0];
   const input: RefundInput = {
     refundReference: refund.refundReference,
     merchantReference: payment.merchantReference,
-    providerReference: payment.providerReference,
+    providerReference: payment.providerReference ?? late?.providerReference ?? null,
     kind: payment.kind,
     amount: { amountCents: refund.amountCents, currency: 'ZAR' },
     original: { amountCents: payment.amountCents, currency: 'ZAR' },
