@@ -23,7 +23,8 @@ describe.skipIf(!withChromium())('Pay Now in the browser (the demo card)', () =>
     await page.getByRole('heading', { name: 'Your services' }).waitFor();
 
     const cards = page.locator('article[data-testid^="service-"]');
-    await expect.poll(() => cards.count()).toBe(4);
+    // The demo's four subscriptions and its prepaid electricity.
+    await expect.poll(() => cards.count()).toBe(5);
     const due = page.getByTestId(`service-${E14}`);
     await expect.poll(() => due.textContent()).toContain('R379.00');
     expect(await due.textContent()).toMatch(/in arrears/i);

@@ -3,6 +3,7 @@ import { Header } from './components/header';
 import { ArrearsPage } from './pages/arrears';
 import { BillingPage } from './pages/billing';
 import { BillingRunPage } from './pages/billing-run';
+import { BuyElectricityPage } from './pages/buy-electricity';
 import { BuyNowPage } from './pages/buy-now';
 import { HomePage } from './pages/home';
 import { NotFoundPage } from './pages/not-found';
@@ -29,6 +30,7 @@ const routes: Route[] = [
   { path: '/app/services/:id', render: (p, s, loc) => <ServicePage key={p.id} id={p.id!} session={s} backFromCardUpdate={loc.query.get('card') === 'returned'} captureId={loc.query.get('capture_id')} /> },
   { path: '/app/services/:id/pay', render: (p, s, loc) => <PayNowPage key={`${p.id}/${loc.query.get('purchaseId')}`} serviceId={p.id!} purchaseId={loc.query.get('purchaseId')} session={s} /> },
   { path: '/app/services/:id/buy', render: (p, s) => <BuyNowPage key={p.id} serviceId={p.id!} session={s} /> },
+  { path: '/app/services/:id/electricity', render: (p, s) => <BuyElectricityPage key={p.id} serviceId={p.id!} session={s} /> },
   { path: '/app/ext-pay/:userId/:purchaseId/:result', render: (p) => <PaymentResultPage key={p.purchaseId} purchaseId={p.purchaseId!} /> },
   { path: '/app/billing', staff: true, render: () => <BillingPage /> },
   { path: '/app/billing/runs/:id', staff: true, render: (p) => <BillingRunPage key={p.id} id={p.id!} /> },

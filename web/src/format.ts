@@ -84,7 +84,7 @@ export const SERVICE_STATUS: Record<string, string> = {
   Cancelled: 'Cancelled',
 };
 
-export const SERVICE_TYPE: Record<string, string> = { Recurring: 'Monthly service', DayBundle: 'Day bundles', HybridDayBundle: 'Day bundles with auto-recharge' };
+export const SERVICE_TYPE: Record<string, string> = { Recurring: 'Monthly service', DayBundle: 'Day bundles', HybridDayBundle: 'Day bundles with auto-recharge', PrepaidUtility: 'Prepaid electricity' };
 
 export const ROLE: Record<string, string> = { customer: 'Customer', integrator: 'Integrator', admin: 'Admin' };
 
@@ -112,3 +112,9 @@ export const returnedNote = (p: { amount: number; returned?: { reason: string } 
 export const PAYMENT_STATUS: Record<string, string> = { pending: 'Pending', succeeded: 'Succeeded', failed: 'Failed', unknown: 'Being checked' };
 
 export const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
+
+/** Units of electricity as the vendor gives them (a decimal string, shown as it is): "45.6 kWh". */
+export const kwh = (units: string | null): string => (units ? `${units} kWh` : '—');
+
+/** "1234-5678-9012-3456-7890" → "12345678901234567890": what a meter's keypad or a vending app takes. */
+export const tokenDigits = (token: string): string => token.replace(/[^0-9]/g, '');

@@ -17,7 +17,7 @@ export interface Page<T> {
   next_cursor: string | null;
 }
 
-export type ServiceType = 'Recurring' | 'DayBundle' | 'HybridDayBundle';
+export type ServiceType = 'Recurring' | 'DayBundle' | 'HybridDayBundle' | 'PrepaidUtility';
 export type BillingStatus = 'PaidUp' | 'InArrears' | 'Suspended';
 
 export interface Service {
@@ -35,6 +35,8 @@ export interface Service {
   suspension_date: string | null;
   /** What it owes now: the total of its Unpaid purchases. */
   amount_due: number;
+  /** PrepaidUtility: the meter tokens are bought for. */
+  meter_id?: string | null;
 }
 
 export interface PurchaseLine {
@@ -59,6 +61,9 @@ export interface Purchase {
 }
 
 export const PurchaseStatus = { Scheduled: 1, Submitted: 2, Unpaid: 3, Paid: 4, Failed: 5, Quote: 6, Cancelled: 7, Expired: 8 } as const;
+
+/** purchase_creation_event_id 7: prepaid electricity bought by amount (its tokens: GET /purchases/{id}/tokens). */
+export const UTILITY_VEND = 7;
 
 export type MediumType = 'BankAccount' | 'CreditCard' | 'PaymentLink' | 'OffSystem' | 'ProviderSelectedOpaque';
 
@@ -112,6 +117,7 @@ export interface BuyOption {
 }
 
 export interface VariableAmount {
+  kind?: undefined;
   product_price_id: string;
   purchase_line_type_id: number;
   description: string;
@@ -124,10 +130,20 @@ export interface VariableAmount {
   max_amount: number;
 }
 
+/** A PrepaidUtility service's variable_amount: tokens for any amount in the range, for its meter. */
+export interface UtilityAmount {
+  kind: 'utility';
+  description: string;
+  meter_id: string;
+  tax_rate: number;
+  min_amount: number;
+  max_amount: number;
+}
+
 export interface CanBuyInfo {
   can_buy: boolean;
   options: BuyOption[];
-  variable_amount: VariableAmount | null;
+  variable_amount: VariableAmount | UtilityAmount | null;
 }
 
 export interface DetailsAndActions {
@@ -203,4 +219,50 @@ export interface BillingRunDetail extends BillingRun {
 export interface Customer {
   id: string;
   name: string;
+}
+
+/** A prepaid-utility meter as the vendor knows it (GET /services/{id}/meter). */
+export interface Meter {
+  meter_id: string;
+  customer_name: string | null;
+  address: string | null;
+  utility: string | null;
+}
+
+export interface VendToken {
+  /** 20 digits as keyed in: 4-4-4-4-4. */
+  token: string;
+  /** STD (a credit token), BSST, REFUND, KC, PWRLMT. */
+  token_type: string;
+  /** kWh, as a decimal string. */
+  units: string | null;
+  amount: number | null;
+  receipt_number: string | null;
+}
+
+export type RefundStatus = 'pending' | 'unknown' | 'succeeded' | 'failed' | 'manual';
+
+export interface Refund {
+  id: string;
+  payment_id: string;
+  purchase_id: string;
+  provider: string;
+  amount: number;
+  reason: 'vend_declined' | 'late_success' | 'requested';
+  status: RefundStatus;
+  provider_reference: string | null;
+  failure: { code: string; message: string } | null;
+  comment: string | null;
+  created_at: string;
+  settled_at: string | null;
+}
+
+/** GET /purchases/{id}/tokens. */
+export interface PurchaseTokens {
+  purchase_id: string;
+  meter_id: string | null;
+  status: 'not_paid' | 'vending' | 'issued' | 'failed';
+  tokens: VendToken[];
+  failure: { code: string; message: string } | null;
+  refund: Refund | null;
 }

@@ -1,9 +1,12 @@
+import { Fragment } from 'react';
 import { get, q } from '../api';
 import { DEBIT_ORDER_SUBMITTED, isDebitOrder, operatorDate, money, PURCHASE_STATUS, returnedNote } from '../format';
 import { useLoad } from '../hooks/use-load';
 import { usePages } from '../hooks/use-pages';
-import { PurchaseStatus, type Medium, type Page, type Payment, type Purchase } from '../types';
+import { usePurchaseTokens } from '../hooks/use-purchase-tokens';
+import { PurchaseStatus, UTILITY_VEND, type Medium, type Page, type Payment, type Purchase } from '../types';
 import { ErrorNote, Loading, ShowMore } from './status';
+import { UtilityTokens } from './utility-tokens';
 
 const PAGE_SIZE = 25;
 
@@ -12,6 +15,15 @@ const listed = (p: Purchase) => p.purchase_status_id !== PurchaseStatus.Quote &&
 
 const purchasesPage = (serviceId: string, cursor: string | null, signal?: AbortSignal) =>
   get<Page<Purchase>>(`/purchases?serviceId=${q(serviceId)}&limit=${PAGE_SIZE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { signal });
+
+/** A paid electricity purchase has its tokens (or, when the vendor declined it and it was cancelled, its refund). */
+const hasTokens = (p: Purchase) =>
+  p.purchase_creation_event_id === UTILITY_VEND && (p.purchase_status_id === PurchaseStatus.Paid || p.purchase_status_id === PurchaseStatus.Cancelled);
+
+function PurchaseTokensCell({ purchase }: { purchase: Purchase }) {
+  const watch = usePurchaseTokens(purchase.id);
+  return <UtilityTokens watch={watch} amount={purchase.amount} compact />;
+}
 
 /** How a purchase was (or is to be) paid, by the service's mediums; null when none was chosen yet. */
 function mediumName(id: string | null, mediums: Medium[]): string {
@@ -67,18 +79,27 @@ export function PurchaseHistory({ serviceId, mediums }: { serviceId: string; med
               </thead>
               <tbody>
                 {purchases.map((p) => (
-                  <tr key={p.id}>
-                    <td data-label="Date">{operatorDate(p.purchase_date)}</td>
-                    <td data-label="For">{p.purchase_lines.map((l) => l.description).join(', ') || '—'}</td>
-                    <td data-label="Status">
-                      <span className={`badge badge-purchase-${p.purchase_status_id}`}>{PURCHASE_STATUS[p.purchase_status_id] ?? p.purchase_status_id}</span>
-                      <PurchaseNote note={note(p)} />
-                    </td>
-                    <td data-label="Payment method">{mediumName(p.medium_id, mediums)}</td>
-                    <td data-label="Amount" className="num amount">
-                      {money(p.amount)}
-                    </td>
-                  </tr>
+                  <Fragment key={p.id}>
+                    <tr className={hasTokens(p) ? 'has-tokens' : undefined}>
+                      <td data-label="Date">{operatorDate(p.purchase_date)}</td>
+                      <td data-label="For">{p.purchase_lines.map((l) => l.description).join(', ') || '—'}</td>
+                      <td data-label="Status">
+                        <span className={`badge badge-purchase-${p.purchase_status_id}`}>{PURCHASE_STATUS[p.purchase_status_id] ?? p.purchase_status_id}</span>
+                        <PurchaseNote note={note(p)} />
+                      </td>
+                      <td data-label="Payment method">{mediumName(p.medium_id, mediums)}</td>
+                      <td data-label="Amount" className="num amount">
+                        {money(p.amount)}
+                      </td>
+                    </tr>
+                    {hasTokens(p) && (
+                      <tr className="token-row">
+                        <td colSpan={5} className="token-cell">
+                          <PurchaseTokensCell purchase={p} />
+                        </td>
+                      </tr>
+                    )}
+                  </Fragment>
                 ))}
               </tbody>
             </table>

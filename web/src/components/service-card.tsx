@@ -26,6 +26,11 @@ export function ServiceCard({ service }: { service: Service }) {
             Pay now
           </Link>
         )}
+        {service.service_type === 'PrepaidUtility' && !d?.must_pay_info && d?.can_buy_info?.can_buy && (
+          <Link to={`/app/services/${id}/electricity`} className="button primary raised">
+            Buy electricity
+          </Link>
+        )}
         <Link to={`/app/services/${id}`} className="button secondary card-link">
           View service
         </Link>

@@ -19,10 +19,19 @@ export function ServiceFacts({ service, details }: { service: Service; details: 
           <span className={`badge badge-${billing}`}>{BILLING_STATUS[billing] ?? billing}</span>
         </dd>
       </div>
-      <div>
-        <dt>Period</dt>
-        <dd>{end ? `Paid until ${date(end)}` : 'Not yet active'}</dd>
-      </div>
+      {service.service_type === 'PrepaidUtility' ? (
+        <div>
+          <dt>Meter</dt>
+          <dd className="mono-inline" data-testid="meter-number">
+            {service.meter_id ?? '—'}
+          </dd>
+        </div>
+      ) : (
+        <div>
+          <dt>Period</dt>
+          <dd>{end ? `Paid until ${date(end)}` : 'Not yet active'}</dd>
+        </div>
+      )}
       {due !== undefined && (
         <div>
           <dt>Amount due</dt>

@@ -58,7 +58,13 @@ export function BuyNowPage({ serviceId }: { serviceId: string; session: Session 
   };
 
   let body;
-  if (details.must_pay_info) {
+  if (service.service_type === 'PrepaidUtility') {
+    body = (
+      <Notice>
+        Electricity is bought by amount. <Link to={`/app/services/${sid}/electricity`}>Buy electricity</Link>
+      </Notice>
+    );
+  } else if (details.must_pay_info) {
     body = (
       <Notice>
         Please pay what is due first. <Link to={`/app/services/${sid}/pay`}>Pay now</Link>
@@ -68,7 +74,7 @@ export function BuyNowPage({ serviceId }: { serviceId: string; session: Session 
     body = <Notice>This service cannot buy ahead right now.</Notice>;
   } else if (info.options.length > 0) {
     body = <BundleForm options={info.options} periodEnd={details.latest_period_end_date} busy={busy} onChange={changed} onQuote={getQuote} />;
-  } else if (info.variable_amount) {
+  } else if (info.variable_amount && info.variable_amount.kind !== 'utility') {
     body = <AmountForm va={info.variable_amount} periodEnd={details.latest_period_end_date} busy={busy} onChange={changed} onQuote={getQuote} />;
   } else {
     body = <Notice>There is nothing to buy on this service.</Notice>;

@@ -1,14 +1,14 @@
-import { get, isAbort, q } from '../api';
+import { get, q } from '../api';
 import { PayForm } from '../components/pay-form';
 import { productName } from '../components/service-facts';
 import { Alert, ErrorNote, Loading, Notice } from '../components/status';
 import { money } from '../format';
 import { useLoad } from '../hooks/use-load';
 import { useTitle } from '../hooks/use-title';
-import { byKind, mediumList } from '../mediums';
+import { loadPayOptions } from '../pay-options';
 import { Link } from '../router';
 import { isStaff, type Session } from '../session';
-import { PurchaseStatus, type DetailsAndActions, type Medium, type Page, type PaymentMedium, type Purchase, type Service } from '../types';
+import { PurchaseStatus, type DetailsAndActions, type Page, type Purchase, type Service } from '../types';
 
 /** Seed 000's Pay-Now screen: what is due (or a buy-now quote), the mediums, and one Pay button. */
 export function PayNowPage({ serviceId, purchaseId, session }: { serviceId: string; purchaseId: string | null; session: Session }) {
@@ -16,34 +16,21 @@ export function PayNowPage({ serviceId, purchaseId, session }: { serviceId: stri
   const staff = isStaff(session.user);
   const [loaded] = useLoad(
     async (signal) => {
-      const [service, details, quote, customerMediums, active, cardDefault] = await Promise.all([
-        get<Service>(`/services/${q(serviceId)}`, { signal }),
-        get<DetailsAndActions>(`/services/${q(serviceId)}/details-and-actions`, { signal }),
+      const serviceP = get<Service>(`/services/${q(serviceId)}`, { signal });
+      const detailsP = get<DetailsAndActions>(`/services/${q(serviceId)}/details-and-actions`, { signal });
+      const [service, details, quote, options] = await Promise.all([
+        serviceP,
+        detailsP,
         purchaseId ? get<Purchase>(`/purchases/${q(purchaseId)}`, { signal }) : null,
-        staff ? null : get<PaymentMedium[] | { items: PaymentMedium[] }>(`/payment-mediums?userId=${q(session.user.user_id)}`, { signal }),
-        // The check mark is a nicety: without it the screen still works.
-        get<Medium | null>(`/active-payment-medium-for-service?serviceId=${q(serviceId)}`, { signal }).catch((err: unknown) => {
-          if (isAbort(err)) throw err;
-          return null;
-        }),
-        // Who runs "Add new payment method": only to name it.
-        get<{ provider: string; mandates: boolean }>('/default?mediumType=2', { signal }).catch((err: unknown) => {
-          if (isAbort(err)) throw err;
-          return null;
-        }),
+        loadPayOptions(serviceId, session, serviceP, detailsP, signal),
       ]);
-      const all = customerMediums ? mediumList(customerMediums) : details.mediums;
-      const mediums = all.filter((m) => m.medium_status === 'Valid' && (staff || m.medium_type !== 'OffSystem')).sort(byKind);
       let purchase = quote ?? details.must_pay_info?.arrears_purchase ?? null;
       // While an attempt is in flight the purchase is Submitted, not must-pay: find it, so it can be resumed or watched.
       if (!purchase && details.last_purchase_is_pending) {
         const recent = await get<Page<Purchase>>(`/purchases?serviceId=${q(serviceId)}`, { signal });
         purchase = recent.items.find((p) => p.purchase_status_id === PurchaseStatus.Submitted) ?? null;
       }
-      // A provider whose cards are mandates sets one up on a monthly service; other services pay through Peach (the global medium's).
-      const mandate = cardDefault?.mandates === true && service.service_type === 'Recurring';
-      const newCards = cardDefault ? { provider: cardDefault.mandates && !mandate ? 'PeachPayments' : cardDefault.provider, mandate } : null;
-      return { service, details, purchase, mediums, activeId: active?.medium_detail_id.toLowerCase() ?? null, newCards };
+      return { service, details, purchase, ...options };
     },
     [serviceId, purchaseId, session.user.user_id, staff],
   );

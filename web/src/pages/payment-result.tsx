@@ -1,12 +1,14 @@
 import { useEffect, useState } from 'react';
 import { get, q } from '../api';
 import { ServiceCard } from '../components/service-card';
+import { UtilityTokens } from '../components/utility-tokens';
 import { ErrorNote, Loading, Notice } from '../components/status';
 import { DEBIT_ORDER_SUBMITTED, isDebitOrder, money, returnedNote } from '../format';
 import { useLoad } from '../hooks/use-load';
+import { usePurchaseTokens } from '../hooks/use-purchase-tokens';
 import { useTitle } from '../hooks/use-title';
 import { Link } from '../router';
-import { PurchaseStatus, type Page, type Payment, type Purchase, type Service } from '../types';
+import { PurchaseStatus, UTILITY_VEND, type Page, type Payment, type Purchase, type Service } from '../types';
 
 const POLL_MS = 2000;
 /** A hosted page's notice (PayFast's ITN) can trail the browser's return; after this we stop watching. */
@@ -23,6 +25,8 @@ type Outcome = 'paid' | 'confirming' | 'debit_order' | 'returned' | 'failed' | '
 function outcomeOf(purchase: Purchase, payments: Payment[]): { outcome: Outcome; failed: Payment | null } {
   if (purchase.purchase_status_id === PurchaseStatus.Paid) return { outcome: 'paid', failed: null };
   const latest = payments[0] ?? null;
+  // Electricity the vendor declined: paid, then cancelled; its tokens answer says where the money is.
+  if (isUtility(purchase) && purchase.purchase_status_id === PurchaseStatus.Cancelled && latest?.status === 'succeeded') return { outcome: 'paid', failed: null };
   if (!latest) return { outcome: 'not_started', failed: null };
   // A debit order is with the bank for days: submitted, not "confirming".
   if ((latest.status === 'pending' || latest.status === 'unknown') && isDebitOrder(latest)) return { outcome: 'debit_order', failed: null };
@@ -32,6 +36,8 @@ function outcomeOf(purchase: Purchase, payments: Payment[]): { outcome: Outcome;
   if (latest.status === 'failed') return { outcome: 'failed', failed: latest };
   return { outcome: 'confirming', failed: null }; // succeeded, and the purchase is about to show it
 }
+
+const isUtility = (p: Purchase): boolean => p.purchase_creation_event_id === UTILITY_VEND;
 
 /** Why an attempt failed, in a few words (the result page adds that nothing was charged). */
 function reasonOf(code: string | null | undefined): string {
@@ -68,8 +74,12 @@ export function PaymentResultPage({ purchaseId }: { purchaseId: string }) {
   const [gaveUp, setGaveUp] = useState(false);
   const ready = loaded.state === 'ready' ? loaded.data : null;
   const outcome = ready?.outcome ?? null;
+  // A paid electricity purchase: its tokens (vending, issued, or declined and refunded).
+  const electricity = ready && outcome === 'paid' && isUtility(ready.purchase) ? ready.purchase : null;
+  const tokens = usePurchaseTokens(electricity?.id ?? null);
+  const notDelivered = electricity !== null && tokens.data?.status === 'failed';
   // Until payrail's records are in, the page says only that it is looking.
-  const heading = outcome ? HEADINGS[outcome] : 'Checking your payment…';
+  const heading = notDelivered ? 'Electricity could not be bought' : outcome ? HEADINGS[outcome] : 'Checking your payment…';
   useTitle(heading);
 
   useEffect(() => {
@@ -86,7 +96,7 @@ export function PaymentResultPage({ purchaseId }: { purchaseId: string }) {
   const purchase = ready?.purchase ?? null;
   const sid = purchase?.service_id.toLowerCase();
   const retry = purchase && sid ? `/app/services/${sid}/pay${purchase.purchase_status_id === PurchaseStatus.Quote ? `?purchaseId=${purchase.id}` : ''}` : null;
-  const tone = outcome === 'paid' ? 'ok' : outcome === 'failed' || outcome === 'not_started' || outcome === 'returned' ? 'fail' : 'wait';
+  const tone = notDelivered ? 'fail' : outcome === 'paid' ? 'ok' : outcome === 'failed' || outcome === 'not_started' || outcome === 'returned' ? 'fail' : 'wait';
 
   return (
     <>
@@ -95,7 +105,7 @@ export function PaymentResultPage({ purchaseId }: { purchaseId: string }) {
           {tone === 'ok' ? '✓' : tone === 'fail' ? '!' : '…'}
         </span>
         <h1>{heading}</h1>
-        {outcome === 'paid' && purchase && (
+        {outcome === 'paid' && purchase && !notDelivered && (
           <p>
             We received <span className="amount">{money(purchase.amount)}</span>. Thank you.
           </p>
@@ -115,6 +125,12 @@ export function PaymentResultPage({ purchaseId }: { purchaseId: string }) {
             ? 'Your bank has not confirmed the payment yet. Your service will update as soon as it does, and you will not be charged twice.'
             : "We're confirming your payment with the bank…"}
         </Notice>
+      )}
+      {electricity && (
+        <section className="card" aria-labelledby="tokens-h">
+          <h2 id="tokens-h">{notDelivered ? 'Your refund' : tokens.data && tokens.data.tokens.length > 1 ? 'Your electricity tokens' : 'Your electricity token'}</h2>
+          <UtilityTokens watch={tokens} amount={electricity.amount} />
+        </section>
       )}
       {loaded.state === 'loading' && <Loading />}
       {loaded.state === 'error' && <ErrorNote error={loaded.error} />}

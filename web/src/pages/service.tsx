@@ -49,11 +49,16 @@ export function ServicePage({ id, session, backFromCardUpdate, captureId }: { id
               Make payment
             </Link>
           )}
-          {d.can_buy_info?.can_buy && (
-            <Link to={`/app/services/${sid}/buy`} className="button secondary">
-              Buy now
-            </Link>
-          )}
+          {d.can_buy_info?.can_buy &&
+            (s.service_type === 'PrepaidUtility' ? (
+              <Link to={`/app/services/${sid}/electricity`} className={`button ${d.must_pay_info ? 'secondary' : 'primary'}`}>
+                Buy electricity
+              </Link>
+            ) : (
+              <Link to={`/app/services/${sid}/buy`} className="button secondary">
+                Buy now
+              </Link>
+            ))}
           {s.service_type === 'HybridDayBundle' && <UpdateCard service={s} details={d} />}
           {s.service_type === 'Recurring' && s.service_status !== 'Cancelled' && <AddBankAccount service={s} />}
         </div>
