@@ -1,10 +1,15 @@
 import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { and, eq } from 'drizzle-orm';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as t from '../../src/db/schema.ts';
+import { SYSTEM_ACTOR } from '../../src/context.ts';
 import { DEMO, DEMO_METERS } from '../../src/demo/ids.ts';
+import { runWebhookJobs } from '../../src/jobs/webhooks.ts';
+import { createWebhookEndpoint } from '../../src/modules/webhooks/endpoints.ts';
 import { processRefund, workRefunds } from '../../src/modules/refunds/work-refunds.ts';
 import { workVendAdvices } from '../../src/modules/utility/advices.ts';
 import { workVends } from '../../src/modules/utility/vend.ts';
@@ -18,8 +23,19 @@ import { createHarness, type Harness } from '../helpers/harness.ts';
  * not be (logs, webhooks, another tenant).
  */
 const lines: string[] = [];
+/** The operator's webhook endpoint: every event payrail delivers, as received. */
+const delivered: { type: string; body: string }[] = [];
 let h: Harness;
 beforeAll(async () => {
+  const receiver = createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8').on('data', (c: string) => (body += c)).on('end', () => {
+      delivered.push({ type: (JSON.parse(body) as { type: string }).type, body });
+      res.writeHead(200).end('ok');
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  receivers.push(receiver);
   const sink = new Writable({
     write(chunk, _enc, done) {
       lines.push(String(chunk));
@@ -27,8 +43,16 @@ beforeAll(async () => {
     },
   });
   h = await createHarness({ listen: true, log: pino({ level: 'debug' }, sink) });
+  await createWebhookEndpoint(h.ctx, DEMO.operatorId, SYSTEM_ACTOR, { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/events` });
 });
-afterAll(() => h?.close());
+const receivers: Server[] = [];
+afterAll(async () => {
+  for (const r of receivers) {
+    r.closeAllConnections();
+    r.close();
+  }
+  await h?.close();
+});
 
 const customer = () => h.tokens.customer;
 const staff = () => h.tokens.integrator;
@@ -162,6 +186,11 @@ describe('prepaid electricity', () => {
     expect(shown.body).toMatchObject({ status: 'failed', tokens: [], refund: { status: 'succeeded', amount: 200, reason: 'vend_declined' } });
     const events = (await h.ctx.database.db.select().from(t.outboxEvents).where(eq(t.outboxEvents.type, 'payment.refunded'))).filter((e) => (e.payload as { data: { payment_id: string } }).data.payment_id === payment!.id);
     expect(events).toHaveLength(1);
+    // Delivered to the operator's endpoint, once.
+    await runWebhookJobs(h.ctx);
+    const got = delivered.filter((d) => d.type === 'payment.refunded' && d.body.includes(payment!.id));
+    expect(got).toHaveLength(1);
+    expect(JSON.parse(got[0]!.body).data).toMatchObject({ payment_id: payment!.id, purchase_id: purchaseId, amount: 200, reason: 'vend_declined', status: 'succeeded' });
     // Running the jobs again changes nothing: never refunded twice.
     await workRefunds(h.ctx, { now: new Date(Date.now() + 7_200_000) });
     await vendAll(1, 3_600_000);
@@ -232,10 +261,14 @@ describe('prepaid electricity', () => {
     }
     expect(digits.length).toBeGreaterThan(0);
     const outbox = JSON.stringify(await h.ctx.database.db.select().from(t.outboxEvents));
+    await runWebhookJobs(h.ctx);
+    const webhooks = delivered.map((d) => d.body).join('\n');
+    expect(delivered.filter((d) => d.type === 'utility.tokens_issued').length).toBeGreaterThan(0);
     const logs = lines.join('\n');
     expect(logs.length).toBeGreaterThan(0);
     for (const d of digits) {
       expect(outbox).not.toContain(d);
+      expect(webhooks).not.toContain(d);
       expect(logs).not.toContain(d);
     }
   });
