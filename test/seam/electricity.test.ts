@@ -13,6 +13,7 @@ import { createWebhookEndpoint } from '../../src/modules/webhooks/endpoints.ts';
 import { processRefund, workRefunds } from '../../src/modules/refunds/work-refunds.ts';
 import { workVendAdvices } from '../../src/modules/utility/advices.ts';
 import { workVends } from '../../src/modules/utility/vend.ts';
+import { sandboxCardMedium } from '../helpers/collections.ts';
 import { createHarness, type Harness } from '../helpers/harness.ts';
 
 /**
@@ -195,6 +196,22 @@ describe('prepaid electricity', () => {
     await workRefunds(h.ctx, { now: new Date(Date.now() + 7_200_000) });
     await vendAll(1, 3_600_000);
     expect((await ledger('payfast')).filter((r) => r.kind === 'refund' && r.details.refunded_transaction_id === payment!.providerReference)).toHaveLength(1);
+  });
+
+  it('meter …0503 paid with a card kept at Peach Payments: refunded once through Peach (an RF payment in its ledger)', async () => {
+    const serviceId = await meterService(DEMO_METERS.refused);
+    const card = await sandboxCardMedium(h, 'approve', 'PeachPayments', '4111');
+    const quote = await h.call('POST', '/purchases/buy-now', { token: customer(), body: { service_id: serviceId, amount: 120 } });
+    expect(quote.status, quote.text).toBe(201);
+    const paid = await h.call('POST', '/purchases/submit-for-collection', { token: customer(), body: { service_id: serviceId, purchase_id: quote.body.id, medium_id: card } });
+    expect(paid.status, paid.text).toBe(200);
+    await vendAll();
+    const [payment] = await h.ctx.database.db.select().from(t.payments).where(eq(t.payments.purchaseId, quote.body.id));
+    expect(payment).toMatchObject({ provider: 'PeachPayments', status: 'succeeded' });
+    const [refund] = await h.ctx.database.db.select().from(t.refunds).where(eq(t.refunds.paymentId, payment!.id));
+    expect(refund).toMatchObject({ status: 'succeeded', provider: 'PeachPayments', amountCents: 12_000 });
+    const back = (await ledger('peach')).filter((r) => r.kind === 'refund' && r.details.refunded_transaction_id === payment!.providerReference);
+    expect(back.map((r) => [r.status, r.amount_cents])).toEqual([['approved', 12_000]]);
   });
 
   it('a refused vend paid off-system is flagged for a manual refund: payrail cannot send that money back', async () => {
