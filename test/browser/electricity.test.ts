@@ -108,6 +108,9 @@ describe.skipIf(!withChromium())('prepaid electricity in the app', () => {
     expect(await page.evaluate('navigator.clipboard.readText()')).toBe(shown.replaceAll('-', ''));
     await expectNoHorizontalScroll(page);
     await screenshot(page, 'electricity-token');
+    // A reprint asks the vendor for the same token (never a new purchase).
+    await page.getByRole('button', { name: 'Reprint from the vendor' }).click();
+    await expect.poll(() => page.locator('main').textContent()).toContain('The vendor confirmed this token.');
 
     // The service's history has the same token under the purchase.
     await page.goto(`${stage.base}/app/services/${serviceId}`);

@@ -1,5 +1,6 @@
 import { useRef, useState } from 'react';
 import { kwh, money, tokenDigits } from '../format';
+import { messageOf, q, request } from '../api';
 import type { TokensWatch } from '../hooks/use-purchase-tokens';
 import type { PurchaseTokens, VendToken } from '../types';
 import { Alert, ErrorNote, Loading, Notice } from './status';
@@ -41,15 +42,47 @@ export function UtilityTokens({ watch, amount, compact = false }: { watch: Token
   else if (data.tokens.length === 0) body = <p className="muted small">No token was issued for this purchase.</p>;
   else
     body = (
-      <ul className="tokens-list">
-        {data.tokens.map((t, i) => (
-          <TokenItem key={`${t.token}-${i}`} token={t} />
-        ))}
-      </ul>
+      <>
+        <ul className="tokens-list">
+          {data.tokens.map((t, i) => (
+            <TokenItem key={`${t.token}-${i}`} token={t} />
+          ))}
+        </ul>
+        {!compact && <Reprint purchaseId={data.purchase_id} tokens={data.tokens} />}
+      </>
     );
   return (
     <div className={`tokens${compact ? ' tokens-compact' : ''}`} aria-live={compact ? undefined : 'polite'} data-testid="utility-tokens" data-status={data?.status ?? 'loading'}>
       {body}
+    </div>
+  );
+}
+
+/**
+ * The vendor's reprint of the tokens (never a new purchase): for a customer whose receipt is lost, or who
+ * wants to be sure the token shown is the one the vendor issued.
+ */
+function Reprint({ purchaseId, tokens }: { purchaseId: string; tokens: VendToken[] }) {
+  const [state, setState] = useState<'idle' | 'busy' | 'same' | 'different' | { error: string }>('idle');
+  const reprint = async () => {
+    if (state === 'busy') return;
+    setState('busy');
+    try {
+      const { data } = await request<PurchaseTokens>('POST', `/purchases/${q(purchaseId)}/tokens/reprint`);
+      const same = data.tokens.every((t) => tokens.some((k) => k.token === t.token));
+      setState(same ? 'same' : 'different');
+    } catch (err) {
+      setState({ error: messageOf(err) });
+    }
+  };
+  return (
+    <div className="reprint">
+      <button type="button" className="button secondary small" onClick={reprint} disabled={state === 'busy'}>
+        {state === 'busy' ? 'Asking the vendor…' : 'Reprint from the vendor'}
+      </button>
+      {state === 'same' && <span className="muted small" role="status"> The vendor confirmed this token.</span>}
+      {state === 'different' && <Alert>The vendor’s reprint differs from the token shown here: please contact your provider before entering it.</Alert>}
+      {typeof state === 'object' && <Alert>{state.error}</Alert>}
     </div>
   );
 }
