@@ -211,7 +211,7 @@ export function paymentReturnView(r: PaymentReturnRow) {
   };
 }
 
-export function paymentView(p: PaymentRow & { returned?: PaymentReturnRow | null; mediumType?: MediumType | null }) {
+export function paymentView(p: PaymentRow & { returned?: PaymentReturnRow | null; mediumType?: MediumType | null; refund?: { id: string; status: string; amountCents: number; reason: string } | null }) {
   return {
     id: p.id,
     purchase_id: p.purchaseId,
@@ -234,6 +234,7 @@ export function paymentView(p: PaymentRow & { returned?: PaymentReturnRow | null
     created_date: p.createdAt.toISOString(),
     settled_date: p.settledAt?.toISOString() ?? null,
     returned: p.returned ? { reason_code: p.returned.reasonCode, reason: p.returned.reason, returned_date: p.returned.returnedAt?.toISOString() ?? null, created_date: p.returned.createdAt.toISOString() } : null,
+    refund: p.refund ? { id: p.refund.id, status: p.refund.status, amount: toRand(p.refund.amountCents), reason: p.refund.reason } : null,
   };
 }
 

@@ -256,6 +256,9 @@ describe('prepaid electricity', () => {
     const first = await h.call('POST', `/payments/${payment!.id}/refunds`, { token: staff(), body: { comment: 'goodwill' } });
     expect(first.status, first.text).toBe(201);
     expect(first.body).toMatchObject({ status: 'succeeded', amount: 20, reason: 'requested', comment: 'goodwill' });
+    // The payment lists its refund (it stays succeeded).
+    const listedPayment = await h.call('GET', `/payments?purchaseId=${purchaseId}`, { token: staff() });
+    expect(listedPayment.body.items[0]).toMatchObject({ id: payment!.id, status: 'succeeded', refund: { id: first.body.id, status: 'succeeded', amount: 20, reason: 'requested' } });
     const again = await h.call('POST', `/payments/${payment!.id}/refunds`, { token: staff(), body: {} });
     expect(again.status).toBe(200);
     expect(again.body.id).toBe(first.body.id);

@@ -164,6 +164,8 @@ export type PaymentStatus = 'pending' | 'succeeded' | 'failed' | 'unknown';
 export interface Payment {
   id: string;
   purchase_id: string;
+  /** The refund of this payment being made or made (not a refused one). */
+  refund?: { id: string; status: RefundStatus; amount: number; reason: string } | null;
   medium_type?: string | null;
   provider: string;
   kind: string;

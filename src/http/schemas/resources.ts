@@ -222,6 +222,17 @@ export const PaymentSchema = Type.Object({
       { description: 'The payment succeeded and its money came back afterwards (a debit order returned unpaid): the payment stays succeeded, its purchase is owed again' },
     ),
   ),
+  refund: Nullable(
+    Type.Object(
+      {
+        id: Uuid(),
+        status: Type.String({ description: 'pending, unknown, succeeded or manual (GET /refunds has the rest)' }),
+        amount: Rand(),
+        reason: Type.String({ description: 'vend_declined, late_success or requested' }),
+      },
+      { description: 'The refund of this payment being made or made (a refused one is not shown here): the payment stays succeeded' },
+    ),
+  ),
 });
 
 /** A payment whose money came back after it succeeded (a returned debit order). */

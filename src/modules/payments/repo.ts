@@ -1,15 +1,16 @@
-import { and, desc, eq, inArray } from 'drizzle-orm';
+import { and, desc, eq, inArray, ne } from 'drizzle-orm';
 import type { Executor } from '../../db/client.ts';
 import { afterCursor, type PageRequest } from '../../lib/pagination.ts';
 import type { MediumType } from '../../domain/enums.ts';
 import { mediums } from '../mediums/schema.ts';
 import { purchases } from '../purchases/schema.ts';
+import { refunds } from '../refunds/schema.ts';
 import { lateSuccesses, paymentReturns, payments } from './schema.ts';
 
 export type PaymentRow = typeof payments.$inferSelect;
 export type PaymentReturnRow = typeof paymentReturns.$inferSelect;
 /** An attempt as listed: with its return, when its money came back. */
-export type ListedPayment = PaymentRow & { returned: PaymentReturnRow | null; mediumType: MediumType | null };
+export type ListedPayment = PaymentRow & { returned: PaymentReturnRow | null; mediumType: MediumType | null; refund: { id: string; status: string; amountCents: number; reason: string } | null };
 
 /**
  * Collection attempts of one purchase, or of every purchase of one service, newest first. The caller has
@@ -21,14 +22,16 @@ export async function listPayments(db: Executor, operatorId: string, of: { purch
       ? eq(payments.purchaseId, of.purchaseId)
       : inArray(payments.purchaseId, db.select({ id: purchases.id }).from(purchases).where(and(eq(purchases.operatorId, operatorId), eq(purchases.serviceId, of.serviceId))));
   const rows = await db
-    .select({ payment: payments, returned: paymentReturns, mediumType: mediums.mediumType })
+    .select({ payment: payments, returned: paymentReturns, mediumType: mediums.mediumType, refund: { id: refunds.id, status: refunds.status, amountCents: refunds.amountCents, reason: refunds.reason } })
     .from(payments)
     .leftJoin(paymentReturns, eq(paymentReturns.paymentId, payments.id))
+    // At most one refund of a payment is not a refused one (refunds_one_per_payment).
+    .leftJoin(refunds, and(eq(refunds.paymentId, payments.id), ne(refunds.status, 'failed')))
     .leftJoin(mediums, eq(mediums.id, payments.mediumId))
     .where(and(eq(payments.operatorId, operatorId), owner, afterCursor(page, payments.createdAt, payments.id)))
     .orderBy(desc(payments.createdAt), desc(payments.id))
     .limit(page.limit + 1);
-  return rows.map((r) => ({ ...r.payment, returned: r.returned, mediumType: r.mediumType }));
+  return rows.map((r) => ({ ...r.payment, returned: r.returned, mediumType: r.mediumType, refund: r.refund?.id ? r.refund : null }));
 }
 
 /** An operator's returned payments, newest first. */

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { get, isAbort, q } from '../api';
+import { get, q } from '../api';
 import { dateTime, DEBIT_ORDER_SUBMITTED, isDebitOrder, money, PAYMENT_STATUS } from '../format';
 import { useLoad } from '../hooks/use-load';
 import type { Page, Payment, Refund } from '../types';
@@ -7,25 +7,16 @@ import { REFUND_STATUS, RefundDialog, refundOutcome } from './refund-dialog';
 import { Alert, ErrorNote, Loading, Notice } from './status';
 
 /** Money that came in and has not gone back: it may be refunded. */
-const refundable = (p: Payment, refund: Refund | undefined): boolean => p.status === 'succeeded' && !p.returned && !refund;
+const refundable = (p: Payment, refund: Pick<Refund, 'status'> | undefined): boolean => p.status === 'succeeded' && !p.returned && !refund;
 
 /** Staff: every collection attempt on the service, newest first; a succeeded one can be refunded. */
 export function PaymentsTable({ serviceId, version }: { serviceId: string; version: number }) {
   const [payments] = useLoad((signal) => get<Page<Payment>>(`/payments?serviceId=${q(serviceId)}`, { signal }), [serviceId, version]);
-  // The operator's latest refunds, to mark the payments already refunded (a nicety: the table works without them).
-  const [earlier] = useLoad(
-    (signal) =>
-      get<Page<Refund>>('/refunds?limit=100', { signal }).catch((err: unknown) => {
-        if (isAbort(err)) throw err;
-        return null;
-      }),
-    [serviceId, version],
-  );
   const [made, setMade] = useState<Record<string, Refund>>({});
   const [asking, setAsking] = useState<Payment | null>(null);
   const [outcome, setOutcome] = useState<{ text: string; failed: boolean } | null>(null);
-  const refundOf = (p: Payment): Refund | undefined =>
-    made[p.id.toLowerCase()] ?? (earlier.state === 'ready' ? earlier.data?.items.find((r) => r.payment_id.toLowerCase() === p.id.toLowerCase()) : undefined);
+  // A refund made here just now, else the one the payment itself lists.
+  const refundOf = (p: Payment): Pick<Refund, 'status'> | undefined => made[p.id.toLowerCase()] ?? p.refund ?? undefined;
   const refunded = (refund: Refund, created: boolean) => {
     setMade((m) => ({ ...m, [refund.payment_id.toLowerCase()]: refund }));
     setOutcome({ text: refundOutcome(refund, created), failed: refund.status === 'failed' });
