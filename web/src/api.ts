@@ -36,7 +36,15 @@ interface Options {
   headers?: Record<string, string>;
 }
 
+/** Set when a session ends by expiring, read once by the sign-in page: whichever navigation gets there first, it says why. */
+export const EXPIRED_FLAG = 'payrail.session-expired';
+
 function expireSession(): void {
+  try {
+    sessionStorage.setItem(EXPIRED_FLAG, '1');
+  } catch {
+    // Storage may be off; the navigation's state still carries the message.
+  }
   setSession(null);
   navigate('/app/sign-in', { replace: true, state: { message: SESSION_EXPIRED } });
 }

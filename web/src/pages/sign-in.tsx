@@ -1,5 +1,5 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { ApiError, get, messageOf, post } from '../api';
+import { ApiError, EXPIRED_FLAG, get, messageOf, post, SESSION_EXPIRED } from '../api';
 import { Alert, Loading, Notice } from '../components/status';
 import { ROLE } from '../format';
 import { useLoad } from '../hooks/use-load';
@@ -15,12 +15,23 @@ function tokenFromFragment(): string | null {
 }
 
 /** Only the app's own pages are places to return to after signing in. */
+/** Whether the last session ended by expiring (read once: the flag is cleared). */
+function expiredBefore(): boolean {
+  try {
+    const was = sessionStorage.getItem(EXPIRED_FLAG) === '1';
+    sessionStorage.removeItem(EXPIRED_FLAG);
+    return was;
+  } catch {
+    return false;
+  }
+}
+
 const safeFrom = (from: string | undefined): string => (from && /^\/app(\/|$|\?)/.test(from) && !from.startsWith('/app/sign-in') ? from : '/app');
 
 export function SignInPage({ loc, session }: { loc: Location; session: Session | null }) {
   useTitle('Sign in');
   const [fragmentToken, setFragmentToken] = useState(tokenFromFragment);
-  const [message] = useState(loc.state?.message);
+  const [message] = useState(() => loc.state?.message ?? (expiredBefore() ? SESSION_EXPIRED : undefined));
   const from = safeFrom(loc.state?.from);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
