@@ -1,4 +1,5 @@
 import { and, eq } from 'drizzle-orm';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import * as t from '../../src/db/schema.ts';
 import { DEMO } from '../../src/demo/ids.ts';
@@ -266,5 +267,44 @@ describe.runIf(inject('engine') === 'postgres')('two processes running the same 
     const months = await monthly(serviceId);
     expect(months).toHaveLength(1);
     expect(await chargesFor(months.map((p) => p.id))).toHaveLength(1);
+  });
+
+  it('a run meeting another writer billing the same period waits for it, bills the slice again and makes no second purchase', async () => {
+    today = '2030-05-02';
+    const { serviceId } = await activeRecurring(3);
+    const due = await serviceRow(serviceId);
+    expect(due.billedThrough).toBe('2030-05-03');
+    // Another run (of another date) has made this service's purchase for the period and not yet committed.
+    const other = new pg.Client({ connectionString: h.url! });
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query(
+        `INSERT INTO purchases (id, operator_id, customer_id, service_id, purchase_plan_id, status_id, creation_event_id, purchase_date,
+           amount_cents, amount_excl_cents, tax_cents, period_start, period_end, created_at, updated_at)
+         SELECT gen_random_uuid(), operator_id, customer_id, id, (SELECT id FROM purchase_plans WHERE service_id = $1 LIMIT 1), 1, 2, now(),
+           37900, 32957, 4943, billed_through, billed_through + 31, now(), now()
+         FROM services WHERE id = $1`,
+        [serviceId],
+      );
+      today = '2030-05-03';
+      const running = runBilling(h.ctx, DEMO.operatorId, '2030-05-03', { id: 't', role: 'system', requestId: null });
+      // The run waits on the unique index of (service_id, period_start) for the other transaction.
+      for (let i = 0; i < 200; i++) {
+        const { rows } = await other.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%INSERT INTO purchases%'",
+        );
+        if (rows[0]!.n > 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      await other.query('COMMIT');
+      const { run: made } = await running;
+      expect(made.status).toBe('completed');
+    } finally {
+      await other.end();
+    }
+    const months = await monthly(serviceId);
+    expect(months).toHaveLength(1);
+    expect(await serviceRow(serviceId)).toMatchObject({ billedThrough: '2030-06-03' });
   });
 });

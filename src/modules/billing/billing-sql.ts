@@ -90,14 +90,21 @@ FROM billing_run_slices WHERE run_id = :runId`,
  * medium to charge, for the services of one slice (ids in (:afterId, :uptoId]). A service behind by several
  * periods is caught up by running it again (one period a time); the unique index on (service_id,
  * period_start) makes a period billed once, whatever runs.
+ *
+ * Every step reads `due` alone, which decides each service's new purchase id and whether its period is
+ * billed already (then the service only moves on): no step joins two of the statement's own results, whose
+ * sizes the planner cannot know and which it may join row by row against each other (10,000 services: 10 s
+ * instead of 1). The unique index stays the guard: a purchase made meanwhile by something else makes the
+ * statement fail (its line's purchase is missing) and the slice is billed again (run-billing.ts billSlice).
  */
 export const BILL_MONTH = statement<'operatorId' | 'asOf' | 'runId' | 'now' | 'afterId' | 'uptoId'>(
-  'payrail_billing_month_v2',
+  'payrail_billing_month_v3',
   `WITH due AS (
   SELECT s.id AS service_id, s.operator_id, s.customer_id, pp.id AS plan_id, s.billed_through AS period_start,
     payrail_next_collection_date(s.billed_through, s.collection_day) AS period_end,
     pr.id AS price_id, pr.description, pr.price_incl_cents, o.vat_rate_bp, o.grace_days,
-    (m.id IS NOT NULL) AS chargeable
+    (m.id IS NOT NULL) AS chargeable, payrail_uuid7() AS purchase_id,
+    EXISTS (SELECT 1 FROM purchases b WHERE b.service_id = s.id AND b.period_start = s.billed_through AND b.creation_event_id = ${E.RecurringBilling}) AS billed
   FROM services s
   JOIN products p ON p.id = s.product_id AND p.billing_scheme = 'Recurring'
   JOIN LATERAL (
@@ -112,20 +119,21 @@ export const BILL_MONTH = statement<'operatorId' | 'asOf' | 'runId' | 'now' | 'a
 ), created AS (
   INSERT INTO purchases (id, operator_id, customer_id, service_id, purchase_plan_id, status_id, creation_event_id, purchase_date,
     amount_cents, amount_excl_cents, tax_cents, period_start, period_end, created_at, updated_at)
-  SELECT payrail_uuid7(), d.operator_id, d.customer_id, d.service_id, d.plan_id, ${P.Unpaid}, ${E.RecurringBilling},
+  SELECT d.purchase_id, d.operator_id, d.customer_id, d.service_id, d.plan_id, ${P.Unpaid}, ${E.RecurringBilling},
     (d.period_start::text || 'T00:00:00+02:00')::timestamptz,
     d.price_incl_cents, x.excl, d.price_incl_cents - x.excl, d.period_start, d.period_end, :now, :now
   FROM due d
   -- VAT-exclusive amount of one month, rounded half up to the cent (domain/vat.ts purchaseTotals).
   CROSS JOIN LATERAL (SELECT (2 * d.price_incl_cents * 10000 + 10000 + d.vat_rate_bp) / (2 * (10000 + d.vat_rate_bp)) AS excl) x
+  WHERE NOT d.billed
   ON CONFLICT (service_id, period_start) WHERE creation_event_id = ${E.RecurringBilling} DO NOTHING
   RETURNING id, operator_id, customer_id, service_id, small_key, amount_cents, period_start, period_end
 ), lines AS (
   INSERT INTO purchase_lines (id, purchase_id, position, line_type_id, description, quantity, unit_price_incl_num,
     unit_price_incl_den, tax_rate_bp, total_amount_cents, period_contribution_per_quantity, product_price_id)
-  SELECT payrail_uuid7(), c.id, 0, ${PurchaseLineType.Monthly}, d.description || ' ' || c.period_start || ' to ' || c.period_end,
-    1, d.price_incl_cents, 1, d.vat_rate_bp, d.price_incl_cents, c.period_end - c.period_start, d.price_id
-  FROM created c JOIN due d ON d.service_id = c.service_id
+  SELECT payrail_uuid7(), d.purchase_id, 0, ${PurchaseLineType.Monthly}, d.description || ' ' || d.period_start || ' to ' || d.period_end,
+    1, d.price_incl_cents, 1, d.vat_rate_bp, d.price_incl_cents, d.period_end - d.period_start, d.price_id
+  FROM due d WHERE NOT d.billed
   RETURNING 1
 ), advanced AS (
   UPDATE services s SET billed_through = d.period_end,
@@ -136,7 +144,7 @@ export const BILL_MONTH = statement<'operatorId' | 'asOf' | 'runId' | 'now' | 'a
   RETURNING 1
 ), jobs AS (
   INSERT INTO billing_collections (id, run_id, operator_id, purchase_id, attempt, created_at)
-  SELECT payrail_uuid7(), :runId, c.operator_id, c.id, 0, :now FROM created c JOIN due d ON d.service_id = c.service_id WHERE d.chargeable
+  SELECT payrail_uuid7(), :runId, d.operator_id, d.purchase_id, 0, :now FROM due d WHERE d.chargeable AND NOT d.billed
   ON CONFLICT (purchase_id, attempt) DO NOTHING
   RETURNING 1
 ), events AS (${outbox(
