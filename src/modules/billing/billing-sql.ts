@@ -139,7 +139,7 @@ export const BILL_MONTH = statement<'operatorId' | 'asOf' | 'runId' | 'now' | 'a
   UPDATE services s SET billed_through = d.period_end,
     billing_status = CASE WHEN s.billing_status = 'PaidUp' THEN 'InArrears' ELSE s.billing_status END,
     suspension_date = coalesce(s.suspension_date, d.period_start + d.grace_days), updated_at = :now,
-    version = s.version + 1 -- its read-model version (migration 0002), bumped here rather than by a trigger call per row
+    version = s.version + 1 -- its read-model version (migration 0002), bumped here for the triggers that skip it (migration 0019)
   FROM due d WHERE s.id = d.service_id
   RETURNING 1
 ), jobs AS (

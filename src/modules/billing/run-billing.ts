@@ -166,6 +166,8 @@ async function billSlice(ctx: RunContext, params: RunParams, slice: { afterId: s
 
 async function billSliceOnce(ctx: RunContext, params: RunParams, slice: { afterId: string; uptoId: string }): Promise<void> {
   await ctx.database.transaction(async (tx) => {
+    // BILL_MONTH bumps the version of every service it bills: the triggers that would look for them again skip (migration 0019).
+    await tx.query("SET LOCAL payrail.versions_bumped = 'on'");
     if (ctx.database.kind === 'postgres') {
       // Planned for this slice's bounds, not once for any: payrail's connections keep generic plans (key
       // lookups, db/client.ts), and a generic plan guesses a slice holds a handful of services, joining the
