@@ -112,7 +112,8 @@ export const BILL_MONTH = statement<'operatorId' | 'asOf' | 'runId' | 'now' | 'a
     WHERE x.product_id = p.id AND x.line_type_id = ${PurchaseLineType.Monthly} AND x.active ORDER BY x.position LIMIT 1
   ) pr ON true
   JOIN operators o ON o.id = s.operator_id
-  LEFT JOIN purchase_plans pp ON pp.service_id = s.id
+  -- The slice's bounds again on each table keyed by service: each is read by its range, not all of it.
+  LEFT JOIN purchase_plans pp ON pp.service_id = s.id AND pp.service_id > :afterId::uuid AND pp.service_id <= :uptoId::uuid
   LEFT JOIN mediums m ON m.id = pp.active_medium_id AND m.status = 'Valid' AND m.medium_type IN ('CreditCard', 'BankAccount')
   WHERE s.operator_id = :operatorId AND s.status = 'Active' AND s.billed_through IS NOT NULL AND s.billed_through <= :asOf::date
     AND s.collection_day IS NOT NULL AND s.id > :afterId::uuid AND s.id <= :uptoId::uuid
@@ -140,7 +141,7 @@ export const BILL_MONTH = statement<'operatorId' | 'asOf' | 'runId' | 'now' | 'a
     billing_status = CASE WHEN s.billing_status = 'PaidUp' THEN 'InArrears' ELSE s.billing_status END,
     suspension_date = coalesce(s.suspension_date, d.period_start + d.grace_days), updated_at = :now,
     version = s.version + 1 -- its read-model version (migration 0002), bumped here for the triggers that skip it (migration 0019)
-  FROM due d WHERE s.id = d.service_id
+  FROM due d WHERE s.id = d.service_id AND s.id > :afterId::uuid AND s.id <= :uptoId::uuid
   RETURNING 1
 ), jobs AS (
   INSERT INTO billing_collections (id, run_id, operator_id, purchase_id, attempt, created_at)

@@ -168,14 +168,10 @@ async function billSliceOnce(ctx: RunContext, params: RunParams, slice: { afterI
   await ctx.database.transaction(async (tx) => {
     // BILL_MONTH bumps the version of every service it bills: the triggers that would look for them again skip (migration 0019).
     await tx.query("SET LOCAL payrail.versions_bumped = 'on'");
-    if (ctx.database.kind === 'postgres') {
-      // Planned for this slice's bounds, not once for any: payrail's connections keep generic plans (key
-      // lookups, db/client.ts), and a generic plan guesses a slice holds a handful of services, joining the
-      // statement's steps row by row against each other (10,000 services: 12 s instead of 1 s). Compiling the
-      // plan to machine code costs more than the slice's per-row work saves.
-      await tx.query("SET LOCAL plan_cache_mode = 'force_custom_plan'");
-      await tx.query('SET LOCAL jit = off');
-    }
+    // Planned once for any slice (payrail's connections keep generic plans, db/client.ts), which BILL_MONTH is
+    // written for; not compiled to machine code, which costs more than a slice's per-row work saves. Custom
+    // plans would plan again each of the foreign-key checks the slice makes, ten thousand a constraint.
+    if (ctx.database.kind === 'postgres') await tx.query('SET LOCAL jit = off');
     let purchasesCreated = 0;
     let collectionsStarted = 0;
     for (let i = 0; i < MAX_PERIODS_PER_RUN; i++) {
@@ -191,7 +187,8 @@ async function billSliceOnce(ctx: RunContext, params: RunParams, slice: { afterI
 /** The run's last step, in the transaction holding it: retries, recharges, suspensions, its figures. */
 async function finishRun(tx: RawTransaction, ctx: RunContext, params: RunParams, actor: Actor): Promise<void> {
   const { operatorId, asOf, now } = params;
-  // Each statement below decides over all the operator's services: planned for this run's values (see billSlice).
+  // Each statement below runs once a run, over all the operator's services: planned for this run's values,
+  // not by a generic plan that guesses a handful of rows (the few foreign-key checks they make are planned too).
   if (ctx.database.kind === 'postgres') await tx.query("SET LOCAL plan_cache_mode = 'force_custom_plan'");
   const retries = await run(tx.query, RETRY_MONTHS, params);
   const [failed] = await run<{ failed: number }, 'operatorId' | 'asOf' | 'now'>(tx.query, FAIL_RECHARGES, { operatorId, asOf, now });
