@@ -130,6 +130,21 @@ describe('collection days 29–31', () => {
   });
 });
 
+describe('a service several periods behind', () => {
+  it('is billed every period it missed by one run, each once, and the next run adds nothing', async () => {
+    today = '2031-01-02';
+    const { serviceId } = await activeRecurring(10);
+    expect((await serviceRow(serviceId)).billedThrough).toBe('2031-01-10');
+    await billOn('2031-04-12');
+    const months = await monthly(serviceId);
+    expect(months.map((p) => p.periodStart)).toEqual(['2031-01-10', '2031-02-10', '2031-03-10', '2031-04-10']);
+    expect(await chargesFor(months.map((p) => p.id))).toHaveLength(4);
+    expect((await serviceRow(serviceId)).billedThrough).toBe('2031-05-10');
+    await billOn('2031-04-13');
+    expect(await monthly(serviceId)).toHaveLength(4);
+  });
+});
+
 describe('dunning', () => {
   it('a declining card: retries on days +3 and +7, InArrears until the suspension date, Suspended on it, reinstated at once by Pay Now', async () => {
     expect((await h.call('PATCH', '/operator', { token: h.tokens.admin, body: { grace_days: 10, retry_days: [7, 3] } })).body).toMatchObject({ grace_days: 10, retry_days: [3, 7] });

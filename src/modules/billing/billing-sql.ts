@@ -88,8 +88,8 @@ FROM billing_run_slices WHERE run_id = :runId`,
  * day clamped to the month's end), its outbox event, the service moved on to the period's end and owing
  * (InArrears, suspension date = due date + grace days), and a collection job when the plan has a Valid
  * medium to charge, for the services of one slice (ids in (:afterId, :uptoId]). A service behind by several
- * periods is caught up by running it again (one period a time); the unique index on (service_id,
- * period_start) makes a period billed once, whatever runs.
+ * periods is caught up by running it again (one period a time, while `behind` counts services still due);
+ * the unique index on (service_id, period_start) makes a period billed once, whatever runs.
  *
  * Every step reads `due` alone, which decides each service's new purchase id and whether its period is
  * billed already (then the service only moves on): no step joins two of the statement's own results, whose
@@ -98,7 +98,7 @@ FROM billing_run_slices WHERE run_id = :runId`,
  * statement fail (its line's purchase is missing) and the slice is billed again (run-billing.ts billSlice).
  */
 export const BILL_MONTH = statement<'operatorId' | 'asOf' | 'runId' | 'now' | 'afterId' | 'uptoId'>(
-  'payrail_billing_month_v3',
+  'payrail_billing_month_v4',
   `WITH due AS (
   SELECT s.id AS service_id, s.operator_id, s.customer_id, pp.id AS plan_id, s.billed_through AS period_start,
     payrail_next_collection_date(s.billed_through, s.collection_day) AS period_end,
@@ -142,7 +142,7 @@ export const BILL_MONTH = statement<'operatorId' | 'asOf' | 'runId' | 'now' | 'a
     suspension_date = coalesce(s.suspension_date, d.period_start + d.grace_days), updated_at = :now,
     version = s.version + 1 -- its read-model version (migration 0002), bumped here for the triggers that skip it (migration 0019)
   FROM due d WHERE s.id = d.service_id AND s.id > :afterId::uuid AND s.id <= :uptoId::uuid
-  RETURNING 1
+  RETURNING d.period_end <= :asOf::date AS behind
 ), jobs AS (
   INSERT INTO billing_collections (id, run_id, operator_id, purchase_id, attempt, created_at)
   SELECT payrail_uuid7(), :runId, d.operator_id, d.purchase_id, 0, :now FROM due d WHERE d.chargeable AND NOT d.billed
@@ -156,6 +156,7 @@ export const BILL_MONTH = statement<'operatorId' | 'asOf' | 'runId' | 'now' | 'a
       'currency', 'ZAR', 'period_start', x.period_start, 'period_end', x.period_end)`,
   )})
 SELECT (SELECT count(*) FROM created)::int AS created, (SELECT count(*) FROM advanced)::int AS advanced,
+  (SELECT count(*) FROM advanced WHERE behind)::int AS behind,
   (SELECT count(*) FROM jobs)::int AS jobs, (SELECT count(*) FROM lines)::int AS lines, (SELECT count(*) FROM events)::int AS events`,
 );
 

@@ -175,10 +175,11 @@ async function billSliceOnce(ctx: RunContext, params: RunParams, slice: { afterI
     let purchasesCreated = 0;
     let collectionsStarted = 0;
     for (let i = 0; i < MAX_PERIODS_PER_RUN; i++) {
-      const [month] = await run<{ created: number; advanced: number; jobs: number }, 'operatorId' | 'asOf' | 'runId' | 'now' | 'afterId' | 'uptoId'>(tx.query, BILL_MONTH, { ...params, ...slice });
+      const [month] = await run<{ created: number; advanced: number; behind: number; jobs: number }, 'operatorId' | 'asOf' | 'runId' | 'now' | 'afterId' | 'uptoId'>(tx.query, BILL_MONTH, { ...params, ...slice });
       purchasesCreated += month!.created;
       collectionsStarted += month!.jobs;
-      if (month!.advanced === 0) break;
+      // Only a service more than a period behind is still due: most slices are billed by one statement.
+      if (month!.behind === 0) break;
     }
     await run(tx.query, RECORD_SLICE, { runId: params.runId, ...slice, purchasesCreated, collectionsStarted, now: ctx.clock() });
   });
