@@ -289,7 +289,8 @@ describe.runIf(inject('engine') === 'postgres')('two processes running the same 
     const { serviceId } = await activeRecurring(3);
     const due = await serviceRow(serviceId);
     expect(due.billedThrough).toBe('2030-05-03');
-    // Another run (of another date) has made this service's purchase for the period and not yet committed.
+    // Another run (of another date) has made this service's purchase for the period (Unpaid, creation event 2)
+    // and not yet committed.
     const other = new pg.Client({ connectionString: h.url! });
     await other.connect();
     try {
@@ -297,7 +298,7 @@ describe.runIf(inject('engine') === 'postgres')('two processes running the same 
       await other.query(
         `INSERT INTO purchases (id, operator_id, customer_id, service_id, purchase_plan_id, status_id, creation_event_id, purchase_date,
            amount_cents, amount_excl_cents, tax_cents, period_start, period_end, created_at, updated_at)
-         SELECT gen_random_uuid(), operator_id, customer_id, id, (SELECT id FROM purchase_plans WHERE service_id = $1 LIMIT 1), 1, 2, now(),
+         SELECT gen_random_uuid(), operator_id, customer_id, id, (SELECT id FROM purchase_plans WHERE service_id = $1 LIMIT 1), 3, 2, now(),
            37900, 32957, 4943, billed_through, billed_through + 31, now(), now()
          FROM services WHERE id = $1`,
         [serviceId],
