@@ -1,17 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, inArray, sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import * as t from '../../db/schema.ts';
 import { DEMO } from '../../demo/ids.ts';
 import { addDays, civilDate, type IsoDate } from '../../domain/periods.ts';
 import { rational } from '../../domain/rational.ts';
 import { createHarness, type Harness } from '../../../test/helpers/harness.ts';
 import { insertPurchase } from '../purchases/repo.ts';
+import { run } from '../../db/statement.ts';
 import { enqueueEvents } from '../webhooks/enqueue-event.ts';
 import { loadTarget, planCollection } from './plan-collection.ts';
 import { settleStarted } from './settle-payment.ts';
 import { startAttempt } from './start-attempt.ts';
 import type { CollectInput, CollectionActor } from './collection-types.ts';
+import { LOCK_ATTEMPT, LOCK_SERVICE } from './settlement-sql.ts';
 
 /**
  * settleStarted writes a plain success in one statement, guarded by the service's version: these tests
@@ -101,6 +103,38 @@ describe('settling a success in one statement', () => {
     expect(after.latestPeriodEndDate).toBe(addDays(before.latestPeriodEndDate!, 30));
     expect((await purchase(purchaseId)).statusId).toBe(4);
     expect(await eventsOf(purchaseId)).toEqual(['payment.late_success', 'purchase.paid']);
+  });
+});
+
+/**
+ * PayFast sends its ITN as it answers the charge, so the charge's answer (one statement) and the ITN (the
+ * locked way: purchase and attempt, then service) often settle one attempt at the same moment. Both take
+ * the rows in the same order, so one waits for the other; with the service locked first, the two
+ * deadlocked and PostgreSQL broke the tie after a second (deadlock_timeout), aborting one of them.
+ */
+describe.runIf(inject('engine') === 'postgres')('a notice settling the same attempt at the same moment', () => {
+  const deadlocks = async () => Number((await h.ctx.database.query<{ n: string }>('SELECT deadlocks::text AS n FROM pg_stat_database WHERE datname = current_database()'))[0]!.n);
+
+  it('waits for the one statement or makes it wait, and never deadlocks with it', async () => {
+    const { purchaseId, attempt } = await started();
+    const before = await deadlocks();
+    let fast: Promise<unknown> | null = null;
+    await h.ctx.database.transaction(async (tx) => {
+      // The notice's settlement has locked the purchase and the attempt …
+      await run(tx.query, LOCK_ATTEMPT, { purchaseId, paymentId: attempt.payment.id });
+      // … when the charge's answer arrives and is settled in one statement, which must wait for them …
+      fast = settleStarted(h.ctx, { paymentId: attempt.payment.id, purchaseId, via: 'charge', result: success }, attempt);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      // … so the notice goes on to lock the service without waiting for that statement.
+      await run(tx.query, LOCK_SERVICE, { serviceId: SERVICE, purchaseId });
+    });
+    const settled = (await fast) as Awaited<ReturnType<typeof settleStarted>>;
+    expect(settled).toMatchObject({ purchaseStatusId: 4, payment: { status: 'succeeded' } });
+    expect((await purchase(purchaseId)).statusId).toBe(4);
+    expect(await eventsOf(purchaseId)).toEqual(['payment.succeeded', 'purchase.paid']);
+    // pg_stat_database's counter is updated when the statistics are flushed (at most a second later).
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect((await deadlocks()) - before).toBe(0);
   });
 });
 

@@ -124,18 +124,25 @@ SELECT * FROM pay`,
  * :serviceVersion): the same writes as PAY in one autocommitted statement, without a transaction's five
  * round trips.
  *
- * The service is updated first and only at the version expected, and every later step runs only if the
- * step before it matched, so no row is returned when anything moved (the caller then settles the locked
- * way). Any change to a purchase of the service bumps its version, and the service row stays locked by
+ * The purchase and the attempt are locked first, in the order every settlement and collection locks them
+ * (LOCK_ATTEMPT, then LOCK_SERVICE): a provider's notice settling the same attempt at the same moment (a
+ * PayFast ITN racing the charge's answer) then waits for this statement, or this one for it, and the two
+ * never deadlock. The service is updated next, only at the version expected, and every later step runs
+ * only if the step before it matched, so no row is returned when anything moved (the caller then settles
+ * the locked way). Any change to a purchase of the service bumps its version, and the rows stay locked by
  * this statement, so nothing can slip in between. Should the service match and a later step not (a
  * payment settled without its purchase changing, which no path does), payrail_assert aborts the whole
  * statement rather than leave half of it.
  */
 export const PAY_FAST = statement<PaidParams | 'serviceVersion'>(
-  'payrail_settle_pay_fast_v4',
-  `WITH fulfilled AS (
+  'payrail_settle_pay_fast_v5',
+  `WITH locked AS (
+  SELECT pu.id FROM purchases pu JOIN payments py ON py.purchase_id = pu.id
+  WHERE pu.id = :purchaseId AND py.id = :paymentId
+  FOR UPDATE OF pu, py
+), fulfilled AS (
   UPDATE services SET ${SERVICE_FULFILLED}
-  WHERE id = :serviceId AND version = :serviceVersion::bigint RETURNING id
+  WHERE id = :serviceId AND version = :serviceVersion::bigint AND EXISTS (SELECT 1 FROM locked) RETURNING id
 ), paid AS (
   UPDATE purchases p SET ${PURCHASE_PAID}
   FROM fulfilled f WHERE p.id = :purchaseId AND p.service_id = f.id AND p.status_id IN (${list(PurchaseMoves.pay.from)}) RETURNING p.id
