@@ -324,3 +324,32 @@ describe.runIf(inject('engine') === 'postgres')('two processes running the same 
     expect(await serviceRow(serviceId)).toMatchObject({ billedThrough: '2030-06-03' });
   });
 });
+
+describe('a period whose purchase was made before the run', () => {
+  /** The service's purchase for its due period, made by something other than a run (an import, a fix), with `statusId`. */
+  const madeBefore = (serviceId: string, statusId: number) =>
+    h.ctx.database.query(
+      `INSERT INTO purchases (id, operator_id, customer_id, service_id, purchase_plan_id, status_id, creation_event_id, purchase_date,
+         amount_cents, amount_excl_cents, tax_cents, period_start, period_end, paid_at, created_at, updated_at)
+       SELECT gen_random_uuid(), operator_id, customer_id, id, (SELECT id FROM purchase_plans WHERE service_id = $1 LIMIT 1), $2::smallint, 2, now(),
+         37900, 32957, 4943, billed_through, billed_through + 30, CASE WHEN $2::smallint = 4 THEN now() END, now(), now()
+       FROM services WHERE id = $1`,
+      [serviceId, statusId],
+    );
+
+  it('moves the service on, owing only if that purchase is still unpaid; nothing new is made or charged', async () => {
+    today = '2031-06-02';
+    const paid = (await activeRecurring(3)).serviceId;
+    const unpaid = (await activeRecurring(3)).serviceId;
+    await madeBefore(paid, 4);
+    await madeBefore(unpaid, 3);
+    expect(await serviceRow(paid)).toMatchObject({ billedThrough: '2031-06-03', billingStatus: 'PaidUp', suspensionDate: null });
+
+    await billOn('2031-06-03');
+    expect(await serviceRow(paid)).toMatchObject({ billedThrough: '2031-07-03', billingStatus: 'PaidUp', suspensionDate: null, status: 'Active' });
+    const [operator] = await h.ctx.database.db.select().from(t.operators).where(eq(t.operators.id, DEMO.operatorId));
+    expect(await serviceRow(unpaid)).toMatchObject({ billedThrough: '2031-07-03', billingStatus: 'InArrears', suspensionDate: addDays('2031-06-03', operator!.graceDays) });
+    for (const serviceId of [paid, unpaid]) expect(await monthly(serviceId)).toHaveLength(1);
+    expect(await eventsOf('purchase.created', paid)).toHaveLength(0);
+  });
+});

@@ -82,6 +82,9 @@ export const SLICE_FIGURES = statement<'runId'>(
 FROM billing_run_slices WHERE run_id = :runId`,
 );
 
+/** A service of `due` owes its period: the purchase is made now, or the one made before is still owed. */
+const OWES = `(d.billed_status IS NULL OR d.billed_status IN (${P.Unpaid}, ${P.Submitted}))`;
+
 /**
  * One month for every Active Recurring service whose next period has begun by :asOf: a purchase (Unpaid,
  * creation event 2) with one Monthly line for the period from its collection date up to the next (the
@@ -92,19 +95,19 @@ FROM billing_run_slices WHERE run_id = :runId`,
  * the unique index on (service_id, period_start) makes a period billed once, whatever runs.
  *
  * Every step reads `due` alone, which decides each service's new purchase id and whether its period is
- * billed already (then the service only moves on): no step joins two of the statement's own results, whose
- * sizes the planner cannot know and which it may join row by row against each other (10,000 services: 10 s
- * instead of 1). The unique index stays the guard: a purchase made meanwhile by something else makes the
+ * billed already (then the service only moves on, and owes only if that purchase is still unpaid): no step
+ * joins two of the statement's own results, whose sizes the planner cannot know and which it may join row
+ * by row against each other (10,000 services: 10 s instead of 1). The unique index stays the guard: a purchase made meanwhile by something else makes the
  * statement fail (its line's purchase is missing) and the slice is billed again (run-billing.ts billSlice).
  */
 export const BILL_MONTH = statement<'operatorId' | 'asOf' | 'runId' | 'now' | 'afterId' | 'uptoId'>(
-  'payrail_billing_month_v4',
+  'payrail_billing_month_v5',
   `WITH due AS (
   SELECT s.id AS service_id, s.operator_id, s.customer_id, pp.id AS plan_id, s.billed_through AS period_start,
     payrail_next_collection_date(s.billed_through, s.collection_day) AS period_end,
     pr.id AS price_id, pr.description, pr.price_incl_cents, o.vat_rate_bp, o.grace_days,
     (m.id IS NOT NULL) AS chargeable, payrail_uuid7() AS purchase_id,
-    EXISTS (SELECT 1 FROM purchases b WHERE b.service_id = s.id AND b.period_start = s.billed_through AND b.creation_event_id = ${E.RecurringBilling}) AS billed
+    (SELECT b.status_id FROM purchases b WHERE b.service_id = s.id AND b.period_start = s.billed_through AND b.creation_event_id = ${E.RecurringBilling}) AS billed_status
   FROM services s
   JOIN products p ON p.id = s.product_id AND p.billing_scheme = 'Recurring'
   JOIN LATERAL (
@@ -126,7 +129,7 @@ export const BILL_MONTH = statement<'operatorId' | 'asOf' | 'runId' | 'now' | 'a
   FROM due d
   -- VAT-exclusive amount of one month, rounded half up to the cent (domain/vat.ts purchaseTotals).
   CROSS JOIN LATERAL (SELECT (2 * d.price_incl_cents * 10000 + 10000 + d.vat_rate_bp) / (2 * (10000 + d.vat_rate_bp)) AS excl) x
-  WHERE NOT d.billed
+  WHERE d.billed_status IS NULL
   ON CONFLICT (service_id, period_start) WHERE creation_event_id = ${E.RecurringBilling} DO NOTHING
   RETURNING id, operator_id, customer_id, service_id, small_key, amount_cents, period_start, period_end
 ), lines AS (
@@ -134,18 +137,19 @@ export const BILL_MONTH = statement<'operatorId' | 'asOf' | 'runId' | 'now' | 'a
     unit_price_incl_den, tax_rate_bp, total_amount_cents, period_contribution_per_quantity, product_price_id)
   SELECT payrail_uuid7(), d.purchase_id, 0, ${PurchaseLineType.Monthly}, d.description || ' ' || d.period_start || ' to ' || d.period_end,
     1, d.price_incl_cents, 1, d.vat_rate_bp, d.price_incl_cents, d.period_end - d.period_start, d.price_id
-  FROM due d WHERE NOT d.billed
+  FROM due d WHERE d.billed_status IS NULL
   RETURNING 1
 ), advanced AS (
   UPDATE services s SET billed_through = d.period_end,
-    billing_status = CASE WHEN s.billing_status = 'PaidUp' THEN 'InArrears' ELSE s.billing_status END,
-    suspension_date = coalesce(s.suspension_date, d.period_start + d.grace_days), updated_at = :now,
+    -- Owing for the period: its purchase is new, or one made before is still unpaid (not one paid already).
+    billing_status = CASE WHEN s.billing_status = 'PaidUp' AND ${OWES} THEN 'InArrears' ELSE s.billing_status END,
+    suspension_date = CASE WHEN ${OWES} THEN coalesce(s.suspension_date, d.period_start + d.grace_days) ELSE s.suspension_date END, updated_at = :now,
     version = s.version + 1 -- its read-model version (migration 0002), bumped here for the triggers that skip it (migration 0019)
   FROM due d WHERE s.id = d.service_id AND s.id > :afterId::uuid AND s.id <= :uptoId::uuid
   RETURNING d.period_end <= :asOf::date AS behind
 ), jobs AS (
   INSERT INTO billing_collections (id, run_id, operator_id, purchase_id, attempt, created_at)
-  SELECT payrail_uuid7(), :runId, d.operator_id, d.purchase_id, 0, :now FROM due d WHERE d.chargeable AND NOT d.billed
+  SELECT payrail_uuid7(), :runId, d.operator_id, d.purchase_id, 0, :now FROM due d WHERE d.chargeable AND d.billed_status IS NULL
   ON CONFLICT (purchase_id, attempt) DO NOTHING
   RETURNING 1
 ), events AS (${outbox(
