@@ -124,7 +124,15 @@ describe.runIf(inject('engine') === 'postgres')('a notice settling the same atte
       await run(tx.query, LOCK_ATTEMPT, { purchaseId, paymentId: attempt.payment.id });
       // … when the charge's answer arrives and is settled in one statement, which must wait for them …
       fast.push(settleStarted(h.ctx, { paymentId: attempt.payment.id, purchaseId, via: 'charge', result: success }, attempt));
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // (Once it is waiting for a row the notice holds, whichever rows it took before that.)
+      for (let i = 0; i < 100; i++) {
+        // Asked on a connection of its own: a transaction sees pg_stat_activity as it was at its first look.
+        const waiting = await h.ctx.database.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%UPDATE services SET latest_period_end_date%'",
+        );
+        if (waiting[0]!.n > 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
       // … so the notice goes on to lock the service without waiting for that statement.
       await run(tx.query, LOCK_SERVICE, { serviceId: SERVICE, purchaseId });
     });
