@@ -91,6 +91,28 @@ describe('an attempt that never reached its provider', () => {
     expect(await purchaseStatusOf(h, purchaseId)).toBe(3);
   });
 
+  it('is asked again by its deadline after a look-up that failed, not a backoff later', async () => {
+    const purchaseId = await unpaidPurchase(h);
+    const card = await sandboxCardMedium(h, 'approve', 'PayFast', '1515');
+    await recordedOnly(purchaseId, card);
+    // PayFast does not answer the janitor's query 50 s in (nothing listens where it is asked): a backoff of
+    // 15 s would ask next at 65 s, after the 60 s deadline.
+    const publicUrl = h.ctx.config.publicUrl;
+    h.ctx.config.publicUrl = 'http://127.0.0.1:9';
+    let failed: Awaited<ReturnType<typeof janitorAt>>;
+    try {
+      failed = await janitorAt(50_000);
+    } finally {
+      h.ctx.config.publicUrl = publicUrl;
+    }
+    expect(failed.failedChecks).toBeGreaterThanOrEqual(1);
+    expect(await firstPaymentOf(h, purchaseId)).toMatchObject({ status: 'pending' });
+    expect((await firstPaymentOf(h, purchaseId))!.lastCheckError).toMatch(/PayFast/);
+    await janitorAt(61_000);
+    expect(await firstPaymentOf(h, purchaseId)).toMatchObject({ status: 'failed', failureCode: 'not_sent' });
+    expect(await purchaseStatusOf(h, purchaseId)).toBe(3);
+  });
+
   it('is not judged not sent while a notice from its provider waits unprocessed (its process died holding it)', async () => {
     const purchaseId = await unpaidPurchase(h);
     const card = await sandboxCardMedium(h, 'approve', 'PayFast', '1414');

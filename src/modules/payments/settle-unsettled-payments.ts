@@ -55,10 +55,12 @@ export async function settleUnsettledPayments(ctx: AppContext, options: { now?: 
     } catch (err) {
       failedChecks++;
       ctx.log.warn({ paymentId: payment.id, provider: payment.provider, err: (err as Error).message }, 'could not look up a payment; will try again');
-      await ctx.database.db
-        .update(payments)
-        .set({ lastCheckError: (err as Error).message.slice(0, 500), nextCheckAt: new Date(now.getTime() + backoffMs(payment.checks)) })
-        .where(eq(payments.id, payment.id));
+      // Asked again a backoff later, but by the deadline if that comes first: a provider that did not answer
+      // now must not keep a request that never reached it from being judged (and its purchase payable) on time.
+      const deadline = deadlineOf(ctx, connector, payment);
+      const later = new Date(now.getTime() + backoffMs(payment.checks));
+      const nextCheckAt = deadline && deadline > now && deadline < later ? deadline : later;
+      await ctx.database.db.update(payments).set({ lastCheckError: (err as Error).message.slice(0, 500), nextCheckAt }).where(eq(payments.id, payment.id));
       continue;
     }
     // A notice from the provider that payrail holds but has not processed yet (its process died with it
