@@ -60,7 +60,7 @@ async function storage(today: string): Promise<{ env: Record<string, string>; se
 }
 
 const get = async (url: string, path: string) => (await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${staff}` } })).json() as Promise<Record<string, any>>;
-const approved = async (url: string) => ((await (await fetch(`${url}/sandbox/payfast/transactions?status=approved`)).json()) as { items: { merchant_reference: string }[] }).items;
+const approved = async (url: string) => ((await (await fetch(`${url}/sandbox/payfast/transactions?status=approved`)).json()) as { items: { merchant_reference: string; kind: string }[] }).items;
 const until = async <T>(what: string, check: () => Promise<T | null | false | undefined>, timeoutMs: number, state?: () => Promise<string>): Promise<T> => {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -84,7 +84,10 @@ describe('kill -9 while a billing run’s collections are worked', () => {
       PAYRAIL_BILLING_LEASE_MS: '2000',
       // Longer than a restart and the sandbox's resent ITN: an attempt PayFast charged is known by its ITN
       // (a token shared by many services cannot be queried for one payment), as within PayFast's 20 minutes.
-      PAYRAIL_ATTEMPT_DEADLINE_MS: '30000',
+      // Here the sandbox dies with payrail and can resend only once it is back: under the whole suite's load a
+      // restart has taken 40 s. With 30 s, charged attempts were judged not sent before their ITN came,
+      // charged again, and the late ITN's money refunded (the ledger then shows three rows for a purchase).
+      PAYRAIL_ATTEMPT_DEADLINE_MS: '90000',
       PAYRAIL_JANITOR_FIRST_CHECK_MS: '0',
     };
     try {
@@ -108,14 +111,13 @@ describe('kill -9 while a billing run’s collections are worked', () => {
       const all = await until('every due purchase paid', async () => {
         const list = await monthly();
         return list.length === SERVICES && list.every((p) => p.purchase_status_id === 4) ? list : null;
-        // Under the whole suite's load one attempt in flight at the kill has been seen still pending after
-        // 90 s (not yet explained; the message below says what was open): given longer before failing.
-      }, 150_000, async () => {
+        // An attempt the sandbox never took (the kill came first) is payable again after its deadline.
+      }, 180_000, async () => {
         // What was still open, to tell a slow machine from a purchase stuck for good.
         const open = (await monthly()).filter((p) => p.purchase_status_id !== 4);
         const attempts = await Promise.all(open.map(async (p) => ({ purchase: p.id, status: p.purchase_status_id, attempts: ((await get(second.url, `/payments?purchaseId=${p.id}`)).items as { status: string; created_at: string }[]).map((a) => `${a.status}@${a.created_at}`) })));
         const run = await get(second.url, `/billing/runs/${runId}`);
-        return JSON.stringify({ open: attempts, collections: run.collections, dataDir: store.env.PAYRAIL_DATA_DIR });
+        return JSON.stringify({ open: attempts, collections: run.collections, dataDir: store.env.PAYRAIL_DATA_DIR, log: [first.output(), second.output()].map((o) => o.split('\n').slice(-40)) }, null, 1);
       });
 
       // Exactly one charge per purchase at the sandbox.
@@ -124,7 +126,7 @@ describe('kill -9 while a billing run’s collections are worked', () => {
       for (const p of all) {
         const payments = (await get(second.url, `/payments?purchaseId=${p.id}`)).items as { merchant_reference: string; status: string }[];
         const refs = new Set(payments.map((a) => a.merchant_reference));
-        expect(charges.filter((c) => refs.has(c.merchant_reference)), `purchase ${p.id}`).toHaveLength(1);
+        expect(charges.filter((c) => refs.has(c.merchant_reference)).map((c) => c.kind), `purchase ${p.id}: its approved rows in the sandbox ledger`).toEqual(['token']);
         // Paid by its attempt, or — an attempt whose ITN came after its deadline — by that late success.
         const late = lateSuccesses.filter((l) => l.purchase_id === p.id);
         expect(payments.filter((a) => a.status === 'succeeded').length + late.length).toBe(1);
@@ -143,5 +145,5 @@ describe('kill -9 while a billing run’s collections are worked', () => {
       for (const p of started) p.child.kill('SIGKILL');
       await store.drop();
     }
-  }, 240_000);
+  }, 300_000);
 });
