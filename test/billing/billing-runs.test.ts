@@ -232,7 +232,9 @@ describe('the service lifecycle', () => {
     expect(back.status).toBe(409);
     expect(back.body).toMatchObject({ code: 'service.status_move_not_allowed', status: 409 });
     expect((await h.call('PATCH', `/services/${serviceId}`, { body: { service_status: 'Active' } })).status).toBe(403); // a customer
-    expect((await h.call('PATCH', `/services/${serviceId}`, { token: staff(), body: { service_status: 'Suspended' } })).status).toBe(400);
+    const suspend = await h.call('PATCH', `/services/${serviceId}`, { token: staff(), body: { service_status: 'Suspended' } });
+    expect(suspend.status).toBe(400);
+    expect(suspend.body.errors).toEqual([{ name: 'body.service_status', reason: 'must be equal to one of the allowed values' }]);
   });
 });
 
@@ -266,7 +268,9 @@ describe('bad input to a billing run', () => {
     const one = await h.call('GET', `/billing/runs/${list.body.items[0].id}`, { token: staff() });
     expect(one.status).toBe(200);
     expect(one.body.collections).toMatchObject({ queued: 0 });
-    expect((await h.call('GET', '/billing/runs/00000000-0000-4000-8000-000000000001', { token: staff() })).status).toBe(404);
+    const missing = await h.call('GET', '/billing/runs/00000000-0000-4000-8000-000000000001', { token: staff() });
+    expect(missing.status).toBe(404);
+    expect(missing.body).toMatchObject({ code: 'billing_run.not_found', detail: 'No billing run with id 00000000-0000-4000-8000-000000000001.' });
   });
 });
 

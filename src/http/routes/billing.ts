@@ -109,7 +109,7 @@ export function billingRoutes(app: App, ctx: AppContext): void {
     },
     async (request) => {
       const run = await findBillingRun(ctx, scopeOf(request).operatorId, request.params.id);
-      if (!run) throw new NotFoundError('billing run', request.params.id);
+      if (!run) throw new NotFoundError('billing_run', request.params.id);
       return detailView(run);
     },
   );

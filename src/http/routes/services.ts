@@ -8,7 +8,7 @@ import { detailsVersion, getDetailsAndActions } from '../../modules/services/get
 import { changeServiceStatus } from '../../modules/services/change-status.ts';
 import { findService, listServices } from '../../modules/services/repo.ts';
 import { errorResponses, IsoDate, Page, PageQuery, Uuid } from '../schemas/common.ts';
-import { BillingStatusSchema } from '../schemas/enums.ts';
+import { BillingStatusSchema, StringEnum } from '../schemas/enums.ts';
 import { DetailsAndActionsSchema, ServiceSchema } from '../schemas/resources.ts';
 import { actorOf, scopeOf, secured, STAFF, type App } from '../route-kit.ts';
 import { detailsView, serviceView } from '../views.ts';
@@ -116,7 +116,7 @@ export function serviceRoutes(app: App, ctx: AppContext): void {
         params: ServiceParams,
         body: Type.Object(
           {
-            service_status: Type.Union([Type.Literal('Active'), Type.Literal('Cancelled')]),
+            service_status: StringEnum(['Active', 'Cancelled'] as const, 'The status to move the service to'),
             on_network_date: Type.Optional(IsoDate('YYYY-MM-DD: when the line went live (Active only)')),
           },
           { additionalProperties: false },
