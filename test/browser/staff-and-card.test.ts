@@ -100,10 +100,36 @@ describe.skipIf(!withChromium())('Update card for a HybridDayBundle service', ()
     await page.waitForURL(/\/sandbox\/payfast\/eng\/recurring\/update\//);
     await page.getByRole('link', { name: 'Cancel' }).click();
     await page.waitForURL(new RegExp(`/app/services/${DEMO.services.hybrid}`));
-    await expect.poll(() => page.locator('main').textContent(), { timeout: 30_000 }).toContain(`Payments still use the card ending ${before.accountNumber}.`);
+    // Said within seconds (PayFast returns a cancel to the same address as a new card), not after a long wait.
+    await expect.poll(() => page.locator('main').textContent(), { timeout: 14_000 }).toContain(`Payments still use the card ending ${before.accountNumber}.`);
     expect(await page.locator('main').textContent()).not.toContain('Your card was updated');
     await screenshot(page, 'payfast-card-update-cancelled');
     expect((await stage.h.ctx.database.db.select().from(mediums).where(eq(mediums.id, DEMO.mediums.card)))[0]).toEqual(before);
     await page.close();
+  });
+
+  it('shows the new card when PayFast’s notice comes after the page said nothing changed', async () => {
+    const behaviour = (body: unknown) => fetch(`${stage.base}/sandbox/payfast/behaviour`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await behaviour({ itn: 'late', itnDelayMs: 14_000 })).status).toBe(200);
+    try {
+      const page = await stage.browser.page();
+      await signIn(page, stage.base);
+      await page.goto(`${stage.base}/app/services/${DEMO.services.hybrid}`);
+      const before = (await stage.h.ctx.database.db.select().from(mediums).where(eq(mediums.id, DEMO.mediums.card)))[0]!;
+      await page.getByRole('button', { name: 'Update card' }).or(page.getByRole('link', { name: 'Update card' })).click();
+      await page.waitForURL(/\/sandbox\/payfast\/eng\/recurring\/update\//);
+      await page.getByLabel('Card number').fill('4200 0000 0000 0091');
+      await page.getByLabel('Expiry (MM/YY)').fill('10/33');
+      await page.getByLabel('CVV').fill('123');
+      await page.getByLabel('Name on card').fill('Konstand Nel');
+      await page.getByRole('button', { name: 'Update card' }).click();
+      await page.waitForURL(new RegExp(`/app/services/${DEMO.services.hybrid}`));
+      await expect.poll(() => page.locator('main').textContent(), { timeout: 14_000 }).toContain(`Payments still use the card ending ${before.accountNumber}.`);
+      // The notice arrives 14 s after the card was saved: the page, still looking, says so without a reload.
+      await expect.poll(() => page.locator('main').textContent(), { timeout: 30_000 }).toContain('Your card was updated: payments now use the card ending 0091.');
+      await page.close();
+    } finally {
+      await behaviour({ itn: 'normal' });
+    }
   });
 });

@@ -84,7 +84,10 @@ export function ServicePage({ id, session, backFromCardUpdate, captureId }: { id
 
 const CARD_BEFORE = (serviceId: string) => `payrail.card-before.${serviceId.toLowerCase()}`;
 const POLL_MS = 2000;
-const POLL_FOR_MS = 20_000;
+/** PayFast's notice of a new card comes within seconds: after this long without one, say nothing has changed. */
+const UNCHANGED_AFTER_MS = 8_000;
+/** Still looking this long, so that a notice later than that shows the new card without a reload. */
+const POLL_FOR_MS = 60_000;
 
 /** The last four digits of the card behind the service's active medium, as payrail knows it now. */
 const activeCard = (service: Service, details: DetailsAndActions): string | null =>
@@ -130,8 +133,8 @@ type CardOutcome = { kind: 'waiting'; last4: string | null } | { kind: 'updated'
 
 /**
  * Back from PayFast's card page. PayFast confirms a new card by notification, a moment later; until the
- * medium shows another card we say we are waiting, and after a while that nothing has changed (a cancel
- * comes back to the same address).
+ * medium shows another card we say we are waiting, and after a few seconds that nothing has changed (a
+ * cancel comes back to the same address), while still looking for a late notice for a minute.
  */
 function CardUpdateResult({ service }: { service: Service }) {
   const before = sessionStorage.getItem(CARD_BEFORE(service.id));
@@ -148,11 +151,14 @@ function CardUpdateResult({ service }: { service: Service }) {
           sessionStorage.removeItem(CARD_BEFORE(service.id));
           return setOutcome({ kind: 'updated', last4: now });
         }
-        if (before === null || Date.now() - started >= POLL_FOR_MS) return setOutcome({ kind: 'unchanged', last4: now });
+        if (before === null) return setOutcome({ kind: 'unchanged', last4: now });
+        if (Date.now() - started >= UNCHANGED_AFTER_MS) setOutcome({ kind: 'unchanged', last4: now });
       } catch {
         // A missed check is retried on the next tick.
       }
-      if (!stopped) timer = window.setTimeout(check, POLL_MS);
+      if (stopped) return;
+      if (Date.now() - started < POLL_FOR_MS) timer = window.setTimeout(check, POLL_MS);
+      else setOutcome((o) => (o.kind === 'waiting' ? { kind: 'unchanged', last4: before || null } : o));
     };
     let timer = window.setTimeout(check, 0);
     return () => {
