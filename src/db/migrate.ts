@@ -1,13 +1,13 @@
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
 import { migrate as migrateNodePg } from 'drizzle-orm/node-postgres/migrator';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import type { PgliteDatabase } from 'drizzle-orm/pglite';
 import pg from 'pg';
+import { ROOT } from '../paths.ts';
 import type { Database } from './client.ts';
 
-export const MIGRATIONS_FOLDER = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
+export const MIGRATIONS_FOLDER = join(ROOT, 'src', 'db', 'migrations');
 const config = { migrationsFolder: MIGRATIONS_FOLDER, migrationsTable: 'payrail_migrations', migrationsSchema: 'public' };
 
 // Any fixed number: every payrail process that migrates takes the same lock.

@@ -1,13 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, sep } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyReply } from 'fastify';
+import { ROOT } from '../../paths.ts';
 import { problem, sendProblem } from '../problem.ts';
 import type { App } from '../route-kit.ts';
 
 /** Where `npm run build` puts the client interface (web/). */
-export const WEB_DIST = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'web', 'dist');
+export const WEB_DIST = join(ROOT, 'web', 'dist');
 
 /**
  * The app's pages may load only what payrail serves itself; they talk to payrail's API on the same
