@@ -27,6 +27,8 @@ function sources(dir) {
 async function bundle() {
   try {
     const hash = createHash('sha256').update(root).update(readFileSync(fileURLToPath(import.meta.url)));
+    // What esbuild reads besides the sources: the compiler options and the package's module type.
+    for (const file of ['tsconfig.json', 'package.json']) hash.update(readFileSync(join(root, file)));
     for (const file of sources(src)) hash.update(relative(src, file)).update('\0').update(readFileSync(file)).update('\0');
     const cache = join(root, 'node_modules', '.cache', 'payrail');
     const name = `cli-${hash.digest('hex').slice(0, 20)}.mjs`;
