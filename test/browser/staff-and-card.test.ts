@@ -1,5 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
 import { DEMO } from '../../src/demo/ids.ts';
 import { mediums } from '../../src/modules/mediums/schema.ts';
 import { chargesFor, expectNoHorizontalScroll, openStage, screenshot, signIn, unpaidService, withChromium, type Stage } from './kit.ts';
@@ -70,41 +71,48 @@ describe.skipIf(!withChromium())('Update card for a HybridDayBundle service', ()
   });
   afterAll(() => stage?.close());
 
-  it('replaces the card on the PayFast page and comes back to the service', async () => {
+  const card = async () => (await stage.h.ctx.database.db.select().from(mediums).where(eq(mediums.id, DEMO.mediums.card)))[0]!;
+  const main = (page: Page) => () => page.locator('main').textContent();
+  /** The customer, signed in, on the hybrid service's page, presses Update card and lands on PayFast's page. */
+  async function openCardUpdate(): Promise<Page> {
     const page = await stage.browser.page();
     await signIn(page, stage.base);
     await page.goto(`${stage.base}/app/services/${DEMO.services.hybrid}`);
     await page.getByRole('button', { name: 'Update card' }).or(page.getByRole('link', { name: 'Update card' })).click();
     await page.waitForURL(/\/sandbox\/payfast\/eng\/recurring\/update\//);
-    await screenshot(page, 'payfast-card-update-page');
-    await page.getByLabel('Card number').fill('5200 0000 0000 0007');
-    await page.getByLabel('Expiry (MM/YY)').fill('11/32');
+    return page;
+  }
+  /** A new card entered on PayFast's page, which sends the browser back to the service. */
+  async function saveCard(page: Page, number: string, expiry: string): Promise<void> {
+    await page.getByLabel('Card number').fill(number);
+    await page.getByLabel('Expiry (MM/YY)').fill(expiry);
     await page.getByLabel('CVV').fill('123');
     await page.getByLabel('Name on card').fill('Konstand Nel');
     await page.getByRole('button', { name: 'Update card' }).click();
-
     await page.waitForURL(new RegExp(`/app/services/${DEMO.services.hybrid}`));
+  }
+
+  it('replaces the card on the PayFast page and comes back to the service', async () => {
+    const page = await openCardUpdate();
+    await screenshot(page, 'payfast-card-update-page');
+    await saveCard(page, '5200 0000 0000 0007', '11/32');
     // PayFast's UPDATED notice moves the medium to the new card, and the page says so once it has.
-    await expect.poll(() => page.locator('main').textContent(), { timeout: 15_000 }).toContain('Your card was updated: payments now use the card ending 0007.');
+    await expect.poll(main(page), { timeout: 15_000 }).toContain('Your card was updated: payments now use the card ending 0007.');
     await screenshot(page, 'payfast-card-updated');
-    expect((await stage.h.ctx.database.db.select().from(mediums).where(eq(mediums.id, DEMO.mediums.card)))[0]!.accountNumber).toBe('0007');
+    expect((await card()).accountNumber).toBe('0007');
     await page.close();
   });
 
   it('says nothing changed when the customer cancels on the PayFast page', async () => {
-    const page = await stage.browser.page();
-    await signIn(page, stage.base);
-    await page.goto(`${stage.base}/app/services/${DEMO.services.hybrid}`);
-    const before = (await stage.h.ctx.database.db.select().from(mediums).where(eq(mediums.id, DEMO.mediums.card)))[0]!;
-    await page.getByRole('button', { name: 'Update card' }).or(page.getByRole('link', { name: 'Update card' })).click();
-    await page.waitForURL(/\/sandbox\/payfast\/eng\/recurring\/update\//);
+    const before = await card();
+    const page = await openCardUpdate();
     await page.getByRole('link', { name: 'Cancel' }).click();
     await page.waitForURL(new RegExp(`/app/services/${DEMO.services.hybrid}`));
     // Said within seconds (PayFast returns a cancel to the same address as a new card), not after a long wait.
-    await expect.poll(() => page.locator('main').textContent(), { timeout: 14_000 }).toContain(`Payments still use the card ending ${before.accountNumber}.`);
-    expect(await page.locator('main').textContent()).not.toContain('Your card was updated');
+    await expect.poll(main(page), { timeout: 14_000 }).toContain(`Payments still use the card ending ${before.accountNumber}.`);
+    expect(await main(page)()).not.toContain('Your card was updated');
     await screenshot(page, 'payfast-card-update-cancelled');
-    expect((await stage.h.ctx.database.db.select().from(mediums).where(eq(mediums.id, DEMO.mediums.card)))[0]).toEqual(before);
+    expect(await card()).toEqual(before);
     await page.close();
   });
 
@@ -112,21 +120,12 @@ describe.skipIf(!withChromium())('Update card for a HybridDayBundle service', ()
     const behaviour = (body: unknown) => fetch(`${stage.base}/sandbox/payfast/behaviour`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     expect((await behaviour({ itn: 'late', itnDelayMs: 14_000 })).status).toBe(200);
     try {
-      const page = await stage.browser.page();
-      await signIn(page, stage.base);
-      await page.goto(`${stage.base}/app/services/${DEMO.services.hybrid}`);
-      const before = (await stage.h.ctx.database.db.select().from(mediums).where(eq(mediums.id, DEMO.mediums.card)))[0]!;
-      await page.getByRole('button', { name: 'Update card' }).or(page.getByRole('link', { name: 'Update card' })).click();
-      await page.waitForURL(/\/sandbox\/payfast\/eng\/recurring\/update\//);
-      await page.getByLabel('Card number').fill('4200 0000 0000 0091');
-      await page.getByLabel('Expiry (MM/YY)').fill('10/33');
-      await page.getByLabel('CVV').fill('123');
-      await page.getByLabel('Name on card').fill('Konstand Nel');
-      await page.getByRole('button', { name: 'Update card' }).click();
-      await page.waitForURL(new RegExp(`/app/services/${DEMO.services.hybrid}`));
-      await expect.poll(() => page.locator('main').textContent(), { timeout: 14_000 }).toContain(`Payments still use the card ending ${before.accountNumber}.`);
+      const before = await card();
+      const page = await openCardUpdate();
+      await saveCard(page, '4200 0000 0000 0091', '10/33');
+      await expect.poll(main(page), { timeout: 14_000 }).toContain(`Payments still use the card ending ${before.accountNumber}.`);
       // The notice arrives 14 s after the card was saved: the page, still looking, says so without a reload.
-      await expect.poll(() => page.locator('main').textContent(), { timeout: 30_000 }).toContain('Your card was updated: payments now use the card ending 0091.');
+      await expect.poll(main(page), { timeout: 30_000 }).toContain('Your card was updated: payments now use the card ending 0091.');
       await page.close();
     } finally {
       await behaviour({ itn: 'normal' });
