@@ -290,7 +290,10 @@ describe('capturing a bank account through Debitsuccess', () => {
       status = (await capture(started.body.id)).body.status;
     }
     expect(status).toBe('succeeded');
-    const notices = (await stored()).filter((e) => e.eventId === `webhook:capture:${started.body.id}`);
+    // The notice's row records its outcome just after the capture it completed is written: wait for that too.
+    const notice = async () => (await stored()).filter((e) => e.eventId === `webhook:capture:${started.body.id}`);
+    for (let i = 0; i < 100 && (await notice()).some((e) => e.outcome === null); i++) await new Promise((r) => setTimeout(r, 50));
+    const notices = await notice();
     expect(notices.map((e) => [e.verified, e.outcome])).toEqual([[true, `processed: capture ${started.body.id} is succeeded`]]);
   });
 });
