@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import * as t from '../../src/db/schema.ts';
 import { DEMO } from '../../src/demo/ids.ts';
 import { addDays, nextCollectionDate, type IsoDate } from '../../src/domain/periods.ts';
-import { runBilling } from '../../src/modules/billing/run-billing.ts';
+import { BILL_MONTH } from '../../src/modules/billing/billing-sql.ts';
+import { runBilling, sliceSettings } from '../../src/modules/billing/run-billing.ts';
 import { workBillingCollections } from '../../src/modules/billing/work-collections.ts';
 import { approvedCharges, ledger, sandboxCardMedium, type CardOutcome } from '../helpers/collections.ts';
 import { createHarness, type Harness } from '../helpers/harness.ts';
@@ -326,6 +327,28 @@ describe.runIf(inject('engine') === 'postgres')('two processes running the same 
     const months = await monthly(serviceId);
     expect(months).toHaveLength(1);
     expect(await serviceRow(serviceId)).toMatchObject({ billedThrough: '2030-06-03' });
+  });
+});
+
+describe.runIf(inject('engine') === 'postgres')('a slice’s plan (PostgreSQL)', () => {
+  it('reads purchases by index, even when its statistics were taken while the table was small', async () => {
+    // The plan a run's first slice makes is kept for the run, while every slice adds its purchases: one made
+    // from a small table's statistics must not scan the table once per service.
+    await h.ctx.database.query('ANALYZE purchases');
+    const types: Record<string, string> = { operatorId: 'uuid', asOf: 'text', runId: 'uuid', now: 'timestamptz', afterId: 'text', uptoId: 'text' };
+    const values: Record<string, string> = { operatorId: DEMO.operatorId, asOf: '2031-01-01', runId: DEMO.operatorId, now: '2031-01-01T08:00:00Z', afterId: '00000000-0000-0000-0000-000000000000', uptoId: 'ffffffff-ffff-ffff-ffff-ffffffffffff' };
+    const plan = await h.ctx.database.transaction(async (tx) => {
+      await sliceSettings(tx, 'postgres');
+      await tx.query(`PREPARE slice_plan(${BILL_MONTH.params.map((p) => types[p]).join(', ')}) AS ${BILL_MONTH.text}`);
+      try {
+        const rows = await tx.query<{ 'QUERY PLAN': string }>(`EXPLAIN (COSTS OFF) EXECUTE slice_plan(${BILL_MONTH.params.map((p) => `'${values[p]}'`).join(', ')})`);
+        return rows.map((r) => r['QUERY PLAN']).join('\n');
+      } finally {
+        await tx.query('DEALLOCATE slice_plan');
+      }
+    });
+    expect(plan).toContain('purchases_billing_period');
+    expect(plan).not.toMatch(/Seq Scan on (purchases|services|purchase_plans)\b/);
   });
 });
 

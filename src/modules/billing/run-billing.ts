@@ -166,12 +166,7 @@ async function billSlice(ctx: RunContext, params: RunParams, slice: { afterId: s
 
 async function billSliceOnce(ctx: RunContext, params: RunParams, slice: { afterId: string; uptoId: string }): Promise<void> {
   await ctx.database.transaction(async (tx) => {
-    // BILL_MONTH bumps the version of every service it bills: the triggers that would look for them again skip (migration 0019).
-    await tx.query("SET LOCAL payrail.versions_bumped = 'on'");
-    // Planned once for any slice (payrail's connections keep generic plans, db/client.ts), which BILL_MONTH is
-    // written for; not compiled to machine code, which costs more than a slice's per-row work saves. Custom
-    // plans would plan again each of the foreign-key checks the slice makes, ten thousand a constraint.
-    if (ctx.database.kind === 'postgres') await tx.query('SET LOCAL jit = off');
+    await sliceSettings(tx, ctx.database.kind);
     let purchasesCreated = 0;
     let collectionsStarted = 0;
     for (let i = 0; i < MAX_PERIODS_PER_RUN; i++) {
@@ -183,6 +178,25 @@ async function billSliceOnce(ctx: RunContext, params: RunParams, slice: { afterI
     }
     await run(tx.query, RECORD_SLICE, { runId: params.runId, ...slice, purchasesCreated, collectionsStarted, now: ctx.clock() });
   });
+}
+
+/**
+ * The settings a slice's transaction bills under (exported for the test that reads its plan):
+ * - BILL_MONTH bumps the version of every service it bills: the triggers that would look for them again
+ *   skip (migration 0019).
+ * - Planned once for any slice (payrail's connections keep generic plans, db/client.ts), which BILL_MONTH is
+ *   written for; not compiled to machine code, which costs more than a slice's per-row work saves. Custom
+ *   plans would plan again each of the foreign-key checks the slice makes, ten thousand a constraint.
+ * - No sequential scans: every table BILL_MONTH reads is read by an index (the slice's id range, a service
+ *   id). The plan is made at a run's first slice and kept, while the run grows purchases by a slice's worth
+ *   each time; a plan made when purchases was small (a new operator, statistics from then, autovacuum off)
+ *   read all of it once per service to see whether its period was billed. Measured on 1,000,000 services:
+ *   360 s with that plan, 69 s with the index.
+ */
+export async function sliceSettings(tx: Pick<RawTransaction, 'query'>, kind: 'postgres' | 'pglite'): Promise<void> {
+  await tx.query("SET LOCAL payrail.versions_bumped = 'on'");
+  await tx.query('SET LOCAL enable_seqscan = off');
+  if (kind === 'postgres') await tx.query('SET LOCAL jit = off');
 }
 
 /** The run's last step, in the transaction holding it: retries, recharges, suspensions, its figures. */
