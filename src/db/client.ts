@@ -79,6 +79,13 @@ export function pgliteDatabase(client: PGlite): Database {
 
 const drizzleByClient = new WeakMap<pg.PoolClient, Db>();
 
+/**
+ * Every statement is planned generically (plan_cache_mode): a named one once per connection, kept until the
+ * tables it reads are analysed again. So a named statement must read its big tables by an index whatever
+ * their size when it was planned. A job's claim is not named: it is planned at each claim for its table as
+ * it is then, since a plan made while the table was small (a first billing run's collections, before any
+ * statistics) scans all of it, and would go on doing so at every claim once the table holds a million rows.
+ */
 export function openPostgres(url: string, poolSize = 10): Database {
   const pool = new pg.Pool({
     connectionString: url,

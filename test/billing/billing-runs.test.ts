@@ -1,6 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { openPostgres } from '../../src/db/client.ts';
 import * as t from '../../src/db/schema.ts';
 import { DEMO } from '../../src/demo/ids.ts';
 import { addDays, nextCollectionDate, type IsoDate } from '../../src/domain/periods.ts';
@@ -349,6 +350,44 @@ describe.runIf(inject('engine') === 'postgres')('a slice’s plan (PostgreSQL)',
     });
     expect(plan).toContain('purchases_billing_period');
     expect(plan).not.toMatch(/Seq Scan on (purchases|services|purchase_plans)\b/);
+  });
+});
+
+describe.runIf(inject('engine') === 'postgres')('a worker’s claim of collections (PostgreSQL)', () => {
+  it('reads the queue by its index once the table is large, though the worker first claimed while it was small', async () => {
+    today = '2031-02-02';
+    const { serviceId } = await activeRecurring(3);
+    today = '2031-02-03';
+    await billOn('2031-02-03');
+    const [purchase] = await monthly(serviceId);
+    // One connection, so the worker's first claim and the later one share a session (and any plan it kept).
+    const database = openPostgres(h.url!, 1);
+    const worker = { ...h.ctx, database };
+    const scans = async () => {
+      await database.query('SELECT pg_stat_force_next_flush()');
+      await database.query('SELECT pg_stat_clear_snapshot()');
+      const [row] = await database.query<{ seq: number; idx: number }>("SELECT seq_scan::int AS seq, idx_scan::int AS idx FROM pg_stat_user_tables WHERE relname = 'billing_collections'");
+      return row!;
+    };
+    try {
+      expect(await workBillingCollections(worker)).toBe(0);
+      // A month of a large operator's collections, worked (done), and one still queued.
+      const [run] = await h.ctx.database.db.select().from(t.billingRuns).where(eq(t.billingRuns.asOf, '2031-02-03'));
+      await h.ctx.database.query(
+        `INSERT INTO billing_collections (id, run_id, operator_id, purchase_id, attempt, status, outcome, created_at, finished_at)
+         SELECT gen_random_uuid(), $1, $2, $3, k, 'done', 'failed', now(), now() FROM generate_series(100, 30099) k`,
+        [run!.id, DEMO.operatorId, purchase!.id],
+      );
+      await h.ctx.database.query(`INSERT INTO billing_collections (id, run_id, operator_id, purchase_id, attempt, created_at) VALUES (gen_random_uuid(), $1, $2, $3, 30100, now())`, [run!.id, DEMO.operatorId, purchase!.id]);
+      const before = await scans();
+      expect(await workBillingCollections(worker)).toBe(1);
+      const after = await scans();
+      expect(after.seq - before.seq).toBe(0);
+      expect(after.idx).toBeGreaterThan(before.idx);
+    } finally {
+      await h.ctx.database.query('DELETE FROM billing_collections WHERE purchase_id = $1 AND attempt >= 100', [purchase!.id]);
+      await database.close();
+    }
   });
 });
 

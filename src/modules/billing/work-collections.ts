@@ -38,7 +38,7 @@ export async function workBillingCollections(ctx: AppContext, options: { limit?:
      )
      RETURNING c.id, c.run_id, c.operator_id, c.purchase_id, c.attempt`,
     [leaseUntil, now, options.limit ?? 25],
-    'payrail_billing_claim_v1',
+    // Not named: planned for the table as it is at each claim (db/client.ts openPostgres).
   );
   // Several at a time: a collection mostly waits (for the provider, for the database).
   let next = 0;

@@ -236,7 +236,7 @@ export async function checkOpenCaptures(ctx: AppContext, options: { limit?: numb
      WHERE id IN (SELECT id FROM medium_captures WHERE status = 'open' AND next_check_at <= $2 ORDER BY next_check_at LIMIT $3 FOR UPDATE SKIP LOCKED)
      RETURNING id`,
     [new Date(now.getTime() + CLAIM_MS), now, options.limit ?? 25],
-    'payrail_claim_captures_v1',
+    // Not named: planned for the table as it is at each claim (db/client.ts openPostgres).
   );
   for (const { id } of claimed) {
     try {

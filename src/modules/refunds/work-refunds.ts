@@ -28,7 +28,7 @@ export async function workRefunds(ctx: AppContext, options: { now?: Date; limit?
                    ORDER BY next_check_at NULLS FIRST LIMIT $3 FOR UPDATE SKIP LOCKED)
       RETURNING id`,
     [new Date(now.getTime() + LEASE_MS), now, options.limit ?? 25],
-    'payrail_claim_refunds_v1',
+    // Not named: planned for the table as it is at each claim (db/client.ts openPostgres).
   );
   let settled = 0;
   for (const { id } of claimed) if (await processRefund(ctx, id, now)) settled++;

@@ -20,7 +20,7 @@ export async function workVendAdvices(ctx: AppContext, options: { now?: Date; li
                    ORDER BY next_attempt_at NULLS FIRST LIMIT $3 FOR UPDATE SKIP LOCKED)
       RETURNING id`,
     [new Date(now.getTime() + LEASE_MS), now, options.limit ?? 25],
-    'payrail_claim_vend_advices_v1',
+    // Not named: planned for the table as it is at each claim (db/client.ts openPostgres).
   );
   let delivered = 0;
   const vendor = currentVendor();

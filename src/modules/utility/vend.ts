@@ -38,7 +38,7 @@ export async function workVends(ctx: AppContext, options: { now?: Date; limit?: 
                    ORDER BY next_attempt_at NULLS FIRST LIMIT $3 FOR UPDATE SKIP LOCKED)
       RETURNING id`,
     [new Date(now.getTime() + leaseMs(ctx)), now, options.limit ?? 25, vendor.id],
-    'payrail_claim_vends_v1',
+    // Not named: planned for the table as it is at each claim (db/client.ts openPostgres).
   );
   for (const { id } of claimed) await sendVend(ctx, id, now);
   return claimed.length;
