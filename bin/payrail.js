@@ -23,6 +23,28 @@ function sources(dir) {
     });
 }
 
+/** Whether a process of this id still runs (one we may not signal does). */
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the partial bundles of processes killed while writing them (one still being written is left
+ * alone) and, after a new bundle was made (`others`), the bundles of earlier sources.
+ */
+function sweep(cache, current, others) {
+  for (const file of readdirSync(cache)) {
+    if (!file.startsWith('cli-') || file === current) continue;
+    const writer = /\.(\d+)\.partial$/.exec(file);
+    if (writer ? !alive(Number(writer[1])) : others) rmSync(join(cache, file), { force: true });
+  }
+}
+
 /** The bundle of these sources, made now if it is not there yet; null if it cannot be made. */
 async function bundle() {
   try {
@@ -33,7 +55,10 @@ async function bundle() {
     const cache = join(root, 'node_modules', '.cache', 'payrail');
     const name = `cli-${hash.digest('hex').slice(0, 20)}.mjs`;
     const out = join(cache, name);
-    if (existsSync(out)) return out;
+    if (existsSync(out)) {
+      sweep(cache, name, false);
+      return out;
+    }
     const { build } = await import('esbuild');
     mkdirSync(cache, { recursive: true });
     const partial = `${out}.${process.pid}.partial`;
@@ -52,7 +77,7 @@ async function bundle() {
     });
     // Whole or not at all: several processes starting at once may each make it.
     renameSync(partial, out);
-    for (const old of readdirSync(cache)) if (old.startsWith('cli-') && old !== name && !old.endsWith('.partial')) rmSync(join(cache, old), { force: true });
+    sweep(cache, name, true);
     return out;
   } catch {
     return null;

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -105,6 +105,28 @@ describe.runIf(inject('engine') === 'pglite')('payrail serve on the embedded dat
     const help = runPayrail(['--help'], {});
     expect(await help.exited).toBe(0);
     for (const command of ['serve', 'migrate', 'seed-demo']) expect(help.output()).toContain(command);
+  });
+
+  it('at start, removes the partial bundle a process killed while writing it left, not one a live process is writing', async () => {
+    const cache = join(import.meta.dirname, '..', '..', 'node_modules', '.cache', 'payrail');
+    mkdirSync(cache, { recursive: true });
+    // A process that has ended: its id is free. This process is alive.
+    const ended = spawn(process.execPath, ['-e', '']);
+    await new Promise((resolve) => ended.on('exit', resolve));
+    const dead = join(cache, `cli-00000000000000000000.mjs.${ended.pid}.partial`);
+    const writing = join(cache, `cli-00000000000000000000.mjs.${process.pid}.partial`);
+    writeFileSync(dead, 'half a bundle');
+    writeFileSync(writing, 'half a bundle');
+    try {
+      const help = runPayrail(['--help'], {});
+      expect(await help.exited).toBe(0);
+      expect(readdirSync(cache).filter((f) => /^cli-[0-9a-f]+\.mjs$/.test(f))).toHaveLength(1);
+      expect(existsSync(dead)).toBe(false);
+      expect(existsSync(writing)).toBe(true);
+    } finally {
+      rmSync(dead, { force: true });
+      rmSync(writing, { force: true });
+    }
   });
 });
 
