@@ -112,9 +112,9 @@ export async function benchBilling(adminUrl: string): Promise<BillingBenchReport
     await run.database.query(`INSERT INTO bench_plain SELECT gen_random_uuid(), operator_id, id, 3, 37900, billed_through, billed_through + 30, now() FROM services WHERE billed_through = $1::date`, [today]);
     const baselineSeconds = (performance.now() - t0) / 1000;
 
+    await settle(run.database);
     let peak = process.memoryUsage().heapUsed;
     const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().heapUsed)), 20);
-    await settle(run.database);
     t0 = performance.now();
     const lanes = process.env.PAYRAIL_BILLING_RUN_LANES ? Number(process.env.PAYRAIL_BILLING_RUN_LANES) : undefined;
     const { run: made } = await runBilling(run.ctx as never, DEMO.operatorId, today, { id: 'bench', role: 'system', requestId: null }, lanes ? { lanes } : {});
