@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Actor, AppContext } from '../../context.ts';
 import { IdTakenError, NotFoundError } from '../../lib/errors.ts';
+import { uuid7 } from '../../lib/uuid7.ts';
 import { recordAudit } from '../audit/record.ts';
 import { findCustomer, insertCustomer, insertUser, type CustomerRow, type UserRow } from './repo.ts';
 
@@ -22,7 +23,7 @@ export interface NewCustomer {
 /** A customer and (optionally) the users who sign in for it. */
 export async function createCustomer(ctx: Pick<AppContext, 'database'>, operatorId: string, actor: Actor, input: NewCustomer): Promise<{ customer: CustomerRow; users: UserRow[] }> {
   return ctx.database.db.transaction(async (tx) => {
-    const id = input.id?.toLowerCase() ?? randomUUID();
+    const id = input.id?.toLowerCase() ?? uuid7();
     const customer = await insertCustomer(tx, {
       id,
       operatorId,

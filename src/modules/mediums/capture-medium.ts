@@ -4,6 +4,7 @@ import type { Actor, AppContext } from '../../context.ts';
 import { SYSTEM_ACTOR } from '../../context.ts';
 import type { MediumType } from '../../domain/enums.ts';
 import { ConnectorError, NotFoundError, UnprocessableError } from '../../lib/errors.ts';
+import { uuid7 } from '../../lib/uuid7.ts';
 import type { CaptureResult } from '../../providers/contract.ts';
 import { recordAudit } from '../audit/record.ts';
 import { findCustomer } from '../customers/repo.ts';
@@ -169,7 +170,7 @@ export async function completeCapture(ctx: AppContext, id: string): Promise<Capt
       return failed!;
     }
     const token = result.token;
-    const mediumId = randomUUID();
+    const mediumId = uuid7();
     const events: OutboxEvent[] = [];
     // A provider token names what is charged: mediums holding the same one are the same thing at the provider
     // (Debitsuccess keeps one payment detail per customer account, and a capture replaces it). The older ones

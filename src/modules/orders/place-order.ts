@@ -5,6 +5,7 @@ import { PurchaseCreationEvent, PurchaseStatus } from '../../domain/enums.ts';
 import { addDays, civilDate, daysBetween, isCollectionDay, type IsoDate } from '../../domain/periods.ts';
 import { upfrontLines } from '../../domain/pricing.ts';
 import { IdTakenError, UnprocessableError } from '../../lib/errors.ts';
+import { uuid7 } from '../../lib/uuid7.ts';
 import { recordAudit, type AuditEntry } from '../audit/record.ts';
 import { findProduct, schemeOf, toDomainPrice } from '../catalog/repo.ts';
 import { findCustomer } from '../customers/repo.ts';
@@ -86,7 +87,7 @@ export async function placeOrder(ctx: Pick<AppContext, 'database' | 'vault' | 'c
       throw new UnprocessableError('order.meter_not_applicable', `A ${scheme} service has no meter.`, { errors: [{ name: 'body.meter_id', reason: `does not apply to ${scheme} products` }] });
     }
 
-    const serviceId = input.serviceId?.toLowerCase() ?? randomUUID();
+    const serviceId = input.serviceId?.toLowerCase() ?? uuid7();
 
     const lines = upfrontLines({
       scheme,
@@ -96,7 +97,7 @@ export async function placeOrder(ctx: Pick<AppContext, 'database' | 'vault' | 'c
       rateBp: operator.vatRateBp,
     });
     const owes = lines.some((l) => l.totalCents > 0);
-    const planId = randomUUID();
+    const planId = uuid7();
     const inserted = await insertService(
       tx,
       {
@@ -136,7 +137,7 @@ export async function placeOrder(ctx: Pick<AppContext, 'database' | 'vault' | 'c
     if (allocator && !(await findCustomerMediumOfType(tx, customer.id, 'OffSystem'))) {
       createdMediums.push(
         await insertMedium(tx, ctx.vault, {
-          id: randomUUID(),
+          id: uuid7(),
           operatorId,
           customerId: customer.id,
           mediumType: 'OffSystem',
@@ -151,7 +152,7 @@ export async function placeOrder(ctx: Pick<AppContext, 'database' | 'vault' | 'c
     if (operator.paymentLinksEnabled && linkProvider && !(await findCustomerMediumOfType(tx, customer.id, 'PaymentLink'))) {
       createdMediums.push(
         await insertMedium(tx, ctx.vault, {
-          id: randomUUID(),
+          id: uuid7(),
           operatorId,
           customerId: customer.id,
           mediumType: 'PaymentLink',

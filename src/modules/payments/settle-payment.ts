@@ -17,6 +17,7 @@ import { purchasePlans } from '../services/schema.ts';
 import { toPaymentRow, type PaymentRow } from './repo.ts';
 import { auditJson, eventsJson, failedRecords, lateRecords, paidRecords, unknownRecords, type PurchaseOfAttempt } from './settlement-records.ts';
 import { FAIL, LATE_OF_ATTEMPT, LATE_REFUND_DUE, LOCK_ATTEMPT, LOCK_SERVICE, PAY, PAY_FAST, PAY_LATE, PURCHASE_OF_ATTEMPT, RECHECK, type PaidParams } from './settlement-sql.ts';
+import { uuid7 } from '../../lib/uuid7.ts';
 
 export type { PaymentRow } from './repo.ts';
 
@@ -269,7 +270,7 @@ async function lock(tx: RawTransaction, input: SettleInput): Promise<Locked> {
 /** A hosted payment's tokenised card becomes a Valid medium of the customer (and the service's active one if it has none usable). */
 async function keepCard(ctx: AppContext, tx: RawTransaction, payment: PaymentRow, purchase: PurchaseOfAttempt, result: AttemptResult, now: Date): Promise<string> {
   const token = result.token!;
-  const id = randomUUID();
+  const id = uuid7();
   await insertMedium(
     tx.db,
     ctx.vault,
