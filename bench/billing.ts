@@ -40,6 +40,12 @@ export interface BillingBenchReport {
   ratio: number;
   purchasesCreated: number;
   peakHeapMb: number;
+  /** How the services' ids were made: time-ordered as payrail mints them, or random (BENCH_BILLING_IDS=random). */
+  ids: 'time-ordered' | 'random';
+  /** WAL the run wrote, and the pages backends had to write out themselves to make room in shared_buffers (cluster-wide counters). */
+  walMb: number;
+  backendPageWrites: number;
+  sharedBuffers: string;
   collections: { workers: number; collections: number; seconds: number; perSec: number; doubleCharges: number; paid: number }[];
 }
 
@@ -48,15 +54,20 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 /** Billing settings of the bench's environment (PAYRAIL_BILLING_CONCURRENCY …) reach the server and workers it starts. */
 const passThrough = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('PAYRAIL_BILLING_') && k !== 'PAYRAIL_BILLING_TIME')) as Record<string, string>;
 
-/** N Active Recurring services of the demo customer, due on `today`, with `card` (or none) active. */
+/**
+ * N Active Recurring services of the demo customer, due on `today`, with `card` (or none) active. Their ids
+ * and their plans' are time-ordered, as payrail mints them (src/lib/uuid7.ts); BENCH_BILLING_IDS=random
+ * gives them random (version 4) ids instead, as a client that chooses its own random ids would.
+ */
 async function insertDueServices(database: Database, n: number, today: string, card: string | null): Promise<void> {
+  const newId = process.env.BENCH_BILLING_IDS === 'random' ? 'gen_random_uuid()' : 'payrail_uuid7()';
   await database.query(
     `WITH s AS (
        INSERT INTO services (id, operator_id, customer_id, product_id, collector_id, status, billing_status, collection_day, billed_through, on_network_date)
-       SELECT gen_random_uuid(), $1, $2, $3, $4, 'Active', 'PaidUp', extract(day FROM $5::date)::int, $5::date, $5::date FROM generate_series(1, $6::int)
+       SELECT ${newId}, $1, $2, $3, $4, 'Active', 'PaidUp', extract(day FROM $5::date)::int, $5::date, $5::date FROM generate_series(1, $6::int)
        RETURNING id
      )
-     INSERT INTO purchase_plans (id, service_id, active_medium_id) SELECT gen_random_uuid(), id, $7::uuid FROM s`,
+     INSERT INTO purchase_plans (id, service_id, active_medium_id) SELECT ${newId}, id, $7::uuid FROM s`,
     [DEMO.operatorId, DEMO.customerId, DEMO.products.recurring, DEMO.collectorId, today, n, card],
   );
 }
@@ -97,10 +108,10 @@ async function freshDatabase(adminUrl: string) {
 export async function benchBilling(adminUrl: string): Promise<BillingBenchReport> {
   const n = Number(process.env.BENCH_BILLING_SERVICES ?? 100_000);
   const m = Number(process.env.BENCH_BILLING_COLLECTIONS ?? 2_000);
-  const today = civilDate(new Date());
-
-  // 1. The run over N services, and the baseline, on one fresh database.
+  // 1. The run over N services, and the baseline, on one fresh database. `today` is read once its operator
+  // exists (a run's as_of may not be before the operator's first day, which may have begun meanwhile).
   const run = await freshDatabase(adminUrl);
+  const today = civilDate(new Date());
   let report: Omit<BillingBenchReport, 'collections'>;
   try {
     log(`  billing: ${n.toLocaleString('en')} Recurring services due ${today} …`);
@@ -113,6 +124,9 @@ export async function benchBilling(adminUrl: string): Promise<BillingBenchReport
     const baselineSeconds = (performance.now() - t0) / 1000;
 
     await settle(run.database);
+    const io = async () => (await run.database.query<{ wal: number; backend: number }>('SELECT (SELECT wal_bytes FROM pg_stat_wal)::float8 AS wal, (SELECT buffers_backend FROM pg_stat_bgwriter)::float8 AS backend'))[0]!;
+    const [{ shared_buffers: sharedBuffers }] = (await run.database.query<{ shared_buffers: string }>('SHOW shared_buffers')) as [{ shared_buffers: string }];
+    const ioBefore = await io();
     let peak = process.memoryUsage().heapUsed;
     const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().heapUsed)), 20);
     t0 = performance.now();
@@ -120,6 +134,7 @@ export async function benchBilling(adminUrl: string): Promise<BillingBenchReport
     const { run: made } = await runBilling(run.ctx as never, DEMO.operatorId, today, { id: 'bench', role: 'system', requestId: null }, lanes ? { lanes } : {});
     const runSeconds = (performance.now() - t0) / 1000;
     clearInterval(sampler);
+    const ioAfter = await io();
     report = {
       services: n,
       runSeconds,
@@ -128,8 +143,12 @@ export async function benchBilling(adminUrl: string): Promise<BillingBenchReport
       ratio: Math.round((n / runSeconds / (n / baselineSeconds)) * 1000) / 1000,
       purchasesCreated: made.purchasesCreated,
       peakHeapMb: Math.round(peak / 1_048_576),
+      ids: process.env.BENCH_BILLING_IDS === 'random' ? 'random' : 'time-ordered',
+      walMb: Math.round((ioAfter.wal - ioBefore.wal) / 1_048_576),
+      backendPageWrites: ioAfter.backend - ioBefore.backend,
+      sharedBuffers,
     };
-    log(`  billing run: ${report.servicesPerSec.toLocaleString('en')} services/s (${runSeconds.toFixed(1)} s), baseline INSERT … SELECT ${report.baselineRowsPerSec.toLocaleString('en')} rows/s, ratio ${report.ratio}, peak heap ${report.peakHeapMb} MB`);
+    log(`  billing run: ${report.servicesPerSec.toLocaleString('en')} services/s (${runSeconds.toFixed(1)} s), baseline INSERT … SELECT ${report.baselineRowsPerSec.toLocaleString('en')} rows/s, ratio ${report.ratio}, peak heap ${report.peakHeapMb} MB; ${report.ids} ids, WAL ${report.walMb.toLocaleString('en')} MB, ${report.backendPageWrites.toLocaleString('en')} pages written out by backends (shared_buffers ${sharedBuffers})`);
   } finally {
     await run.database.close();
     await run.db.dispose();
@@ -139,6 +158,7 @@ export async function benchBilling(adminUrl: string): Promise<BillingBenchReport
   const collections: BillingBenchReport['collections'] = [];
   for (const workers of [1, 2]) {
     const fresh = await freshDatabase(adminUrl);
+    const today = civilDate(new Date());
     try {
       const card = await approvingCard(fresh.database);
       await insertDueServices(fresh.database, m, today, card);

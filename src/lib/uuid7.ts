@@ -6,7 +6,7 @@ import { randomFillSync } from 'node:crypto';
  * and are read back in bulk — customers, services, their purchase plans, mediums: rows made one after
  * another sit next to each other in the table and in its primary key, so a billing run reading services in
  * id order reads their pages in order instead of every page of the table for every slice.
- * Measured on 1,000,000 services (bench/README.md): 48 s with these ids, 69–85 s with random ones.
+ * Measured on 1,000,000 services (bench/README.md): 48–51 s with these ids, 64–85 s with random ones.
  */
 export function uuid7(now: number = Date.now()): string {
   const b = randomFillSync(Buffer.alloc(16));
