@@ -5,7 +5,7 @@ import { openPostgres } from '../../src/db/client.ts';
 import * as t from '../../src/db/schema.ts';
 import { DEMO } from '../../src/demo/ids.ts';
 import { addDays, nextCollectionDate, type IsoDate } from '../../src/domain/periods.ts';
-import { BILL_MONTH } from '../../src/modules/billing/billing-sql.ts';
+import { BILL_MONTH, RETRY_MONTHS } from '../../src/modules/billing/billing-sql.ts';
 import { runBilling, sliceSettings } from '../../src/modules/billing/run-billing.ts';
 import { workBillingCollections } from '../../src/modules/billing/work-collections.ts';
 import { approvedCharges, ledger, sandboxCardMedium, type CardOutcome } from '../helpers/collections.ts';
@@ -419,3 +419,55 @@ describe('a period whose purchase was made before the run', () => {
     expect(await eventsOf('purchase.created', paid)).toHaveLength(0);
   });
 });
+
+describe.runIf(inject('engine') === 'postgres')('a run’s retries (PostgreSQL)', () => {
+  it('read only the unpaid monthly purchases whose first retry day has come, not the ones the collection day made', async () => {
+    // 20,000 services billed this morning, their purchases unpaid: none can be retried before day +3, so the
+    // retry step must not read them (at a million services it read them all: 7 s of the run).
+    const asOf = '2031-03-03';
+    // A new operator's database (the demo data), analysed before its first large run: the purchases the run
+    // made are new to the statistics, as on a collection day.
+    const fresh = await createHarness();
+    try {
+      const rows = await fresh.ctx.database.transaction(async (tx) => {
+        await tx.query('ANALYZE');
+        await tx.query(
+          `WITH s AS (
+             INSERT INTO services (id, operator_id, customer_id, product_id, collector_id, status, billing_status, collection_day, billed_through)
+             SELECT payrail_uuid7(), $1, $2, $3, $4, 'Active', 'InArrears', 3, '2031-04-03' FROM generate_series(1, 20000)
+             RETURNING id, operator_id, customer_id
+           )
+           INSERT INTO purchases (id, operator_id, customer_id, service_id, status_id, creation_event_id, purchase_date, amount_cents, amount_excl_cents, tax_cents, period_start, period_end)
+           SELECT payrail_uuid7(), operator_id, customer_id, id, 3, 2, '2031-03-03T00:00:00+02:00', 37900, 32957, 4943, $5::date, '2031-04-03' FROM s`,
+          [DEMO.operatorId, DEMO.customerId, DEMO.products.recurring, DEMO.collectorId, asOf],
+        );
+        // As the run's last step plans it (run-billing.ts finishRun).
+        await tx.query("SET LOCAL plan_cache_mode = 'force_custom_plan'");
+        const values: Record<string, unknown> = { operatorId: DEMO.operatorId, asOf, runId: DEMO.operatorId, now: new Date(`${asOf}T08:00:00Z`) };
+        const [explained] = await tx.query<{ 'QUERY PLAN': PlanNode[] }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${RETRY_MONTHS.text}`, RETRY_MONTHS.params.map((p) => values[p]));
+        await tx.query('ROLLBACK AND CHAIN');
+        return purchasesRead(explained!['QUERY PLAN'][0]!.Plan!);
+      });
+      // Without the bound it reads all 20,000.
+      expect(rows).toBeLessThan(100);
+    } finally {
+      await fresh.close();
+    }
+  });
+});
+
+interface PlanNode {
+  'Relation Name'?: string;
+  'Actual Rows'?: number;
+  'Actual Loops'?: number;
+  'Rows Removed by Filter'?: number;
+  'Rows Removed by Index Recheck'?: number;
+  Plans?: PlanNode[];
+  Plan?: PlanNode;
+}
+
+/** Rows of purchases the plan's scans read (kept or filtered out), over all their loops. */
+function purchasesRead(node: PlanNode): number {
+  const own = node['Relation Name'] === 'purchases' ? ((node['Actual Rows'] ?? 0) + (node['Rows Removed by Filter'] ?? 0) + (node['Rows Removed by Index Recheck'] ?? 0)) * (node['Actual Loops'] ?? 1) : 0;
+  return own + (node.Plans ?? []).reduce((sum, child) => sum + purchasesRead(child), 0);
+}

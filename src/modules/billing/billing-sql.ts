@@ -169,7 +169,7 @@ SELECT (SELECT count(*) FROM created)::int AS created, (SELECT count(*) FROM adv
  * more collection (attempt 1, 2 …). A date skipped by the runs still gets its latest retry, once.
  */
 export const RETRY_MONTHS = statement<'operatorId' | 'asOf' | 'runId' | 'now'>(
-  'payrail_billing_retries_v2',
+  'payrail_billing_retries_v3',
   `WITH due AS (
   SELECT p.id AS purchase_id, p.operator_id, max(r.k)::smallint AS attempt
   FROM purchases p
@@ -180,6 +180,9 @@ export const RETRY_MONTHS = statement<'operatorId' | 'asOf' | 'runId' | 'now'>(
   CROSS JOIN LATERAL unnest(o.retry_days) WITH ORDINALITY AS r(d, k)
   WHERE p.operator_id = :operatorId AND p.creation_event_id = ${E.RecurringBilling} AND p.status_id = ${P.Unpaid}
     AND p.period_start + r.d <= :asOf::date
+    -- Only purchases whose period began at least the first retry day ago (by purchases_monthly_unpaid):
+    -- a collection day's run does not read the million purchases it has just made.
+    AND p.period_start <= :asOf::date - (SELECT min(x.d) FROM operators o1 CROSS JOIN LATERAL unnest(o1.retry_days) AS x(d) WHERE o1.id = :operatorId)
     -- A retry follows a collection that was made: none while one is still queued or being worked.
     AND EXISTS (SELECT 1 FROM billing_collections c WHERE c.purchase_id = p.id AND c.status = 'done')
     AND NOT EXISTS (SELECT 1 FROM billing_collections c WHERE c.purchase_id = p.id AND c.status <> 'done')

@@ -56,6 +56,9 @@ export const purchases = pgTable(
     check('purchases_period', sql`(${t.periodStart} is null) = (${t.periodEnd} is null) and ${t.periodStart} < ${t.periodEnd}`),
     // One monthly purchase per service and period, however many runs, processes or retries.
     uniqueIndex('purchases_billing_period').on(t.serviceId, t.periodStart).where(sql`${t.creationEventId} = 2`),
+    // The monthly purchases still unpaid, by period: a run's retries read those whose period began at least
+    // the first retry day ago, not every unpaid one (on a collection day, a million made that morning).
+    index('purchases_monthly_unpaid').on(t.operatorId, t.periodStart).where(sql`${t.creationEventId} = 2 and ${t.statusId} = 3`),
   ],
 );
 

@@ -1,0 +1,1 @@
+CREATE INDEX "purchases_monthly_unpaid" ON "purchases" USING btree ("operator_id","period_start") WHERE "purchases"."creation_event_id" = 2 and "purchases"."status_id" = 3;
