@@ -30,9 +30,15 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   }
   if (!Array.isArray(parsed) || parsed.length !== 2) throw invalid();
   const [ms, id] = parsed as unknown[];
-  if (typeof ms !== 'number' || !Number.isSafeInteger(ms) || typeof id !== 'string' || !/^[0-9a-f-]{36}$/.test(id)) throw invalid();
+  // Only what this API gives out: an instant from 1970 to 9999 (the database, and an ISO date, take it) and a
+  // UUID in its canonical form (the database casts it) — a hand-made cursor must be a 400, not a failed query.
+  if (typeof ms !== 'number' || !Number.isSafeInteger(ms) || ms < 0 || ms > LAST_INSTANT_MS) throw invalid();
+  if (typeof id !== 'string' || !CANONICAL_UUID.test(id)) throw invalid();
   return { createdAt: new Date(ms), id };
 }
+
+const LAST_INSTANT_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export const encodeCursor = (createdAt: Date, id: string): string =>
   Buffer.from(JSON.stringify([createdAt.getTime(), id])).toString('base64url');

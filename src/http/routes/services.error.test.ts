@@ -38,6 +38,30 @@ describe('services: bad input is a 400 problem, never a 500', () => {
     expect((await h.call('GET', '/services?customerId=nope')).status).toBe(400);
   });
 
+  // A cursor is base64url of [ms, id]: hand-made ones that decode but are not what the API gives out.
+  const forgedCursors = [
+    ['an id of 36 dashes', [1796422997361, '-'.repeat(36)]],
+    ['an id of 36 letters', [1796422997361, 'a'.repeat(36)]],
+    ['an id with dashes out of place', [1796422997361, '60c6b0118aaf-4a0c-81f0-d98f9134-240d']],
+    ['the largest safe integer as the instant', [Number.MAX_SAFE_INTEGER, '60c6b011-8aaf-4a0c-81f0-d98f9134240d']],
+    ['the last instant a Date holds', [8.64e15, '60c6b011-8aaf-4a0c-81f0-d98f9134240d']],
+    ['the first instant a Date holds', [-8.64e15, '60c6b011-8aaf-4a0c-81f0-d98f9134240d']],
+    ['an instant in the year 10000', [Date.UTC(10000, 0, 1), '60c6b011-8aaf-4a0c-81f0-d98f9134240d']],
+    ['an instant before 1970', [-1, '60c6b011-8aaf-4a0c-81f0-d98f9134240d']],
+  ] as const;
+  const lists = ['/services', '/purchases', '/billing/runs', '/customers', `/audit-events?entityId=${DEMO.operatorId}`];
+  it.each(forgedCursors)('answers a cursor with %s with 400 on every list, never a 500', async (_, value) => {
+    const cursor = Buffer.from(JSON.stringify(value)).toString('base64url');
+    for (const list of lists) {
+      const res = await h.call('GET', `${list}${list.includes('?') ? '&' : '?'}cursor=${cursor}`, { token: h.tokens.integrator });
+      expect(res.status, `${list}: ${res.text}`).toBe(400);
+      expect(res.headers['content-type']).toBe('application/problem+json; charset=utf-8');
+      expect(res.body.errors.map((e: { name: string }) => e.name)).toEqual(['query.cursor']);
+    }
+    const mine = await h.call('GET', `/services?cursor=${cursor}`, { token: h.tokens.customer });
+    expect(mine.status, mine.text).toBe(400);
+  });
+
   it('a uuid of nothing is 404, for details-and-actions and for the service', async () => {
     expect((await h.call('GET', '/services/00000000-0000-0000-0000-000000000000/details-and-actions')).status).toBe(404);
     expect((await h.call('GET', '/services/00000000-0000-0000-0000-000000000000')).status).toBe(404);
