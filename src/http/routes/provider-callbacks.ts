@@ -88,7 +88,7 @@ function browserReturnRoute(app: App, ctx: AppContext, connector: Connector, cal
         querystring: Type.Object({
           url: Type.String({ maxLength: 2048, description: 'The client interface URL to return to (ending /1 or /0)' }),
           ...(method === 'GET' ? { data: Type.Optional(Type.String({ maxLength: 8192, description: 'The provider’s result, as it encodes it (VodaPay: base64 JSON). Unsigned: only a prompt to ask the provider.' })) } : {}),
-        }),
+        }, { additionalProperties: true }), // the provider appends its own (Peach: id, resourcePath)
         response: { 303: Type.Null({ description: 'To the UI url ending /1 or /0' }), ...errorResponses(400, 404) },
       },
     handler: async (request, reply) => {

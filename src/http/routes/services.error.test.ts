@@ -62,6 +62,20 @@ describe('services: bad input is a 400 problem, never a 500', () => {
     expect(mine.status, mine.text).toBe(400);
   });
 
+  it.each([
+    ['/services?billingStatus=InArrears', 'query.billingStatus'],
+    ['/services?BILLING_STATUS=PaidUp', 'query.BILLING_STATUS'],
+    ['/services?billing_status[]=PaidUp', 'query.billing_status[]'],
+    ['/purchases?dueBefore=2024-01-01', 'query.dueBefore'],
+    ['/billing/runs?page=2', 'query.page'],
+  ])('refuses %s, a parameter the list does not take, naming it (not the whole list unfiltered)', async (url, name) => {
+    const res = await h.call('GET', url, { token: h.tokens.integrator });
+    expect(res.status, res.text).toBe(400);
+    expect(res.headers['content-type']).toBe('application/problem+json; charset=utf-8');
+    expect(res.body).toMatchObject({ code: 'request.invalid' });
+    expect(res.body.errors).toContainEqual({ name, reason: 'must NOT have additional properties' });
+  });
+
   it('a uuid of nothing is 404, for details-and-actions and for the service', async () => {
     expect((await h.call('GET', '/services/00000000-0000-0000-0000-000000000000/details-and-actions')).status).toBe(404);
     expect((await h.call('GET', '/services/00000000-0000-0000-0000-000000000000')).status).toBe(404);
