@@ -100,14 +100,26 @@ describe('platform', () => {
     const missing = await h.call('GET', '/nope', { token: null });
     expect(missing.status).toBe(404);
     expect(missing.body).toMatchObject({ status: 404, code: 'route.not_found', instance: '/nope' });
+    const before = (await h.call('GET', '/customers?limit=100', { token: h.tokens.integrator })).body.items.length;
+    const unsupported = { status: 415, code: 'request.unsupported_media_type', detail: 'This endpoint takes application/json bodies.' };
     const xml = await h.call('POST', '/customers', { token: h.tokens.integrator, body: '<customer/>', headers: { 'content-type': 'application/xml' } });
     expect(xml.status).toBe(415);
     expect(xml.headers['content-type']).toBe('application/problem+json; charset=utf-8');
+    expect(xml.body).toMatchObject(unsupported);
+    // JSON sent as text is not taken as a string ("body must be object"): the type is wrong, and said so.
+    const text = await h.call('POST', '/customers', { token: h.tokens.integrator, body: '{"name":"As text"}', headers: { 'content-type': 'text/plain' } });
+    expect(text.body).toMatchObject(unsupported);
+    const multipart = await h.call('POST', '/customers', { token: h.tokens.integrator, body: '--x\r\n\r\n--x--', headers: { 'content-type': 'multipart/form-data; boundary=x' } });
+    expect(multipart.body).toMatchObject(unsupported);
     const huge = await h.call('POST', '/customers', { token: h.tokens.integrator, body: JSON.stringify({ name: 'x'.repeat(1_100_000) }), headers: { 'content-type': 'application/json' } });
     expect(huge.status).toBe(413);
-    expect(huge.body.status).toBe(413);
+    expect(huge.body).toMatchObject({ status: 413, code: 'request.body_too_large', detail: 'The body is too large.' });
     const proto = await h.call('POST', '/customers', { token: h.tokens.integrator, body: '{"name":"x","__proto__":{"admin":true}}', headers: { 'content-type': 'application/json' } });
     expect(proto.status).toBe(400);
+    expect(proto.body).toMatchObject({ code: 'request.invalid', detail: 'The body holds a "__proto__" or "constructor.prototype" key, which is refused.' });
+    // No Fastify code names anywhere, and nothing was created.
+    for (const res of [xml, text, multipart, huge, proto]) expect(res.text).not.toMatch(/fst_err/i);
+    expect((await h.call('GET', '/customers?limit=100', { token: h.tokens.integrator })).body.items.length).toBe(before);
   });
 
   it('echoes a sane x-request-id and makes one up otherwise', async () => {

@@ -20,6 +20,8 @@ export const MAX_JSON_DEPTH = 32;
 
 export function registerJsonBodyParser(app: FastifyInstance): void {
   app.decorateRequest('rawJson', null);
+  // No route takes text/plain: a JSON body sent as text is a 415 (as any other type is), not "body must be object".
+  app.removeContentTypeParser('text/plain');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, raw, done) => {
     const text = raw as string;
@@ -31,7 +33,11 @@ export function registerJsonBodyParser(app: FastifyInstance): void {
     let value: unknown;
     try {
       value = sjson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
-    } catch {
+    } catch (err) {
+      // secure-json-parse refuses valid JSON that would poison an object's prototype: say so, not "invalid".
+      if (err instanceof SyntaxError && /prototype property/.test(err.message)) {
+        return done(new ValidationError('The body holds a "__proto__" or "constructor.prototype" key, which is refused.', [{ name: 'body', reason: 'holds a __proto__ or constructor.prototype key' }]), undefined);
+      }
       return done(new ValidationError('The body is not valid JSON.', [{ name: 'body', reason: 'is not valid JSON' }]), undefined);
     }
     // Cheap test first: a NUL can only arrive written as the \u0000 escape.

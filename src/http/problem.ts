@@ -64,6 +64,15 @@ export function sendUnauthorized(request: FastifyRequest, reply: FastifyReply, r
   return sendProblem(reply, problem(401, 'Unauthorized', instanceOf(request)));
 }
 
+/** Fastify's client errors (content-type parsing), each with payrail's code and a plain detail. */
+const FASTIFY_CLIENT_ERRORS: Record<string, { status: number; code: string; detail: string }> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'request.unsupported_media_type', detail: 'This endpoint takes application/json bodies.' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'request.invalid_content_length', detail: 'The Content-Length header does not match the body.' },
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'request.body_too_large', detail: 'The body is too large.' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'request.invalid', detail: 'The body is not valid JSON.' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'request.invalid', detail: 'The body is empty; send a JSON object.' },
+};
+
 type ValidationItem = NonNullable<FastifyError['validation']>[number];
 
 function fieldName(part: string | undefined, item: ValidationItem): string {
@@ -92,9 +101,11 @@ export function errorHandler(error: FastifyError | AppError | Error, request: Fa
     return sendProblem(reply, problem(400, 'The request is malformed: see errors for the fields at fault.', instance, { code: 'request.invalid', errors }));
   }
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
-    // Fastify's own client errors: malformed JSON, wrong content type, body too large.
-    const detail = fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || fe.name === 'SyntaxError' ? 'The body is not valid JSON.' : fe.message;
-    return sendProblem(reply, problem(fe.statusCode, detail, instance, { code: `request.${(fe.code ?? 'invalid').toLowerCase()}` }));
+    // Fastify's own client errors: malformed JSON, wrong content type, body too large — in payrail's words and codes.
+    const known = fe.code ? FASTIFY_CLIENT_ERRORS[fe.code] : undefined;
+    if (known) return sendProblem(reply, problem(known.status, known.detail, instance, { code: known.code }));
+    const detail = fe.name === 'SyntaxError' ? 'The body is not valid JSON.' : fe.message;
+    return sendProblem(reply, problem(fe.statusCode, detail, instance, { code: 'request.invalid' }));
   }
   if (isUniqueViolation(error)) {
     // A race the use-case did not foresee (two creates with one client-chosen id): a conflict, not a crash.
