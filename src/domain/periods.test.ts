@@ -12,6 +12,16 @@ describe('periods', () => {
     expect(isIsoDate('24-01-01')).toBe(false);
   });
 
+  it('takes the years 1 to 99 as those years (Date.UTC would make them 1901–1999), and no year 0', () => {
+    expect(isIsoDate('0001-01-01')).toBe(true);
+    expect(isIsoDate('0099-12-31')).toBe(true);
+    expect(isIsoDate('0004-02-29')).toBe(true);
+    expect(isIsoDate('0100-02-29')).toBe(false);
+    expect(isIsoDate('0000-01-01')).toBe(false);
+    expect(addDays('0099-12-31', 1)).toBe('0100-01-01');
+    expect(daysBetween('0001-01-01', '0002-01-01')).toBe(365);
+  });
+
   it('uses South African civil dates', () => {
     expect(civilDate(new Date('2024-06-30T22:30:00Z'))).toBe('2024-07-01');
     expect(civilDate(new Date('2024-06-30T21:59:00Z'))).toBe('2024-06-30');

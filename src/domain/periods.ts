@@ -13,17 +13,27 @@ export const OPERATOR_UTC_OFFSET_MINUTES = 120;
 
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
+/** A date from 0001-01-01 to 9999-12-31 (PostgreSQL has no year 0). */
 export function isIsoDate(value: string): value is IsoDate {
   const m = ISO_DATE.exec(value);
   if (!m) return false;
-  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
-  return d.getUTCFullYear() === Number(m[1]) && d.getUTCMonth() === Number(m[2]) - 1 && d.getUTCDate() === Number(m[3]);
+  const [y, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (y < 1) return false;
+  const d = new Date(utcMs(y, month, day));
+  return d.getUTCFullYear() === y && d.getUTCMonth() === month - 1 && d.getUTCDate() === day;
+}
+
+/** Midnight UTC of a date; unlike Date.UTC, years 0–99 are those years, not 1900–1999. */
+function utcMs(year: number, month: number, day: number): number {
+  const d = new Date(0);
+  d.setUTCFullYear(year, month - 1, day);
+  return d.getTime();
 }
 
 function toUtcMs(date: IsoDate): number {
   if (!isIsoDate(date)) throw new RangeError(`not a calendar date: ${date}`);
   const [y, m, d] = date.split('-').map(Number) as [number, number, number];
-  return Date.UTC(y, m - 1, d);
+  return utcMs(y, m, d);
 }
 
 const fromUtcMs = (ms: number): IsoDate => new Date(ms).toISOString().slice(0, 10);

@@ -246,13 +246,16 @@ describe('bad input to a billing run', () => {
     ['an impossible date', { as_of: '2030-02-30' }, 422],
     ['a date after today', { as_of: '2031-01-01' }, 422],
     ['a date before the operator existed', { as_of: '2001-01-01' }, 422],
+    ['a date in the first century, before the operator existed', { as_of: '0099-12-31' }, 422, 'billing_run.as_of_out_of_range'],
+    ['the year 0, which has no dates', { as_of: '0000-01-01' }, 422, 'billing_run.as_of_invalid'],
     ['an unknown field', { as_of: '2030-01-01', force: true }, 400],
     ['no body', undefined, 400],
-  ])('%s → a problem, nothing created', async (_what, body, status) => {
+  ] as [string, object | undefined, number, string?][])('%s → a problem, nothing created', async (_what, body, status, code) => {
     today = '2030-03-01';
     const before = (await h.ctx.database.query<{ n: number }>('SELECT count(*)::int AS n FROM billing_runs'))[0]!.n;
     const res = await h.call('POST', '/billing/runs', { token: staff(), body });
     expect(res.status).toBe(status);
+    if (code) expect(res.body.code).toBe(code);
     expect(res.headers['content-type']).toContain('application/problem+json');
     expect((await h.ctx.database.query<{ n: number }>('SELECT count(*)::int AS n FROM billing_runs'))[0]!.n).toBe(before);
   });
