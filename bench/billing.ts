@@ -40,6 +40,9 @@ export interface BillingBenchReport {
   ratio: number;
   purchasesCreated: number;
   peakHeapMb: number;
+  /** Whether each service has its own customer and card (BENCH_BILLING_CARDS=each: a collection job each), or none. */
+  cards: 'each' | 'none';
+  collectionsStarted: number;
   /** How the services' ids were made: time-ordered as payrail mints them, or random (BENCH_BILLING_IDS=random). */
   ids: 'time-ordered' | 'random';
   /** WAL the run wrote, and the pages backends had to write out themselves to make room in shared_buffers (cluster-wide counters). */
@@ -69,6 +72,26 @@ async function insertDueServices(database: Database, n: number, today: string, c
      )
      INSERT INTO purchase_plans (id, service_id, active_medium_id) SELECT ${newId}, id, $7::uuid FROM s`,
     [DEMO.operatorId, DEMO.customerId, DEMO.products.recurring, DEMO.collectorId, today, n, card],
+  );
+}
+
+/**
+ * BENCH_BILLING_CARDS=each: N customers, each with a Valid card and one Active Recurring service due on
+ * `today` whose plan charges that card, all with ids made as payrail makes them. The run then also writes a
+ * collection job for each service, as a real run does. (The cards hold no token: this part only bills;
+ * collections are measured below, with cards that do.)
+ */
+async function insertDueCustomers(database: Database, n: number, today: string): Promise<void> {
+  await database.query(
+    `WITH g AS (SELECT i, payrail_uuid7() AS customer_id, payrail_uuid7() AS medium_id, payrail_uuid7() AS service_id, payrail_uuid7() AS plan_id FROM generate_series(1, $5::int) i),
+     c AS (INSERT INTO customers (id, operator_id, name) SELECT customer_id, $1, 'Customer ' || i FROM g ORDER BY i RETURNING 1),
+     m AS (INSERT INTO mediums (id, operator_id, customer_id, medium_type, status, provider, external_reference, account_name, account_number)
+           SELECT medium_id, $1, customer_id, 'CreditCard', 'Valid', 'PayFast', 'bench ' || i, 'Bench', '1111' FROM g ORDER BY i RETURNING 1),
+     s AS (INSERT INTO services (id, operator_id, customer_id, product_id, collector_id, status, billing_status, collection_day, billed_through, on_network_date)
+           SELECT service_id, $1, customer_id, $2, $3, 'Active', 'PaidUp', extract(day FROM $4::date)::int, $4::date, $4::date FROM g ORDER BY i RETURNING 1),
+     p AS (INSERT INTO purchase_plans (id, service_id, active_medium_id) SELECT plan_id, service_id, medium_id FROM g ORDER BY i RETURNING 1)
+     SELECT (SELECT count(*) FROM c) + (SELECT count(*) FROM m) + (SELECT count(*) FROM s) + (SELECT count(*) FROM p) AS n`,
+    [DEMO.operatorId, DEMO.products.recurring, DEMO.collectorId, today, n],
   );
 }
 
@@ -114,9 +137,11 @@ export async function benchBilling(adminUrl: string): Promise<BillingBenchReport
   const today = civilDate(new Date());
   let report: Omit<BillingBenchReport, 'collections'>;
   try {
-    log(`  billing: ${n.toLocaleString('en')} Recurring services due ${today} …`);
-    await insertDueServices(run.database, n, today, null);
-    await run.database.query('VACUUM ANALYZE services');
+    const cards = process.env.BENCH_BILLING_CARDS === 'each' ? 'each' : 'none';
+    log(`  billing: ${n.toLocaleString('en')} Recurring services due ${today}${cards === 'each' ? ', each of its own customer with a card' : ''} …`);
+    if (cards === 'each') await insertDueCustomers(run.database, n, today);
+    else await insertDueServices(run.database, n, today, null);
+    for (const table of ['services', 'purchase_plans', 'customers', 'mediums']) await run.database.query(`VACUUM ANALYZE ${table}`);
     await run.database.query('CREATE TABLE bench_plain (id uuid PRIMARY KEY, operator_id uuid, service_id uuid, status_id smallint, amount_cents bigint, period_start date, period_end date, created_at timestamptz)');
     await settle(run.database);
     let t0 = performance.now();
@@ -143,12 +168,14 @@ export async function benchBilling(adminUrl: string): Promise<BillingBenchReport
       ratio: Math.round((n / runSeconds / (n / baselineSeconds)) * 1000) / 1000,
       purchasesCreated: made.purchasesCreated,
       peakHeapMb: Math.round(peak / 1_048_576),
-      ids: process.env.BENCH_BILLING_IDS === 'random' ? 'random' : 'time-ordered',
+      cards,
+      collectionsStarted: made.collectionsStarted,
+      ids: cards === 'none' && process.env.BENCH_BILLING_IDS === 'random' ? 'random' : 'time-ordered',
       walMb: Math.round((ioAfter.wal - ioBefore.wal) / 1_048_576),
       backendPageWrites: ioAfter.backend - ioBefore.backend,
       sharedBuffers,
     };
-    log(`  billing run: ${report.servicesPerSec.toLocaleString('en')} services/s (${runSeconds.toFixed(1)} s), baseline INSERT … SELECT ${report.baselineRowsPerSec.toLocaleString('en')} rows/s, ratio ${report.ratio}, peak heap ${report.peakHeapMb} MB; ${report.ids} ids, WAL ${report.walMb.toLocaleString('en')} MB, ${report.backendPageWrites.toLocaleString('en')} pages written out by backends (shared_buffers ${sharedBuffers})`);
+    log(`  billing run: ${report.servicesPerSec.toLocaleString('en')} services/s (${runSeconds.toFixed(1)} s), baseline INSERT … SELECT ${report.baselineRowsPerSec.toLocaleString('en')} rows/s, ratio ${report.ratio}, peak heap ${report.peakHeapMb} MB; ${report.collectionsStarted.toLocaleString('en')} collection jobs; ${report.ids} ids, WAL ${report.walMb.toLocaleString('en')} MB, ${report.backendPageWrites.toLocaleString('en')} pages written out by backends (shared_buffers ${sharedBuffers})`);
   } finally {
     await run.database.close();
     await run.db.dispose();
