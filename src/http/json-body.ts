@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import sjson from 'secure-json-parse';
-import { ValidationError } from '../lib/errors.ts';
+import { AppError, ValidationError } from '../lib/errors.ts';
 
 /**
  * JSON bodies, parsed as Fastify does (prototype poisoning refused), and two more rules. No NUL
@@ -20,8 +20,6 @@ export const MAX_JSON_DEPTH = 32;
 
 export function registerJsonBodyParser(app: FastifyInstance): void {
   app.decorateRequest('rawJson', null);
-  // No route takes text/plain: a JSON body sent as text is a 415 (as any other type is), not "body must be object".
-  app.removeContentTypeParser('text/plain');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, raw, done) => {
     const text = raw as string;
@@ -45,6 +43,14 @@ export function registerJsonBodyParser(app: FastifyInstance): void {
       return done(new ValidationError('Text must not contain NUL (\\u0000) characters.', [{ name: 'body', reason: 'contains a NUL character' }]), undefined);
     }
     done(null, value);
+  });
+  // Fastify reads a text/plain body as a string, which the sandboxes' form routes take (PayFast's validate
+  // service accepts its parameter string so). Every other route takes JSON: a JSON body sent as text is a
+  // 415, as any other type is, not "body must be object".
+  app.addHook('preValidation', async (request) => {
+    if (typeof request.body === 'string' && request.rawJson === null && request.routeOptions.config?.form !== true && !request.is404) {
+      throw new AppError(415, 'request.unsupported_media_type', 'This endpoint takes application/json bodies.');
+    }
   });
 }
 
