@@ -140,8 +140,8 @@ describe('kill -9 while a billing run’s collections are worked', () => {
         return r.collections.queued === 0 ? r : null;
       }, 30_000);
       expect(run).toMatchObject({ as_of: today, status: 'completed', purchases_created: SERVICES, collections_started: SERVICES, retries_started: 0 });
-      expect(run.collections.succeeded + run.collections.skipped + run.collections.unsettled).toBe(SERVICES);
-      expect(run.collections.failed).toBe(0);
+      // Every collection paid its purchase, those the first life charged but had not yet recorded included.
+      expect(run.collections).toEqual({ queued: 0, succeeded: SERVICES, failed: 0, unsettled: 0, skipped: 0 });
       second.child.kill('SIGTERM');
       expect(await second.exited).toBe(0);
     } finally {

@@ -1,103 +1,167 @@
 import { eq, sql } from 'drizzle-orm';
 import type { AppContext } from '../../context.ts';
 import { AppError } from '../../lib/errors.ts';
+import { run, statement } from '../../db/statement.ts';
 import { collectPurchase } from '../payments/collect-purchase.ts';
-import { purchases } from '../purchases/schema.ts';
-import { purchasePlans, services } from '../services/schema.ts';
-import { billingCollections, billingRuns } from './schema.ts';
+import type { TargetRow } from '../payments/plan-collection.ts';
+import { TARGET_COLUMNS } from '../payments/settlement-sql.ts';
+import { services } from '../services/schema.ts';
+import { billingRuns } from './schema.ts';
 
 /** A claimed collection is not claimed again for this long: a worker that died holding it leaves it due again. */
 export const DEFAULT_LEASE_MS = 60_000;
 /** Collections a process works at once. */
 export const DEFAULT_CONCURRENCY = 8;
 
-interface Claimed {
-  id: string;
+/** A claimed collection, with its collection target read in the same statement (TARGET_COLUMNS). */
+interface Claimed extends TargetRow {
+  collection_id: string;
   run_id: string;
   operator_id: string;
-  purchase_id: string;
+  job_purchase_id: string;
   attempt: number;
+  collection_created_at: Date | string;
+  active_medium_id: string | null;
+  service_status: string | null;
 }
+
+/** What a worked collection leaves on its row: done with an outcome, or still claimed until a later lease. */
+interface Finish {
+  id: string;
+  done: boolean;
+  outcome: string | null;
+  detail: string | null;
+  payment_id: string | null;
+  lease_until: string | null;
+}
+
+/**
+ * Claims a batch and reads what collecting each needs (the purchase, its service and customer, the plan's
+ * active medium and its sealed token), in one statement: nothing is read again per collection before the
+ * core starts its attempt. Not named: planned for the table as it is at each claim (db/client.ts).
+ */
+const CLAIM = `WITH due AS (
+  SELECT id FROM billing_collections
+  WHERE status = 'queued' OR (status = 'running' AND lease_until < $2)
+  ORDER BY created_at LIMIT $3 FOR UPDATE SKIP LOCKED
+), claimed AS (
+  UPDATE billing_collections c SET status = 'running', lease_until = $1
+  FROM due WHERE c.id = due.id
+  RETURNING c.id, c.run_id, c.operator_id, c.purchase_id, c.attempt, c.created_at
+)
+SELECT k.id AS collection_id, k.run_id, k.operator_id, k.purchase_id AS job_purchase_id, k.attempt, k.created_at AS collection_created_at,
+  pp.active_medium_id, s.status AS service_status, ${TARGET_COLUMNS}
+FROM claimed k
+LEFT JOIN purchases pu ON pu.id = k.purchase_id AND pu.operator_id = k.operator_id
+LEFT JOIN services s ON s.id = pu.service_id
+LEFT JOIN customers c ON c.id = s.customer_id
+LEFT JOIN products pr ON pr.id = s.product_id
+LEFT JOIN operators op ON op.id = s.operator_id
+LEFT JOIN purchase_plans pp ON pp.service_id = s.id
+LEFT JOIN mediums m ON m.id = pp.active_medium_id AND (m.operator_id = k.operator_id OR m.operator_id IS NULL)
+LEFT JOIN medium_credentials mc ON mc.medium_id = m.id`;
+
+/** The batch's outcomes, written in one statement once the batch is worked (a row another worker finished stays as it is). */
+const FINISH = statement<'finishes' | 'now'>(
+  'payrail_billing_finish_v1',
+  `UPDATE billing_collections c SET
+  status = CASE WHEN f.done THEN 'done' ELSE c.status END,
+  outcome = CASE WHEN f.done THEN f.outcome ELSE c.outcome END,
+  payment_id = CASE WHEN f.done THEN f.payment_id ELSE c.payment_id END,
+  finished_at = CASE WHEN f.done THEN :now::timestamptz ELSE c.finished_at END,
+  detail = f.detail,
+  lease_until = f.lease_until
+FROM jsonb_to_recordset(:finishes::jsonb) AS f(id uuid, done boolean, outcome text, detail text, payment_id uuid, lease_until timestamptz)
+WHERE c.id = f.id AND c.status = 'running'`,
+);
+
+/**
+ * The attempt of this collection that paid its purchase: a billing attempt made since the collection was
+ * queued, which succeeded or whose late success paid the purchase (a worker that died after charging,
+ * before writing the outcome, leaves it to the next claim).
+ */
+const PAID_BY_BILLING = statement<'purchaseId' | 'since'>(
+  'payrail_billing_paid_by_v1',
+  `SELECT py.id FROM payments py
+WHERE py.purchase_id = :purchaseId AND py.created_by = 'billing' AND py.created_at >= :since::timestamptz
+  AND (py.status = 'succeeded' OR EXISTS (SELECT 1 FROM late_successes l WHERE l.payment_id = py.id AND l.disposition = 'paid_purchase'))
+ORDER BY py.created_at DESC LIMIT 1`,
+);
 
 /**
  * Works the collections billing runs started (SPEC §10): claims a batch with FOR UPDATE SKIP LOCKED (any
  * number of processes share the work), and collects each purchase through the exactly-once collection
  * core, as payrail itself, with the service's active medium. A worker killed mid-batch leaves its claims
  * to expire and be claimed again; collecting again is safe: a purchase already paid, or with an attempt
- * in flight, is refused by the core (and the janitor settles an attempt whose answer was lost).
+ * in flight, is refused by the core (and the janitor settles an attempt whose answer was lost), and a
+ * purchase this collection paid before the worker died is recorded as its success.
  */
 export async function workBillingCollections(ctx: AppContext, options: { limit?: number; leaseMs?: number } = {}): Promise<number> {
   const now = ctx.clock();
   const leaseUntil = new Date(now.getTime() + (options.leaseMs ?? ctx.config.jobs.billingLeaseMs ?? DEFAULT_LEASE_MS));
-  const claimed = await ctx.database.query<Claimed & Record<string, unknown>>(
-    `UPDATE billing_collections c SET status = 'running', lease_until = $1
-     WHERE c.id IN (
-       SELECT id FROM billing_collections
-       WHERE status = 'queued' OR (status = 'running' AND lease_until < $2)
-       ORDER BY created_at LIMIT $3 FOR UPDATE SKIP LOCKED
-     )
-     RETURNING c.id, c.run_id, c.operator_id, c.purchase_id, c.attempt`,
-    [leaseUntil, now, options.limit ?? 25],
-    // Not named: planned for the table as it is at each claim (db/client.ts openPostgres).
-  );
+  const claimed = await ctx.database.query<Claimed>(CLAIM, [leaseUntil, now, options.limit ?? 25]);
+  const finishes: Finish[] = [];
   // Several at a time: a collection mostly waits (for the provider, for the database).
   let next = 0;
   const lane = async () => {
-    while (next < claimed.length) await workOne(ctx, claimed[next++]!);
+    while (next < claimed.length) {
+      const finish = await workOne(ctx, claimed[next++]!);
+      if (finish) finishes.push(finish);
+    }
   };
-  await Promise.all(Array.from({ length: Math.min(ctx.config.jobs.billingConcurrency ?? DEFAULT_CONCURRENCY, claimed.length) }, lane));
+  try {
+    await Promise.all(Array.from({ length: Math.min(ctx.config.jobs.billingConcurrency ?? DEFAULT_CONCURRENCY, claimed.length) }, lane));
+  } finally {
+    if (finishes.length > 0) await run(ctx.database.query, FINISH, { finishes: JSON.stringify(finishes), now: ctx.clock() });
+  }
   return claimed.length;
 }
 
-async function workOne(ctx: AppContext, job: Claimed): Promise<void> {
-  const finish = (outcome: string, detail: string | null, paymentId: string | null = null) =>
-    ctx.database.db
-      .update(billingCollections)
-      .set({ status: 'done', outcome, detail, paymentId, finishedAt: ctx.clock(), leaseUntil: null })
-      .where(eq(billingCollections.id, job.id));
+async function workOne(ctx: AppContext, job: Claimed): Promise<Finish | null> {
+  const done = (outcome: string, detail: string | null, paymentId: string | null = null): Finish => ({ id: job.collection_id, done: true, outcome, detail: detail?.slice(0, 500) ?? null, payment_id: paymentId, lease_until: null });
 
-  const [target] = await ctx.database.db
-    .select({ serviceId: purchases.serviceId, statusId: purchases.statusId, mediumId: purchasePlans.activeMediumId, serviceStatus: services.status })
-    .from(purchases)
-    .innerJoin(services, eq(services.id, purchases.serviceId))
-    .leftJoin(purchasePlans, eq(purchasePlans.serviceId, purchases.serviceId))
-    .where(eq(purchases.id, job.purchase_id));
-  if (!target) return void (await finish('skipped', 'the purchase is gone'));
-  if (!target.mediumId) return void (await finish('skipped', 'the service has no active medium'));
-  if (target.serviceStatus === 'Cancelled') return void (await finish('skipped', 'the service is cancelled'));
+  if (!job.purchase_id) return done('skipped', 'the purchase is gone');
+  if (!job.active_medium_id) return done('skipped', 'the service has no active medium');
+  if (job.service_status === 'Cancelled') return done('skipped', 'the service is cancelled');
+  const serviceId = job.service_id as string;
 
   try {
-    const outcome = await collectPurchase(ctx, {
-      serviceId: target.serviceId,
-      purchaseId: job.purchase_id,
-      mediumId: target.mediumId,
-      actor: { id: 'billing', role: 'system', operatorId: job.operator_id, customerId: null, requestId: `billing-run:${job.run_id}:${job.attempt}` },
-    });
+    const outcome = await collectPurchase(
+      ctx,
+      {
+        serviceId,
+        purchaseId: job.job_purchase_id,
+        mediumId: job.active_medium_id,
+        actor: { id: 'billing', role: 'system', operatorId: job.operator_id, customerId: null, requestId: `billing-run:${job.run_id}:${job.attempt}` },
+      },
+      job,
+    );
     const status = outcome.payment?.status ?? 'skipped';
-    await finish(status, null, outcome.payment?.id ?? null);
-    if (status === 'succeeded' && target.serviceStatus === 'Suspended') await countReinstatement(ctx, job, target.serviceId);
+    if (status === 'succeeded' && job.service_status === 'Suspended') await countReinstatement(ctx, job, serviceId);
+    return done(status, null, outcome.payment?.id ?? null);
   } catch (err) {
     if (err instanceof AppError && err.code === 'purchase.collection_in_flight') {
       // An attempt started earlier (a worker died after starting it) is not settled yet: the janitor asks its
       // provider. Come back after the lease: the purchase is then paid, or payable again and collected.
-      await ctx.database.db
-        .update(billingCollections)
-        .set({ leaseUntil: new Date(ctx.clock().getTime() + (ctx.config.jobs.billingLeaseMs ?? DEFAULT_LEASE_MS)), detail: `${err.code}: ${err.message}`.slice(0, 500) })
-        .where(eq(billingCollections.id, job.id));
-      return;
+      const later = new Date(ctx.clock().getTime() + (ctx.config.jobs.billingLeaseMs ?? DEFAULT_LEASE_MS));
+      return { id: job.collection_id, done: false, outcome: null, detail: `${err.code}: ${err.message}`.slice(0, 500), payment_id: null, lease_until: later.toISOString() };
+    }
+    if (err instanceof AppError && err.code === 'purchase.already_paid') {
+      // Paid by this collection before its worker died, or by the customer (Pay Now, off-system) meanwhile.
+      const [mine] = await run<{ id: string }, 'purchaseId' | 'since'>(ctx.database.query, PAID_BY_BILLING, { purchaseId: job.job_purchase_id, since: job.collection_created_at });
+      return mine ? done('succeeded', null, mine.id) : done('skipped', `${err.code}: ${err.message}`);
     }
     if (err instanceof AppError && err.status < 500) {
-      // Paid already, an attempt in flight, a medium no longer usable …: nothing to do here, and why.
-      await finish('skipped', `${err.code}: ${err.message}`.slice(0, 500));
-      return;
+      // An attempt in flight, a medium no longer usable …: nothing to do here, and why.
+      return done('skipped', `${err.code}: ${err.message}`);
     }
     if (err instanceof AppError) {
       // Refused before anything was sent (the provider is unavailable): the attempt is failed; a retry day comes.
-      await finish('failed', `${err.code}: ${err.message}`.slice(0, 500));
-      return;
+      return done('failed', `${err.code}: ${err.message}`);
     }
     // Unexpected: leave the claim to expire, so the collection is tried again (the core keeps it exactly once).
-    ctx.log.error({ err, collectionId: job.id, purchaseId: job.purchase_id }, 'billing collection failed unexpectedly; it will be tried again');
+    ctx.log.error({ err, collectionId: job.collection_id, purchaseId: job.job_purchase_id }, 'billing collection failed unexpectedly; it will be tried again');
+    return null;
   }
 }
 

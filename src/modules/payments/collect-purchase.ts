@@ -6,7 +6,7 @@ import type { AttemptResult, CheckoutInput } from '../../providers/contract.ts';
 import { purchases } from '../purchases/schema.ts';
 import type { CollectInput, CollectionOutcome, Plan, Target } from './collection-types.ts';
 import { connectorContext } from './connector-context.ts';
-import { loadTarget, planCollection } from './plan-collection.ts';
+import { loadTarget, planCollection, targetOf, type TargetRow } from './plan-collection.ts';
 import type { PaymentRow } from './repo.ts';
 import { notificationUrl } from './return-urls.ts';
 import { payments } from './schema.ts';
@@ -26,9 +26,12 @@ export type { CollectInput, CollectionActor, CollectionOutcome } from './collect
  *    is created), once; the attempt's reference is sent as the provider's merchant reference.
  * 3. The answer is settled (settle-payment). A crash between 2 and 3 leaves the attempt pending, and the
  *    janitor asks the provider what happened: nothing is charged twice and nothing is guessed.
+ *
+ * `read`: the target's row when the caller read it already (a billing worker reads a batch's in its claim);
+ * it is checked against the input as a row read here would be.
  */
-export async function collectPurchase(ctx: AppContext, input: CollectInput): Promise<CollectionOutcome> {
-  const target = await loadTarget(ctx, input);
+export async function collectPurchase(ctx: AppContext, input: CollectInput, read?: TargetRow): Promise<CollectionOutcome> {
+  const target = read ? targetOf(read, input) : await loadTarget(ctx, input);
   const { purchase } = target;
   const plan = await planCollection(ctx, target, input);
   const now = ctx.clock();

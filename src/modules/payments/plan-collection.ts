@@ -12,6 +12,9 @@ import { mandateTermsOf } from './mandate-terms.ts';
 import { allowedReturnUrl, browserReturnUrl, defaultUiReturnUrl } from './return-urls.ts';
 import { COLLECTION_TARGET } from './settlement-sql.ts';
 
+/** A row of TARGET_COLUMNS (settlement-sql.ts), as COLLECTION_TARGET or a caller that read many at once returns it. */
+export type TargetRow = Record<string, unknown>;
+
 /** The service (in the actor's scope), the purchase, the customer, the operator's rules and the medium, in one round trip. */
 export async function loadTarget(ctx: AppContext, input: CollectInput): Promise<Target> {
   const { actor } = input;
@@ -22,7 +25,21 @@ export async function loadTarget(ctx: AppContext, input: CollectInput): Promise<
     customerId: actor.customerId,
     mediumId: input.mediumId,
   });
-  if (!row) throw new NotFoundError('service', input.serviceId);
+  return targetOf(row, input);
+}
+
+/**
+ * The target a row describes, checked against the input as COLLECTION_TARGET's scope checks it: a row read
+ * for many collections at once (a billing worker's claim) must hold the same service, purchase and medium,
+ * in the same operator's scope, or it is refused the same way.
+ */
+export function targetOf(row: TargetRow | undefined, input: CollectInput): Target {
+  const { actor } = input;
+  if (!row || !sameId(row.service_id, input.serviceId) || !sameId(row.service_operator_id, actor.operatorId) || (actor.customerId !== null && !sameId(row.service_customer_id, actor.customerId))) {
+    throw new NotFoundError('service', input.serviceId);
+  }
+  if (row.medium_id && (!sameId(row.medium_id, input.mediumId) || (row.medium_operator_id !== null && !sameId(row.medium_operator_id, actor.operatorId)))) throw new NotFoundError('medium', input.mediumId);
+  if (row.purchase_id && !sameId(row.purchase_id, input.purchaseId)) throw new NotFoundError('purchase', input.purchaseId);
   const str = (k: string) => row[k] as string;
   if (!row.purchase_id || (actor.customerId !== null && row.purchase_customer_id !== actor.customerId)) throw new NotFoundError('purchase', input.purchaseId);
   if (row.purchase_service_id !== row.service_id) {
@@ -40,6 +57,9 @@ export async function loadTarget(ctx: AppContext, input: CollectInput): Promise<
     sealedToken: row.sealed_token && row.token_provider ? { provider: row.token_provider as Provider, sealed: str('sealed_token'), agreementReference: row.agreement_reference as string | null } : null,
   };
 }
+
+/** Two uuids, as PostgreSQL compares them (a client may write one in capitals). */
+const sameId = (a: unknown, b: string): boolean => typeof a === 'string' && a.toLowerCase() === b.toLowerCase();
 
 /**
  * How a medium collects (SPEC §5), decided by what the connectors declare: a stored token charged now, a

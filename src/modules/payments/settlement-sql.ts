@@ -293,6 +293,15 @@ JOIN products pr ON pr.id = s.product_id
 LEFT JOIN live l ON true LEFT JOIN inserted i ON true`,
 );
 
+/** What a collection reads about its service, purchase, customer, operator and medium (COLLECTION_TARGET, and billing's claim). */
+export const TARGET_COLUMNS = `s.id AS service_id, s.customer_id AS service_customer_id, s.collector_id, s.operator_id AS service_operator_id, s.product_id,
+  c.name AS customer_name, c.email AS customer_email, c.cell_number AS customer_cell_number, pr.auto_recharge,
+  op.default_card_provider, op.payment_links_enabled,
+  pu.id AS purchase_id, pu.service_id AS purchase_service_id, pu.customer_id AS purchase_customer_id, pu.status_id AS purchase_status_id,
+  pu.purchase_date, pu.small_key, pu.amount_cents AS purchase_amount_cents,
+  m.id AS medium_id, m.operator_id AS medium_operator_id, m.customer_id AS medium_customer_id, m.medium_type, m.status AS medium_status,
+  m.provider AS medium_provider, mc.provider AS token_provider, mc.sealed_token, mc.agreement_reference`;
+
 /**
  * What a collection needs before it starts, in one round trip: the service (in the actor's scope: its
  * operator, and a customer's own services only), its customer and product, the purchase, the operator's
@@ -301,13 +310,7 @@ LEFT JOIN live l ON true LEFT JOIN inserted i ON true`,
  */
 export const COLLECTION_TARGET = statement<'serviceId' | 'purchaseId' | 'operatorId' | 'customerId' | 'mediumId'>(
   'payrail_collection_target_v2',
-  `SELECT s.id AS service_id, s.customer_id AS service_customer_id, s.collector_id, s.operator_id AS service_operator_id, s.product_id,
-  c.name AS customer_name, c.email AS customer_email, c.cell_number AS customer_cell_number, pr.auto_recharge,
-  op.default_card_provider, op.payment_links_enabled,
-  pu.id AS purchase_id, pu.service_id AS purchase_service_id, pu.customer_id AS purchase_customer_id, pu.status_id AS purchase_status_id,
-  pu.purchase_date, pu.small_key, pu.amount_cents AS purchase_amount_cents,
-  m.id AS medium_id, m.operator_id AS medium_operator_id, m.customer_id AS medium_customer_id, m.medium_type, m.status AS medium_status,
-  m.provider AS medium_provider, mc.provider AS token_provider, mc.sealed_token, mc.agreement_reference
+  `SELECT ${TARGET_COLUMNS}
 FROM services s
 JOIN customers c ON c.id = s.customer_id
 JOIN products pr ON pr.id = s.product_id
