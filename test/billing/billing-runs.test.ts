@@ -232,11 +232,46 @@ describe('the service lifecycle', () => {
     expect(await monthly(serviceId)).toHaveLength(1); // the month billed before it was cancelled
     const back = await h.call('PATCH', `/services/${serviceId}`, { token: staff(), body: { service_status: 'Active' } });
     expect(back.status).toBe(409);
-    expect(back.body).toMatchObject({ code: 'service.status_move_not_allowed', status: 409 });
+    expect(back.body).toMatchObject({ code: 'service.status_move_not_allowed', status: 409, service_status: 'Cancelled' });
     expect((await h.call('PATCH', `/services/${serviceId}`, { body: { service_status: 'Active' } })).status).toBe(403); // a customer
     const suspend = await h.call('PATCH', `/services/${serviceId}`, { token: staff(), body: { service_status: 'Suspended' } });
     expect(suspend.status).toBe(400);
     expect(suspend.body.errors).toEqual([{ name: 'body.service_status', reason: 'must be equal to one of the allowed values' }]);
+  });
+});
+
+describe('activating a service', () => {
+  it('takes an on-network date that has come, and refuses another date for a line already live', async () => {
+    today = '2030-06-10';
+    const order = await h.call('POST', '/orders', { token: staff(), body: { customer_id: DEMO.customerId, product_id: DEMO.products.recurring, collector_id: DEMO.collectorId, collection_day: 12 } });
+    expect(order.status).toBe(201);
+    const serviceId = order.body.service.id as string;
+    const activate = (body: object) => h.call('PATCH', `/services/${serviceId}`, { token: staff(), body: { service_status: 'Active', ...body } });
+    const state = async () => (await h.ctx.database.db.select({ status: t.services.status, onNetworkDate: t.services.onNetworkDate, billedThrough: t.services.billedThrough }).from(t.services).where(eq(t.services.id, serviceId)))[0];
+
+    // A line is live from a day that has come: tomorrow would make it Active, and billed, before it is.
+    const ahead = await activate({ on_network_date: '2030-06-11' });
+    expect(ahead.status).toBe(422);
+    expect(ahead.body).toMatchObject({ code: 'service.on_network_date_in_future', errors: [{ name: 'body.on_network_date', reason: 'is later than today (2030-06-10)' }] });
+    const longAgo = await activate({ on_network_date: '2029-06-08' });
+    expect(longAgo.status).toBe(422);
+    expect(longAgo.body.code).toBe('service.on_network_date_out_of_range');
+    expect(await state()).toMatchObject({ status: 'PendingIspApplication', onNetworkDate: null, billedThrough: null });
+    expect(await eventsOf('service.activated', serviceId)).toHaveLength(0);
+
+    const live = await activate({ on_network_date: '2030-06-09' });
+    expect(live.status).toBe(200);
+    expect(await state()).toMatchObject({ status: 'Active', onNetworkDate: '2030-06-09' });
+    // The same again (with its date, or none) is a repeat: nothing changes.
+    expect((await activate({ on_network_date: '2030-06-09' })).status).toBe(200);
+    expect((await activate({})).status).toBe(200);
+    // Another date is not a repeat: billing began from the first.
+    const moved = await activate({ on_network_date: '2030-06-01' });
+    expect(moved.status).toBe(409);
+    expect(moved.body).toMatchObject({ code: 'service.already_active', on_network_date: '2030-06-09' });
+    expect(moved.headers['content-type']).toContain('application/problem+json');
+    expect(await state()).toMatchObject({ status: 'Active', onNetworkDate: '2030-06-09' });
+    expect(await eventsOf('service.activated', serviceId)).toHaveLength(1);
   });
 });
 

@@ -111,13 +111,15 @@ export function serviceRoutes(app: App, ctx: AppContext): void {
           '`Active`: the ISP activated the line (`on_network_date`, default today); a Recurring service is billed monthly from its first collection ' +
           'date on or after the activation and the end of what its order paid for (outbox `service.activated`). `Cancelled`: the customer left; the ' +
           'service is never billed again and its Scheduled purchases become Cancelled (outbox `service.cancelled`); what it already owes stays owed. ' +
-          'Asking for the status a service already has changes nothing. A move the status machine does not allow (a Cancelled service back to ' +
-          'Active, a Suspended one activated — paying what it owes reinstates it) is a 409.',
+          '`on_network_date` is a day that has come (today at the latest, a year back at most: else 422). Asking for the status a service already ' +
+          'has changes nothing; activating an Active service with another `on_network_date` is a 409 (`service.already_active`), since its billing ' +
+          'began from the first. A move the status machine does not allow (a Cancelled service back to Active, a Suspended one activated — paying ' +
+          'what it owes reinstates it) is a 409.',
         params: ServiceParams,
         body: Type.Object(
           {
             service_status: StringEnum(['Active', 'Cancelled'] as const, 'The status to move the service to'),
-            on_network_date: Type.Optional(IsoDate('YYYY-MM-DD: when the line went live (Active only)')),
+            on_network_date: Type.Optional(IsoDate('YYYY-MM-DD: when the line went live (Active only; not later than today)')),
           },
           { additionalProperties: false },
         ),

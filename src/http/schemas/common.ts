@@ -41,6 +41,8 @@ export const ProblemSchema = Type.Object(
     provider: Type.Optional(Type.String({ description: 'The provider concerned (a flow it does not offer)' })),
     provider_code: Type.Optional(Nullable(Type.String({ description: 'The provider’s own code for what it refused (Debitsuccess: 07, 08, 10, 14107 …)' }))),
     provider_note: Type.Optional(Nullable(Type.String({ description: 'The provider’s own words for it' }))),
+    service_status: Type.Optional(Type.String({ description: 'Service moves: the status the service has' })),
+    on_network_date: Type.Optional(Nullable(Type.String({ description: 'Activation: the on-network date the service has' }))),
   },
   { $id: 'Problem', description: 'RFC 7807 problem details (application/problem+json), with extension members where a problem names records' },
 );

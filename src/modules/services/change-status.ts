@@ -23,7 +23,8 @@ const MOVES: Record<ServiceStatusChange['serviceStatus'], readonly string[]> = {
 
 /**
  * `PATCH /services/{id}` (SPEC §10). Activation: the line is on the network (`on_network_date`, default
- * today); a Recurring service is billed monthly from its first collection date on or after both the
+ * today; not later than today, nor more than a year before; activating an Active service again with another
+ * date is a 409, with the same date or none it changes nothing); a Recurring service is billed monthly from its first collection date on or after both the
  * activation and the end of what its order paid for. Cancellation: never billed again; its Scheduled
  * purchases are Cancelled; what it owes stays owed. A move the status machine does not allow is a 409.
  */
@@ -33,18 +34,27 @@ export async function changeServiceStatus(ctx: Pick<AppContext, 'database' | 'cl
   if (change.onNetworkDate !== undefined) {
     if (change.serviceStatus !== 'Active') throw new UnprocessableError('service.on_network_date_not_applicable', 'on_network_date is given only when activating a service.', { errors: [{ name: 'body.on_network_date', reason: 'applies to service_status Active only' }] });
     if (!isIsoDate(change.onNetworkDate)) throw new UnprocessableError('service.on_network_date_invalid', 'on_network_date must be a calendar date.', { errors: [{ name: 'body.on_network_date', reason: 'is not a calendar date' }] });
-    if (Math.abs(daysBetween(today, change.onNetworkDate)) > 366) throw new UnprocessableError('service.on_network_date_out_of_range', 'on_network_date must be within a year of today.', { errors: [{ name: 'body.on_network_date', reason: 'is more than a year from today' }] });
+    // A line goes live on a day that has come: a date ahead would make the service Active before it is.
+    if (change.onNetworkDate > today) throw new UnprocessableError('service.on_network_date_in_future', `on_network_date cannot be later than today (${today}): activate the service once the line is live.`, { errors: [{ name: 'body.on_network_date', reason: `is later than today (${today})` }] });
+    if (daysBetween(change.onNetworkDate, today) > 366) throw new UnprocessableError('service.on_network_date_out_of_range', 'on_network_date must be within a year before today.', { errors: [{ name: 'body.on_network_date', reason: 'is more than a year before today' }] });
   }
 
   await ctx.database.db.transaction(async (tx) => {
     const [row] = await tx
-      .select({ status: services.status, collectionDay: services.collectionDay, latestPeriodEndDate: services.latestPeriodEndDate, customerId: services.customerId, billingScheme: products.billingScheme })
+      .select({ status: services.status, onNetworkDate: services.onNetworkDate, collectionDay: services.collectionDay, latestPeriodEndDate: services.latestPeriodEndDate, customerId: services.customerId, billingScheme: products.billingScheme })
       .from(services)
       .innerJoin(products, eq(products.id, services.productId))
       .where(and(eq(services.id, serviceId), eq(services.operatorId, operatorId)))
       .for('update', { of: services });
     if (!row) throw new NotFoundError('service', serviceId);
-    if (row.status === change.serviceStatus) return; // asked again: already so
+    if (row.status === change.serviceStatus) {
+      // Asked again: already so. Another date for a line already live is not a repeat: its billing began from the first.
+      if (change.onNetworkDate !== undefined && change.onNetworkDate !== row.onNetworkDate) {
+        const since = row.onNetworkDate ? `on the network since ${row.onNetworkDate}` : 'with no on-network date recorded';
+        throw new ConflictError('service.already_active', `Service ${serviceId} is Active already, ${since}; its on_network_date is not changed.`, { extensions: { service_status: row.status, on_network_date: row.onNetworkDate } });
+      }
+      return;
+    }
     if (!MOVES[change.serviceStatus].includes(row.status)) {
       throw new ConflictError('service.status_move_not_allowed', `A ${row.status} service cannot become ${change.serviceStatus}.`, { extensions: { service_status: row.status } });
     }
