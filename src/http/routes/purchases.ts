@@ -1,6 +1,6 @@
 import Type from 'typebox';
 import type { AppContext } from '../../context.ts';
-import { NotFoundError, ValidationError } from '../../lib/errors.ts';
+import { NotFoundError, UnprocessableError, ValidationError } from '../../lib/errors.ts';
 import { pageRequest, toPage } from '../../lib/pagination.ts';
 import { listLateSuccesses, listPaymentReturns, listPayments } from '../../modules/payments/repo.ts';
 import { findPurchase, listPurchases } from '../../modules/purchases/repo.ts';
@@ -27,7 +27,7 @@ export function purchaseRoutes(app: App, ctx: AppContext): void {
           due_before: Type.Optional(IsoDate('Purchases dated before this day (South African time)')),
           ...PageQuery,
         }),
-        response: { 200: Page(PurchaseSchema), ...errorResponses(400, 401, 404) },
+        response: { 200: Page(PurchaseSchema), ...errorResponses(400, 401, 404, 422) },
       },
     },
     async (request) => {
@@ -35,7 +35,8 @@ export function purchaseRoutes(app: App, ctx: AppContext): void {
       const { serviceId, status, due_before: dueBefore } = request.query;
       if (serviceId === undefined && scope.customerId !== null) throw new ValidationError('serviceId is required.', [{ name: 'query.serviceId', reason: 'is required' }]);
       if (serviceId !== undefined && !(await findService(ctx.database.db, scope, serviceId))) throw new NotFoundError('service', serviceId);
-      if (dueBefore !== undefined && !isIsoDate(dueBefore)) throw new ValidationError('due_before must be a calendar date.', [{ name: 'query.due_before', reason: 'is not a calendar date' }]);
+      // As in bodies: a date of the right shape that is not on the calendar (2029-02-30) is well-formed but unacceptable.
+      if (dueBefore !== undefined && !isIsoDate(dueBefore)) throw new UnprocessableError('purchase.due_before_invalid', 'due_before must be a calendar date.', { errors: [{ name: 'query.due_before', reason: 'is not a calendar date' }] });
       const page = pageRequest(request.query);
       const filter = {
         ...(serviceId === undefined ? {} : { serviceId }),
