@@ -25,6 +25,7 @@ import { Secret } from '../src/lib/secret.ts';
 import { TokenVault } from '../src/lib/token-vault.ts';
 import { runBilling } from '../src/modules/billing/run-billing.ts';
 import { insertMedium } from '../src/modules/mediums/repo.ts';
+import { webhookSecretContext } from '../src/modules/webhooks/endpoints.ts';
 import * as t from '../src/db/schema.ts';
 import { freePort, startChild, waitForHttp } from './children.ts';
 import { preparePostgres } from './databases.ts';
@@ -45,6 +46,9 @@ export interface BillingBenchReport {
   collectionsStarted: number;
   /** How the services' ids were made: time-ordered as payrail mints them, or random (BENCH_BILLING_IDS=random). */
   ids: 'time-ordered' | 'random';
+  /** Whether the operator has an endpoint taking purchase.created (BENCH_BILLING_WEBHOOK=subscribed), and the events the run left for the dispatcher. */
+  webhook: 'subscribed' | 'none';
+  undispatchedEvents: number;
   /** WAL the run wrote, and the pages backends had to write out themselves to make room in shared_buffers (cluster-wide counters). */
   walMb: number;
   backendPageWrites: number;
@@ -141,6 +145,16 @@ export async function benchBilling(adminUrl: string): Promise<BillingBenchReport
     log(`  billing: ${n.toLocaleString('en')} Recurring services due ${today}${cards === 'each' ? ', each of its own customer with a card' : ''} …`);
     if (cards === 'each') await insertDueCustomers(run.database, n, today);
     else await insertDueServices(run.database, n, today, null);
+    // BENCH_BILLING_WEBHOOK=subscribed: the operator has an enabled endpoint taking purchase.created, so
+    // the run writes each event undispatched (for the dispatcher), as a subscribed operator's run does.
+    const webhook = process.env.BENCH_BILLING_WEBHOOK === 'subscribed' ? 'subscribed' : 'none';
+    if (webhook === 'subscribed') {
+      const id = randomUUID();
+      await run.database.query(
+        `INSERT INTO webhook_endpoints (id, operator_id, url, event_types, enabled, sealed_secret, created_at, updated_at) VALUES ($1, $2, 'http://127.0.0.1:9/hooks', '["purchase.created"]', true, $3, now(), now())`,
+        [id, DEMO.operatorId, run.ctx.vault.seal(randomUUID(), webhookSecretContext(id))],
+      );
+    }
     for (const table of ['services', 'purchase_plans', 'customers', 'mediums']) await run.database.query(`VACUUM ANALYZE ${table}`);
     await run.database.query('CREATE TABLE bench_plain (id uuid PRIMARY KEY, operator_id uuid, service_id uuid, status_id smallint, amount_cents bigint, period_start date, period_end date, created_at timestamptz)');
     await settle(run.database);
@@ -171,11 +185,13 @@ export async function benchBilling(adminUrl: string): Promise<BillingBenchReport
       cards,
       collectionsStarted: made.collectionsStarted,
       ids: cards === 'none' && process.env.BENCH_BILLING_IDS === 'random' ? 'random' : 'time-ordered',
+      webhook,
+      undispatchedEvents: (await run.database.query<{ n: number }>(`SELECT count(*)::int AS n FROM outbox_events WHERE dispatched_at IS NULL AND type = 'purchase.created'`))[0]!.n,
       walMb: Math.round((ioAfter.wal - ioBefore.wal) / 1_048_576),
       backendPageWrites: ioAfter.backend - ioBefore.backend,
       sharedBuffers,
     };
-    log(`  billing run: ${report.servicesPerSec.toLocaleString('en')} services/s (${runSeconds.toFixed(1)} s), baseline INSERT … SELECT ${report.baselineRowsPerSec.toLocaleString('en')} rows/s, ratio ${report.ratio}, peak heap ${report.peakHeapMb} MB; ${report.collectionsStarted.toLocaleString('en')} collection jobs; ${report.ids} ids, WAL ${report.walMb.toLocaleString('en')} MB, ${report.backendPageWrites.toLocaleString('en')} pages written out by backends (shared_buffers ${sharedBuffers})`);
+    log(`  billing run: ${report.servicesPerSec.toLocaleString('en')} services/s (${runSeconds.toFixed(1)} s), baseline INSERT … SELECT ${report.baselineRowsPerSec.toLocaleString('en')} rows/s, ratio ${report.ratio}, peak heap ${report.peakHeapMb} MB; ${report.collectionsStarted.toLocaleString('en')} collection jobs; ${report.ids} ids, ${report.undispatchedEvents.toLocaleString('en')} purchase.created events to dispatch, WAL ${report.walMb.toLocaleString('en')} MB, ${report.backendPageWrites.toLocaleString('en')} pages written out by backends (shared_buffers ${sharedBuffers})`);
   } finally {
     await run.database.close();
     await run.db.dispose();

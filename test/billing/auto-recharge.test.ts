@@ -100,6 +100,9 @@ describe('auto-recharge', () => {
     const paid = await h.call('POST', '/purchases/submit-for-collection', { body: { service_id: DEMO.services.dayBundle, purchase_id: quote.body.id, medium_id: good } });
     expect(paid.status, paid.text).toBe(200);
     expect(await service(DEMO.services.dayBundle)).toMatchObject({ status: 'Active', billingStatus: 'PaidUp', latestPeriodEndDate: addDays(today, 7) });
-    expect(await events('service.reinstated', 'service_id', DEMO.services.dayBundle)).toHaveLength(1);
+    const reinstated = await events('service.reinstated', 'service_id', DEMO.services.dayBundle);
+    expect(reinstated).toHaveLength(1);
+    // No endpoint takes it: written dispatched by the reinstatement trigger itself (the outbox's rule).
+    expect(reinstated[0]!.dispatchedAt).toEqual(reinstated[0]!.createdAt);
   });
 });

@@ -203,11 +203,17 @@ describe('dunning', () => {
     // Pay Now with a good card: paid, PaidUp, Active, service.reinstated — at once, no run needed.
     today = '2029-02-07';
     const good = await sandboxCardMedium(h, 'approve', 'PayFast', '4242');
+    // An endpoint takes service.reinstated: the event waits for the webhook job.
+    const endpoint = await h.call('POST', '/webhook-endpoints', { token: staff(), body: { url: 'http://127.0.0.1:9/hooks', event_types: ['service.reinstated'] } });
+    expect(endpoint.status, endpoint.text).toBe(201);
     const pay = await h.call('POST', '/purchases/submit-for-collection', { body: { service_id: serviceId, purchase_id: due!.id, medium_id: good } });
+    expect((await h.call('PATCH', `/webhook-endpoints/${endpoint.body.id}`, { token: staff(), body: { enabled: false } })).status).toBe(200);
     expect(pay.status).toBe(200);
     // Paid late, the January month still pays for January: the service's period ends where that month does.
     expect(await serviceRow(serviceId)).toMatchObject({ status: 'Active', billingStatus: 'PaidUp', suspensionDate: null, billedThrough: '2029-03-05', latestPeriodEndDate: '2029-02-05' });
-    expect(await eventsOf('service.reinstated', serviceId)).toHaveLength(1);
+    const reinstated = await eventsOf('service.reinstated', serviceId);
+    expect(reinstated).toHaveLength(1);
+    expect(reinstated[0]!.dispatchedAt).toBeNull();
     expect((await h.call('GET', `/services/${serviceId}/details-and-actions`)).body).toMatchObject({ billing_status: 'PaidUp', must_pay_info: null });
     // Billing resumes from the next collection date; the suspended month is not billed.
     await billOn('2029-03-05');

@@ -1,5 +1,6 @@
 import { PurchaseCreationEvent, PurchaseLineType, PurchaseStatus } from '../../domain/enums.ts';
 import { statement } from '../../db/statement.ts';
+import { dispatchedIfUnsubscribed } from '../webhooks/outbox-sql.ts';
 
 /**
  * The statements of a billing run (run-billing.ts). Each is set-based: one statement decides for every
@@ -15,17 +16,14 @@ const civil = (instant: string) => `((${instant}) AT TIME ZONE 'UTC' + interval 
 
 /**
  * An outbox row for each row of `source`, `data` a jsonb expression over it (the envelope of
- * enqueue-event.ts). Written dispatched when no enabled endpoint of the operator takes the type: the rule
- * of the outbox trigger (migration 0004), written into the statement to spare a PL/pgSQL call per event.
+ * enqueue-event.ts), written dispatched when no enabled endpoint of the operator takes the type (the
+ * outbox's rule, webhooks/outbox-sql.ts).
  */
 const outbox = (source: string, type: string, data: string) => `
   INSERT INTO outbox_events (id, operator_id, type, payload, created_at, dispatched_at)
   SELECT e.id, e.operator_id, '${type}', jsonb_build_object('id', e.id, 'type', '${type}',
     'created_at', to_char(:now::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'data', e.data), :now,
-    CASE WHEN NOT EXISTS (
-      SELECT 1 FROM webhook_endpoints ep
-      WHERE ep.operator_id = e.operator_id AND ep.enabled AND (jsonb_array_length(ep.event_types) = 0 OR ep.event_types ? '${type}')
-    ) THEN :now::timestamptz END
+    ${dispatchedIfUnsubscribed({ operatorId: 'e.operator_id', type: `'${type}'` }, ':now::timestamptz')}
   FROM (SELECT payrail_uuid7() AS id, x.operator_id, ${data} AS data FROM ${source} x) e
   RETURNING 1`;
 
@@ -101,7 +99,7 @@ const OWES = `(d.billed_status IS NULL OR d.billed_status IN (${P.Unpaid}, ${P.S
  * statement fail (its line's purchase is missing) and the slice is billed again (run-billing.ts billSlice).
  */
 export const BILL_MONTH = statement<'operatorId' | 'asOf' | 'runId' | 'now' | 'afterId' | 'uptoId'>(
-  'payrail_billing_month_v5',
+  'payrail_billing_month_v6',
   `WITH due AS (
   SELECT s.id AS service_id, s.operator_id, s.customer_id, pp.id AS plan_id, s.billed_through AS period_start,
     payrail_next_collection_date(s.billed_through, s.collection_day) AS period_end,
@@ -220,7 +218,7 @@ RETURNING 1`,
 
 /** Auto-recharges still unpaid after their last attempt's day: given up on (Failed), with their events. */
 export const FAIL_RECHARGES = statement<'operatorId' | 'asOf' | 'now'>(
-  'payrail_billing_fail_recharges_v2',
+  'payrail_billing_fail_recharges_v3',
   `WITH failed AS (
   UPDATE purchases p SET status_id = ${P.Failed}, updated_at = :now
   FROM operators o
@@ -242,7 +240,7 @@ SELECT (SELECT count(*) FROM failed)::int AS failed`,
  * reinstates them (the services_reinstate trigger, migration 0007).
  */
 export const SUSPEND = statement<'operatorId' | 'asOf' | 'now'>(
-  'payrail_billing_suspend_v2',
+  'payrail_billing_suspend_v3',
   `WITH suspended AS (
   UPDATE services s SET status = 'Suspended', billing_status = 'Suspended', updated_at = :now
   FROM products p

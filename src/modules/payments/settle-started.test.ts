@@ -165,7 +165,7 @@ describe('outbox events nobody subscribes to', () => {
       await settleStarted(h.ctx, { paymentId: second.attempt.payment.id, purchaseId: second.purchaseId, via: 'charge', result: success }, second.attempt);
       expect(await undispatched(second.purchaseId)).toEqual(['purchase.paid']);
 
-      // Every other writer goes through the outbox trigger, which applies the same rule.
+      // enqueueEvents, which every other use-case writes with, applies the same rule in its insert.
       const now = new Date();
       const [unsubscribed, subscribed] = await enqueueEvents(
         h.ctx.database.db,

@@ -9,6 +9,7 @@
 import { statement } from '../../db/statement.ts';
 import { PurchaseCreationEvent, PurchaseLineType, PurchaseStatus as P } from '../../domain/enums.ts';
 import { OWED_PURCHASE_STATUS, PurchaseMoves } from '../../domain/state-machines.ts';
+import { dispatchedIfUnsubscribed } from '../webhooks/outbox-sql.ts';
 
 const list = (values: readonly number[]): string => values.join(', ');
 
@@ -47,15 +48,8 @@ WHERE s.id = :serviceId
 FOR UPDATE OF s`,
 );
 
-/**
- * An event no enabled endpoint of its operator subscribes to is written dispatched (at :now). The same
- * rule as the outbox trigger's (migration 0004), written into the statement: a trigger or SQL function
- * call per event cost more than the rest of the insert.
- */
-const DISPATCHED_IF_UNSUBSCRIBED = `CASE WHEN NOT EXISTS (
-    SELECT 1 FROM webhook_endpoints ep
-    WHERE ep.operator_id = e.operator_id AND ep.enabled AND (jsonb_array_length(ep.event_types) = 0 OR ep.event_types ? e.type)
-  ) THEN :now END`;
+/** The outbox's rule (webhooks/outbox-sql.ts), over the events being written. */
+const DISPATCHED_IF_UNSUBSCRIBED = dispatchedIfUnsubscribed({ operatorId: 'e.operator_id', type: 'e.type' }, ':now');
 
 /**
  * Audit entries and outbox events of a settlement, passed as JSON arrays (:audit, :events) and written in

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Executor } from '../../db/client.ts';
+import { sql } from 'drizzle-orm';
 import type { EventType } from './event-types.ts';
-import { outboxEvents } from './schema.ts';
+import { dispatchedIfUnsubscribed } from './outbox-sql.ts';
 
 export interface OutboxEvent {
   operatorId: string;
@@ -34,15 +35,17 @@ export function outboxRow(event: OutboxEvent, now: Date): { id: string; operator
   return { id, operator_id: event.operatorId, type: event.type, payload: { id, type: event.type, created_at: now.toISOString(), data: event.data } };
 }
 
-/** Several events of one change, in one statement (same rules as enqueueEvent). */
+/** Several events of one change, in one statement (same rules as enqueueEvent), dispatched already if no endpoint takes them. */
 export async function enqueueEvents(tx: Executor, events: readonly OutboxEvent[], now: Date): Promise<string[]> {
   if (events.length === 0) return [];
   const rows = events.map((event) => {
     const id = randomUUID();
     const payload: EventPayload = { id, type: event.type, created_at: now.toISOString(), data: event.data };
-    return { id, operatorId: event.operatorId, type: event.type, payload, createdAt: now };
+    return { id, operator_id: event.operatorId, type: event.type, payload, created_at: payload.created_at };
   });
-  await tx.insert(outboxEvents).values(rows);
+  await tx.execute(sql`INSERT INTO outbox_events (id, operator_id, type, payload, created_at, dispatched_at)
+    SELECT e.id, e.operator_id, e.type, e.payload, e.created_at, ${sql.raw(dispatchedIfUnsubscribed({ operatorId: 'e.operator_id', type: 'e.type' }, 'e.created_at'))}
+    FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS e(id uuid, operator_id uuid, type text, payload jsonb, created_at timestamptz)`);
   return rows.map((r) => r.id);
 }
 
