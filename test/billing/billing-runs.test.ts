@@ -519,3 +519,51 @@ function purchasesRead(node: PlanNode): number {
   const own = node['Relation Name'] === 'purchases' ? ((node['Actual Rows'] ?? 0) + (node['Rows Removed by Filter'] ?? 0) + (node['Rows Removed by Index Recheck'] ?? 0)) * (node['Actual Loops'] ?? 1) : 0;
   return own + (node.Plans ?? []).reduce((sum, child) => sum + purchasesRead(child), 0);
 }
+
+describe('a billing worker’s outcomes', () => {
+  it('records why it skipped a collection, and a purchase its own attempt paid before the worker died as that collection’s success', async () => {
+    today = '2032-04-02';
+    const [cancelled, paidMeanwhile, charged] = [await activeRecurring(10), await activeRecurring(10), await activeRecurring(10)];
+    today = '2032-04-10';
+    const run = await h.call('POST', '/billing/runs', { token: staff(), body: { as_of: today } });
+    expect(run.status).toBe(201);
+    const collectionOf = async (serviceId: string) => {
+      const [month] = await monthly(serviceId);
+      const [row] = await h.ctx.database.db.select().from(t.billingCollections).where(eq(t.billingCollections.purchaseId, month!.id));
+      return { month: month!, row: row! };
+    };
+    for (const s of [cancelled, paidMeanwhile, charged]) expect((await collectionOf(s.serviceId)).row).toMatchObject({ status: 'queued', outcome: null });
+
+    // Before the workers come: one service is cancelled, another's month is paid by Pay Now.
+    expect((await h.call('PATCH', `/services/${cancelled.serviceId}`, { token: staff(), body: { service_status: 'Cancelled' } })).status).toBe(200);
+    const good = await sandboxCardMedium(h, 'approve', 'PayFast', '4242');
+    const { month: paidMonth } = await collectionOf(paidMeanwhile.serviceId);
+    expect((await h.call('POST', '/purchases/submit-for-collection', { body: { service_id: paidMeanwhile.serviceId, purchase_id: paidMonth.id, medium_id: good } })).status).toBe(200);
+
+    while ((await workBillingCollections(h.ctx)) > 0);
+    const skippedCancelled = await collectionOf(cancelled.serviceId);
+    expect(skippedCancelled.row).toMatchObject({ status: 'done', outcome: 'skipped', detail: 'the service is cancelled', paymentId: null });
+    expect(await attemptsAt([skippedCancelled.month.id])).toHaveLength(0);
+    const skippedPaid = await collectionOf(paidMeanwhile.serviceId);
+    expect(skippedPaid.row).toMatchObject({ status: 'done', outcome: 'skipped', paymentId: null });
+    expect(skippedPaid.row.detail).toMatch(/^purchase\.already_paid: /);
+    expect(await attemptsAt([skippedPaid.month.id])).toHaveLength(1); // the customer's own
+    const done = await collectionOf(charged.serviceId);
+    expect(done.row).toMatchObject({ status: 'done', outcome: 'succeeded' });
+    expect(done.row.paymentId).not.toBeNull();
+
+    // The worker that charged it died before writing the outcome: the claim expires and is taken again.
+    await h.ctx.database.db
+      .update(t.billingCollections)
+      .set({ status: 'running', outcome: null, paymentId: null, finishedAt: null, leaseUntil: new Date(clock().getTime() - 1000) })
+      .where(eq(t.billingCollections.id, done.row.id));
+    while ((await workBillingCollections(h.ctx)) > 0);
+    expect((await collectionOf(charged.serviceId)).row).toMatchObject({ status: 'done', outcome: 'succeeded', paymentId: done.row.paymentId });
+    expect(await attemptsAt([done.month.id])).toHaveLength(1); // charged once
+
+    const figures = (await h.call('GET', `/billing/runs/${run.body.id}`, { token: staff() })).body.collections;
+    expect(figures).toMatchObject({ queued: 0, failed: 0, unsettled: 0 });
+    expect(figures.succeeded).toBeGreaterThanOrEqual(1);
+    expect(figures.skipped).toBeGreaterThanOrEqual(2);
+  });
+});

@@ -109,11 +109,11 @@ export async function workBillingCollections(ctx: AppContext, options: { limit?:
       if (finish) finishes.push(finish);
     }
   };
-  try {
-    await Promise.all(Array.from({ length: Math.min(ctx.config.jobs.billingConcurrency ?? DEFAULT_CONCURRENCY, claimed.length) }, lane));
-  } finally {
-    if (finishes.length > 0) await run(ctx.database.query, FINISH, { finishes: JSON.stringify(finishes), now: ctx.clock() });
-  }
+  // Every lane ends before the outcomes are written (a lane that failed leaves its claim to expire).
+  const lanes = await Promise.allSettled(Array.from({ length: Math.min(ctx.config.jobs.billingConcurrency ?? DEFAULT_CONCURRENCY, claimed.length) }, lane));
+  if (finishes.length > 0) await run(ctx.database.query, FINISH, { finishes: JSON.stringify(finishes), now: ctx.clock() });
+  const failed = lanes.find((l): l is PromiseRejectedResult => l.status === 'rejected');
+  if (failed) throw failed.reason;
   return claimed.length;
 }
 
