@@ -61,7 +61,7 @@ LEFT JOIN purchase_plans pp ON pp.service_id = s.id
 LEFT JOIN mediums m ON m.id = pp.active_medium_id AND (m.operator_id = k.operator_id OR m.operator_id IS NULL)
 LEFT JOIN medium_credentials mc ON mc.medium_id = m.id`;
 
-/** The batch's outcomes, written in one statement once the batch is worked (a row another worker finished stays as it is). */
+/** Outcomes of several collections in one statement (a row another worker finished stays as it is). */
 const FINISH = statement<'finishes' | 'now'>(
   'payrail_billing_finish_v1',
   `UPDATE billing_collections c SET
@@ -100,18 +100,25 @@ export async function workBillingCollections(ctx: AppContext, options: { limit?:
   const now = ctx.clock();
   const leaseUntil = new Date(now.getTime() + (options.leaseMs ?? ctx.config.jobs.billingLeaseMs ?? DEFAULT_LEASE_MS));
   const claimed = await ctx.database.query<Claimed>(CLAIM, [leaseUntil, now, options.limit ?? 25]);
-  const finishes: Finish[] = [];
+  const width = Math.min(ctx.config.jobs.billingConcurrency ?? DEFAULT_CONCURRENCY, claimed.length);
+  // Outcomes are written a lane-width at a time: one statement for several collections, and none waits
+  // long (a slow provider makes a batch slow, not its figures late).
+  const pending: Finish[] = [];
+  const flush = async () => {
+    if (pending.length > 0) await run(ctx.database.query, FINISH, { finishes: JSON.stringify(pending.splice(0)), now: ctx.clock() });
+  };
   // Several at a time: a collection mostly waits (for the provider, for the database).
   let next = 0;
   const lane = async () => {
     while (next < claimed.length) {
       const finish = await workOne(ctx, claimed[next++]!);
-      if (finish) finishes.push(finish);
+      if (finish) pending.push(finish);
+      if (pending.length >= width) await flush();
     }
   };
-  // Every lane ends before the outcomes are written (a lane that failed leaves its claim to expire).
-  const lanes = await Promise.allSettled(Array.from({ length: Math.min(ctx.config.jobs.billingConcurrency ?? DEFAULT_CONCURRENCY, claimed.length) }, lane));
-  if (finishes.length > 0) await run(ctx.database.query, FINISH, { finishes: JSON.stringify(finishes), now: ctx.clock() });
+  // Every lane ends before the last outcomes are written (a lane that failed leaves its claim to expire).
+  const lanes = await Promise.allSettled(Array.from({ length: width }, lane));
+  await flush();
   const failed = lanes.find((l): l is PromiseRejectedResult => l.status === 'rejected');
   if (failed) throw failed.reason;
   return claimed.length;
