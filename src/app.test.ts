@@ -122,6 +122,13 @@ describe('platform', () => {
     expect((await h.call('GET', '/customers?limit=100', { token: h.tokens.integrator })).body.items.length).toBe(before);
   });
 
+  it('hands handlers the ids of a path or query in lower case, however the client wrote them', async () => {
+    const id = '0A1B2C3D-4E5F-4A6B-8C7D-8E9FA0B1C2D3';
+    const run = await h.call('GET', `/billing/runs/${id}`, { token: h.tokens.integrator });
+    expect(run.status).toBe(404);
+    expect(run.body.detail).toBe(`No billing run with id ${id.toLowerCase()}.`);
+  });
+
   it('echoes a sane x-request-id and makes one up otherwise', async () => {
     const mine = await h.call('GET', '/health', { token: null, headers: { 'x-request-id': 'trace-123' } });
     expect(mine.headers['x-request-id']).toBe('trace-123');

@@ -6,6 +6,7 @@ import Fastify, { LogController } from 'fastify';
 import type { AppContext } from './context.ts';
 import { createTokenVerifier, type TokenVerifier } from './http/auth.ts';
 import { registerFormBodyParser } from './http/form-body.ts';
+import { registerCanonicalIds } from './http/canonical-ids.ts';
 import { registerJsonBodyParser } from './http/json-body.ts';
 import { clientErrorHandler, frameworkErrorHandler } from './http/framework-errors.ts';
 import { serializeError } from './http/log-safe-error.ts';
@@ -85,6 +86,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   app.setValidatorCompiler(validatorCompiler());
   registerJsonBodyParser(app);
   registerFormBodyParser(app);
+  registerCanonicalIds(app);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) =>
     sendProblem(reply, problem(404, `There is no ${request.method} ${instanceOf(request)}.`, instanceOf(request), { code: 'route.not_found' })),

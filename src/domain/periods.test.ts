@@ -1,10 +1,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { addDays, civilDate, daysBetween, extendPeriod, isIsoDate, nextCollectionDate, proRataDays } from './periods.ts';
+import { addDays, civilDate, daysBetween, extendPeriod, isIsoDate, nextCollectionDate, proRataDays, sameDayYearsBefore } from './periods.ts';
 
 const dateArb = fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2099-12-31T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10));
 
 describe('periods', () => {
+  it('finds the same day a year before, 29 February becoming the 28th', () => {
+    expect(sameDayYearsBefore('2026-12-05', 1)).toBe('2025-12-05');
+    expect(sameDayYearsBefore('2028-02-29', 1)).toBe('2027-02-28');
+    expect(sameDayYearsBefore('2029-03-01', 1)).toBe('2028-03-01');
+  });
+
   it('validates calendar dates', () => {
     expect(isIsoDate('2024-02-29')).toBe(true);
     expect(isIsoDate('2023-02-29')).toBe(false);

@@ -44,6 +44,14 @@ export const civilDate = (instant: Date, offsetMinutes = OPERATOR_UTC_OFFSET_MIN
 
 export const addDays = (date: IsoDate, days: number): IsoDate => fromUtcMs(toUtcMs(date) + days * DAY_MS);
 
+/** The same day `years` years earlier; 29 February becomes 28 February in a year without it. */
+export function sameDayYearsBefore(date: IsoDate, years: number): IsoDate {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  const year = String(y - years).padStart(4, '0');
+  const candidate = `${year}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
+  return isIsoDate(candidate) ? candidate : `${year}-${String(m).padStart(2, '0')}-${String(d - 1).padStart(2, '0')}`;
+}
+
 /** Whole days from `from` to `to` (negative when `to` is earlier). */
 export const daysBetween = (from: IsoDate, to: IsoDate): number => Math.round((toUtcMs(to) - toUtcMs(from)) / DAY_MS);
 

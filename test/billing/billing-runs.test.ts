@@ -283,6 +283,51 @@ describe('activating a service', () => {
     expect(await state()).toMatchObject({ status: 'Active', onNetworkDate: '2030-06-09' });
     expect(await eventsOf('service.activated', serviceId)).toHaveLength(1);
   });
+
+  it('never bills a month before the order, nor the days its order charged, however far back the line went live', async () => {
+    today = '2030-09-10';
+    const order = await h.call('POST', '/orders', { token: staff(), body: { customer_id: DEMO.customerId, product_id: DEMO.products.recurring, collector_id: DEMO.collectorId, collection_day: 12 } });
+    expect(order.status).toBe(201);
+    const serviceId = order.body.service.id as string;
+    // The upfront purchase (10 → 12 September) is left unpaid. A year back to the day is allowed; a day more is not.
+    const tooOld = await h.call('PATCH', `/services/${serviceId}`, { token: staff(), body: { service_status: 'Active', on_network_date: '2029-09-09' } });
+    expect(tooOld.status).toBe(422);
+    expect(tooOld.body.errors).toEqual([{ name: 'body.on_network_date', reason: 'is before 2029-09-10' }]);
+    // Written in capitals: events carry the id as payrail writes it.
+    const activated = await h.call('PATCH', `/services/${serviceId.toUpperCase()}`, { token: staff(), body: { service_status: 'Active', on_network_date: '2029-09-10' } });
+    expect(activated.status).toBe(200);
+    const [event] = await eventsOf('service.activated', serviceId);
+    expect(event!.payload).toMatchObject({ data: { service_id: serviceId, on_network_date: '2029-09-10', billing_starts: '2030-09-12' } });
+    expect((await serviceRow(serviceId)).billedThrough).toBe('2030-09-12');
+    await billOn('2030-09-10');
+    expect(await monthly(serviceId)).toHaveLength(0);
+    await billOn('2030-09-12');
+    expect((await monthly(serviceId)).map((p) => p.periodStart)).toEqual(['2030-09-12']);
+  });
+
+  it('takes an order’s on-network date under the same rule, and activates from it when PATCH gives none', async () => {
+    today = '2030-10-20';
+    const place = (onNetworkDate: string) =>
+      h.call('POST', '/orders', { token: staff(), body: { customer_id: DEMO.customerId, product_id: DEMO.products.recurring, collector_id: DEMO.collectorId, collection_day: 25, on_network_date: onNetworkDate } });
+    const services = async () => (await h.ctx.database.query<{ n: number }>('SELECT count(*)::int AS n FROM services'))[0]!.n;
+    const before = await services();
+    for (const [date, code] of [
+      ['2030-10-21', 'order.on_network_date_in_future'],
+      ['2029-10-19', 'order.on_network_date_out_of_range'],
+      ['2030-02-30', 'order.on_network_date_invalid'],
+    ] as const) {
+      const refused = await place(date);
+      expect(refused.status, date).toBe(422);
+      expect(refused.body.code).toBe(code);
+    }
+    expect(await services()).toBe(before);
+
+    const order = await place('2030-10-18');
+    expect(order.status).toBe(201);
+    const serviceId = order.body.service.id as string;
+    expect((await h.call('PATCH', `/services/${serviceId}`, { token: staff(), body: { service_status: 'Active' } })).status).toBe(200);
+    expect(await serviceRow(serviceId)).toMatchObject({ status: 'Active', onNetworkDate: '2030-10-18', billedThrough: '2030-10-25' });
+  });
 });
 
 describe('bad input to a billing run', () => {

@@ -1,7 +1,7 @@
 import Type from 'typebox';
 import type { AppContext } from '../../context.ts';
 import { isIsoDate } from '../../domain/periods.ts';
-import { ValidationError } from '../../lib/errors.ts';
+import { UnprocessableError } from '../../lib/errors.ts';
 import { lookupMeter } from '../../modules/utility/utility-purchases.ts';
 import { placeOrder } from '../../modules/orders/place-order.ts';
 import { errorResponses, IsoDate, Nullable, Uuid } from '../schemas/common.ts';
@@ -18,7 +18,7 @@ const OrderBody = Type.Object(
     collection_day: Type.Optional(Type.Integer({ minimum: 1, maximum: 31, description: 'Recurring only; the product’s default when absent. 29–31 are collected on the last day of shorter months.' })),
     meter_id: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9]{1,20}$', description: 'PrepaidUtility only (required there): the meter tokens are bought for; the vendor must know it' })),
     order_date: Type.Optional(IsoDate('Civil date of the order (South African time); today when absent')),
-    on_network_date: Type.Optional(IsoDate()),
+    on_network_date: Type.Optional(IsoDate('YYYY-MM-DD: the line is live already, since this day (not later than today, a year back at most); activation uses it when it names no date')),
   },
   { additionalProperties: false },
 );
@@ -44,10 +44,8 @@ export function orderRoutes(app: App, ctx: AppContext): void {
     },
     async (request, reply) => {
       const b = request.body;
-      for (const field of ['order_date', 'on_network_date'] as const) {
-        const value = b[field];
-        if (value !== undefined && !isIsoDate(value)) throw new ValidationError(`${field} is not a calendar date.`, [{ name: `body.${field}`, reason: 'must be a real YYYY-MM-DD date' }]);
-      }
+      // A date of the right shape that is not on the calendar is well-formed but unacceptable, as everywhere.
+      if (b.order_date !== undefined && !isIsoDate(b.order_date)) throw new UnprocessableError('order.date_invalid', 'order_date is not a calendar date.', { errors: [{ name: 'body.order_date', reason: 'is not a calendar date' }] });
       // A meter the vendor does not know could never be sold tokens: refused before anything is created.
       if (b.meter_id !== undefined) await lookupMeter(ctx, b.meter_id);
       const order = await placeOrder(ctx, scopeOf(request).operatorId, actorOf(request), {

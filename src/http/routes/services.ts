@@ -108,8 +108,8 @@ export function serviceRoutes(app: App, ctx: AppContext): void {
         ...secured('Services'),
         summary: 'Activate or cancel a service (integrators and admins)',
         description:
-          '`Active`: the ISP activated the line (`on_network_date`, default today); a Recurring service is billed monthly from its first collection ' +
-          'date on or after the activation and the end of what its order paid for (outbox `service.activated`). `Cancelled`: the customer left; the ' +
+          '`Active`: the ISP activated the line (`on_network_date`, default the order\'s, else today); a Recurring service is billed monthly from its ' +
+          'first collection date on or after the activation and the end of what its order charged for, paid or not (outbox `service.activated`). `Cancelled`: the customer left; the ' +
           'service is never billed again and its Scheduled purchases become Cancelled (outbox `service.cancelled`); what it already owes stays owed. ' +
           '`on_network_date` is a day that has come (today at the latest, a year back at most: else 422). Asking for the status a service already ' +
           'has changes nothing; activating an Active service with another `on_network_date` is a 409 (`service.already_active`), since its billing ' +

@@ -166,7 +166,7 @@ describe('POST /orders', () => {
     ['an unknown collector', { collector_id: FIX.otherOperator.collectorId }, 422, 'body.collector_id'],
     ['a collection day on a DayBundle', { product_id: DEMO.products.dayBundle, collection_day: 5 }, 422, 'body.collection_day'],
     ['collection day 32', { collection_day: 32 }, 400, 'body.collection_day'],
-    ['an impossible order date', { order_date: '2026-02-30' }, 400, 'body.order_date'],
+    ['an impossible order date', { order_date: '2026-02-30' }, 422, 'body.order_date'],
     ['an order date years away', { order_date: '2031-01-01' }, 422, 'body.order_date'],
     ['a missing product', { product_id: undefined }, 400, 'body.product_id'],
     ['an unknown field', { discount: 50 }, 400, 'body.discount'],

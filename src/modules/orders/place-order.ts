@@ -12,6 +12,7 @@ import { findCustomer } from '../customers/repo.ts';
 import { findCustomerMediumOfType, insertMedium, type MediumRow } from '../mediums/repo.ts';
 import { findCollector, findOperator } from '../operators/repo.ts';
 import { insertPurchase, type PurchaseRecord } from '../purchases/repo.ts';
+import { checkOnNetworkDate } from '../services/on-network-date.ts';
 import { findService, insertService, type ServiceRecord } from '../services/repo.ts';
 
 export interface PlaceOrderInput {
@@ -50,6 +51,9 @@ export async function placeOrder(ctx: Pick<AppContext, 'database' | 'vault' | 'c
       errors: [{ name: 'body.order_date', reason: `must be between ${addDays(today, -MAX_ORDER_DATE_SKEW_DAYS)} and ${addDays(today, MAX_ORDER_DATE_SKEW_DAYS)}` }],
     });
   }
+
+  // The line is already live: the same rule as activating it (PATCH /services/{id}).
+  if (input.onNetworkDate !== undefined) checkOnNetworkDate('order', input.onNetworkDate, today);
 
   return ctx.database.db.transaction(async (tx) => {
     const operator = await findOperator(tx, operatorId);

@@ -1,12 +1,14 @@
-import { and, eq } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import type { Actor, AppContext } from '../../context.ts';
-import { PurchaseStatus } from '../../domain/enums.ts';
-import { addDays, civilDate, daysBetween, isIsoDate, maxDate, nextCollectionDate, type IsoDate } from '../../domain/periods.ts';
+import type { Executor } from '../../db/client.ts';
+import { PurchaseCreationEvent, PurchaseStatus } from '../../domain/enums.ts';
+import { addDays, civilDate, maxDate, nextCollectionDate, type IsoDate } from '../../domain/periods.ts';
 import { ConflictError, NotFoundError, UnprocessableError } from '../../lib/errors.ts';
 import { recordAudit } from '../audit/record.ts';
 import { products } from '../catalog/schema.ts';
 import { purchases } from '../purchases/schema.ts';
 import { enqueueEvents } from '../webhooks/enqueue-event.ts';
+import { checkOnNetworkDate } from './on-network-date.ts';
 import { findService, type ServiceRecord } from './repo.ts';
 import { services } from './schema.ts';
 
@@ -33,15 +35,12 @@ export async function changeServiceStatus(ctx: Pick<AppContext, 'database' | 'cl
   const today = civilDate(now);
   if (change.onNetworkDate !== undefined) {
     if (change.serviceStatus !== 'Active') throw new UnprocessableError('service.on_network_date_not_applicable', 'on_network_date is given only when activating a service.', { errors: [{ name: 'body.on_network_date', reason: 'applies to service_status Active only' }] });
-    if (!isIsoDate(change.onNetworkDate)) throw new UnprocessableError('service.on_network_date_invalid', 'on_network_date must be a calendar date.', { errors: [{ name: 'body.on_network_date', reason: 'is not a calendar date' }] });
-    // A line goes live on a day that has come: a date ahead would make the service Active before it is.
-    if (change.onNetworkDate > today) throw new UnprocessableError('service.on_network_date_in_future', `on_network_date cannot be later than today (${today}): activate the service once the line is live.`, { errors: [{ name: 'body.on_network_date', reason: `is later than today (${today})` }] });
-    if (daysBetween(change.onNetworkDate, today) > 366) throw new UnprocessableError('service.on_network_date_out_of_range', 'on_network_date must be within a year before today.', { errors: [{ name: 'body.on_network_date', reason: 'is more than a year before today' }] });
+    checkOnNetworkDate('service', change.onNetworkDate, today);
   }
 
   await ctx.database.db.transaction(async (tx) => {
     const [row] = await tx
-      .select({ status: services.status, onNetworkDate: services.onNetworkDate, collectionDay: services.collectionDay, latestPeriodEndDate: services.latestPeriodEndDate, customerId: services.customerId, billingScheme: products.billingScheme })
+      .select({ id: services.id, status: services.status, onNetworkDate: services.onNetworkDate, collectionDay: services.collectionDay, latestPeriodEndDate: services.latestPeriodEndDate, customerId: services.customerId, createdAt: services.createdAt, billingScheme: products.billingScheme })
       .from(services)
       .innerJoin(products, eq(products.id, services.productId))
       .where(and(eq(services.id, serviceId), eq(services.operatorId, operatorId)))
@@ -51,7 +50,7 @@ export async function changeServiceStatus(ctx: Pick<AppContext, 'database' | 'cl
       // Asked again: already so. Another date for a line already live is not a repeat: its billing began from the first.
       if (change.onNetworkDate !== undefined && change.onNetworkDate !== row.onNetworkDate) {
         const since = row.onNetworkDate ? `on the network since ${row.onNetworkDate}` : 'with no on-network date recorded';
-        throw new ConflictError('service.already_active', `Service ${serviceId} is Active already, ${since}; its on_network_date is not changed.`, { extensions: { service_status: row.status, on_network_date: row.onNetworkDate } });
+        throw new ConflictError('service.already_active', `Service ${row.id} is Active already, ${since}; its on_network_date is not changed.`, { extensions: { service_status: row.status, on_network_date: row.onNetworkDate } });
       }
       return;
     }
@@ -60,13 +59,12 @@ export async function changeServiceStatus(ctx: Pick<AppContext, 'database' | 'cl
     }
 
     if (change.serviceStatus === 'Active') {
-      const onNetworkDate = change.onNetworkDate ?? today;
-      // Billing starts on the first collection date on or after the activation and the end of the paid upfront period.
-      const billedThrough =
-        row.billingScheme === 'Recurring' && row.collectionDay !== null ? nextCollectionDate(addDays(maxDate(onNetworkDate, row.latestPeriodEndDate ?? onNetworkDate), -1), row.collectionDay) : null;
+      // The date given, else the one the order recorded, else today.
+      const onNetworkDate = change.onNetworkDate ?? row.onNetworkDate ?? today;
+      const billedThrough = row.billingScheme === 'Recurring' && row.collectionDay !== null ? await firstBillingDate(tx, { ...row, collectionDay: row.collectionDay }, onNetworkDate) : null;
       await tx.update(services).set({ status: 'Active', onNetworkDate, billedThrough, updatedAt: now }).where(eq(services.id, serviceId));
-      await recordAudit(tx, actor, { operatorId, entityType: 'service', entityId: serviceId, action: 'service.activated', fromState: row.status, toState: 'Active', data: { on_network_date: onNetworkDate, billed_from: billedThrough } });
-      await enqueueEvents(tx, [{ operatorId, type: 'service.activated', data: { service_id: serviceId, customer_id: row.customerId, service_status: 'Active', on_network_date: onNetworkDate, billing_starts: billedThrough } }], now);
+      await recordAudit(tx, actor, { operatorId, entityType: 'service', entityId: row.id, action: 'service.activated', fromState: row.status, toState: 'Active', data: { on_network_date: onNetworkDate, billed_from: billedThrough } });
+      await enqueueEvents(tx, [{ operatorId, type: 'service.activated', data: { service_id: row.id, customer_id: row.customerId, service_status: 'Active', on_network_date: onNetworkDate, billing_starts: billedThrough } }], now);
       return;
     }
 
@@ -78,10 +76,28 @@ export async function changeServiceStatus(ctx: Pick<AppContext, 'database' | 'cl
     await tx.update(services).set({ status: 'Cancelled', updatedAt: now }).where(eq(services.id, serviceId));
     // Collections a billing run queued for it are not worked: work-collections skips a cancelled service.
     await recordAudit(tx, actor, [
-      { operatorId, entityType: 'service', entityId: serviceId, action: 'service.cancelled', fromState: row.status, toState: 'Cancelled', data: { scheduled_purchases_cancelled: cancelled.length } },
+      { operatorId, entityType: 'service', entityId: row.id, action: 'service.cancelled', fromState: row.status, toState: 'Cancelled', data: { scheduled_purchases_cancelled: cancelled.length } },
       ...cancelled.map((p) => ({ operatorId, entityType: 'purchase' as const, entityId: p.id, action: 'purchase.cancelled', fromState: String(PurchaseStatus.Scheduled), toState: String(PurchaseStatus.Cancelled) })),
     ]);
-    await enqueueEvents(tx, [{ operatorId, type: 'service.cancelled', data: { service_id: serviceId, customer_id: row.customerId, service_status: 'Cancelled', purchases_cancelled: cancelled.map((p) => p.id) } }], now);
+    await enqueueEvents(tx, [{ operatorId, type: 'service.cancelled', data: { service_id: row.id, customer_id: row.customerId, service_status: 'Cancelled', purchases_cancelled: cancelled.map((p) => p.id) } }], now);
   });
   return (await findService(ctx.database.db, { operatorId, customerId: null }, serviceId))!;
+}
+
+/**
+ * The first month a Recurring service is billed for, when it is activated: the first collection date on or
+ * after its on-network date and the end of what its order charged for, paid or not (the order's upfront
+ * purchase covers up to the first collection date after it was placed) or of any later period paid. Never
+ * a month before the service was ordered, nor one its order already charged.
+ */
+async function firstBillingDate(tx: Executor, service: { id: string; collectionDay: number; latestPeriodEndDate: IsoDate | null; createdAt: Date }, onNetworkDate: IsoDate): Promise<IsoDate> {
+  const [order] = await tx
+    .select({ placedAt: purchases.purchaseDate })
+    .from(purchases)
+    .where(and(eq(purchases.serviceId, service.id), eq(purchases.creationEventId, PurchaseCreationEvent.Order)))
+    .orderBy(asc(purchases.purchaseDate))
+    .limit(1);
+  const orderCovers = nextCollectionDate(civilDate(order?.placedAt ?? service.createdAt), service.collectionDay);
+  const from = maxDate(onNetworkDate, maxDate(orderCovers, service.latestPeriodEndDate ?? orderCovers));
+  return nextCollectionDate(addDays(from, -1), service.collectionDay);
 }
