@@ -12,6 +12,8 @@ import { billingRuns } from './schema.ts';
 export const DEFAULT_LEASE_MS = 60_000;
 /** Collections a process works at once. */
 export const DEFAULT_CONCURRENCY = 8;
+/** Who collects: payrail itself, recorded on each attempt (`payments.created_by`), by which a re-claim knows its own. */
+const BILLING_ACTOR_ID = 'billing';
 
 /** A claimed collection, with its collection target read in the same statement (TARGET_COLUMNS). */
 interface Claimed extends TargetRow {
@@ -80,10 +82,10 @@ WHERE c.id = f.id AND c.status = 'running'`,
  * queued, which succeeded or whose late success paid the purchase (a worker that died after charging,
  * before writing the outcome, leaves it to the next claim).
  */
-const PAID_BY_BILLING = statement<'purchaseId' | 'since'>(
-  'payrail_billing_paid_by_v1',
+const PAID_BY_BILLING = statement<'purchaseId' | 'since' | 'actorId'>(
+  'payrail_billing_paid_by_v2',
   `SELECT py.id FROM payments py
-WHERE py.purchase_id = :purchaseId AND py.created_by = 'billing' AND py.created_at >= :since::timestamptz
+WHERE py.purchase_id = :purchaseId AND py.created_by = :actorId AND py.created_at >= :since::timestamptz
   AND (py.status = 'succeeded' OR EXISTS (SELECT 1 FROM late_successes l WHERE l.payment_id = py.id AND l.disposition = 'paid_purchase'))
 ORDER BY py.created_at DESC LIMIT 1`,
 );
@@ -139,7 +141,7 @@ async function workOne(ctx: AppContext, job: Claimed): Promise<Finish | null> {
         serviceId,
         purchaseId: job.job_purchase_id,
         mediumId: job.active_medium_id,
-        actor: { id: 'billing', role: 'system', operatorId: job.operator_id, customerId: null, requestId: `billing-run:${job.run_id}:${job.attempt}` },
+        actor: { id: BILLING_ACTOR_ID, role: 'system', operatorId: job.operator_id, customerId: null, requestId: `billing-run:${job.run_id}:${job.attempt}` },
       },
       job,
     );
@@ -155,7 +157,7 @@ async function workOne(ctx: AppContext, job: Claimed): Promise<Finish | null> {
     }
     if (err instanceof AppError && err.code === 'purchase.already_paid') {
       // Paid by this collection before its worker died, or by the customer (Pay Now, off-system) meanwhile.
-      const [mine] = await run<{ id: string }, 'purchaseId' | 'since'>(ctx.database.query, PAID_BY_BILLING, { purchaseId: job.job_purchase_id, since: job.collection_created_at });
+      const [mine] = await run<{ id: string }, 'purchaseId' | 'since' | 'actorId'>(ctx.database.query, PAID_BY_BILLING, { purchaseId: job.job_purchase_id, since: job.collection_created_at, actorId: BILLING_ACTOR_ID });
       return mine ? done('succeeded', null, mine.id) : done('skipped', `${err.code}: ${err.message}`);
     }
     if (err instanceof AppError && err.status < 500) {
