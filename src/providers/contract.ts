@@ -490,6 +490,14 @@ export interface Connector {
   readPaymentFeed?(input: PaymentFeedInput, ctx: ConnectorContext): Promise<PaymentFeedPage>;
   /** Check a callback's signature/token (and, where the provider requires it, confirm it with the provider). */
   verifyCallback?(request: InboundRequest, ctx: ConnectorContext): Promise<CallbackVerdict>;
+  /**
+   * For a connector whose `verifyCallback` also asks the provider to confirm a callback (PayFast's validate
+   * service): the checks the callback passes on its own (signature, sender, merchant), without that call.
+   * payrail uses it only to recognise a notice that repeats exactly what an attempt has settled already (the
+   * same transaction, status and amount): it changes nothing, so the provider is not asked. Anything else
+   * is verified with `verifyCallback`.
+   */
+  checkCallback?(request: InboundRequest, ctx: ConnectorContext): Promise<CallbackVerdict>;
   /** Where the customer replaces a tokenised card (PayFast). */
   cardUpdateUrl?(input: { token: string; returnUrl: string }, ctx: ConnectorContext): Promise<string>;
   /** Record money collected outside payrail. */

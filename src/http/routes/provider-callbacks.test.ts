@@ -41,7 +41,7 @@ const postItn = (body: string) => fetch(itnUrl(), { method: 'POST', headers: { '
 const eventsFor = (paymentId: string) => db().select().from(t.providerEvents).where(eq(t.providerEvents.paymentId, paymentId));
 
 describe('PayFast ITN', () => {
-  it('a duplicate ITN is stored, recognised and processed once', async () => {
+  it('a duplicate ITN is stored, and recognised as repeating the settled payment: processed once', async () => {
     const { purchaseId, url, payment } = await linkAttempt();
     await payOnHostedPage(url, CARDS.approve);
     await eventually(async () => (await purchaseRow(purchaseId)).statusId === 4);
@@ -52,10 +52,38 @@ describe('PayFast ITN', () => {
     expect(again.status).toBe(200);
     await eventually(async () => (await eventsFor(payment.id)).filter((e) => e.processedAt).length === 2);
     const events = await eventsFor(payment.id);
-    expect(events.map((e) => e.outcome?.split(':')[0]).sort()).toEqual(['duplicate', 'processed']);
+    // The first settled the payment; the second repeats it exactly, so it is not confirmed with PayFast again.
+    expect(events.map((e) => e.outcome?.split(':')[0]).sort()).toEqual(['processed', 'processed']);
+    expect(events.filter((e) => e.outcome?.startsWith(`processed: repeats the settled outcome of payment ${payment.id} (succeeded)`) && !e.verified)).toHaveLength(1);
     expect((await paymentsOf(purchaseId)).map((p) => p.status)).toEqual(['succeeded']);
     const paidEvents = (await db().select().from(t.outboxEvents).where(eq(t.outboxEvents.type, 'purchase.paid'))).filter((e) => (e.payload as { data: { purchase_id: string } }).data.purchase_id === purchaseId);
     expect(paidEvents).toHaveLength(1);
+  });
+
+  it('an ITN naming a settled payment’s transaction with another status or amount is no repeat: PayFast is asked, and nothing changes', async () => {
+    const { purchaseId, url, payment } = await linkAttempt();
+    await payOnHostedPage(url, CARDS.approve);
+    await eventually(async () => (await purchaseRow(purchaseId)).statusId === 4);
+    const [paid] = await paymentsOf(purchaseId);
+    const signedItn = (status: string, gross: string) => {
+      const params = paramString([
+        ['m_payment_id', payment.merchantReference], ['pf_payment_id', paid!.providerReference!], ['payment_status', status], ['item_name', 'x'], ['item_description', ''],
+        ['amount_gross', gross], ['amount_fee', '0.00'], ['amount_net', gross], ['merchant_id', PAYFAST_SANDBOX_MERCHANT.merchantId],
+      ]);
+      return `${params}&signature=${itnSignature(params, PAYFAST_SANDBOX_MERCHANT.passphrase)}`;
+    };
+    for (const body of [signedItn('FAILED', '379.00'), signedItn('COMPLETE', '1.00')]) expect((await postItn(body)).status).toBe(200);
+    const forged = await eventually(async () => {
+      const r = await storedCallbacks(h, (b) => b.startsWith(`m_payment_id=${payment.merchantReference}&`) && b.includes('amount_fee=0.00'));
+      return r.length === 2 && r.every((e) => e.processedAt) ? r : null;
+    });
+    // Neither was taken as a repeat: both went to PayFast's validate service, which never sent them.
+    expect(forged.map((e) => [e.verified, e.rejection])).toEqual([
+      [false, 'server confirmation: PayFast answered INVALID.'],
+      [false, 'server confirmation: PayFast answered INVALID.'],
+    ]);
+    expect((await paymentsOf(purchaseId)).map((p) => [p.status, p.providerReference])).toEqual([['succeeded', paid!.providerReference]]);
+    expect((await purchaseRow(purchaseId)).statusId).toBe(4);
   });
 
   it('a bad signature is rejected, logged with its reason, and changes nothing', async () => {

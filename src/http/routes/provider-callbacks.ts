@@ -126,6 +126,8 @@ function notificationRoute(app: App, ctx: AppContext, connector: Connector, call
     },
     async (request, reply) => {
       const stored = await receiveCallback(ctx, connector.id, inbound(ctx, request, callback.channel));
+      // It repeated what its attempt had settled already: recorded as processed as it was stored.
+      if (stored.processedAt) return reply.type('text/plain').send('OK');
       if (answerFirst) {
         // The stored row is processed even if this process dies now: the callbacks job takes it later.
         const run = new Promise((resolve) => setImmediate(resolve))

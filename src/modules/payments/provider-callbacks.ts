@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { and, asc, desc, eq, inArray, isNull, lte } from 'drizzle-orm';
 import { SYSTEM_ACTOR, type AppContext } from '../../context.ts';
 import { isUniqueViolation } from '../../db/errors.ts';
+import { run, statement } from '../../db/statement.ts';
 import type { Provider } from '../../domain/enums.ts';
 import type { AttemptResult, CallbackVerdict, Connector, InboundRequest, VerifiedCallback } from '../../providers/contract.ts';
 import { recordAudit } from '../audit/record.ts';
@@ -13,7 +14,7 @@ import { services } from '../services/schema.ts';
 import { enqueueEvent } from '../webhooks/enqueue-event.ts';
 import { claimLookupSlot } from './call-slots.ts';
 import { connectorContext, partiesOfPayment, lookupInputOf } from './connector-context.ts';
-import type { PaymentRow } from './repo.ts';
+import { toPaymentRow, type PaymentRow } from './repo.ts';
 import { payments, providerEvents } from './schema.ts';
 import { applyReturnNotice } from './record-return.ts';
 import { settlePayment } from './settle-payment.ts';
@@ -50,7 +51,7 @@ export async function receiveCallback(ctx: AppContext, provider: Provider, reque
   const id = randomUUID();
   const now = ctx.clock();
   const headers = Object.fromEntries(Object.entries(request.headers).filter(([name]) => !DROPPED_HEADERS.has(name.toLowerCase())));
-  const [row] = await ctx.database.db.insert(providerEvents).values({
+  const stored = {
     id,
     provider,
     channel: request.channel,
@@ -63,8 +64,28 @@ export async function receiveCallback(ctx: AppContext, provider: Provider, reque
     merchantReference: claimedReference(ctx, provider, request),
     receivedAt: now,
     nextAttemptAt: new Date(now.getTime() + FIRST_RETRY_MS),
-  }).returning();
-  return row!;
+  };
+  // Stored, and in the same statement recorded as processed if it only repeats what its attempt settled.
+  const [row] = await run<{ payment_id: string | null; outcome: string | null }, ReceiveParams>(ctx.database.query, RECEIVE, {
+    ...stored,
+    headers: JSON.stringify(stored.headers),
+    now,
+    ...(await repeatOf(ctx, provider, request)),
+  });
+  const processed = row?.payment_id != null;
+  if (processed) ctx.telemetry.callbacks.inc({ provider, channel: request.channel, verdict: 'processed' });
+  return {
+    ...stored,
+    eventId: null,
+    verified: false,
+    rejection: null,
+    paymentId: processed ? row.payment_id : null,
+    occurredAt: null,
+    processedAt: processed ? now : null,
+    outcome: processed ? row.outcome : null,
+    attempts: 0,
+    nextAttemptAt: processed ? null : stored.nextAttemptAt,
+  };
 }
 
 export type StoredCallback = typeof providerEvents.$inferSelect;
@@ -102,6 +123,18 @@ export async function processCallback(ctx: AppContext, stored: string | StoredCa
     ctx.telemetry.callbacks.inc({ provider: row.provider, channel: row.channel, verdict });
     return { verdict, reason, payment };
   };
+
+  // A notice that repeats what its attempt settled already (PayFast's ITN after the charge's own answer)
+  // changes nothing: it is recorded as such without asking the provider to confirm it.
+  const repeat = await repeatOf(ctx, row.provider, inbound);
+  if (repeat.repeatReference) {
+    const [repeated] = await run(ctx.database.query, REPEATED, { ...repeat, rowId: row.id, now: ctx.clock(), provider: row.provider });
+    if (repeated) {
+      ctx.telemetry.callbacks.inc({ provider: row.provider, channel: row.channel, verdict: 'processed' });
+      const { event_outcome: outcome, ...payment } = repeated;
+      return { verdict: 'processed', reason: String(outcome).replace(/^processed: /, ''), payment: toPaymentRow(payment) };
+    }
+  }
 
   const verdict: CallbackVerdict = connector.verifyCallback ? await connector.verifyCallback(inbound, connectorContext(ctx, connector)) : { ok: false, reason: 'this provider sends no callbacks' };
   if (!verdict.ok) {
@@ -178,6 +211,57 @@ export async function processCallback(ctx: AppContext, stored: string | StoredCa
   const settled = await settlePayment(ctx, { paymentId: payment.id, result, via: row.channel === 'redirect' ? 'redirect' : 'callback' });
   return done(settled.conflict ? 'ignored' : 'processed', settled.conflict, settled.payment);
 }
+
+/**
+ * A notice that only repeats what its attempt settled: its own checks pass (`checkCallback`: signature,
+ * sender, merchant), and it names a settled attempt of ours with that attempt's transaction, status and,
+ * for a success, amount (within a cent; PayFast's rule). The `repeat*` values of such a notice; all null
+ * for anything else, which is verified with the provider and processed.
+ */
+async function repeatOf(ctx: AppContext, provider: Provider, request: InboundRequest): Promise<Record<RepeatParams, unknown>> {
+  const none = { repeatReference: null, repeatStatus: null, repeatProviderReference: null, repeatAmountCents: null, repeatCurrency: null };
+  const connector = ctx.connectors.find(provider);
+  if (!connector?.checkCallback) return none;
+  const checked = await connector.checkCallback(request, connectorContext(ctx, connector));
+  if (!checked.ok) return none;
+  const { kind, merchantReference, providerReference, result } = checked.callback;
+  if (kind !== 'payment' || !merchantReference || !providerReference || (result.status !== 'succeeded' && result.status !== 'failed')) return none;
+  return { repeatReference: merchantReference, repeatStatus: result.status, repeatProviderReference: providerReference, repeatAmountCents: result.amount?.amountCents ?? null, repeatCurrency: result.amount?.currency ?? null };
+}
+
+type RepeatParams = 'repeatReference' | 'repeatStatus' | 'repeatProviderReference' | 'repeatAmountCents' | 'repeatCurrency';
+
+/** The settled attempt of :provider a notice with these `repeat*` values repeats (repeatOf). */
+const REPEATED_ATTEMPT = `SELECT p.* FROM payments p
+  WHERE p.provider = :provider AND p.merchant_reference = :repeatReference AND p.status IN ('succeeded', 'failed') AND p.status = :repeatStatus
+    AND p.provider_reference = :repeatProviderReference
+    AND CASE WHEN :repeatAmountCents::bigint IS NULL THEN p.status = 'failed' ELSE p.currency = :repeatCurrency AND abs(p.amount_cents - :repeatAmountCents::bigint) <= 1 END
+  LIMIT 1`;
+
+const repeatOutcome = (p: string) => `'processed: repeats the settled outcome of payment ' || ${p}.id || ' (' || ${p}.status || '); not confirmed with ' || :provider || ', as it changes nothing'`;
+
+type ReceiveParams = RepeatParams | 'id' | 'provider' | 'channel' | 'remoteAddress' | 'headers' | 'body' | 'merchantReference' | 'receivedAt' | 'nextAttemptAt' | 'now';
+
+/** A callback stored as received; processed in the same statement when it repeats a settled attempt. */
+const RECEIVE = statement<ReceiveParams>(
+  'payrail_callback_receive_v1',
+  `WITH repeated AS (${REPEATED_ATTEMPT})
+INSERT INTO provider_events (id, provider, channel, verified, merchant_reference, payment_id, remote_address, headers, body, received_at, processed_at, outcome, attempts, next_attempt_at)
+SELECT :id, :provider, :channel, false, :merchantReference, r.id, :remoteAddress, :headers::jsonb, :body, :receivedAt,
+  CASE WHEN r.id IS NULL THEN NULL ELSE :now::timestamptz END, CASE WHEN r.id IS NULL THEN NULL ELSE ${repeatOutcome('r')} END,
+  0, CASE WHEN r.id IS NULL THEN :nextAttemptAt::timestamptz END
+FROM (SELECT 1) one LEFT JOIN repeated r ON true
+RETURNING payment_id, outcome`,
+);
+
+/** A stored callback found to repeat a settled attempt: processed, naming it; returns the attempt. */
+const REPEATED = statement<RepeatParams | 'provider' | 'rowId' | 'now'>(
+  'payrail_callback_repeated_v1',
+  `UPDATE provider_events e SET processed_at = :now, next_attempt_at = NULL, payment_id = r.id, outcome = ${repeatOutcome('r')}
+FROM (${REPEATED_ATTEMPT}) r
+WHERE e.id = :rowId
+RETURNING r.*, e.outcome AS event_outcome`,
+);
 
 /**
  * A capture page's notice: authentic only if it carries the page's own notice secret; then the capture is

@@ -355,6 +355,30 @@ describe('PayFast payment links and ITNs', () => {
     expect(await payfast.verifyCallback!(inbound(itn), ctx())).toMatchObject({ ok: true, callback: { providerReference: pf } });
   });
 
+  it('checks an ITN’s signature, sender and merchant without asking the validate service (checkCallback)', async () => {
+    const ref = newRef();
+    const link = await payfast.createPaymentLink!(linkInput(ref, { tokenise: false }), ctx());
+    await fetch(link.redirectUrl, cardForm('4242424242424242'));
+    const itn = await nextItn((b) => b.includes(`m_payment_id=${ref}&`));
+    const pf = new URLSearchParams(itn.body).get('pf_payment_id')!;
+    await behave({ validate: 'html_403' });
+    try {
+      // The validate service answers HTML: the full verification must wait, the connector's own checks need not.
+      expect(await payfast.verifyCallback!(inbound(itn), ctx())).toMatchObject({ ok: false, retry: true });
+      expect(await payfast.checkCallback!(inbound(itn), ctx())).toMatchObject({ ok: true, callback: { kind: 'payment', merchantReference: ref, providerReference: pf, result: { status: 'succeeded', amount: rand(37_900) } } });
+      const reasonFor = async (overrides: Partial<InboundRequest>) => {
+        const verdict = await payfast.checkCallback!(inbound(itn, overrides), ctx());
+        return verdict.ok ? 'accepted' : verdict.reason;
+      };
+      expect(await reasonFor({ rawBody: itn.body.replace('amount_gross=379.00', 'amount_gross=3.79') })).toMatch(/^signature/);
+      expect(await reasonFor({ remoteAddress: '203.0.113.9' })).toMatch(/^sender/);
+      const pairs = [...new URLSearchParams(itn.body)].filter(([k]) => k !== 'signature');
+      expect(await reasonFor({ rawBody: signedBody(pairs.map(([k, v]): [string, string] => [k, k === 'merchant_id' ? '10000101' : v])) })).toMatch(/^merchant_id/);
+    } finally {
+      await behave({ validate: 'normal' });
+    }
+  });
+
   it('accepts as sender PayFast’s published ranges and its hosts’ addresses — loopback only when PayFast is payrail’s sandbox', async () => {
     const ref = newRef();
     const link = await payfast.createPaymentLink!(linkInput(ref, { tokenise: false }), ctx());

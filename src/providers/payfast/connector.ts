@@ -54,6 +54,19 @@ async function senderAllowed(remote: string, ctx: ConnectorContext): Promise<boo
   return (await payfastAddresses(ctx.resolveHost, ctx.clock().getTime())).has(address);
 }
 
+/** An ITN's signature (over its fields in received order, with the passphrase), its sender and its merchant. */
+async function checkItn(request: InboundRequest, ctx: ConnectorContext): Promise<{ ok: true; fields: Record<string, string>; params: string } | { ok: false; reason: string }> {
+  if (request.channel !== 'itn') return { ok: false, reason: `PayFast posts ITNs only, not ${request.channel}.` };
+  const creds = payfastCredentials(ctx.settings);
+  const pairs = [...new URLSearchParams(request.rawBody)];
+  const fields = Object.fromEntries(pairs);
+  const params = itnParamString(pairs);
+  if (!fields.signature || !sameSignature(fields.signature, itnSignature(params, creds.passphrase))) return { ok: false, reason: 'signature: the ITN signature does not match its fields.' };
+  if (!(await senderAllowed(request.remoteAddress, ctx))) return { ok: false, reason: `sender: ${request.remoteAddress} is not a PayFast host.` };
+  if (fields.merchant_id !== creds.merchantId) return { ok: false, reason: 'merchant_id: the ITN is for another merchant.' };
+  return { ok: true, fields, params };
+}
+
 export const payfastConnector: Connector = {
   id: 'PayFast',
   settings: { key: 'payfast', credentials: ['merchant_id', 'merchant_key', 'passphrase'], hosts: { base: '/sandbox/payfast' } },
@@ -132,14 +145,9 @@ export const payfastConnector: Connector = {
    * janitor may query by.
    */
   async verifyCallback(request: InboundRequest, ctx: ConnectorContext): Promise<CallbackVerdict> {
-    if (request.channel !== 'itn') return { ok: false, reason: `PayFast posts ITNs only, not ${request.channel}.` };
-    const creds = payfastCredentials(ctx.settings);
-    const pairs = [...new URLSearchParams(request.rawBody)];
-    const fields = Object.fromEntries(pairs);
-    const params = itnParamString(pairs);
-    if (!fields.signature || !sameSignature(fields.signature, itnSignature(params, creds.passphrase))) return { ok: false, reason: 'signature: the ITN signature does not match its fields.' };
-    if (!(await senderAllowed(request.remoteAddress, ctx))) return { ok: false, reason: `sender: ${request.remoteAddress} is not a PayFast host.` };
-    if (fields.merchant_id !== creds.merchantId) return { ok: false, reason: 'merchant_id: the ITN is for another merchant.' };
+    const checked = await checkItn(request, ctx);
+    if (!checked.ok) return checked;
+    const { fields, params } = checked;
     const hint = fields.m_payment_id && isPfPaymentId(fields.pf_payment_id) ? { merchantReference: fields.m_payment_id, providerReference: fields.pf_payment_id } : undefined;
     const confirmation = await exchange(ctx, `${ctx.settings.baseUrl.replace(/\/+$/, '')}/eng/query/validate`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: params });
     if (confirmation.kind !== 'answer') return { ok: false, retry: true, reason: `server confirmation: PayFast did not answer (${errorName(confirmation.error)}).`, ...(hint ? { hint } : {}) };
@@ -149,6 +157,12 @@ export const payfastConnector: Connector = {
       return { ok: false, retry: true, reason: `server confirmation: PayFast answered ${confirmation.status} ${JSON.stringify(said.slice(0, 40))}, not VALID.`, ...(hint ? { hint } : {}) };
     }
     return itnCallback(fields);
+  },
+
+  /** The first three of those checks, which need no call to PayFast (the contract's `checkCallback`). */
+  async checkCallback(request: InboundRequest, ctx: ConnectorContext): Promise<CallbackVerdict> {
+    const checked = await checkItn(request, ctx);
+    return checked.ok ? itnCallback(checked.fields) : checked;
   },
 
   async cardUpdateUrl(input: { token: string; returnUrl: string }, ctx: ConnectorContext): Promise<string> {
