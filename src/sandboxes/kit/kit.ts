@@ -124,10 +124,14 @@ export interface StoredNotice {
  * `deliverNotification` once that transaction has committed.
  */
 export async function storeNotification(db: Executor, n: Notification, options: NoticeOptions = {}): Promise<StoredNotice> {
-  const id = randomUUID();
-  const headers = { 'content-type': n.contentType, ...(n.headers ?? {}) };
-  await db.insert(sandboxNotifications).values({ id, provider: n.provider, url: n.url, contentType: n.contentType, body: n.body, headers });
-  return { id, url: n.url, body: n.body, headers, options };
+  const notice = newNotice(n, options);
+  await db.insert(sandboxNotifications).values({ id: notice.id, provider: n.provider, url: n.url, contentType: n.contentType, body: n.body, headers: notice.headers });
+  return notice;
+}
+
+/** A notification as it will be stored (a fresh id, its headers), for a caller that writes it in its own statement. */
+export function newNotice(n: Notification, options: NoticeOptions = {}): StoredNotice {
+  return { id: randomUUID(), url: n.url, body: n.body, headers: { 'content-type': n.contentType, ...(n.headers ?? {}) }, options };
 }
 
 export function deliverNotification(ctx: SandboxContext, n: StoredNotice): void {
@@ -173,17 +177,19 @@ function scheduleDelivery(
       status = null;
     }
     const delivered = status !== null && status >= 200 && status < 300;
-    await ctx.database.db
-      .update(sandboxNotifications)
-      .set({ attempts: sql`${sandboxNotifications.attempts} + 1`, lastStatus: status, ...(delivered ? { deliveredAt: new Date() } : {}) })
-      .where(eq(sandboxNotifications.id, notice.id))
-      .catch(() => undefined);
+    await ctx.database.query(DELIVERY_TRIED.text, [notice.id, status, delivered ? new Date() : null], DELIVERY_TRIED.name).catch(() => undefined);
     if (!delivered && attempt < plan.attempts) setTimeout(() => void deliver(attempt + 1), plan.firstDelayMs * 2 ** (attempt - 1)).unref();
   };
   // A notice may be sent late (`delayMs`): providers deliver on their own schedule.
   if (plan.delayMs > 0) setTimeout(() => void deliver(plan.startAt).catch(() => undefined), plan.delayMs).unref();
   else setImmediate(() => void deliver(plan.startAt).catch(() => undefined));
 }
+
+/** One delivery attempt of a notice: counted, with the status it met, and when it was delivered. */
+const DELIVERY_TRIED = {
+  name: 'sandbox_notice_tried_v1',
+  text: 'UPDATE sandbox.notifications SET attempts = attempts + 1, last_status = $2, delivered_at = coalesce($3, delivered_at) WHERE id = $1',
+};
 
 /** Notices being delivered per sandbox context, so that closing can wait for them and stop further ones. */
 const deliveriesOf = new WeakMap<SandboxContext, { closed: boolean; running: Set<Promise<void>> }>();

@@ -4,10 +4,10 @@ import { MAX_CENTS } from '../../domain/money.ts';
 import type { App } from '../../http/route-kit.ts';
 import { deliverNotification, loseResponse } from '../kit/kit.ts';
 import { signed, tokenParam } from './api-auth.ts';
-import { behaviourNow, merchantNotifyUrl, type PayFastBehaviour } from './behaviour.ts';
+import { BEHAVIOUR_DEFAULTS, merchantNotifyUrl, type PayFastBehaviour } from './behaviour.ts';
 import { sendApi, wellFormed } from './http.ts';
-import { adhocItn, sendItn, storeItn, type PaymentItn } from './itn.ts';
-import { approveAdhoc, hadUnavailable, latestAdhocCharge, record, RESULTS, type AdhocCard } from './store.ts';
+import { adhocItn, itnNotices, sendItn, type PaymentItn } from './itn.ts';
+import { chargeApproved, hadUnavailable, nextPfPaymentId, readAdhoc, record, RESULTS } from './store.ts';
 
 /**
  * `POST /api/subscriptions/{token}/adhoc`: a charge of a tokenised card, answered in production's shapes
@@ -61,37 +61,38 @@ export function registerAdhocRoute(scope: App, ctx: SandboxContext): void {
     if (typeof input === 'string') return sendApi(reply, 400, { message: input });
     const token = tokenParam(request);
     if (!token) return sendApi(reply, 404, { message: 'Subscription not found.' });
-    const behaviour = await behaviourNow(ctx);
-    // Issue #152: the ITN may carry the token's previous charge's m_payment_id; read it before this charge exists.
-    const previous = input.itn && behaviour.itn === 'old_m_payment_id' ? await latestAdhocCharge(ctx, token) : null;
+    const read = await readAdhoc(ctx, token);
+    if (!read || read.card.status !== 'active') return sendApi(reply, 404, { message: 'Subscription not found.' });
+    const { card } = read;
+    const behaviour: PayFastBehaviour = { ...BEHAVIOUR_DEFAULTS, ...(read.settings ?? {}) };
+    // Issue #152: the ITN may carry the token's previous charge's m_payment_id (read before this charge existed).
+    const previous = input.itn && behaviour.itn === 'old_m_payment_id' ? read.previous : null;
     const details = { item_name: input.item_name, item_description: input.item_description };
-    const itnOf = (card: AdhocCard, txn: PaymentItn['txn'], status: PaymentItn['status']) => {
+    const itnOf = (txn: PaymentItn['txn'], status: PaymentItn['status']) => {
       const mPaymentId = previous ? (previous.merchantReference ?? '') : (input.m_payment_id ?? '');
       return adhocItn({ mPaymentId, itemName: input.item_name, itemDescription: input.item_description ?? '', txn, status, token, card });
     };
-    // An approving card is charged in this one statement, and its ITN stored in the same transaction: PayFast
-    // notifies every charge it made, whatever happens to either side after. Other outcomes take the path below.
-    const { charge, notices } = await ctx.database.transaction(async (tx) => {
-      const made = await approveAdhoc(ctx, token, { mPaymentId: input.m_payment_id, amountCents: input.amount, details, at: ctx.clock() }, tx.query);
-      const stored =
-        made?.chargedId && made.card.status === 'active' && input.itn
-          ? await storeItn(tx.db, behaviour, made.card.notifyUrl ?? merchantNotifyUrl(ctx, behaviour), itnOf(made.card, { id: made.chargedId, amountCents: input.amount }, 'COMPLETE'))
-          : [];
-      return { charge: made, notices: stored };
-    });
-    for (const notice of notices) deliverNotification(ctx, notice);
-    if (!charge || charge.card.status !== 'active') return sendApi(reply, 404, { message: 'Subscription not found.' });
-    const { card } = charge;
-    const row = { merchantReference: input.m_payment_id, token, kind: 'token', amountCents: input.amount, cardBin: card.cardBin, cardLast4: card.cardLast4, details };
-
-    const notify = async (txn: PaymentItn['txn'], status: PaymentItn['status']): Promise<void> => {
-      if (!input.itn) return;
-      await sendItn(ctx, behaviour, card.notifyUrl ?? merchantNotifyUrl(ctx, behaviour), itnOf(card, txn, status));
-    };
+    const notifyUrl = card.notifyUrl ?? merchantNotifyUrl(ctx, behaviour);
     // A slow provider (PAYRAIL_SANDBOX_ANSWER_DELAY_MS): the card is charged and the ITN sent at once, the answer comes later.
     const answer = async (data: Record<string, unknown>) => {
       if (ctx.config.sandboxes.answerDelayMs > 0) await sleep(ctx.config.sandboxes.answerDelayMs);
       return sendApi(reply, 200, data);
+    };
+
+    // An approving card is charged, and its ITN stored, in one statement: PayFast notifies every charge it
+    // made, whatever happens to either side after. Other outcomes take the path below.
+    if (card.outcome === 'approve') {
+      const pfPaymentId = nextPfPaymentId();
+      const notices = input.itn ? itnNotices(behaviour, notifyUrl, itnOf({ id: pfPaymentId, amountCents: input.amount }, 'COMPLETE')) : [];
+      if (await chargeApproved(ctx, token, card, { pfPaymentId, mPaymentId: input.m_payment_id, amountCents: input.amount, details, at: ctx.clock(), notices })) {
+        for (const notice of notices) deliverNotification(ctx, notice);
+        return answer(approval(pfPaymentId, behaviour));
+      }
+    }
+    const row = { merchantReference: input.m_payment_id, token, kind: 'token', amountCents: input.amount, cardBin: card.cardBin, cardLast4: card.cardLast4, details };
+    const notify = async (txn: PaymentItn['txn'], status: PaymentItn['status']): Promise<void> => {
+      if (!input.itn) return;
+      await sendItn(ctx, behaviour, notifyUrl, itnOf(txn, status));
     };
 
     if (card.outcome === 'decline' || card.outcome === 'insufficient_funds') {
@@ -105,9 +106,9 @@ export function registerAdhocRoute(scope: App, ctx: SandboxContext): void {
       await record(ctx, { ...row, status: 'unavailable', resultCode: RESULTS.unavailable.code, resultDescription: RESULTS.unavailable.description });
       return sendApi(reply, 503, { message: 'Service unavailable: nothing was charged. Try again.' });
     }
-    // Charged and notified above, or charged and notified now.
-    const txn = charge.chargedId ? { id: charge.chargedId, amountCents: input.amount } : await record(ctx, { ...row, status: 'approved', resultCode: RESULTS.approved.code, resultDescription: RESULTS.approved.description });
-    if (!charge.chargedId) await notify(txn, 'COMPLETE');
+    // Approved (a lost answer's card, or an approving one the statement above did not record): charged and notified.
+    const txn = await record(ctx, { ...row, status: 'approved', resultCode: RESULTS.approved.code, resultDescription: RESULTS.approved.description });
+    await notify(txn, 'COMPLETE');
     if (card.outcome === 'lost_response') return loseResponse(reply, ctx.config.sandboxes.lostResponseAfterMs);
     return answer(approval(txn.id, behaviour));
   });

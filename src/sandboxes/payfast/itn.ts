@@ -1,6 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.ts';
-import { type SandboxContext, deliverNotification, storeNotification, type LedgerRow, type StoredNotice, formatRand } from '../kit/kit.ts';
+import { type SandboxContext, deliverNotification, newNotice, type LedgerRow, type StoredNotice, formatRand } from '../kit/kit.ts';
 import type { App } from '../../http/route-kit.ts';
 import { sandboxNotifications } from '../kit/schema.ts';
 import { PAYFAST_SANDBOX_MERCHANT as MERCHANT } from '../../providers/payfast/credentials.ts';
@@ -29,12 +29,17 @@ export async function sendItn(ctx: SandboxContext, behaviour: PayFastBehaviour, 
 
 /** The ITN's notifications (none, one or two, as for sendItn), written with `db`: deliver them after it commits. */
 export async function storeItn(db: Executor, behaviour: PayFastBehaviour, url: string, pairs: Pairs): Promise<StoredNotice[]> {
+  const notices = itnNotices(behaviour, url, pairs);
+  for (const n of notices) await db.insert(sandboxNotifications).values({ id: n.id, provider: PROVIDER, url: n.url, contentType: n.headers['content-type']!, body: n.body, headers: n.headers });
+  return notices;
+}
+
+/** The ITN's notifications as sendItn sends them (none, one or two), not yet written. */
+export function itnNotices(behaviour: PayFastBehaviour, url: string, pairs: Pairs): StoredNotice[] {
   if (behaviour.itn === 'off') return [];
   const notification = { provider: PROVIDER, url, contentType: 'application/x-www-form-urlencoded', body: signedItnBody(pairs) };
   const options = behaviour.itn === 'late' ? { delayMs: behaviour.itnDelayMs } : {};
-  const stored: StoredNotice[] = [];
-  for (let copy = behaviour.itn === 'duplicate' ? 2 : 1; copy > 0; copy--) stored.push(await storeNotification(db, notification, options));
-  return stored;
+  return Array.from({ length: behaviour.itn === 'duplicate' ? 2 : 1 }, () => newNotice(notification, options));
 }
 
 /** The sandbox's fee: 3.5 % + R2.00, never more than the payment (PayFast's real fees vary by merchant and method). */

@@ -1,7 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { and, desc, eq, inArray } from 'drizzle-orm';
-import type { RawQuery } from '../../db/client.ts';
-import type { LedgerRow, SandboxContext } from '../kit/kit.ts';
+import type { LedgerRow, SandboxContext, StoredNotice } from '../kit/kit.ts';
 import { sandboxSessions, sandboxTokens, sandboxTransactions } from '../kit/schema.ts';
 
 /** The PayFast sandbox's state: its rows in the shared sandbox tables, always under provider 'PayFast'. */
@@ -41,24 +40,22 @@ export async function record(ctx: SandboxContext, row: NewLedgerRow): Promise<Le
 }
 
 /**
- * An ad hoc charge of an approving card, in one statement (the charge's hot path): read the card, and record an
- * approval when it is active and approves. Returns null for an unknown token; `chargedId` null means nothing was
- * recorded (another outcome, or a pf_payment_id collision: the caller then takes the general path).
+ * What an ad hoc charge reads first, in one statement: the token's card, the sandbox's behaviour settings,
+ * and — only when they say ITNs carry the previous charge's m_payment_id (issue #152) — that charge.
+ * No row: no such token.
  */
-const ADHOC_APPROVE = {
-  name: 'sandbox_payfast_adhoc_approve_v2',
-  text: `WITH card AS (
-  SELECT status, outcome, card_bin, card_last4, expiry_month::int AS expiry_month, expiry_year::int AS expiry_year, notify_url,
-         to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS billing_date
-  FROM sandbox.tokens WHERE provider = 'PayFast' AND token = $1
-), charged AS (
-  INSERT INTO sandbox.transactions (id, provider, merchant_reference, token, kind, amount_cents, status, result_code, result_description, card_bin, card_last4, details, created_at)
-  SELECT $3, 'PayFast', $2, $1, 'token', $4, 'approved', $5, $6, c.card_bin, c.card_last4, $7::jsonb, $8::timestamptz
-  FROM card c WHERE c.status = 'active' AND c.outcome = 'approve'
-  ON CONFLICT (id) DO NOTHING
-  RETURNING id
-)
-SELECT c.*, x.id AS charged_id FROM card c LEFT JOIN charged x ON true`,
+const READ_ADHOC = {
+  name: 'sandbox_payfast_adhoc_read_v1',
+  text: `SELECT t.status, t.outcome, t.card_bin, t.card_last4, t.expiry_month::int AS expiry_month, t.expiry_year::int AS expiry_year, t.notify_url,
+  to_char(t.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS billing_date, b.settings AS behaviour, prev.id AS previous_id, prev.merchant_reference AS previous_reference
+FROM sandbox.tokens t
+LEFT JOIN sandbox.behaviours b ON b.provider = 'PayFast'
+LEFT JOIN LATERAL (
+  SELECT x.id, x.merchant_reference FROM sandbox.transactions x
+  WHERE b.settings->>'itn' = 'old_m_payment_id' AND x.provider = 'PayFast' AND x.token = t.token AND x.kind = 'token' AND x.status IN ('approved', 'declined')
+  ORDER BY x.created_at DESC, x.id DESC LIMIT 1
+) prev ON true
+WHERE t.provider = 'PayFast' AND t.token = $1`,
 };
 
 /** What an ad hoc charge needs of its token: the card's outcome and details, and where its ITNs go. */
@@ -74,14 +71,16 @@ export interface AdhocCard {
   billingDate: string;
 }
 
-export async function approveAdhoc(
-  ctx: SandboxContext,
-  token: string,
-  input: { mPaymentId: string | null; amountCents: number; details: Record<string, unknown>; at: Date },
-  query: RawQuery = ctx.database.query,
-): Promise<{ card: AdhocCard; chargedId: string | null } | null> {
-  const params = [token, input.mPaymentId, newPfPaymentId(), input.amountCents, RESULTS.approved.code, RESULTS.approved.description, JSON.stringify(input.details), input.at.toISOString()];
-  const [row] = await query<Record<string, string | number | null>>(ADHOC_APPROVE.text, params, ADHOC_APPROVE.name);
+export interface AdhocRead {
+  card: AdhocCard;
+  /** The stored behaviour settings (over the defaults: behaviour.ts). */
+  settings: Record<string, unknown> | null;
+  /** The token's latest processed charge, read only for `itn: "old_m_payment_id"`; null otherwise or if none. */
+  previous: { id: string; merchantReference: string | null } | null;
+}
+
+export async function readAdhoc(ctx: SandboxContext, token: string): Promise<AdhocRead | null> {
+  const [row] = await ctx.database.query<Record<string, unknown>>(READ_ADHOC.text, [token], READ_ADHOC.name);
   if (!row) return null;
   const text = (k: string): string => String(row[k]);
   return {
@@ -95,9 +94,56 @@ export async function approveAdhoc(
       notifyUrl: row.notify_url === null ? null : text('notify_url'),
       billingDate: text('billing_date'),
     },
-    chargedId: row.charged_id === null ? null : text('charged_id'),
+    settings: (row.behaviour as Record<string, unknown> | null) ?? null,
+    previous: row.previous_id === null ? null : { id: text('previous_id'), merchantReference: row.previous_reference === null ? null : text('previous_reference') },
   };
 }
+
+/**
+ * An approving card's charge and its notifications, in one statement (the charge's hot path): recorded only
+ * while the token is still active, approving and the card it was read as (a card update in between takes the
+ * general path), so a charge and the ITNs that tell of it are stored together or not at all.
+ */
+const CHARGE_APPROVED = {
+  name: 'sandbox_payfast_adhoc_charge_v1',
+  text: `WITH card AS (
+  SELECT 1 FROM sandbox.tokens
+  WHERE provider = 'PayFast' AND token = $1 AND status = 'active' AND outcome = 'approve'
+    AND card_bin = $7 AND card_last4 = $8 AND expiry_month::int = $9 AND expiry_year::int = $10 AND notify_url IS NOT DISTINCT FROM $11
+), charged AS (
+  INSERT INTO sandbox.transactions (id, provider, merchant_reference, token, kind, amount_cents, status, result_code, result_description, card_bin, card_last4, details, created_at)
+  SELECT $3, 'PayFast', $2, $1, 'token', $4, 'approved', '${RESULTS.approved.code}', '${RESULTS.approved.description}', $7, $8, $5::jsonb, $6::timestamptz FROM card
+  ON CONFLICT (id) DO NOTHING
+  RETURNING id
+), noticed AS (
+  INSERT INTO sandbox.notifications (id, provider, url, content_type, body, headers)
+  SELECT n.id, 'PayFast', n.url, n.content_type, n.body, n.headers
+  FROM jsonb_to_recordset($12::jsonb) AS n(id text, url text, content_type text, body text, headers jsonb)
+  WHERE EXISTS (SELECT 1 FROM charged)
+  RETURNING 1
+)
+SELECT id FROM charged`,
+};
+
+/**
+ * Charges an approving card read by readAdhoc under `pfPaymentId`, storing its notifications with it (each
+ * built by the caller for that id). False when nothing was recorded (the card changed, or the id was drawn
+ * before): the caller takes the general path.
+ */
+export async function chargeApproved(
+  ctx: SandboxContext,
+  token: string,
+  card: AdhocCard,
+  input: { pfPaymentId: string; mPaymentId: string | null; amountCents: number; details: Record<string, unknown>; at: Date; notices: readonly StoredNotice[] },
+): Promise<boolean> {
+  const notices = input.notices.map((n) => ({ id: n.id, url: n.url, content_type: n.headers['content-type'], body: n.body, headers: n.headers }));
+  const params = [token, input.mPaymentId, input.pfPaymentId, input.amountCents, JSON.stringify(input.details), input.at.toISOString(), card.cardBin, card.cardLast4, card.expiryMonth, card.expiryYear, card.notifyUrl, JSON.stringify(notices)];
+  const rows = await ctx.database.query(CHARGE_APPROVED.text, params, CHARGE_APPROVED.name);
+  return rows.length > 0;
+}
+
+/** A fresh pf_payment_id for a charge recorded by chargeApproved. */
+export const nextPfPaymentId = (): string => newPfPaymentId();
 
 /** Has this page (or this token, for ad hoc charges) met test card …0259's one 503 already? */
 export async function hadUnavailable(ctx: SandboxContext, by: { sessionId: string } | { token: string }): Promise<boolean> {
