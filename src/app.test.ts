@@ -96,6 +96,21 @@ describe('platform', () => {
     expect(config.body.openapi).toMatch(/^3\./);
   });
 
+  it('answers a method a known path does not take with 405 and Allow, and an unknown path with 404', async () => {
+    const post = await h.call('POST', '/health', { token: null });
+    expect(post.status).toBe(405);
+    expect(post.headers['allow']).toBe('GET, HEAD');
+    expect(post.headers['content-type']).toBe('application/problem+json; charset=utf-8');
+    expect(post.body).toMatchObject({ status: 405, title: 'Method Not Allowed', code: 'route.method_not_allowed', instance: '/health' });
+    // A path with an id, and a trailing slash: the route's pattern, not the literal path.
+    const service = `/services/${DEMO.services.recurringInArrears}/`;
+    const put = await h.call('PUT', service, { token: h.tokens.integrator });
+    expect(put.status).toBe(405);
+    expect(put.headers['allow']).toBe('GET, HEAD, PATCH');
+    expect(put.body.detail).toBe(`${service} does not take PUT; it takes GET, HEAD, PATCH.`);
+    expect((await h.call('DELETE', '/services/nope/nothing-here', { token: h.tokens.integrator })).status).toBe(404);
+  });
+
   it('answers unknown routes, unsupported media and oversized bodies with problem+json', async () => {
     const missing = await h.call('GET', '/nope', { token: null });
     expect(missing.status).toBe(404);

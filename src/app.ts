@@ -6,6 +6,7 @@ import Fastify, { LogController } from 'fastify';
 import type { AppContext } from './context.ts';
 import { createTokenVerifier, type TokenVerifier } from './http/auth.ts';
 import { registerFormBodyParser } from './http/form-body.ts';
+import { noteRoutes } from './http/allowed-methods.ts';
 import { registerCanonicalIds } from './http/canonical-ids.ts';
 import { registerJsonBodyParser } from './http/json-body.ts';
 import { clientErrorHandler, frameworkErrorHandler } from './http/framework-errors.ts';
@@ -88,9 +89,16 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   registerFormBodyParser(app);
   registerCanonicalIds(app);
   app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, problem(404, `There is no ${request.method} ${instanceOf(request)}.`, instanceOf(request), { code: 'route.not_found' })),
-  );
+  const methodsAt = noteRoutes(app);
+  app.setNotFoundHandler((request, reply) => {
+    const path = instanceOf(request);
+    const allowed = methodsAt(path);
+    if (allowed.length > 0) {
+      reply.header('allow', allowed.join(', '));
+      return sendProblem(reply, problem(405, `${path} does not take ${request.method}; it takes ${allowed.join(', ')}.`, path, { code: 'route.method_not_allowed' }));
+    }
+    return sendProblem(reply, problem(404, `There is no ${request.method} ${path}.`, path, { code: 'route.not_found' }));
+  });
   app.addSchema(ProblemSchema);
 
   app.addHook('onRequest', async (request, reply) => {
