@@ -1,4 +1,4 @@
-import { Ajv, type Options } from 'ajv';
+import { Ajv, type Options, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { FastifySchemaCompiler } from 'fastify';
 
@@ -23,6 +23,31 @@ export function validatorCompiler(): FastifySchemaCompiler<unknown> {
     if (httpPart === 'body') return body.compile(schema as object) as never;
     const s = schema as { type?: unknown; additionalProperties?: unknown };
     const closed = httpPart === 'querystring' && s.type === 'object' && s.additionalProperties === undefined ? { ...s, additionalProperties: false } : s;
-    return params.compile(closed as object) as never;
+    return plainNumbers(params.compile(closed as object), closed) as never;
   };
+}
+
+const PLAIN = { integer: /^-?[0-9]+$/, number: /^-?[0-9]+(\.[0-9]+)?$/ } as const;
+
+/**
+ * Coercion reads text as JavaScript does, so `?limit=1e2`, `0x10`, ` 5` and `1.0` were taken as 100, 16, 5
+ * and 1. A number in a query string or path is written in plain digits (a decimal point for a non-integer),
+ * or it is the same 400 as any other wrong type.
+ */
+function plainNumbers(validate: ValidateFunction, schema: unknown): ValidateFunction {
+  const properties = (schema as { properties?: Record<string, { type?: unknown }> } | null)?.properties ?? {};
+  const numeric = Object.entries(properties).flatMap(([name, p]) => (p?.type === 'integer' || p?.type === 'number' ? [[name, p.type] as const] : []));
+  if (numeric.length === 0) return validate;
+  const checked = ((data: unknown) => {
+    const values = (data ?? {}) as Record<string, unknown>;
+    const wrong = numeric.filter(([name, type]) => typeof values[name] === 'string' && !PLAIN[type].test(values[name] as string));
+    if (wrong.length > 0) {
+      checked.errors = wrong.map(([name, type]) => ({ instancePath: `/${name}`, schemaPath: `#/properties/${name}/type`, keyword: 'type', params: { type }, message: `must be ${type}` }));
+      return false;
+    }
+    const ok = validate(data);
+    checked.errors = validate.errors;
+    return ok;
+  }) as ValidateFunction;
+  return checked;
 }

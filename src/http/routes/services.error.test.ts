@@ -35,6 +35,12 @@ describe('services: bad input is a 400 problem, never a 500', () => {
     expect((await h.call('GET', '/services?limit=0')).status).toBe(400);
     expect((await h.call('GET', '/services?limit=101')).status).toBe(400);
     expect((await h.call('GET', '/services?limit=abc')).status).toBe(400);
+    // Written as JavaScript would read it, not in plain digits: refused, not taken as 100, 16, 5 or 1.
+    for (const limit of ['1e2', '0x10', '%205', '1.0', '']) {
+      const res = await h.call('GET', `/services?limit=${limit}`);
+      expect([limit, res.status, res.body.errors]).toEqual([limit, 400, [{ name: 'query.limit', reason: 'must be integer' }]]);
+    }
+    expect((await h.call('GET', '/services?limit=10')).body.items.length).toBeLessThanOrEqual(10);
     expect((await h.call('GET', '/services?customerId=nope')).status).toBe(400);
   });
 
