@@ -340,12 +340,17 @@ describe('PayFast payment links and ITNs', () => {
     expect(await reasonFor({ rawBody: signedBody(foreign) })).toMatch(/^merchant_id/);
   });
 
-  it('keeps an ITN it cannot confirm yet (validate answering HTML 403), with the pf_payment_id as a hint, and confirms it later', async () => {
+  /** A payment link paid with an approving card: its reference, its ITN and the pf_payment_id it names. */
+  async function paidLinkItn() {
     const ref = newRef();
     const link = await payfast.createPaymentLink!(linkInput(ref, { tokenise: false }), ctx());
     await fetch(link.redirectUrl, cardForm('4242424242424242'));
     const itn = await nextItn((b) => b.includes(`m_payment_id=${ref}&`));
-    const pf = new URLSearchParams(itn.body).get('pf_payment_id')!;
+    return { ref, itn, pf: new URLSearchParams(itn.body).get('pf_payment_id')! };
+  }
+
+  it('keeps an ITN it cannot confirm yet (validate answering HTML 403), with the pf_payment_id as a hint, and confirms it later', async () => {
+    const { ref, itn, pf } = await paidLinkItn();
     await behave({ validate: 'html_403' });
     try {
       expect(await payfast.verifyCallback!(inbound(itn), ctx())).toEqual({ ok: false, retry: true, reason: expect.stringMatching(/^server confirmation: PayFast answered 403/), hint: { merchantReference: ref, providerReference: pf } });
@@ -356,11 +361,7 @@ describe('PayFast payment links and ITNs', () => {
   });
 
   it('checks an ITN’s signature, sender and merchant without asking the validate service (checkCallback)', async () => {
-    const ref = newRef();
-    const link = await payfast.createPaymentLink!(linkInput(ref, { tokenise: false }), ctx());
-    await fetch(link.redirectUrl, cardForm('4242424242424242'));
-    const itn = await nextItn((b) => b.includes(`m_payment_id=${ref}&`));
-    const pf = new URLSearchParams(itn.body).get('pf_payment_id')!;
+    const { ref, itn, pf } = await paidLinkItn();
     await behave({ validate: 'html_403' });
     try {
       // The validate service answers HTML: the full verification must wait, the connector's own checks need not.
