@@ -309,3 +309,39 @@ describe('GET /api/process/query/{id}', () => {
     expect(res.statusCode).toBe(401);
   });
 });
+
+describe('a token that changes while it is being charged', () => {
+  it('is charged as it is after the change: cancelled is 404, a declining card declines; nothing is approved', async () => {
+    const changes = [
+      { change: `status = 'cancelled'`, status: 404, ledger: [], itns: [] },
+      { change: `outcome = 'decline', card_last4 = '0002'`, status: 200, ledger: [['declined', '0002']], itns: ['FAILED'] },
+      { change: `card_last4 = '0077'`, status: 200, ledger: [['approved', '0077']], itns: ['COMPLETE'] },
+    ];
+    for (const { change, status, ledger, itns } of changes) {
+      const token = await c.cardToken();
+      const ref = newRef();
+      // The token changes right after the charge has read it, before it is written.
+      const database = h.ctx.database;
+      const query = database.query;
+      let changed = false;
+      database.query = (async (text: string, params?: readonly unknown[], name?: string) => {
+        const rows = await query(text, params, name);
+        if (name === 'sandbox_payfast_adhoc_read_v1' && !changed) {
+          changed = true;
+          await query(`UPDATE sandbox.tokens SET ${change} WHERE token = $1`, [token]);
+        }
+        return rows;
+      }) as typeof query;
+      let res;
+      try {
+        res = await c.adhoc(token, { ...charge, m_payment_id: ref });
+      } finally {
+        database.query = query;
+      }
+      expect([change, res.statusCode]).toEqual([change, status]);
+      if (status === 200) expect(res.json().data.response).toBe(ledger[0]![0] === 'approved' ? 'true' : '05');
+      expect((await c.rows(ref)).map((r) => [r.status, r.cardLast4])).toEqual(ledger);
+      expect((await c.itnsFor(ref)).map((n) => new URLSearchParams(n.body).get('payment_status'))).toEqual(itns);
+    }
+  });
+});

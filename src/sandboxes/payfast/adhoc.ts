@@ -7,7 +7,7 @@ import { signed, tokenParam } from './api-auth.ts';
 import { BEHAVIOUR_DEFAULTS, merchantNotifyUrl, type PayFastBehaviour } from './behaviour.ts';
 import { sendApi, wellFormed } from './http.ts';
 import { adhocItn, itnNotices, sendItn, type PaymentItn } from './itn.ts';
-import { chargeApproved, hadUnavailable, nextPfPaymentId, readAdhoc, record, RESULTS } from './store.ts';
+import { chargeApproved, hadUnavailable, nextPfPaymentId, readAdhoc, record, RESULTS, type AdhocRead } from './store.ts';
 
 /**
  * `POST /api/subscriptions/{token}/adhoc`: a charge of a tokenised card, answered in production's shapes
@@ -61,34 +61,41 @@ export function registerAdhocRoute(scope: App, ctx: SandboxContext): void {
     if (typeof input === 'string') return sendApi(reply, 400, { message: input });
     const token = tokenParam(request);
     if (!token) return sendApi(reply, 404, { message: 'Subscription not found.' });
-    const read = await readAdhoc(ctx, token);
-    if (!read || read.card.status !== 'active') return sendApi(reply, 404, { message: 'Subscription not found.' });
-    const { card } = read;
-    const behaviour: PayFastBehaviour = { ...BEHAVIOUR_DEFAULTS, ...(read.settings ?? {}) };
-    // Issue #152: the ITN may carry the token's previous charge's m_payment_id (read before this charge existed).
-    const previous = input.itn && behaviour.itn === 'old_m_payment_id' ? read.previous : null;
     const details = { item_name: input.item_name, item_description: input.item_description };
-    const itnOf = (txn: PaymentItn['txn'], status: PaymentItn['status']) => {
-      const mPaymentId = previous ? (previous.merchantReference ?? '') : (input.m_payment_id ?? '');
-      return adhocItn({ mPaymentId, itemName: input.item_name, itemDescription: input.item_description ?? '', txn, status, token, card });
-    };
-    const notifyUrl = card.notifyUrl ?? merchantNotifyUrl(ctx, behaviour);
     // A slow provider (PAYRAIL_SANDBOX_ANSWER_DELAY_MS): the card is charged and the ITN sent at once, the answer comes later.
     const answer = async (data: Record<string, unknown>) => {
       if (ctx.config.sandboxes.answerDelayMs > 0) await sleep(ctx.config.sandboxes.answerDelayMs);
       return sendApi(reply, 200, data);
     };
+    /** What the charge goes on: the card, the behaviour settings, where ITNs go and what they say. */
+    const chargeOn = (read: AdhocRead) => {
+      const behaviour: PayFastBehaviour = { ...BEHAVIOUR_DEFAULTS, ...(read.settings ?? {}) };
+      // Issue #152: the ITN may carry the token's previous charge's m_payment_id (read before this charge existed).
+      const previous = input.itn && behaviour.itn === 'old_m_payment_id' ? read.previous : null;
+      const mPaymentId = previous ? (previous.merchantReference ?? '') : (input.m_payment_id ?? '');
+      const itnOf = (txn: PaymentItn['txn'], status: PaymentItn['status']) =>
+        adhocItn({ mPaymentId, itemName: input.item_name, itemDescription: input.item_description ?? '', txn, status, token, card: read.card });
+      return { card: read.card, behaviour, itnOf, notifyUrl: read.card.notifyUrl ?? merchantNotifyUrl(ctx, behaviour) };
+    };
 
+    let read = await readAdhoc(ctx, token);
+    if (!read || read.card.status !== 'active') return sendApi(reply, 404, { message: 'Subscription not found.' });
     // An approving card is charged, and its ITN stored, in one statement: PayFast notifies every charge it
-    // made, whatever happens to either side after. Other outcomes take the path below.
-    if (card.outcome === 'approve') {
+    // made, whatever happens to either side after.
+    if (read.card.outcome === 'approve') {
+      const { card, behaviour, itnOf, notifyUrl } = chargeOn(read);
       const pfPaymentId = nextPfPaymentId();
       const notices = input.itn ? itnNotices(behaviour, notifyUrl, itnOf({ id: pfPaymentId, amountCents: input.amount }, 'COMPLETE')) : [];
       if (await chargeApproved(ctx, token, card, { pfPaymentId, mPaymentId: input.m_payment_id, amountCents: input.amount, details, at: ctx.clock(), notices })) {
         for (const notice of notices) deliverNotification(ctx, notice);
         return answer(approval(pfPaymentId, behaviour));
       }
+      // Nothing was recorded: the token changed since it was read (cancelled, another card), or the id was
+      // drawn before. The charge goes on with the token as it is now.
+      read = await readAdhoc(ctx, token);
+      if (!read || read.card.status !== 'active') return sendApi(reply, 404, { message: 'Subscription not found.' });
     }
+    const { card, behaviour, itnOf, notifyUrl } = chargeOn(read);
     const row = { merchantReference: input.m_payment_id, token, kind: 'token', amountCents: input.amount, cardBin: card.cardBin, cardLast4: card.cardLast4, details };
     const notify = async (txn: PaymentItn['txn'], status: PaymentItn['status']): Promise<void> => {
       if (!input.itn) return;
