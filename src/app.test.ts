@@ -99,16 +99,23 @@ describe('platform', () => {
   it('answers a method a known path does not take with 405 and Allow, and an unknown path with 404', async () => {
     const post = await h.call('POST', '/health', { token: null });
     expect(post.status).toBe(405);
-    expect(post.headers['allow']).toBe('GET, HEAD');
+    expect(post.headers['allow']).toBe('GET, HEAD, OPTIONS');
     expect(post.headers['content-type']).toBe('application/problem+json; charset=utf-8');
     expect(post.body).toMatchObject({ status: 405, title: 'Method Not Allowed', code: 'route.method_not_allowed', instance: '/health' });
     // A path with an id, and a trailing slash: the route's pattern, not the literal path.
     const service = `/services/${DEMO.services.recurringInArrears}/`;
     const put = await h.call('PUT', service, { token: h.tokens.integrator });
     expect(put.status).toBe(405);
-    expect(put.headers['allow']).toBe('GET, HEAD, PATCH');
-    expect(put.body.detail).toBe(`${service} does not take PUT; it takes GET, HEAD, PATCH.`);
+    expect(put.headers['allow']).toBe('GET, HEAD, OPTIONS, PATCH');
+    expect(put.body.detail).toBe(`${service} does not take PUT; it takes GET, HEAD, OPTIONS, PATCH.`);
     expect((await h.call('DELETE', '/services/nope/nothing-here', { token: h.tokens.integrator })).status).toBe(404);
+    // The path as the router reads it: an escaped letter is that letter.
+    const escaped = await h.call('DELETE', '/heal%74h', { token: null });
+    expect([escaped.status, escaped.headers['allow']]).toEqual([405, 'GET, HEAD, OPTIONS']);
+    // OPTIONS is answered with what the path takes.
+    const options = await h.call('OPTIONS', '/health', { token: null });
+    expect([options.status, options.headers['allow'], options.text]).toEqual([204, 'GET, HEAD, OPTIONS', '']);
+    expect((await h.call('OPTIONS', '/nope', { token: null })).status).toBe(404);
   });
 
   it('answers unknown routes, unsupported media and oversized bodies with problem+json', async () => {

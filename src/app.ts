@@ -94,8 +94,11 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
     const path = instanceOf(request);
     const allowed = methodsAt(path);
     if (allowed.length > 0) {
-      reply.header('allow', allowed.join(', '));
-      return sendProblem(reply, problem(405, `${path} does not take ${request.method}; it takes ${allowed.join(', ')}.`, path, { code: 'route.method_not_allowed' }));
+      // OPTIONS asks what a path takes: the answer is Allow itself.
+      const allow = [...allowed, 'OPTIONS'].sort().join(', ');
+      reply.header('allow', allow);
+      if (request.method === 'OPTIONS') return reply.status(204).send();
+      return sendProblem(reply, problem(405, `${path} does not take ${request.method}; it takes ${allow}.`, path, { code: 'route.method_not_allowed' }));
     }
     return sendProblem(reply, problem(404, `There is no ${request.method} ${path}.`, path, { code: 'route.not_found' }));
   });

@@ -13,11 +13,21 @@ export function noteRoutes(app: FastifyInstance): (path: string) => string[] {
     for (const method of methods) routes.push({ method: method.toUpperCase(), pattern });
   });
   return (path) => {
-    const allowed = new Set(routes.filter((r) => r.pattern.test(path)).map((r) => r.method));
+    const decoded = asRouted(path);
+    const allowed = new Set(routes.filter((r) => r.pattern.test(decoded)).map((r) => r.method));
     // Fastify answers HEAD wherever it answers GET.
     if (allowed.has('GET')) allowed.add('HEAD');
     return [...allowed].sort();
   };
+}
+
+/**
+ * A path as the router matches it: %-escapes of ASCII characters decoded (`/heal%74h` is `/health`), but not
+ * those of `/`, `?`, `#` and `%`, which the router keeps inside a segment. Route paths are ASCII, so other
+ * escapes stay as they are.
+ */
+function asRouted(path: string): string {
+  return path.replace(/%([0-7][0-9A-Fa-f])/g, (escape, hex: string) => (['2F', '3F', '23', '25'].includes(hex.toUpperCase()) ? escape : String.fromCharCode(parseInt(hex, 16))));
 }
 
 /** A route's URL as a pattern over paths: `:param` (with or without its own regex) is one segment, `*` the rest. */

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as t from '../../db/schema.ts';
 import { DEMO } from '../../demo/ids.ts';
 import { connectorContext } from '../../modules/payments/connector-context.ts';
+import { processCallback } from '../../modules/payments/provider-callbacks.ts';
 import { settlePayment } from '../../modules/payments/settle-payment.ts';
 import { verifyPayrailSignature } from '../../modules/webhooks/signature.ts';
 import { runWebhookJobs } from '../../jobs/webhooks.ts';
@@ -54,7 +55,11 @@ describe('PayFast ITN', () => {
     const events = await eventsFor(payment.id);
     // The first settled the payment; the second repeats it exactly, so it is not confirmed with PayFast again.
     expect(events.map((e) => e.outcome?.split(':')[0]).sort()).toEqual(['processed', 'processed']);
-    expect(events.filter((e) => e.outcome?.startsWith(`processed: repeats the settled outcome of payment ${payment.id} (succeeded)`) && !e.verified)).toHaveLength(1);
+    const repeats = events.filter((e) => e.outcome?.startsWith(`processed: repeats the settled outcome of payment ${payment.id} (succeeded)`) && !e.verified);
+    expect(repeats).toHaveLength(1);
+    // Processed again (the callbacks job and the request both at it): the same outcome, nothing else changes.
+    expect(await processCallback(h.ctx, repeats[0]!.id)).toMatchObject({ verdict: 'processed', payment: { id: payment.id, status: 'succeeded' } });
+    expect((await eventsFor(payment.id)).find((e) => e.id === repeats[0]!.id)).toMatchObject({ verified: false, outcome: repeats[0]!.outcome });
     expect((await paymentsOf(purchaseId)).map((p) => p.status)).toEqual(['succeeded']);
     const paidEvents = (await db().select().from(t.outboxEvents).where(eq(t.outboxEvents.type, 'purchase.paid'))).filter((e) => (e.payload as { data: { purchase_id: string } }).data.purchase_id === purchaseId);
     expect(paidEvents).toHaveLength(1);
@@ -84,6 +89,20 @@ describe('PayFast ITN', () => {
     ]);
     expect((await paymentsOf(purchaseId)).map((p) => [p.status, p.providerReference])).toEqual([['succeeded', paid!.providerReference]]);
     expect((await purchaseRow(purchaseId)).statusId).toBe(4);
+  });
+
+  it('stores an ITN whose query string carries a NUL (%00), as sent but for the NUL, and answers 200', async () => {
+    const { purchaseId, payment } = await linkAttempt();
+    const body = `m_payment_id=${payment.merchantReference}&pf_payment_id=999003&payment_status=COMPLETE`;
+    const res = await fetch(`${itnUrl()}?x=%00&%00=1`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+    expect(res.status).toBe(200);
+    const [row] = await eventually(async () => {
+      const r = await storedCallbacks(h, (b) => b === body);
+      return r[0]?.processedAt ? r : null;
+    });
+    expect((row!.headers as { query: Record<string, string> }).query).toEqual({ x: '\uFFFD', '\uFFFD': '1' });
+    expect(row!.rejection).toMatch(/^signature/);
+    expect((await purchaseRow(purchaseId)).statusId).toBe(2);
   });
 
   it('a bad signature is rejected, logged with its reason, and changes nothing', async () => {

@@ -56,7 +56,8 @@ export async function receiveCallback(ctx: AppContext, provider: Provider, reque
     provider,
     channel: request.channel,
     remoteAddress: request.remoteAddress,
-    headers: { method: request.method, path: request.path, url: request.url, query: request.query, headers },
+    // As received, but for NUL characters (a `%00` in the query), which PostgreSQL's jsonb cannot hold.
+    headers: withoutNul({ method: request.method, path: request.path, url: request.url, query: request.query, headers }),
     // Sealed: a callback carries the provider's tokens (PayFast's token, Peach's registrationId), which are
     // kept nowhere in the clear. Bound to this row, opened only to verify and process it.
     body: ctx.vault.seal(request.rawBody, bodyContext(id)),
@@ -70,7 +71,11 @@ export async function receiveCallback(ctx: AppContext, provider: Provider, reque
     ...stored,
     headers: JSON.stringify(stored.headers),
     now,
-    ...(await repeatOf(ctx, provider, request)),
+    ...(await repeatOf(ctx, provider, request).catch((err: unknown) => {
+      // Whatever went wrong, the callback is stored; processing verifies it fully.
+      ctx.log.warn({ provider, err: (err as Error).message }, 'could not check whether a provider callback repeats a settled attempt');
+      return NO_REPEAT;
+    })),
   });
   const processed = row?.payment_id != null;
   if (processed) ctx.telemetry.callbacks.inc({ provider, channel: request.channel, verdict: 'processed' });
@@ -219,17 +224,27 @@ export async function processCallback(ctx: AppContext, stored: string | StoredCa
  * for anything else, which is verified with the provider and processed.
  */
 async function repeatOf(ctx: AppContext, provider: Provider, request: InboundRequest): Promise<Record<RepeatParams, unknown>> {
-  const none = { repeatReference: null, repeatStatus: null, repeatProviderReference: null, repeatAmountCents: null, repeatCurrency: null };
   const connector = ctx.connectors.find(provider);
-  if (!connector?.checkCallback) return none;
+  if (!connector?.checkCallback) return NO_REPEAT;
   const checked = await connector.checkCallback(request, connectorContext(ctx, connector));
-  if (!checked.ok) return none;
+  if (!checked.ok) return NO_REPEAT;
   const { kind, merchantReference, providerReference, result } = checked.callback;
-  if (kind !== 'payment' || !merchantReference || !providerReference || (result.status !== 'succeeded' && result.status !== 'failed')) return none;
+  if (kind !== 'payment' || !merchantReference || !providerReference || (result.status !== 'succeeded' && result.status !== 'failed')) return NO_REPEAT;
   return { repeatReference: merchantReference, repeatStatus: result.status, repeatProviderReference: providerReference, repeatAmountCents: result.amount?.amountCents ?? null, repeatCurrency: result.amount?.currency ?? null };
 }
 
 type RepeatParams = 'repeatReference' | 'repeatStatus' | 'repeatProviderReference' | 'repeatAmountCents' | 'repeatCurrency';
+
+/** Matches no attempt. */
+const NO_REPEAT: Readonly<Record<RepeatParams, null>> = { repeatReference: null, repeatStatus: null, repeatProviderReference: null, repeatAmountCents: null, repeatCurrency: null };
+
+/** A value with every NUL character in its strings (keys too) replaced by U+FFFD. */
+function withoutNul<T>(value: T): T {
+  if (typeof value === 'string') return value.replaceAll('\0', '\uFFFD') as T;
+  if (Array.isArray(value)) return value.map(withoutNul) as T;
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [withoutNul(k), withoutNul(v)])) as T;
+  return value;
+}
 
 /** The settled attempt of :provider a notice with these `repeat*` values repeats (repeatOf). */
 const REPEATED_ATTEMPT = `SELECT p.* FROM payments p

@@ -329,6 +329,10 @@ describe('PayFast payment links and ITNs', () => {
     expect(await reasonFor({ rawBody: itn.body.replace('amount_gross=379.00', 'amount_gross=3.79') })).toMatch(/^signature/);
     expect(await reasonFor({ rawBody: itn.body.replace(/signature=[0-9a-f]+/, `signature=${'0'.repeat(32)}`) })).toMatch(/^signature/);
     expect(await reasonFor({ rawBody: itn.body.replace(/&signature=[0-9a-f]+/, '') })).toMatch(/^signature/);
+    // What the signature does not cover is not read: a field after it, or a field given twice (even signed).
+    expect(await reasonFor({ rawBody: `${itn.body}&payment_status=FAILED` })).toBe('signature: the ITN has fields after its signature, or none.');
+    const unsigned = [...new URLSearchParams(itn.body)].filter(([k]) => k !== 'signature');
+    expect(await reasonFor({ rawBody: signedBody([...unsigned, ['payment_status', 'FAILED']]) })).toBe('signature: the ITN names a field more than once.');
     expect(await reasonFor({ remoteAddress: '203.0.113.9' })).toMatch(/^sender/);
     expect(await reasonFor({ channel: 'webhook' })).toMatch(/ITN/);
 

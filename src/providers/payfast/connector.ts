@@ -59,6 +59,10 @@ async function checkItn(request: InboundRequest, ctx: ConnectorContext): Promise
   if (request.channel !== 'itn') return { ok: false, reason: `PayFast posts ITNs only, not ${request.channel}.` };
   const creds = payfastCredentials(ctx.settings);
   const pairs = [...new URLSearchParams(request.rawBody)];
+  // The signature covers the fields before it: one after it, or a field given twice (the later read as its
+  // value), would be read without being signed.
+  if (pairs.findIndex(([k]) => k === 'signature') < pairs.length - 1) return { ok: false, reason: 'signature: the ITN has fields after its signature, or none.' };
+  if (new Set(pairs.map(([k]) => k)).size !== pairs.length) return { ok: false, reason: 'signature: the ITN names a field more than once.' };
   const fields = Object.fromEntries(pairs);
   const params = itnParamString(pairs);
   if (!fields.signature || !sameSignature(fields.signature, itnSignature(params, creds.passphrase))) return { ok: false, reason: 'signature: the ITN signature does not match its fields.' };
