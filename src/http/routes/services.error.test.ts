@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, type Harness } from '../../../test/helpers/harness.ts';
 import { DEMO } from '../../demo/ids.ts';
@@ -44,17 +45,39 @@ describe('services: bad input is a 400 problem, never a 500', () => {
     expect((await h.call('GET', '/services?customerId=nope')).status).toBe(400);
   });
 
-  // A cursor is base64url of [ms, id]: hand-made ones that decode but are not what the API gives out.
+  // A cursor is base64url of [ms, id, the tag of the list's filters]: hand-made ones that decode, for a list
+  // without filters, but are not what the API gives out.
+  const UNFILTERED = createHash('sha256').update('[]').digest('base64url').slice(0, 12);
   const forgedCursors = [
-    ['an id of 36 dashes', [1796422997361, '-'.repeat(36)]],
-    ['an id of 36 letters', [1796422997361, 'a'.repeat(36)]],
-    ['an id with dashes out of place', [1796422997361, '60c6b0118aaf-4a0c-81f0-d98f9134-240d']],
-    ['the largest safe integer as the instant', [Number.MAX_SAFE_INTEGER, '60c6b011-8aaf-4a0c-81f0-d98f9134240d']],
-    ['the last instant a Date holds', [8.64e15, '60c6b011-8aaf-4a0c-81f0-d98f9134240d']],
-    ['the first instant a Date holds', [-8.64e15, '60c6b011-8aaf-4a0c-81f0-d98f9134240d']],
-    ['an instant in the year 10000', [Date.UTC(10000, 0, 1), '60c6b011-8aaf-4a0c-81f0-d98f9134240d']],
-    ['an instant before 1970', [-1, '60c6b011-8aaf-4a0c-81f0-d98f9134240d']],
+    ['an id of 36 dashes', [1796422997361, '-'.repeat(36), UNFILTERED]],
+    ['an id of 36 letters', [1796422997361, 'a'.repeat(36), UNFILTERED]],
+    ['an id with dashes out of place', [1796422997361, '60c6b0118aaf-4a0c-81f0-d98f9134-240d', UNFILTERED]],
+    ['the largest safe integer as the instant', [Number.MAX_SAFE_INTEGER, '60c6b011-8aaf-4a0c-81f0-d98f9134240d', UNFILTERED]],
+    ['the last instant a Date holds', [8.64e15, '60c6b011-8aaf-4a0c-81f0-d98f9134240d', UNFILTERED]],
+    ['the first instant a Date holds', [-8.64e15, '60c6b011-8aaf-4a0c-81f0-d98f9134240d', UNFILTERED]],
+    ['an instant in the year 10000', [Date.UTC(10000, 0, 1), '60c6b011-8aaf-4a0c-81f0-d98f9134240d', UNFILTERED]],
+    ['an instant before 1970', [-1, '60c6b011-8aaf-4a0c-81f0-d98f9134240d', UNFILTERED]],
+    ['no filters tag (an earlier cursor’s shape)', [1796422997361, '60c6b011-8aaf-4a0c-81f0-d98f9134240d']],
+    ['a tag that is not a string', [1796422997361, '60c6b011-8aaf-4a0c-81f0-d98f9134240d', 7]],
   ] as const;
+
+  it('gives out cursors of that shape, and takes one only with the filters it was given for', async () => {
+    const first = await h.call('GET', '/services?limit=1', { token: h.tokens.integrator });
+    const decoded = JSON.parse(Buffer.from(first.body.next_cursor, 'base64url').toString());
+    expect(decoded).toEqual([expect.any(Number), first.body.items[0].id, UNFILTERED]);
+    // The same list, another page size: fine.
+    const next = await h.call('GET', `/services?limit=2&cursor=${first.body.next_cursor}`, { token: h.tokens.integrator });
+    expect(next.status).toBe(200);
+    expect(next.body.items.map((s: { id: string }) => s.id)).not.toContain(first.body.items[0].id);
+    // Filtered, then the filter changed (or dropped) with the cursor kept: said, not two lists mixed.
+    const arrears = await h.call('GET', '/services?billing_status=InArrears&limit=1', { token: h.tokens.integrator });
+    expect(arrears.body.next_cursor).not.toBeNull();
+    expect((await h.call('GET', `/services?billing_status=InArrears&limit=1&cursor=${arrears.body.next_cursor}`, { token: h.tokens.integrator })).status).toBe(200);
+    for (const other of ['billing_status=PaidUp&', '']) {
+      const res = await h.call('GET', `/services?${other}limit=1&cursor=${arrears.body.next_cursor}`, { token: h.tokens.integrator });
+      expect([other, res.status, res.body.errors]).toEqual([other, 400, [{ name: 'query.cursor', reason: 'was given for other filters' }]]);
+    }
+  });
   const lists = ['/services', '/purchases', '/billing/runs', '/customers', `/audit-events?entityId=${DEMO.operatorId}`];
   it.each(forgedCursors)('answers a cursor with %s with 400 on every list, never a 500', async (_, value) => {
     const cursor = Buffer.from(JSON.stringify(value)).toString('base64url');
