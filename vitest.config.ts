@@ -6,6 +6,8 @@ import { defineConfig } from 'vitest/config';
  * run once, on PGlite.
  */
 const engines = ['pglite', ...(process.env.TEST_DATABASE_URL ? ['postgres'] : [])];
+/** Folders a test file made with tempDir are removed after it (a run leaves no data dirs in the temp dir). */
+const setupFiles = ['test/helpers/temp-cleanup.ts'];
 const unit = ['src/domain/**/*.test.ts', 'src/lib/**/*.test.ts', 'src/config.test.ts', 'src/architecture.test.ts', 'src/db/data-dir-lock.test.ts', 'src/providers/registry.test.ts', 'src/http/auth.test.ts'];
 
 export default defineConfig({
@@ -15,13 +17,14 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     projects: [
-      { test: { name: 'unit', include: unit } },
+      { test: { name: 'unit', include: unit, setupFiles } },
       ...engines.map((engine) => ({
         test: {
           name: engine,
           include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
           exclude: [...unit, 'test/browser/**'],
           globalSetup: ['test/global-setup.ts'],
+          setupFiles,
           // Files share a worker's loaded modules (no test mocks a module): importing the app once per
           // worker instead of once per file takes about a third off the suite.
           isolate: false,
@@ -35,6 +38,7 @@ export default defineConfig({
           name: 'browser',
           include: ['test/browser/**/*.test.ts'],
           globalSetup: ['test/global-setup.ts', 'test/browser/global-setup.ts'],
+          setupFiles,
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },

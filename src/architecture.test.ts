@@ -1,10 +1,10 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { MediumTypes } from './domain/enums.ts';
 import { CONNECTORS } from './providers/registry.ts';
+import { tempDir } from '../test/helpers/temp.ts';
 
 /**
  * The layers a reader sees in the tree (SPEC §2) hold in the code: these tests read every import and fail
@@ -82,7 +82,7 @@ describe('architecture', () => {
 
   it('finds a crossing when there is one (the check itself works)', () => {
     expect(crossings('http', ['src/modules/']).length).toBeGreaterThan(0);
-    const dir = mkdtempSync(join(tmpdir(), 'payrail-circle-'));
+    const dir = tempDir('circle');
     writeFileSync(join(dir, 'a.ts'), "import { b } from './b.ts';\nexport const a = b;\n");
     writeFileSync(join(dir, 'b.ts'), "import type { a } from './a.ts';\nexport const b = 1 as unknown as typeof a;\n");
     expect(cyclesUnder(dir).length).toBeGreaterThan(0);

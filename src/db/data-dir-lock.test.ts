@@ -1,12 +1,13 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { acquireDataDirLock, DataDirLockedError, DataDirUnusableError } from './data-dir-lock.ts';
 import { processIdentity, type ProcessIdentity } from './process-identity.ts';
+import { tempDir } from '../../test/helpers/temp.ts';
 
-const dir = () => mkdtempSync(join(tmpdir(), 'payrail-lock-'));
+const dir = () => tempDir('lock');
 
 describe('the data-dir lock', () => {
   it('refuses a second holder while the first lives, and frees the dir on release', () => {

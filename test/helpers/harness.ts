@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import pino from 'pino';
@@ -20,6 +19,7 @@ import { createTelemetry } from '../../src/lib/telemetry.ts';
 import { TEST_ENCRYPTION_KEY, TEST_JWT_SECRET, testConfig } from './config.ts';
 import { FIX } from './fixtures.ts';
 import { adminUrl, databaseUrl } from './postgres.ts';
+import { tempDir } from './temp.ts';
 
 export interface Harness {
   app: App;
@@ -76,7 +76,7 @@ export async function freshDatabase(): Promise<{ database: Database; url: string
  * template, so a started process skips creating and seeding its database.
  */
 export async function seededDataDir(): Promise<string> {
-  const dataDir = join(mkdtempSync(join(tmpdir(), 'payrail-data-')), 'data');
+  const dataDir = join(tempDir('data'), 'data');
   mkdirSync(dataDir, { recursive: true });
   await (await openPglite({ dataDir: join(dataDir, 'pglite'), loadDataDir: new Blob([readFileSync(inject('template'))]) })).close();
   return dataDir;

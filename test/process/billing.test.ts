@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { openPglite, type Database } from '../../src/db/client.ts';
@@ -14,6 +12,7 @@ import { insertService } from '../../src/modules/services/repo.ts';
 import { TEST_ENCRYPTION_KEY, TEST_JWT_SECRET } from '../helpers/config.ts';
 import { freshDatabase, seededDataDir, testTokens } from '../helpers/harness.ts';
 import { freePort, payrailStarter } from '../helpers/process.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 /**
  * A payrail killed with SIGKILL while it works the collections of a billing run (its daily run, made
@@ -56,7 +55,7 @@ async function storage(today: string): Promise<{ env: Record<string, string>; se
   }
   const db = await freshDatabase();
   const services = await dueServices(db.database, today);
-  return { env: { DATABASE_URL: db.url!, PAYRAIL_DEMO: 'false', PAYRAIL_DATA_DIR: mkdtempSync(join(tmpdir(), 'payrail-billing-')) }, services, drop: db.drop };
+  return { env: { DATABASE_URL: db.url!, PAYRAIL_DEMO: 'false', PAYRAIL_DATA_DIR: tempDir('billing') }, services, drop: db.drop };
 }
 
 const get = async (url: string, path: string) => (await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${staff}` } })).json() as Promise<Record<string, any>>;

@@ -1,6 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { DEMO } from '../../src/demo/ids.ts';
 import { TEST_ENCRYPTION_KEY, TEST_JWT_SECRET } from '../helpers/config.ts';
@@ -11,6 +8,7 @@ import * as t from '../../src/db/schema.ts';
 import { insertMedium } from '../../src/modules/mediums/repo.ts';
 import { Secret } from '../../src/lib/secret.ts';
 import { TokenVault } from '../../src/lib/token-vault.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 /**
  * Collections across real processes: a payrail killed with SIGKILL while a provider is charging the card,
@@ -47,7 +45,7 @@ const until = async <T>(what: string, check: () => Promise<T | null | false | un
 async function storage(): Promise<{ env: Record<string, string>; database: Database | null; drop(): Promise<void> }> {
   if (inject('engine') === 'pglite') return { env: { PAYRAIL_DATA_DIR: await seededDataDir() }, database: null, drop: async () => {} };
   const db = await freshDatabase();
-  return { env: { DATABASE_URL: db.url!, PAYRAIL_DEMO: 'false', PAYRAIL_DATA_DIR: mkdtempSync(join(tmpdir(), 'payrail-kill-')) }, database: db.database, drop: db.drop };
+  return { env: { DATABASE_URL: db.url!, PAYRAIL_DEMO: 'false', PAYRAIL_DATA_DIR: tempDir('kill') }, database: db.database, drop: db.drop };
 }
 
 describe('kill -9 between the provider’s charge and the database update', () => {

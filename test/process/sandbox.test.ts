@@ -1,5 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -9,6 +7,7 @@ import { eventually, payOnHostedPage, unpaidPurchase } from '../helpers/collecti
 import { testConfig } from '../helpers/config.ts';
 import { createHarness, type Harness } from '../helpers/harness.ts';
 import { runPayrail } from '../helpers/process.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 /**
  * `payrail sandbox`: the providers' side alone, on its own port and database, and a payrail elsewhere that
@@ -18,7 +17,7 @@ describe.runIf(inject('engine') === 'pglite')('payrail sandbox, standalone', () 
   let sandbox: ReturnType<typeof runPayrail>;
   let h: Harness | undefined;
   beforeAll(() => {
-    const dataDir = join(mkdtempSync(join(tmpdir(), 'payrail-sandbox-')), 'data');
+    const dataDir = join(tempDir('sandbox'), 'data');
     sandbox = runPayrail(['sandbox', '--port', '0'], { PAYRAIL_SANDBOX_DATA_DIR: dataDir, PAYRAIL_LOG_LEVEL: 'warn' });
   });
   afterAll(async () => {

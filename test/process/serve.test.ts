@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
@@ -11,6 +10,7 @@ import { TEST_ENCRYPTION_KEY, TEST_JWT_SECRET } from '../helpers/config.ts';
 import { testTokens } from '../helpers/harness.ts';
 import { adminUrl, databaseUrl } from '../helpers/postgres.ts';
 import { payrailStarter, runPayrail } from '../helpers/process.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 const env = { PAYRAIL_JWT_SECRET: TEST_JWT_SECRET, PAYRAIL_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY, PAYRAIL_SANDBOX: 'true' };
 const { start, stopAll } = payrailStarter(env);
@@ -22,7 +22,7 @@ const printedTokens = (output: string) =>
   [...output.matchAll(/eyJ[\w-]+\.[\w-]+\.[\w-]+/g)].map(([token]) => ({ token, claims: JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { sub: string; iat: number; exp: number } }));
 
 describe.runIf(inject('engine') === 'pglite')('payrail serve on the embedded database', () => {
-  const dataDir = join(mkdtempSync(join(tmpdir(), 'payrail-serve-')), 'data');
+  const dataDir = join(tempDir('serve'), 'data');
 
   it('serves the demo data, refuses a second process on the same data dir, and keeps working', async () => {
     const first = await start({ PAYRAIL_DATA_DIR: dataDir });
@@ -86,7 +86,7 @@ describe.runIf(inject('engine') === 'pglite')('payrail serve on the embedded dat
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const port = (blocker.address() as { port: number }).port;
     try {
-      const run = runPayrail(['serve'], { ...env, PAYRAIL_DATA_DIR: join(mkdtempSync(join(tmpdir(), 'payrail-port-')), 'data'), PORT: String(port) });
+      const run = runPayrail(['serve'], { ...env, PAYRAIL_DATA_DIR: join(tempDir('port'), 'data'), PORT: String(port) });
       expect(await run.exited).toBe(78);
       expect(run.output()).toContain(`cannot listen on 127.0.0.1:${port} (EADDRINUSE)`);
       expect(run.output()).not.toMatch(/at .*\.ts:\d+/);
@@ -132,7 +132,7 @@ describe.runIf(inject('engine') === 'pglite')('payrail serve on the embedded dat
 
 describe.runIf(inject('engine') === 'postgres')('several payrail processes on one PostgreSQL', () => {
   it('refuses to start without secrets unless sandbox mode is asked for, and says how to ask', async () => {
-    const run = runPayrail(['serve'], { DATABASE_URL: databaseUrl('payrail_never_opened'), PAYRAIL_DATA_DIR: mkdtempSync(join(tmpdir(), 'payrail-pg-')) });
+    const run = runPayrail(['serve'], { DATABASE_URL: databaseUrl('payrail_never_opened'), PAYRAIL_DATA_DIR: tempDir('pg') });
     expect(await run.exited).toBe(78);
     expect(run.output()).toContain('PAYRAIL_JWT_SECRET (or PAYRAIL_JWKS_URL) is required');
     expect(run.output()).toContain('set PAYRAIL_SANDBOX=true explicitly');
@@ -146,7 +146,7 @@ describe.runIf(inject('engine') === 'postgres')('several payrail processes on on
     await admin.query(`CREATE DATABASE ${name}`);
     try {
       // An empty PAYRAIL_SANDBOX counts as unset; PAYRAIL_DEMO asks for the demo data, which never brings tokens.
-      const live = await start({ DATABASE_URL: databaseUrl(name), PAYRAIL_SANDBOX: '', PAYRAIL_DEMO: 'true', PAYRAIL_DATA_DIR: mkdtempSync(join(tmpdir(), 'payrail-pg-')) });
+      const live = await start({ DATABASE_URL: databaseUrl(name), PAYRAIL_SANDBOX: '', PAYRAIL_DEMO: 'true', PAYRAIL_DATA_DIR: tempDir('pg') });
       expect(live.output()).not.toContain('Provider sandboxes');
       expect(printedTokens(live.output())).toEqual([]);
       expect((await fetch(`${live.url}/sandbox/sign-in`)).status).toBe(404);
@@ -166,7 +166,7 @@ describe.runIf(inject('engine') === 'postgres')('several payrail processes on on
     await admin.connect();
     await admin.query(`CREATE DATABASE ${name}`);
     try {
-      const common = { DATABASE_URL: databaseUrl(name), PAYRAIL_DEMO: 'true', PAYRAIL_DATA_DIR: mkdtempSync(join(tmpdir(), 'payrail-pg-')) };
+      const common = { DATABASE_URL: databaseUrl(name), PAYRAIL_DEMO: 'true', PAYRAIL_DATA_DIR: tempDir('pg') };
       const [a, b] = await Promise.all([start(common), start(common)]);
       for (const p of [a, b]) {
         const res = await get(p.url, DETAILS);

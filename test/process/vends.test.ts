@@ -1,11 +1,9 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { DEMO, DEMO_METERS } from '../../src/demo/ids.ts';
 import { TEST_ENCRYPTION_KEY, TEST_JWT_SECRET } from '../helpers/config.ts';
 import { freshDatabase, seededDataDir, testTokens } from '../helpers/harness.ts';
 import { payrailStarter } from '../helpers/process.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 /**
  * Vending across real processes (SPEC §12): payrail killed with SIGKILL after a utility purchase is paid
@@ -37,7 +35,7 @@ const vended = async (url: string, meterId: string) =>
 async function storage(): Promise<{ env: Record<string, string>; drop(): Promise<void> }> {
   if (inject('engine') === 'pglite') return { env: { PAYRAIL_DATA_DIR: await seededDataDir() }, drop: async () => {} };
   const db = await freshDatabase();
-  return { env: { DATABASE_URL: db.url!, PAYRAIL_DEMO: 'false', PAYRAIL_DATA_DIR: mkdtempSync(join(tmpdir(), 'payrail-vend-')) }, drop: db.drop };
+  return { env: { DATABASE_URL: db.url!, PAYRAIL_DEMO: 'false', PAYRAIL_DATA_DIR: tempDir('vend') }, drop: db.drop };
 }
 
 /** Buys electricity for a service with the demo card: the paid purchase's id. */
