@@ -24,10 +24,11 @@ const MOVES: Record<ServiceStatusChange['serviceStatus'], readonly string[]> = {
 };
 
 /**
- * `PATCH /services/{id}` (SPEC §10). Activation: the line is on the network (`on_network_date`, default
- * today; not later than today, nor more than a year before; activating an Active service again with another
- * date is a 409, with the same date or none it changes nothing); a Recurring service is billed monthly from its first collection date on or after both the
- * activation and the end of what its order paid for. Cancellation: never billed again; its Scheduled
+ * `PATCH /services/{id}` (SPEC §10). Activation: the line is on the network (`on_network_date`, default the
+ * order's, else today; not later than today, nor more than a year before; activating an Active service again
+ * with another date is a 409, with the same date or none it changes nothing); a Recurring service is billed
+ * monthly from its first collection date on or after both the activation and the end of what its order
+ * charged for (firstBillingDate). Cancellation: never billed again; its Scheduled
  * purchases are Cancelled; what it owes stays owed. A move the status machine does not allow is a 409.
  */
 export async function changeServiceStatus(ctx: Pick<AppContext, 'database' | 'clock'>, operatorId: string, actor: Actor, serviceId: string, change: ServiceStatusChange): Promise<ServiceRecord> {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Executor } from '../../db/client.ts';
 import { sql } from 'drizzle-orm';
+import type { Executor } from '../../db/client.ts';
 import type { EventType } from './event-types.ts';
 import { dispatchedIfUnsubscribed } from './outbox-sql.ts';
 

@@ -125,13 +125,18 @@ export interface StoredNotice {
  */
 export async function storeNotification(db: Executor, n: Notification, options: NoticeOptions = {}): Promise<StoredNotice> {
   const notice = newNotice(n, options);
-  await db.insert(sandboxNotifications).values({ id: notice.id, provider: n.provider, url: n.url, contentType: n.contentType, body: n.body, headers: notice.headers });
+  await writeNotice(db, n.provider, notice);
   return notice;
 }
 
-/** A notification as it will be stored (a fresh id, its headers), for a caller that writes it in its own statement. */
+/** A notification as it will be stored (a fresh id, its headers), for a caller that writes it itself. */
 export function newNotice(n: Notification, options: NoticeOptions = {}): StoredNotice {
   return { id: randomUUID(), url: n.url, body: n.body, headers: { 'content-type': n.contentType, ...(n.headers ?? {}) }, options };
+}
+
+/** Writes a notice made by newNotice, with `db` (see storeNotification). */
+export async function writeNotice(db: Executor, provider: string, notice: StoredNotice): Promise<void> {
+  await db.insert(sandboxNotifications).values({ id: notice.id, provider, url: notice.url, contentType: notice.headers['content-type']!, body: notice.body, headers: notice.headers });
 }
 
 export function deliverNotification(ctx: SandboxContext, n: StoredNotice): void {

@@ -1,6 +1,5 @@
 import { and, eq, sql } from 'drizzle-orm';
-import type { Executor } from '../../db/client.ts';
-import { type SandboxContext, deliverNotification, newNotice, type LedgerRow, type StoredNotice, formatRand } from '../kit/kit.ts';
+import { type SandboxContext, deliverNotification, newNotice, writeNotice, type LedgerRow, type StoredNotice, formatRand } from '../kit/kit.ts';
 import type { App } from '../../http/route-kit.ts';
 import { sandboxNotifications } from '../kit/schema.ts';
 import { PAYFAST_SANDBOX_MERCHANT as MERCHANT } from '../../providers/payfast/credentials.ts';
@@ -24,14 +23,10 @@ export function signedItnBody(pairs: Pairs): string {
  * (`off`), after `itnDelayMs` (`late`), or twice, as two separate notifications of the same body (`duplicate`).
  */
 export async function sendItn(ctx: SandboxContext, behaviour: PayFastBehaviour, url: string, pairs: Pairs): Promise<void> {
-  for (const stored of await storeItn(ctx.database.db, behaviour, url, pairs)) deliverNotification(ctx, stored);
-}
-
-/** The ITN's notifications (none, one or two, as for sendItn), written with `db`: deliver them after it commits. */
-export async function storeItn(db: Executor, behaviour: PayFastBehaviour, url: string, pairs: Pairs): Promise<StoredNotice[]> {
-  const notices = itnNotices(behaviour, url, pairs);
-  for (const n of notices) await db.insert(sandboxNotifications).values({ id: n.id, provider: PROVIDER, url: n.url, contentType: n.headers['content-type']!, body: n.body, headers: n.headers });
-  return notices;
+  for (const notice of itnNotices(behaviour, url, pairs)) {
+    await writeNotice(ctx.database.db, PROVIDER, notice);
+    deliverNotification(ctx, notice);
+  }
 }
 
 /** The ITN's notifications as sendItn sends them (none, one or two), not yet written. */
