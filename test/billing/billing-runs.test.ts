@@ -130,6 +130,29 @@ describe('collection days 29–31', () => {
     );
     expect(rows.map((r) => r.next)).toEqual(cases.map(([d, day]) => nextCollectionDate(d, day)));
   });
+
+  it('the collection-date functions are immutable in fact: the same dates in any time zone, and inlined into the statements that call them', async () => {
+    const cases: [IsoDate, number][] = [];
+    for (let d: IsoDate = '2028-01-27'; d <= '2028-04-02'; d = addDays(d, 1)) for (const day of [1, 29, 31]) cases.push([d, day]);
+    for (const zone of ['Pacific/Kiritimati', 'America/Anchorage']) {
+      const rows = await h.ctx.database.transaction(async ({ query }) => {
+        await query(`SET LOCAL TimeZone = '${zone}'`);
+        return query<{ next: string }>(
+          `SELECT payrail_next_collection_date((c.v->>'d')::date, (c.v->>'day')::int)::text AS next FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS c(v, i) ORDER BY c.i`,
+          [JSON.stringify(cases.map(([d, day]) => ({ d, day })))],
+        );
+      });
+      expect(rows.map((r) => r.next), zone).toEqual(cases.map(([d, day]) => nextCollectionDate(d, day)));
+    }
+    // A SQL function whose body is more volatile than it is declared is called row by row, an executor
+    // started each time (a billing run calls this one for every service it bills).
+    const plan = await h.ctx.database.query<{ 'QUERY PLAN': string }>(
+      `EXPLAIN (VERBOSE) SELECT payrail_next_collection_date(d::date, 31) FROM generate_series(1, 3) i CROSS JOIN LATERAL (SELECT DATE '2028-01-01' + i AS d) x`,
+    );
+    const text = plan.map((r) => r['QUERY PLAN']).join('\n');
+    expect(text).toContain('date_trunc');
+    expect(text).not.toMatch(/payrail_(next_collection_date|collection_date_in)\(/);
+  });
 });
 
 describe('a service several periods behind', () => {
