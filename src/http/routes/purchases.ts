@@ -41,7 +41,7 @@ export function purchaseRoutes(app: App, ctx: AppContext): void {
       const filter = {
         ...(serviceId === undefined ? {} : { serviceId }),
         ...(status === undefined ? {} : { statusId: status }),
-        ...(dueBefore === undefined ? {} : { dueBefore: new Date(`${dueBefore}T00:00:00+02:00`) }),
+        ...(dueBefore === undefined ? {} : { dueBefore }),
       };
       return toPage(await listPurchases(ctx.database.db, scope, filter, page), page, purchaseView);
     },

@@ -1,6 +1,7 @@
-import { and, asc, desc, eq, inArray, lt } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.ts';
 import type { PurchaseCreationEventId, PurchaseStatusId } from '../../domain/enums.ts';
+import type { IsoDate } from '../../domain/periods.ts';
 import type { PricedLine } from '../../domain/pricing.ts';
 import { purchaseTotals } from '../../domain/vat.ts';
 import { afterCursor, type PageRequest } from '../../lib/pagination.ts';
@@ -108,8 +109,8 @@ export async function findPurchase(db: Executor, scope: PurchaseScope, id: strin
 export interface PurchaseFilter {
   serviceId?: string;
   statusId?: number;
-  /** Due (purchase date) before this instant. */
-  dueBefore?: Date;
+  /** Due (purchase date) before the start of this civil day (South African time). */
+  dueBefore?: IsoDate;
 }
 
 export async function listPurchases(db: Executor, scope: PurchaseScope, filter: PurchaseFilter, page: PageRequest): Promise<PurchaseRecord[]> {
@@ -121,7 +122,8 @@ export async function listPurchases(db: Executor, scope: PurchaseScope, filter: 
         scoped(scope),
         filter.serviceId === undefined ? undefined : eq(purchases.serviceId, filter.serviceId),
         filter.statusId === undefined ? undefined : eq(purchases.statusId, filter.statusId as PurchaseStatusId),
-        filter.dueBefore === undefined ? undefined : lt(purchases.purchaseDate, filter.dueBefore),
+        // The day's start is made by the database: a JavaScript Date of 0001-01-01 in +02:00 is written as year 0000, which it refuses.
+        filter.dueBefore === undefined ? undefined : sql`${purchases.purchaseDate} < (${filter.dueBefore}::date - interval '2 hours') AT TIME ZONE 'UTC'`,
         afterCursor(page, purchases.createdAt, purchases.id),
       ),
     )
