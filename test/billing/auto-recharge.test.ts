@@ -105,4 +105,24 @@ describe('auto-recharge', () => {
     // No endpoint takes it: written dispatched by the reinstatement trigger itself (the outbox's rule).
     expect(reinstated[0]!.dispatchedAt).toEqual(reinstated[0]!.createdAt);
   });
+
+  it('a date skipped by the runs and run after a later one makes no retry the later run overtook', async () => {
+    // The hybrid (Suspended above, its card declining) buys a bundle with a good card: reinstated, with its next auto-recharge Scheduled.
+    const details = await h.call('GET', `/services/${DEMO.services.hybrid}/details-and-actions`);
+    const { max_quantity: _max, ...option } = details.body.can_buy_info.options[0];
+    const quote = await h.call('POST', '/purchases/buy-now', { body: { service_id: DEMO.services.hybrid, purchase_lines: [{ ...option, quantity: 1 }] } });
+    expect(quote.status, JSON.stringify(option) + quote.text).toBe(201);
+    const good = await sandboxCardMedium(h, 'approve', 'PayFast', '4242');
+    expect((await h.call('POST', '/purchases/submit-for-collection', { body: { service_id: DEMO.services.hybrid, purchase_id: quote.body.id, medium_id: good } })).status).toBe(200);
+    const next = (await recharges()).find((p) => p.statusId === 1)!;
+    expect(next).toBeDefined();
+    const due = new Date(next.purchaseDate.getTime() + 2 * 3600_000).toISOString().slice(0, 10) as IsoDate;
+    await billOn(due);
+    expect(await attemptsOf(next.id)).toHaveLength(1);
+    await billOn(addDays(due, 2)); // the day after is skipped: this run makes the latest retry only
+    expect(await attemptsOf(next.id)).toHaveLength(2);
+    const late = await billOn(addDays(due, 1));
+    expect(late.collections_started).toBe(0);
+    expect(await attemptsOf(next.id)).toHaveLength(2);
+  });
 });

@@ -641,3 +641,63 @@ describe('a billing worker’s outcomes', () => {
     expect(figures.skipped).toBeGreaterThanOrEqual(2);
   });
 });
+
+describe('a suspension date that is also a collection day', () => {
+  // Grace 7 with retries on days 3 and 7: the last retry falls on the suspension date. The run queues it,
+  // and its outcome decides: a run that suspended before the retry was worked cut off customers whose card
+  // paid that day (suspended, then reinstated seconds later, with both events sent).
+  const setTerms = async (graceDays: number, retryDays: number[]) =>
+    expect((await h.call('PATCH', '/operator', { token: h.tokens.admin, body: { grace_days: graceDays, retry_days: retryDays } })).status).toBe(200);
+  const runFigures = async (id: string) => (await h.call('GET', `/billing/runs/${id}`, { token: staff() })).body;
+
+  it('a retry that pays keeps the service; one that fails suspends it once done, counted in its run; an earlier date run afterwards adds no retry', async () => {
+    await setTerms(7, [3, 7]);
+    try {
+      today = '2033-03-01';
+      const payer = await activeRecurring(5, 'decline');
+      const defaulter = await activeRecurring(5, 'decline');
+      await billOn('2033-03-05');
+      // No run on +3 (2033-03-08): the run of +7 makes the latest retry only.
+      const [payerMonth] = await monthly(payer.serviceId);
+      const [defaulterMonth] = await monthly(defaulter.serviceId);
+      expect(await attemptsAt([payerMonth!.id])).toHaveLength(1);
+      expect(await attemptsAt([defaulterMonth!.id])).toHaveLength(1);
+      expect(await serviceRow(payer.serviceId)).toMatchObject({ billingStatus: 'InArrears', suspensionDate: '2033-03-12' });
+      // The payer's card is replaced by one that pays before the last retry.
+      const good = await sandboxCardMedium(h, 'approve', 'PayFast', '4242');
+      expect((await h.call('PUT', `/active-payment-medium-for-service?serviceId=${payer.serviceId}`, { body: { medium_id: good } })).status).toBe(200);
+
+      today = '2033-03-12'; // +7: the last retry, and the suspension date
+      const run = await h.call('POST', '/billing/runs', { token: staff(), body: { as_of: today } });
+      expect(run.status).toBe(201);
+      expect(run.body).toMatchObject({ retries_started: 2, services_suspended: 0 });
+      for (const s of [payer, defaulter]) expect((await serviceRow(s.serviceId)).status).toBe('Active');
+      while ((await workBillingCollections(h.ctx)) > 0);
+
+      expect(await serviceRow(payer.serviceId)).toMatchObject({ status: 'Active', billingStatus: 'PaidUp', suspensionDate: null });
+      expect(await eventsOf('service.suspended', payer.serviceId)).toHaveLength(0);
+      expect(await eventsOf('service.reinstated', payer.serviceId)).toHaveLength(0);
+      expect(await serviceRow(defaulter.serviceId)).toMatchObject({ status: 'Suspended', billingStatus: 'Suspended' });
+      const suspended = await eventsOf('service.suspended', defaulter.serviceId);
+      expect(suspended).toHaveLength(1);
+      expect((suspended[0]!.payload as { data: { as_of: string } }).data.as_of).toBe('2033-03-12');
+      expect(await attemptsAt([defaulterMonth!.id])).toHaveLength(2);
+      expect(await runFigures(run.body.id)).toMatchObject({ services_suspended: 1, services_reinstated: 0 });
+
+      // The same date again, and the next: nothing more.
+      await billOn('2033-03-12');
+      await billOn('2033-03-13');
+      expect(await eventsOf('service.suspended', defaulter.serviceId)).toHaveLength(1);
+      expect(await runFigures(run.body.id)).toMatchObject({ services_suspended: 1 });
+
+      // The date skipped by the runs, run after a later one: its retry (attempt 1) was overtaken by the
+      // later run's (attempt 2) and is not made; the card is not charged again.
+      const late = await billOn('2033-03-08');
+      expect(late.body).toMatchObject({ retries_started: 0 });
+      expect(await attemptsAt([defaulterMonth!.id])).toHaveLength(2);
+      expect(await attemptsAt([payerMonth!.id])).toHaveLength(2);
+    } finally {
+      await setTerms(10, [3, 7]);
+    }
+  });
+});

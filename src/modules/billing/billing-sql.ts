@@ -164,10 +164,11 @@ SELECT (SELECT count(*) FROM created)::int AS created, (SELECT count(*) FROM adv
 
 /**
  * Retries of monthly purchases still Unpaid: on each of the operator's retry days after the due date, one
- * more collection (attempt 1, 2 …). A date skipped by the runs still gets its latest retry, once.
+ * more collection (attempt 1, 2 …). A date skipped by the runs still gets its latest retry, once; a date
+ * run after a later one adds none (its retry was overtaken by the later one's).
  */
 export const RETRY_MONTHS = statement<'operatorId' | 'asOf' | 'runId' | 'now'>(
-  'payrail_billing_retries_v3',
+  'payrail_billing_retries_v4',
   `WITH due AS (
   SELECT p.id AS purchase_id, p.operator_id, max(r.k)::smallint AS attempt
   FROM purchases p
@@ -188,16 +189,18 @@ export const RETRY_MONTHS = statement<'operatorId' | 'asOf' | 'runId' | 'now'>(
 )
 INSERT INTO billing_collections (id, run_id, operator_id, purchase_id, attempt, created_at)
 SELECT payrail_uuid7(), :runId, operator_id, purchase_id, attempt, :now FROM due
+WHERE NOT EXISTS (SELECT 1 FROM billing_collections c WHERE c.purchase_id = due.purchase_id AND c.attempt > due.attempt)
 ON CONFLICT (purchase_id, attempt) DO NOTHING
 RETURNING 1`,
 );
 
 /**
  * Auto-recharges (HybridDayBundle): a Scheduled purchase is collected on its date (attempt 0); one that
- * failed is tried again each following day (attempt = days after its date) while attempts remain.
+ * failed is tried again each following day (attempt = days after its date) while attempts remain; a date
+ * run after a later one adds none.
  */
 export const COLLECT_RECHARGES = statement<'operatorId' | 'asOf' | 'runId' | 'now'>(
-  'payrail_billing_recharges_v2',
+  'payrail_billing_recharges_v3',
   `WITH due AS (
   SELECT p.id AS purchase_id, p.operator_id,
     CASE WHEN p.status_id = ${P.Scheduled} THEN 0 ELSE least(:asOf::date - ${civil('p.purchase_date')}, o.auto_recharge_attempts - 1) END::smallint AS attempt
@@ -212,6 +215,7 @@ export const COLLECT_RECHARGES = statement<'operatorId' | 'asOf' | 'runId' | 'no
 )
 INSERT INTO billing_collections (id, run_id, operator_id, purchase_id, attempt, created_at)
 SELECT payrail_uuid7(), :runId, operator_id, purchase_id, attempt, :now FROM due WHERE attempt >= 0
+  AND NOT EXISTS (SELECT 1 FROM billing_collections c WHERE c.purchase_id = due.purchase_id AND c.attempt > due.attempt)
 ON CONFLICT (purchase_id, attempt) DO NOTHING
 RETURNING 1`,
 );
@@ -235,28 +239,72 @@ SELECT (SELECT count(*) FROM failed)::int AS failed`,
 );
 
 /**
- * Suspension: a Recurring service still owing on its suspension date, and a day-bundle service whose paid
- * period has ended, are Suspended (service and billing status), with their events. Paying what is owed
- * reinstates them (the services_reinstate trigger, migration 0007).
+ * Whether the service `s` (of product `p`) is due to be Suspended on :asOf-like `asOf`: a Recurring service
+ * still owing on its suspension date, or a day-bundle service whose paid period has ended — unless one of
+ * its collections is still queued or being worked. Its outcome decides: a card that pays that day keeps
+ * the service, and one that fails suspends it when the collection is done (SUSPEND_AFTER_COLLECTIONS).
  */
-export const SUSPEND = statement<'operatorId' | 'asOf' | 'now'>(
-  'payrail_billing_suspend_v3',
-  `WITH suspended AS (
-  UPDATE services s SET status = 'Suspended', billing_status = 'Suspended', updated_at = :now
-  FROM products p
-  WHERE p.id = s.product_id AND s.operator_id = :operatorId AND s.status = 'Active' AND (
-    (p.billing_scheme = 'Recurring' AND s.suspension_date <= :asOf::date
+const suspendable = (asOf: string) => `s.status = 'Active' AND (
+    (p.billing_scheme = 'Recurring' AND s.suspension_date <= ${asOf}
       AND EXISTS (SELECT 1 FROM purchases o WHERE o.service_id = s.id AND o.status_id = ${P.Unpaid}))
-    OR (p.billing_scheme IN ('DayBundle', 'HybridDayBundle') AND s.latest_period_end_date <= :asOf::date)
-  )
-  RETURNING s.id, s.operator_id, s.customer_id, s.suspension_date, s.latest_period_end_date
-), events AS (${outbox(
+    OR (p.billing_scheme IN ('DayBundle', 'HybridDayBundle') AND s.latest_period_end_date <= ${asOf})
+  ) AND NOT EXISTS (
+    SELECT 1 FROM billing_collections c JOIN purchases q ON q.id = c.purchase_id
+    WHERE q.service_id = s.id AND c.status <> 'done'
+  )`;
+
+const suspendedEvent = (asOf: string) =>
+  outbox(
     'suspended',
     'service.suspended',
     `jsonb_build_object('service_id', x.id, 'customer_id', x.customer_id, 'service_status', 'Suspended', 'billing_status', 'Suspended',
-      'suspension_date', x.suspension_date, 'latest_period_end_date', x.latest_period_end_date, 'as_of', :asOf::date)`,
-  )})
+      'suspension_date', x.suspension_date, 'latest_period_end_date', x.latest_period_end_date, 'as_of', ${asOf})`,
+  );
+
+/**
+ * Suspension (SPEC §10), with its events: the services due to be Suspended by the run of :asOf (see
+ * `suspendable`). Paying what is owed reinstates them (the services_reinstate trigger, migration 0007).
+ */
+export const SUSPEND = statement<'operatorId' | 'asOf' | 'now'>(
+  'payrail_billing_suspend_v4',
+  `WITH suspended AS (
+  UPDATE services s SET status = 'Suspended', billing_status = 'Suspended', updated_at = :now
+  FROM products p
+  WHERE p.id = s.product_id AND s.operator_id = :operatorId AND ${suspendable(':asOf::date')}
+  RETURNING s.id, s.operator_id, s.customer_id, s.suspension_date, s.latest_period_end_date
+), events AS (${suspendedEvent(':asOf::date')})
 SELECT (SELECT count(*) FROM suspended)::int AS suspended`,
+);
+
+/**
+ * The suspensions a run left to its collections' outcomes: once the last open collection of a service is
+ * done, the service is Suspended if it is due by the as_of of the run that queued that collection, and
+ * the run's figure counts it. Only for completed runs: a run still under way suspends in its last step,
+ * which sees the collections done by then (one done between that step and its commit leaves the service
+ * to the next day's run, as does a process that dies between writing the outcomes and this statement).
+ * The run's row is not held once it has completed, so this never waits on a run.
+ */
+export const SUSPEND_AFTER_COLLECTIONS = statement<'collectionIds' | 'now'>(
+  'payrail_billing_suspend_after_v1',
+  `WITH done AS (
+  SELECT DISTINCT ON (q.service_id) q.service_id, r.id AS run_id, r.as_of
+  FROM billing_collections c
+  JOIN billing_runs r ON r.id = c.run_id AND r.status = 'completed'
+  JOIN purchases q ON q.id = c.purchase_id
+  WHERE c.id IN (SELECT value::uuid FROM jsonb_array_elements_text(:collectionIds::jsonb)) AND c.status = 'done'
+  ORDER BY q.service_id, r.as_of DESC
+), suspended AS (
+  UPDATE services s SET status = 'Suspended', billing_status = 'Suspended', updated_at = :now
+  FROM done d, products p
+  WHERE s.id = d.service_id AND p.id = s.product_id AND ${suspendable('d.as_of')}
+  RETURNING s.id, s.operator_id, s.customer_id, s.suspension_date, s.latest_period_end_date, d.run_id, d.as_of
+), counted AS (
+  UPDATE billing_runs r SET services_suspended = r.services_suspended + n.n
+  FROM (SELECT run_id, count(*)::int AS n FROM suspended GROUP BY run_id) n
+  WHERE r.id = n.run_id
+  RETURNING 1
+), events AS (${suspendedEvent('x.as_of')})
+SELECT (SELECT count(*) FROM suspended)::int AS suspended, (SELECT count(*) FROM counted)::int AS runs`,
 );
 
 export const FINISH_RUN = statement<'id' | 'now' | 'purchasesCreated' | 'collectionsStarted' | 'retriesStarted' | 'servicesSuspended' | 'purchasesFailed'>(
