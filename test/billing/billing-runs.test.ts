@@ -359,6 +359,48 @@ describe('activating a service', () => {
   });
 });
 
+describe('an order dated other than today', () => {
+  it('states the days it pays for from its order_date: activation bills from their end, and paying it late moves the period only to it', async () => {
+    today = '2034-03-22';
+    const place = async (body: object) => {
+      const order = await h.call('POST', '/orders', { token: staff(), body: { customer_id: DEMO.customerId, product_id: DEMO.products.recurring, collector_id: DEMO.collectorId, collection_day: 1, ...body } });
+      expect(order.status, order.text).toBe(201);
+      const [upfront] = await h.ctx.database.db.select().from(t.purchases).where(eq(t.purchases.id, order.body.upfront_purchase.id));
+      return { serviceId: order.body.service.id as string, upfront: upfront! };
+    };
+    const activate = async (serviceId: string, body: object = {}) =>
+      expect((await h.call('PATCH', `/services/${serviceId}`, { token: staff(), body: { service_status: 'Active', ...body } })).status).toBe(200);
+
+    // Back-dated, the line live since then: its order paid 21 January to 1 February; February and March are owed.
+    const back = await place({ order_date: '2034-01-21', on_network_date: '2034-01-21' });
+    expect(back.upfront).toMatchObject({ periodStart: '2034-01-21', periodEnd: '2034-02-01', amountCents: Math.round((37900 * 11) / 30) });
+    await activate(back.serviceId);
+    expect((await serviceRow(back.serviceId)).billedThrough).toBe('2034-02-01');
+
+    // Forward-dated: its order pays 10 May to 1 June, so billing starts on 1 June, not on 1 April as well.
+    const ahead = await place({ order_date: '2034-05-10' });
+    expect(ahead.upfront).toMatchObject({ periodStart: '2034-05-10', periodEnd: '2034-06-01' });
+    await activate(ahead.serviceId);
+    expect((await serviceRow(ahead.serviceId)).billedThrough).toBe('2034-06-01');
+
+    await billOn('2034-03-22');
+    expect((await monthly(back.serviceId)).map((p) => p.periodStart)).toEqual(['2034-02-01', '2034-03-01']);
+    expect(await monthly(ahead.serviceId)).toHaveLength(0);
+    await billOn('2034-04-01');
+    expect(await monthly(ahead.serviceId)).toHaveLength(0);
+
+    // Placed today, paid eight days later: the service is paid up to 1 April, as its order said, not to eight days after it.
+    today = '2034-04-02';
+    const late = await place({});
+    expect(late.upfront).toMatchObject({ periodStart: '2034-04-02', periodEnd: '2034-05-01' });
+    today = '2034-04-10';
+    const good = await sandboxCardMedium(h, 'approve', 'PayFast', '4242');
+    const paid = await h.call('POST', '/purchases/submit-for-collection', { body: { service_id: late.serviceId, purchase_id: late.upfront.id, medium_id: good } });
+    expect(paid.status, paid.text).toBe(200);
+    expect(await serviceRow(late.serviceId)).toMatchObject({ billingStatus: 'PaidUp', latestPeriodEndDate: '2034-05-01' });
+  });
+});
+
 describe('bad input to a billing run', () => {
   it.each([
     ['not a date', { as_of: 'tomorrow' }, 400],

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Actor, AppContext } from '../../context.ts';
 import type { ConnectorRegistry } from '../../providers/registry.ts';
-import { PurchaseCreationEvent, PurchaseStatus } from '../../domain/enums.ts';
-import { addDays, civilDate, daysBetween, isCollectionDay, type IsoDate } from '../../domain/periods.ts';
+import { PurchaseCreationEvent, PurchaseLineType, PurchaseStatus } from '../../domain/enums.ts';
+import { addDays, civilDate, daysBetween, isCollectionDay, nextCollectionDate, type IsoDate } from '../../domain/periods.ts';
 import { upfrontLines } from '../../domain/pricing.ts';
 import { IdTakenError, UnprocessableError } from '../../lib/errors.ts';
 import { uuid7 } from '../../lib/uuid7.ts';
@@ -93,9 +93,10 @@ export async function placeOrder(ctx: Pick<AppContext, 'database' | 'vault' | 'c
 
     const serviceId = input.serviceId?.toLowerCase() ?? uuid7();
 
+    const prices = product.prices.map(toDomainPrice);
     const lines = upfrontLines({
       scheme,
-      prices: product.prices.map(toDomainPrice),
+      prices,
       orderDate,
       collectionDay,
       rateBp: operator.vatRateBp,
@@ -132,6 +133,11 @@ export async function placeOrder(ctx: Pick<AppContext, 'database' | 'vault' | 'c
             statusId: PurchaseStatus.Unpaid,
             creationEventId: PurchaseCreationEvent.Order,
             purchaseDate: now,
+            // A Recurring order pays for its days up to the first collection date: stated, so that paying it
+            // late does not move the service's period past that date, and activation bills from there.
+            ...(collectionDay !== null && prices.some((p) => p.onOrder && p.lineTypeId === PurchaseLineType.Monthly)
+              ? { period: { start: orderDate, end: nextCollectionDate(orderDate, collectionDay) } }
+              : {}),
             lines: lines.map((l) => ({ ...l, id: randomUUID() })),
           });
 

@@ -39,6 +39,8 @@ export interface NewPurchase {
   createdAt?: Date;
   /** For purchases recorded as already paid (imports, demo data). */
   paid?: { at: Date; periodApplied: boolean; paymentReference?: string | null };
+  /** The period it pays for, when it pays for a stated one (a month; an order's days up to its first collection date). */
+  period?: { start: IsoDate; end: IsoDate };
   lines: (PricedLine & { id: string })[];
 }
 
@@ -66,6 +68,7 @@ export async function insertPurchase(db: Executor, input: NewPurchase): Promise<
       ...(input.smallKey === undefined ? {} : { smallKey: input.smallKey }),
       ...(input.createdAt ? { createdAt: input.createdAt, updatedAt: input.createdAt } : {}),
       ...(input.paid ? { paidAt: input.paid.at, periodApplied: input.paid.periodApplied, paymentReference: input.paid.paymentReference ?? null } : {}),
+      ...(input.period ? { periodStart: input.period.start, periodEnd: input.period.end } : {}),
     })
     .returning();
   const lines = await db

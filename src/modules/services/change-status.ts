@@ -88,17 +88,19 @@ export async function changeServiceStatus(ctx: Pick<AppContext, 'database' | 'cl
 /**
  * The first month a Recurring service is billed for, when it is activated: the first collection date on or
  * after its on-network date and the end of what its order charged for, paid or not (the order's upfront
- * purchase covers up to the first collection date after it was placed) or of any later period paid. Never
- * a month before the service was ordered, nor one its order already charged.
+ * purchase states the days it pays for: from its order_date to the first collection date after it) or of
+ * any later period paid. Never a month before the service was ordered, nor one its order already charged.
  */
 async function firstBillingDate(tx: Executor, service: { id: string; collectionDay: number; latestPeriodEndDate: IsoDate | null; createdAt: Date }, onNetworkDate: IsoDate): Promise<IsoDate> {
   const [order] = await tx
-    .select({ placedAt: purchases.purchaseDate })
+    .select({ placedAt: purchases.purchaseDate, covers: purchases.periodEnd })
     .from(purchases)
     .where(and(eq(purchases.serviceId, service.id), eq(purchases.creationEventId, PurchaseCreationEvent.Order)))
     .orderBy(asc(purchases.purchaseDate))
     .limit(1);
-  const orderCovers = nextCollectionDate(civilDate(order?.placedAt ?? service.createdAt), service.collectionDay);
+  // The period its order states (from its order_date, back- or forward-dated); an order without one (no
+  // monthly price on order, or placed before orders stated it) covers up to the first collection date after it was placed.
+  const orderCovers = (order?.covers as IsoDate | null | undefined) ?? nextCollectionDate(civilDate(order?.placedAt ?? service.createdAt), service.collectionDay);
   const from = maxDate(onNetworkDate, maxDate(orderCovers, service.latestPeriodEndDate ?? orderCovers));
   return nextCollectionDate(addDays(from, -1), service.collectionDay);
 }
