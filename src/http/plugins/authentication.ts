@@ -49,7 +49,8 @@ export function registerAuthentication(app: FastifyInstance, verify: TokenVerifi
     }
     request.principal = principal;
     if (config.roles && !config.roles.includes(request.principal.role)) {
-      throw new ForbiddenError(`This operation is for ${config.roles.join(' or ')} users; you are signed in as a ${request.principal.role}.`);
+      const role = request.principal.role;
+      throw new ForbiddenError(`This operation is for ${config.roles.join(' or ')} users; you are signed in as ${/^[aeiou]/.test(role) ? 'an' : 'a'} ${role}.`);
     }
   });
 }

@@ -183,5 +183,10 @@ describe('POST /orders', () => {
   it('is for staff only', async () => {
     const res = await h.call('POST', '/orders', { body: { customer_id: DEMO.customerId, product_id: DEMO.products.recurring, collector_id: DEMO.collectorId } });
     expect(res.status).toBe(403);
+    expect(res.body.detail).toBe('This operation is for integrator or admin users; you are signed in as a customer.');
+    // The article follows the role: "an integrator", "an admin".
+    const operatorSettings = await h.call('PATCH', '/operator', { token: h.tokens.integrator, body: { grace_days: 7 } });
+    expect(operatorSettings.status).toBe(403);
+    expect(operatorSettings.body.detail).toMatch(/; you are signed in as an integrator\.$/);
   });
 });
