@@ -6,6 +6,7 @@ import { banner, createLogger, EXIT_FLUSH_MS, openRuntime, startServer } from '.
 import { signToken } from './lib/tokens.ts';
 import { isUuid } from './http/schemas/common.ts';
 import { isIsoDate } from './domain/periods.ts';
+import { parseFlags } from './lib/cli-flags.ts';
 import { AppError } from './lib/errors.ts';
 import { runBilling } from './modules/billing/run-billing.ts';
 import { JOBS, startJobs } from './jobs/runner.ts';
@@ -138,14 +139,16 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'billing-run': {
-      const flag = (name: string) => {
-        const i = args.indexOf(name);
-        return i === -1 ? undefined : args[i + 1];
-      };
-      const asOf = flag('--as-of');
-      const only = flag('--operator');
+      const usage = 'Usage: payrail billing-run --as-of YYYY-MM-DD [--operator <operator-id>]\n';
+      const parsed = parseFlags(args, ['--as-of', '--operator']);
+      if ('error' in parsed) {
+        process.stderr.write(`${parsed.error}\n${usage}`);
+        return 2;
+      }
+      const { '--as-of': asOf, '--operator': only } = parsed.flags;
       if (!asOf || !isIsoDate(asOf) || (only !== undefined && !isUuid(only))) {
-        process.stderr.write(`${asOf && !isIsoDate(asOf) ? `"${asOf}" is not a calendar date.\n` : ''}Usage: payrail billing-run --as-of YYYY-MM-DD [--operator <operator-id>]\n`);
+        const why = !asOf ? '--as-of is required.' : !isIsoDate(asOf) ? `"${asOf}" is not a calendar date.` : `"${only}" is not an operator id.`;
+        process.stderr.write(`${why}\n${usage}`);
         return 2;
       }
       const runtime = await openRuntime(config, log);
