@@ -72,6 +72,11 @@ describe('auto-recharge', () => {
     await billOn(due);
     expect(await attemptsOf(next.id)).toHaveLength(1);
     expect((await recharges()).find((p) => p.id === next.id)!.statusId).toBe(3);
+    // Declined, the recharge is owed: InArrears until it is paid, to be suspended when the bundle ends.
+    expect(await service(DEMO.services.hybrid)).toMatchObject({ status: 'Active', billingStatus: 'InArrears', suspensionDate: addDays(seeded, 40) });
+    expect((await h.call('GET', `/services/${DEMO.services.hybrid}/details-and-actions`)).body).toMatchObject({ billing_status: 'InArrears', suspension_date: addDays(seeded, 40) });
+    const inArrears = await h.call('GET', '/services?billing_status=InArrears&limit=100', { token: h.tokens.integrator });
+    expect(inArrears.body.items.find((x: { id: string }) => x.id === DEMO.services.hybrid)).toMatchObject({ amount_due: next.amountCents / 100 });
     await billOn(addDays(due, 1));
     expect(await attemptsOf(next.id)).toHaveLength(2);
     await billOn(addDays(due, 2));
@@ -124,5 +129,48 @@ describe('auto-recharge', () => {
     const late = await billOn(addDays(due, 1));
     expect(late.collections_started).toBe(0);
     expect(await attemptsOf(next.id)).toHaveLength(2);
+  });
+
+  it('a recharge given up on before its bundle ends is owed no more: the service is PaidUp again, and Suspended when the bundle ends', async () => {
+    const staff = { token: h.tokens.integrator };
+    const product = await h.call('POST', '/products', {
+      ...staff,
+      body: { name: 'Hybrid 7 early', billing_scheme: 'HybridDayBundle', auto_recharge_lead_days: 5, prices: [{ description: '7 Day', purchase_line_type_id: 1, price_incl: 70, period_contribution_per_quantity: 7, on_order: true, buy_now: true }] },
+    });
+    expect(product.status, product.text).toBe(201);
+    const order = await h.call('POST', '/orders', { ...staff, body: { customer_id: DEMO.customerId, product_id: product.body.id, collector_id: DEMO.collectorId } });
+    expect(order.status, order.text).toBe(201);
+    const serviceId = order.body.service.id as string;
+    expect((await h.call('PATCH', `/services/${serviceId}`, { ...staff, body: { service_status: 'Active' } })).status).toBe(200);
+    const good = await sandboxCardMedium(h, 'approve', 'PayFast', '4242');
+    expect((await h.call('POST', '/purchases/submit-for-collection', { body: { service_id: serviceId, purchase_id: order.body.upfront_purchase.id, medium_id: good } })).status).toBe(200);
+    const declining = await sandboxCardMedium(h, 'decline', 'PayFast', '0002');
+    expect((await h.call('PUT', `/active-payment-medium-for-service?serviceId=${serviceId}`, { body: { medium_id: declining } })).status).toBe(200);
+    const ends = (await service(serviceId)).latestPeriodEndDate!;
+    expect(ends).toBe(addDays(today, 7));
+    const [recharge] = await h.ctx.database.db
+      .select()
+      .from(t.purchases)
+      .where(and(eq(t.purchases.serviceId, serviceId), eq(t.purchases.creationEventId, 3), eq(t.purchases.statusId, 1)));
+    expect(recharge).toBeDefined();
+    const due = addDays(ends, -5);
+
+    expect((await h.call('PATCH', '/operator', { token: h.tokens.admin, body: { auto_recharge_attempts: 2 } })).status).toBe(200);
+    try {
+      await billOn(due);
+      expect(await service(serviceId)).toMatchObject({ status: 'Active', billingStatus: 'InArrears', suspensionDate: ends });
+      await billOn(addDays(due, 1));
+      expect(await attemptsOf(recharge!.id)).toHaveLength(2);
+      const given = await billOn(addDays(due, 2));
+      expect(given.purchases_failed).toBe(1);
+      expect(await service(serviceId)).toMatchObject({ status: 'Active', billingStatus: 'PaidUp', suspensionDate: null });
+      expect((await h.call('GET', `/services/${serviceId}/details-and-actions`)).body).toMatchObject({ billing_status: 'PaidUp' });
+      await billOn(addDays(ends, -1));
+      expect((await service(serviceId)).status).toBe('Active');
+      await billOn(ends);
+      expect(await service(serviceId)).toMatchObject({ status: 'Suspended', billingStatus: 'Suspended' });
+    } finally {
+      expect((await h.call('PATCH', '/operator', { token: h.tokens.admin, body: { auto_recharge_attempts: 3 } })).status).toBe(200);
+    }
   });
 });

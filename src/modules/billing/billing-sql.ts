@@ -222,13 +222,21 @@ RETURNING 1`,
 
 /** Auto-recharges still unpaid after their last attempt's day: given up on (Failed), with their events. */
 export const FAIL_RECHARGES = statement<'operatorId' | 'asOf' | 'now'>(
-  'payrail_billing_fail_recharges_v3',
+  'payrail_billing_fail_recharges_v4',
   `WITH failed AS (
   UPDATE purchases p SET status_id = ${P.Failed}, updated_at = :now
   FROM operators o
   WHERE o.id = p.operator_id AND p.operator_id = :operatorId AND p.creation_event_id = ${E.AutoRecharge} AND p.status_id = ${P.Unpaid}
     AND :asOf::date - ${civil('p.purchase_date')} >= o.auto_recharge_attempts
   RETURNING p.id, p.operator_id, p.service_id, p.customer_id, p.small_key, p.amount_cents
+), settled AS (
+  -- Given up on, it is owed no more: a service it alone kept InArrears (RECHARGES_OWED) is PaidUp again,
+  -- and is Suspended when its bundle ends, as any day bundle is.
+  UPDATE services s SET billing_status = 'PaidUp', suspension_date = NULL, updated_at = :now
+  FROM (SELECT DISTINCT service_id FROM failed) f
+  WHERE s.id = f.service_id AND s.status = 'Active' AND s.billing_status = 'InArrears'
+    AND NOT EXISTS (SELECT 1 FROM purchases o WHERE o.service_id = s.id AND o.status_id = ${P.Unpaid} AND o.id NOT IN (SELECT id FROM failed))
+  RETURNING 1
 ), events AS (${outbox(
     'failed',
     'purchase.failed',
@@ -236,6 +244,24 @@ export const FAIL_RECHARGES = statement<'operatorId' | 'asOf' | 'now'>(
       'purchase_status_id', ${P.Failed}, 'purchase_creation_event_id', ${E.AutoRecharge}, 'amount', round(x.amount_cents / 100.0, 2), 'currency', 'ZAR')`,
   )})
 SELECT (SELECT count(*) FROM failed)::int AS failed`,
+);
+
+/**
+ * An auto-recharge whose collection failed is owed (Unpaid, must pay): its service, PaidUp until then, is
+ * InArrears until it is paid, with the day its bundle ends as its suspension date (SUSPEND suspends a day
+ * bundle then). Run by the worker once those collections are done; FAIL_RECHARGES undoes it when the
+ * recharge is given up on.
+ */
+export const RECHARGES_OWED = statement<'collectionIds' | 'now'>(
+  'payrail_billing_recharges_owed_v1',
+  `UPDATE services s SET billing_status = 'InArrears', suspension_date = coalesce(s.suspension_date, s.latest_period_end_date), updated_at = :now
+FROM (
+  SELECT DISTINCT q.service_id FROM billing_collections c JOIN purchases q ON q.id = c.purchase_id
+  WHERE c.id IN (SELECT value::uuid FROM jsonb_array_elements_text(:collectionIds::jsonb)) AND c.status = 'done'
+    AND q.creation_event_id = ${E.AutoRecharge} AND q.status_id = ${P.Unpaid}
+) r
+WHERE s.id = r.service_id AND s.status = 'Active' AND s.billing_status = 'PaidUp'
+RETURNING s.id`,
 );
 
 /**

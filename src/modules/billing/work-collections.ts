@@ -6,7 +6,7 @@ import { collectPurchase } from '../payments/collect-purchase.ts';
 import type { TargetRow } from '../payments/plan-collection.ts';
 import { TARGET_COLUMNS } from '../payments/settlement-sql.ts';
 import { services } from '../services/schema.ts';
-import { SUSPEND_AFTER_COLLECTIONS } from './billing-sql.ts';
+import { RECHARGES_OWED, SUSPEND_AFTER_COLLECTIONS } from './billing-sql.ts';
 import { billingRuns } from './schema.ts';
 
 /** A claimed collection is not claimed again for this long: a worker that died holding it leaves it due again. */
@@ -113,6 +113,8 @@ export async function workBillingCollections(ctx: AppContext, options: { limit?:
     await run(ctx.database.query, FINISH, { finishes: JSON.stringify(finishes), now: ctx.clock() });
     // A run leaves a service with an open collection to its outcome; the last one done decides.
     const done = finishes.filter((f) => f.done).map((f) => f.id);
+    const failed = finishes.filter((f) => f.done && f.outcome === 'failed').map((f) => f.id);
+    if (failed.length > 0) await run(ctx.database.query, RECHARGES_OWED, { collectionIds: JSON.stringify(failed), now: ctx.clock() });
     if (done.length > 0) await run(ctx.database.query, SUSPEND_AFTER_COLLECTIONS, { collectionIds: JSON.stringify(done), now: ctx.clock() });
   };
   // Several at a time: a collection mostly waits (for the provider, for the database).
