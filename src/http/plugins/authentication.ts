@@ -4,6 +4,7 @@ import { AppError, ForbiddenError } from '../../lib/errors.ts';
 import { Lru } from '../../lib/lru.ts';
 import type { Principal, TokenVerifier } from '../auth.ts';
 import { sendUnauthorized } from '../problem.ts';
+import { article } from '../../lib/words.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -50,7 +51,7 @@ export function registerAuthentication(app: FastifyInstance, verify: TokenVerifi
     request.principal = principal;
     if (config.roles && !config.roles.includes(request.principal.role)) {
       const role = request.principal.role;
-      throw new ForbiddenError(`This operation is for ${config.roles.join(' or ')} users; you are signed in as ${/^[aeiou]/.test(role) ? 'an' : 'a'} ${role}.`);
+      throw new ForbiddenError(`This operation is for ${config.roles.join(' or ')} users; you are signed in as ${article(role)} ${role}.`);
     }
   });
 }

@@ -65,6 +65,13 @@ describe('PUT /active-payment-medium-for-service', () => {
     expect((await h.call('GET', path(DEMO.services.recurringInArrears))).body.medium_detail_id).toBe(DEMO.mediums.card);
   });
 
+  it('names the kind of medium it refuses in words that read right', async () => {
+    const offSystem = await h.call('PUT', path(DEMO.services.recurringInArrears), { body: { medium_id: DEMO.mediums.offSystem } });
+    expect(offSystem.body.detail).toBe('An OffSystem medium cannot be the active medium: only a credit card or bank account can.');
+    const link = await h.call('PUT', path(DEMO.services.recurringInArrears), { body: { medium_id: DEMO.mediums.paymentLink } });
+    expect(link.body.detail).toBe('A PaymentLink medium cannot be the active medium: only a credit card or bank account can.');
+  });
+
   it('is 400 for a malformed body and 404 for a service the caller cannot see', async () => {
     expect((await h.call('PUT', path(DEMO.services.recurringInArrears), { body: {} })).status).toBe(400);
     expect((await h.call('PUT', path(DEMO.services.recurringInArrears), { body: { medium_id: 42 } })).status).toBe(400);

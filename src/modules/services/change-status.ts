@@ -11,6 +11,7 @@ import { enqueueEvents } from '../webhooks/enqueue-event.ts';
 import { checkOnNetworkDate } from './on-network-date.ts';
 import { findService, type ServiceRecord } from './repo.ts';
 import { services } from './schema.ts';
+import { A } from '../../lib/words.ts';
 
 export interface ServiceStatusChange {
   serviceStatus: 'Active' | 'Cancelled';
@@ -56,7 +57,7 @@ export async function changeServiceStatus(ctx: Pick<AppContext, 'database' | 'cl
       return;
     }
     if (!MOVES[change.serviceStatus].includes(row.status)) {
-      throw new ConflictError('service.status_move_not_allowed', `A ${row.status} service cannot become ${change.serviceStatus}.`, { extensions: { service_status: row.status } });
+      throw new ConflictError('service.status_move_not_allowed', `${A(row.status)} service cannot become ${change.serviceStatus}.`, { extensions: { service_status: row.status } });
     }
 
     if (change.serviceStatus === 'Active') {
