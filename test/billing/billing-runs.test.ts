@@ -401,6 +401,45 @@ describe('an order dated other than today', () => {
   });
 });
 
+describe('months bought ahead', () => {
+  it('a month paid for ahead is not billed; one paid in part is billed only its days not paid for', async () => {
+    today = '2035-01-02';
+    const { serviceId } = await activeRecurring(10);
+    expect(await serviceRow(serviceId)).toMatchObject({ billedThrough: '2035-01-10', latestPeriodEndDate: '2035-01-10' });
+    // Seed 000's recurring buy-now: R1000 at R379 a month buys 79 days.
+    const quote = await h.call('POST', '/purchases/buy-now', {
+      body: {
+        service_id: serviceId,
+        purchase_lines: [
+          { description: 'Monthly Recurring 20/10', amount_per_quantity: 10.985506666666668, amount_per_quantity_incl: 12.633333333333333, net_amount_excl: 867.8550266666667, purchase_line_type_id: 1, total_amount: 1000, tax_rate: 15, tax_amount: 132.14497333333327, quantity: 79, period_contribution_per_quantity: 1 },
+        ],
+      },
+    });
+    expect(quote.status, quote.text).toBe(201);
+    const good = await sandboxCardMedium(h, 'approve', 'PayFast', '4242');
+    expect((await h.call('POST', '/purchases/submit-for-collection', { body: { service_id: serviceId, purchase_id: quote.body.id, medium_id: good } })).status).toBe(200);
+    expect((await serviceRow(serviceId)).latestPeriodEndDate).toBe('2035-03-30');
+
+    // January and February are paid for: no purchase, no charge, nothing owed.
+    for (const d of ['2035-01-10', '2035-02-10'] as IsoDate[]) {
+      await billOn(d);
+      expect(await monthly(serviceId), d).toHaveLength(0);
+    }
+    expect(await serviceRow(serviceId)).toMatchObject({ billedThrough: '2035-03-10', billingStatus: 'PaidUp', suspensionDate: null });
+    // March is paid to the 30th: its purchase is for the 11 days from then, at R379 over 30 days.
+    await billOn('2035-03-10');
+    const [march] = await monthly(serviceId);
+    expect(march).toMatchObject({ periodStart: '2035-03-10', periodEnd: '2035-04-10', amountCents: Math.round((37900 * 11) / 30), statusId: 4 });
+    expect(await chargesFor([march!.id])).toHaveLength(1);
+    expect(Number((await chargesFor([march!.id]))[0]!.amount)).toBeCloseTo(138.97, 2);
+    expect(await serviceRow(serviceId)).toMatchObject({ latestPeriodEndDate: '2035-04-10', billingStatus: 'PaidUp' });
+    // April is billed whole.
+    await billOn('2035-04-10');
+    const months = await monthly(serviceId);
+    expect(months.map((p) => [p.periodStart, p.amountCents])).toEqual([['2035-03-10', 13897], ['2035-04-10', 37900]]);
+  });
+});
+
 describe('bad input to a billing run', () => {
   it.each([
     ['not a date', { as_of: 'tomorrow' }, 400],

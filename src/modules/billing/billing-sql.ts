@@ -81,7 +81,7 @@ FROM billing_run_slices WHERE run_id = :runId`,
 );
 
 /** A service of `due` owes its period: the purchase is made now, or the one made before is still owed. */
-const OWES = `(d.billed_status IS NULL OR d.billed_status IN (${P.Unpaid}, ${P.Submitted}))`;
+const OWES = `((d.billed_status IS NULL AND NOT d.prepaid) OR d.billed_status IN (${P.Unpaid}, ${P.Submitted}))`;
 
 /**
  * One month for every Active Recurring service whose next period has begun by :asOf: a purchase (Unpaid,
@@ -90,7 +90,10 @@ const OWES = `(d.billed_status IS NULL OR d.billed_status IN (${P.Unpaid}, ${P.S
  * (InArrears, suspension date = due date + grace days), and a collection job when the plan has a Valid
  * medium to charge, for the services of one slice (ids in (:afterId, :uptoId]). A service behind by several
  * periods is caught up by running it again (one period a time, while `behind` counts services still due);
- * the unique index on (service_id, period_start) makes a period billed once, whatever runs.
+ * the unique index on (service_id, period_start) makes a period billed once, whatever runs. A period the
+ * customer has paid for ahead (days bought with buy-now, up to the service's latest_period_end_date) is
+ * not billed again: paid to its end, it gets no purchase and the service only moves on; paid in part, its
+ * purchase is for the days not yet paid for, at the month's daily price, never more than the month.
  *
  * Every step reads `due` alone, which decides each service's new purchase id and whether its period is
  * billed already (then the service only moves on, and owes only if that purchase is still unpaid): no step
@@ -99,17 +102,25 @@ const OWES = `(d.billed_status IS NULL OR d.billed_status IN (${P.Unpaid}, ${P.S
  * statement fail (its line's purchase is missing) and the slice is billed again (run-billing.ts billSlice).
  */
 export const BILL_MONTH = statement<'operatorId' | 'asOf' | 'runId' | 'now' | 'afterId' | 'uptoId'>(
-  'payrail_billing_month_v6',
+  'payrail_billing_month_v7',
   `WITH due AS (
-  SELECT s.id AS service_id, s.operator_id, s.customer_id, pp.id AS plan_id, s.billed_through AS period_start,
-    payrail_next_collection_date(s.billed_through, s.collection_day) AS period_end,
+  SELECT s.id AS service_id, s.operator_id, s.customer_id, pp.id AS plan_id, s.billed_through AS period_start, pe.period_end,
     pr.id AS price_id, pr.description, pr.price_incl_cents, o.vat_rate_bp, o.grace_days,
+    -- Days of the period bought ahead (buy-now): a period paid for to its end is not billed; one paid for in
+    -- part is billed its other days at the daily price (the month over its days_in_period), never more than a month.
+    coalesce(s.latest_period_end_date >= pe.period_end, false) AS prepaid,
+    CASE WHEN s.latest_period_end_date > s.billed_through AND s.latest_period_end_date < pe.period_end
+      THEN least(pr.price_incl_cents, (2 * pr.price_incl_cents * (pe.period_end - s.latest_period_end_date) + pr.days_in_period) / (2 * pr.days_in_period))
+      ELSE pr.price_incl_cents END AS amount_cents,
+    CASE WHEN s.latest_period_end_date > s.billed_through AND s.latest_period_end_date < pe.period_end
+      THEN pe.period_end - s.latest_period_end_date END AS unpaid_days,
     (m.id IS NOT NULL) AS chargeable, payrail_uuid7() AS purchase_id,
     (SELECT b.status_id FROM purchases b WHERE b.service_id = s.id AND b.period_start = s.billed_through AND b.creation_event_id = ${E.RecurringBilling}) AS billed_status
   FROM services s
+  CROSS JOIN LATERAL (SELECT payrail_next_collection_date(s.billed_through, s.collection_day) AS period_end) pe
   JOIN products p ON p.id = s.product_id AND p.billing_scheme = 'Recurring'
   JOIN LATERAL (
-    SELECT x.id, x.description, x.price_incl_cents FROM product_prices x
+    SELECT x.id, x.description, x.price_incl_cents, x.days_in_period FROM product_prices x
     WHERE x.product_id = p.id AND x.line_type_id = ${PurchaseLineType.Monthly} AND x.active ORDER BY x.position LIMIT 1
   ) pr ON true
   JOIN operators o ON o.id = s.operator_id
@@ -123,19 +134,20 @@ export const BILL_MONTH = statement<'operatorId' | 'asOf' | 'runId' | 'now' | 'a
     amount_cents, amount_excl_cents, tax_cents, period_start, period_end, created_at, updated_at)
   SELECT d.purchase_id, d.operator_id, d.customer_id, d.service_id, d.plan_id, ${P.Unpaid}, ${E.RecurringBilling},
     (d.period_start::text || 'T00:00:00+02:00')::timestamptz,
-    d.price_incl_cents, x.excl, d.price_incl_cents - x.excl, d.period_start, d.period_end, :now, :now
+    d.amount_cents, x.excl, d.amount_cents - x.excl, d.period_start, d.period_end, :now, :now
   FROM due d
-  -- VAT-exclusive amount of one month, rounded half up to the cent (domain/vat.ts purchaseTotals).
-  CROSS JOIN LATERAL (SELECT (2 * d.price_incl_cents * 10000 + 10000 + d.vat_rate_bp) / (2 * (10000 + d.vat_rate_bp)) AS excl) x
-  WHERE d.billed_status IS NULL
+  -- VAT-exclusive amount, rounded half up to the cent (domain/vat.ts purchaseTotals).
+  CROSS JOIN LATERAL (SELECT (2 * d.amount_cents * 10000 + 10000 + d.vat_rate_bp) / (2 * (10000 + d.vat_rate_bp)) AS excl) x
+  WHERE d.billed_status IS NULL AND NOT d.prepaid
   ON CONFLICT (service_id, period_start) WHERE creation_event_id = ${E.RecurringBilling} DO NOTHING
   RETURNING id, operator_id, customer_id, service_id, small_key, amount_cents, period_start, period_end
 ), lines AS (
   INSERT INTO purchase_lines (id, purchase_id, position, line_type_id, description, quantity, unit_price_incl_num,
     unit_price_incl_den, tax_rate_bp, total_amount_cents, period_contribution_per_quantity, product_price_id)
-  SELECT payrail_uuid7(), d.purchase_id, 0, ${PurchaseLineType.Monthly}, d.description || ' ' || d.period_start || ' to ' || d.period_end,
-    1, d.price_incl_cents, 1, d.vat_rate_bp, d.price_incl_cents, d.period_end - d.period_start, d.price_id
-  FROM due d WHERE d.billed_status IS NULL
+  SELECT payrail_uuid7(), d.purchase_id, 0, ${PurchaseLineType.Monthly},
+    d.description || ' ' || d.period_start || ' to ' || d.period_end || coalesce(' (' || d.unpaid_days || ' days not paid ahead)', ''),
+    1, d.amount_cents, 1, d.vat_rate_bp, d.amount_cents, d.period_end - d.period_start, d.price_id
+  FROM due d WHERE d.billed_status IS NULL AND NOT d.prepaid
   RETURNING 1
 ), advanced AS (
   UPDATE services s SET billed_through = d.period_end,
@@ -147,7 +159,7 @@ export const BILL_MONTH = statement<'operatorId' | 'asOf' | 'runId' | 'now' | 'a
   RETURNING d.period_end <= :asOf::date AS behind
 ), jobs AS (
   INSERT INTO billing_collections (id, run_id, operator_id, purchase_id, attempt, created_at)
-  SELECT payrail_uuid7(), :runId, d.operator_id, d.purchase_id, 0, :now FROM due d WHERE d.chargeable AND d.billed_status IS NULL
+  SELECT payrail_uuid7(), :runId, d.operator_id, d.purchase_id, 0, :now FROM due d WHERE d.chargeable AND d.billed_status IS NULL AND NOT d.prepaid
   ON CONFLICT (purchase_id, attempt) DO NOTHING
   RETURNING 1
 ), events AS (${outbox(
