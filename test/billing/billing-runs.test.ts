@@ -401,6 +401,27 @@ describe('an order dated other than today', () => {
   });
 });
 
+describe('a service activated while its order is unpaid', () => {
+  it('owes the order from the day it goes live: InArrears with a suspension date after the grace days, and Suspended on it', async () => {
+    today = '2036-02-02';
+    const order = await h.call('POST', '/orders', { token: staff(), body: { customer_id: DEMO.customerId, product_id: DEMO.products.recurring, collector_id: DEMO.collectorId, collection_day: 20 } });
+    expect(order.status).toBe(201);
+    const serviceId = order.body.service.id as string;
+    expect(await serviceRow(serviceId)).toMatchObject({ billingStatus: 'InArrears', suspensionDate: null });
+    today = '2036-02-05';
+    expect((await h.call('PATCH', `/services/${serviceId}`, { token: staff(), body: { service_status: 'Active' } })).status).toBe(200);
+    const grace = (await h.call('GET', '/operator', { token: h.tokens.admin })).body.grace_days as number;
+    const suspensionDate = addDays('2036-02-05', grace);
+    expect(await serviceRow(serviceId)).toMatchObject({ status: 'Active', billingStatus: 'InArrears', suspensionDate });
+    expect((await h.call('GET', `/services/${serviceId}/details-and-actions`)).body).toMatchObject({ suspension_date: suspensionDate });
+    await billOn(addDays(suspensionDate, -1));
+    expect((await serviceRow(serviceId)).status).toBe('Active');
+    await billOn(suspensionDate);
+    expect(await serviceRow(serviceId)).toMatchObject({ status: 'Suspended', billingStatus: 'Suspended' });
+    expect(await eventsOf('service.suspended', serviceId)).toHaveLength(1);
+  });
+});
+
 describe('months bought ahead', () => {
   it('a month paid for ahead is not billed; one paid in part is billed only its days not paid for', async () => {
     today = '2035-01-02';

@@ -5,6 +5,7 @@ import { PurchaseCreationEvent, PurchaseStatus } from '../../domain/enums.ts';
 import { addDays, civilDate, maxDate, nextCollectionDate, type IsoDate } from '../../domain/periods.ts';
 import { ConflictError, NotFoundError, UnprocessableError } from '../../lib/errors.ts';
 import { recordAudit } from '../audit/record.ts';
+import { findOperator } from '../operators/repo.ts';
 import { products } from '../catalog/schema.ts';
 import { purchases } from '../purchases/schema.ts';
 import { enqueueEvents } from '../webhooks/enqueue-event.ts';
@@ -42,7 +43,7 @@ export async function changeServiceStatus(ctx: Pick<AppContext, 'database' | 'cl
 
   await ctx.database.db.transaction(async (tx) => {
     const [row] = await tx
-      .select({ id: services.id, status: services.status, onNetworkDate: services.onNetworkDate, collectionDay: services.collectionDay, latestPeriodEndDate: services.latestPeriodEndDate, customerId: services.customerId, createdAt: services.createdAt, billingScheme: products.billingScheme })
+      .select({ id: services.id, status: services.status, onNetworkDate: services.onNetworkDate, collectionDay: services.collectionDay, latestPeriodEndDate: services.latestPeriodEndDate, suspensionDate: services.suspensionDate, customerId: services.customerId, createdAt: services.createdAt, billingScheme: products.billingScheme })
       .from(services)
       .innerJoin(products, eq(products.id, services.productId))
       .where(and(eq(services.id, serviceId), eq(services.operatorId, operatorId)))
@@ -64,7 +65,9 @@ export async function changeServiceStatus(ctx: Pick<AppContext, 'database' | 'cl
       // The date given, else the one the order recorded, else today.
       const onNetworkDate = change.onNetworkDate ?? row.onNetworkDate ?? today;
       const billedThrough = row.billingScheme === 'Recurring' && row.collectionDay !== null ? await firstBillingDate(tx, { ...row, collectionDay: row.collectionDay }, onNetworkDate) : null;
-      await tx.update(services).set({ status: 'Active', onNetworkDate, billedThrough, updatedAt: now }).where(eq(services.id, serviceId));
+      // Live and still owing its order (or anything else): due now, so suspended after the grace days, as a month is.
+      const suspensionDate = row.billingScheme === 'Recurring' && row.suspensionDate === null && (await owes(tx, serviceId)) ? addDays(today, (await findOperator(tx, operatorId))!.graceDays) : row.suspensionDate;
+      await tx.update(services).set({ status: 'Active', onNetworkDate, billedThrough, suspensionDate, updatedAt: now }).where(eq(services.id, serviceId));
       await recordAudit(tx, actor, { operatorId, entityType: 'service', entityId: row.id, action: 'service.activated', fromState: row.status, toState: 'Active', data: { on_network_date: onNetworkDate, billed_from: billedThrough } });
       await enqueueEvents(tx, [{ operatorId, type: 'service.activated', data: { service_id: row.id, customer_id: row.customerId, service_status: 'Active', on_network_date: onNetworkDate, billing_starts: billedThrough } }], now);
       return;
@@ -84,6 +87,12 @@ export async function changeServiceStatus(ctx: Pick<AppContext, 'database' | 'cl
     await enqueueEvents(tx, [{ operatorId, type: 'service.cancelled', data: { service_id: row.id, customer_id: row.customerId, service_status: 'Cancelled', purchases_cancelled: cancelled.map((p) => p.id) } }], now);
   });
   return (await findService(ctx.database.db, { operatorId, customerId: null }, serviceId))!;
+}
+
+/** Whether the service has a purchase it must pay (Unpaid). */
+async function owes(tx: Executor, serviceId: string): Promise<boolean> {
+  const [owed] = await tx.select({ id: purchases.id }).from(purchases).where(and(eq(purchases.serviceId, serviceId), eq(purchases.statusId, PurchaseStatus.Unpaid))).limit(1);
+  return owed !== undefined;
 }
 
 /**
