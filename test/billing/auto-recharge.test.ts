@@ -4,6 +4,7 @@ import * as t from '../../src/db/schema.ts';
 import { DEMO } from '../../src/demo/ids.ts';
 import { addDays, type IsoDate } from '../../src/domain/periods.ts';
 import { workBillingCollections } from '../../src/modules/billing/work-collections.ts';
+import { recordReturn } from '../../src/modules/payments/record-return.ts';
 import { ledger, sandboxCardMedium } from '../helpers/collections.ts';
 import { createHarness, type Harness } from '../helpers/harness.ts';
 
@@ -172,5 +173,34 @@ describe('auto-recharge', () => {
     } finally {
       expect((await h.call('PATCH', '/operator', { token: h.tokens.admin, body: { auto_recharge_attempts: 3 } })).status).toBe(200);
     }
+  });
+
+  it('a recharge reopened by a return of its payment stays owed: it is not given up on', async () => {
+    const staff = { token: h.tokens.integrator };
+    const product = await h.call('POST', '/products', {
+      ...staff,
+      body: { name: 'Hybrid 7 returned', billing_scheme: 'HybridDayBundle', auto_recharge_lead_days: 5, prices: [{ description: '7 Day', purchase_line_type_id: 1, price_incl: 70, period_contribution_per_quantity: 7, on_order: true, buy_now: true }] },
+    });
+    expect(product.status, product.text).toBe(201);
+    const order = await h.call('POST', '/orders', { ...staff, body: { customer_id: DEMO.customerId, product_id: product.body.id, collector_id: DEMO.collectorId } });
+    const serviceId = order.body.service.id as string;
+    expect((await h.call('PATCH', `/services/${serviceId}`, { ...staff, body: { service_status: 'Active' } })).status).toBe(200);
+    const good = await sandboxCardMedium(h, 'approve', 'PayFast', '4242');
+    expect((await h.call('POST', '/purchases/submit-for-collection', { body: { service_id: serviceId, purchase_id: order.body.upfront_purchase.id, medium_id: good } })).status).toBe(200);
+    expect((await h.call('PUT', `/active-payment-medium-for-service?serviceId=${serviceId}`, { body: { medium_id: good } })).status).toBe(200);
+    const due = addDays((await service(serviceId)).latestPeriodEndDate!, -5);
+    const [recharge] = await h.ctx.database.db.select().from(t.purchases).where(and(eq(t.purchases.serviceId, serviceId), eq(t.purchases.creationEventId, 3)));
+    await billOn(due);
+    const [payment] = await h.ctx.database.db.select().from(t.payments).where(eq(t.payments.purchaseId, recharge!.id));
+    expect(payment).toMatchObject({ status: 'succeeded' });
+
+    // Its money comes back; nothing more is collected (the plan has no card now).
+    const returned = await recordReturn(h.ctx, { paymentId: payment!.id, returned: { code: 'Returned', message: 'Disputed by the card holder' }, providerReference: null, occurredAt: null, via: 'feed' });
+    expect(returned).toMatchObject({ recorded: true, reopened: true });
+    await h.ctx.database.query('UPDATE purchase_plans SET active_medium_id = NULL WHERE service_id = $1', [serviceId]);
+    const given = await billOn(addDays(due, 3));
+    expect(given.purchases_failed).toBe(0);
+    expect((await h.ctx.database.db.select().from(t.purchases).where(eq(t.purchases.id, recharge!.id)))[0]).toMatchObject({ statusId: 3 });
+    expect(await service(serviceId)).toMatchObject({ billingStatus: 'InArrears' });
   });
 });

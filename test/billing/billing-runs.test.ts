@@ -802,4 +802,30 @@ describe('a suspension date that is also a collection day', () => {
       await setTerms(10, [3, 7]);
     }
   });
+
+  it('workers behind the runs: a collection an earlier run queued, failing after a later run reached the suspension date, suspends the service then', async () => {
+    await setTerms(7, [3, 7]);
+    try {
+      today = '2037-03-01';
+      const { serviceId } = await activeRecurring(5, 'decline');
+      const post = async (asOf: IsoDate) => {
+        today = asOf;
+        const res = await h.call('POST', '/billing/runs', { token: staff(), body: { as_of: asOf } });
+        expect(res.status).toBe(201);
+        return res.body;
+      };
+      await post('2037-03-05'); // the month's collection is queued, and no worker comes
+      const reached = await post('2037-03-12'); // its suspension date: the run leaves the service to that collection
+      expect(reached.services_suspended).toBe(0);
+      expect((await serviceRow(serviceId)).status).toBe('Active');
+      while ((await workBillingCollections(h.ctx)) > 0);
+      expect(await serviceRow(serviceId)).toMatchObject({ status: 'Suspended', billingStatus: 'Suspended' });
+      const events = await eventsOf('service.suspended', serviceId);
+      expect(events).toHaveLength(1);
+      expect((events[0]!.payload as { data: { as_of: string } }).data.as_of).toBe('2037-03-12');
+      expect((await runFigures(reached.id)).services_suspended).toBe(1);
+    } finally {
+      await setTerms(10, [3, 7]);
+    }
+  });
 });

@@ -232,14 +232,19 @@ ON CONFLICT (purchase_id, attempt) DO NOTHING
 RETURNING 1`,
 );
 
-/** Auto-recharges still unpaid after their last attempt's day: given up on (Failed), with their events. */
+/**
+ * Auto-recharges still unpaid after their last attempt's day: given up on (Failed), with their events; not
+ * one a return reopened (record-return.ts), which stays owed.
+ */
 export const FAIL_RECHARGES = statement<'operatorId' | 'asOf' | 'now'>(
-  'payrail_billing_fail_recharges_v4',
+  'payrail_billing_fail_recharges_v5',
   `WITH failed AS (
   UPDATE purchases p SET status_id = ${P.Failed}, updated_at = :now
   FROM operators o
   WHERE o.id = p.operator_id AND p.operator_id = :operatorId AND p.creation_event_id = ${E.AutoRecharge} AND p.status_id = ${P.Unpaid}
     AND :asOf::date - ${civil('p.purchase_date')} >= o.auto_recharge_attempts
+    -- One whose payment came back (a return reopened it) is money the customer has had back: owed, not given up on.
+    AND NOT EXISTS (SELECT 1 FROM payments py WHERE py.purchase_id = p.id AND py.returned_at IS NOT NULL)
   RETURNING p.id, p.operator_id, p.service_id, p.customer_id, p.small_key, p.amount_cents
 ), settled AS (
   -- Given up on, it is owed no more: a service it alone kept InArrears (RECHARGES_OWED) is PaidUp again,
@@ -277,19 +282,28 @@ RETURNING s.id`,
 );
 
 /**
- * Whether the service `s` (of product `p`) is due to be Suspended on :asOf-like `asOf`: a Recurring service
- * still owing on its suspension date, or a day-bundle service whose paid period has ended — unless one of
- * its collections is still queued or being worked. Its outcome decides: a card that pays that day keeps
- * the service, and one that fails suspends it when the collection is done (SUSPEND_AFTER_COLLECTIONS).
+ * Whether the service `s` (of product `p`) is due to be Suspended on `asOf`: a Recurring service still
+ * owing on its suspension date, or a day-bundle service whose paid period has ended — unless one of its
+ * collections is still queued or being worked (`open`, a CTE of services, OPEN_SERVICES). Its outcome
+ * decides: a card that pays that day keeps the service, and one that fails suspends it when the
+ * collection is done (SUSPEND_AFTER_COLLECTIONS).
  */
 const suspendable = (asOf: string) => `s.status = 'Active' AND (
     (p.billing_scheme = 'Recurring' AND s.suspension_date <= ${asOf}
       AND EXISTS (SELECT 1 FROM purchases o WHERE o.service_id = s.id AND o.status_id = ${P.Unpaid}))
     OR (p.billing_scheme IN ('DayBundle', 'HybridDayBundle') AND s.latest_period_end_date <= ${asOf})
-  ) AND NOT EXISTS (
-    SELECT 1 FROM billing_collections c JOIN purchases q ON q.id = c.purchase_id
-    WHERE q.service_id = s.id AND c.status <> 'done'
-  )`;
+  ) AND NOT EXISTS (SELECT 1 FROM open WHERE open.service_id = s.id)`;
+
+/**
+ * The services of `operator` with a collection still queued or being worked, read from the open
+ * collections alone (their partial index) and materialised once: its cost follows the collections still
+ * open, not every purchase the operator ever made.
+ */
+const OPEN_SERVICES = (operator: string) => `open AS MATERIALIZED (
+  -- Each open collection's purchase by its key: a join would read every purchase to hash them.
+  SELECT DISTINCT (SELECT q.service_id FROM purchases q WHERE q.id = c.purchase_id) AS service_id
+  FROM billing_collections c WHERE c.status <> 'done' AND c.operator_id = ${operator}
+)`;
 
 const suspendedEvent = (asOf: string) =>
   outbox(
@@ -304,8 +318,8 @@ const suspendedEvent = (asOf: string) =>
  * `suspendable`). Paying what is owed reinstates them (the services_reinstate trigger, migration 0007).
  */
 export const SUSPEND = statement<'operatorId' | 'asOf' | 'now'>(
-  'payrail_billing_suspend_v4',
-  `WITH suspended AS (
+  'payrail_billing_suspend_v5',
+  `WITH ${OPEN_SERVICES(':operatorId::uuid')}, suspended AS (
   UPDATE services s SET status = 'Suspended', billing_status = 'Suspended', updated_at = :now
   FROM products p
   WHERE p.id = s.product_id AND s.operator_id = :operatorId AND ${suspendable(':asOf::date')}
@@ -315,25 +329,34 @@ SELECT (SELECT count(*) FROM suspended)::int AS suspended`,
 );
 
 /**
- * The suspensions a run left to its collections' outcomes: once the last open collection of a service is
- * done, the service is Suspended if it is due by the as_of of the run that queued that collection, and
- * the run's figure counts it. Only for completed runs: a run still under way suspends in its last step,
- * which sees the collections done by then (one done between that step and its commit leaves the service
- * to the next day's run, as does a process that dies between writing the outcomes and this statement).
- * The run's row is not held once it has completed, so this never waits on a run.
+ * The suspensions runs left to collections' outcomes: once the last open collection of a service is done,
+ * the service is Suspended if it is due by the date its operator's runs have reached (the latest completed
+ * run's as_of, whichever run queued the collection: a run skips a service whose collection an earlier run
+ * queued and the workers have not yet worked), and that run's figure counts it. Only completed runs count:
+ * a run still under way suspends in its last step, which sees the collections done by then (one done
+ * between that step and its commit leaves the service to the next day's run, as does a process that dies
+ * between writing the outcomes and this statement). A completed run's row is not held, so this never
+ * waits on a run.
  */
 export const SUSPEND_AFTER_COLLECTIONS = statement<'collectionIds' | 'now'>(
-  'payrail_billing_suspend_after_v1',
+  'payrail_billing_suspend_after_v2',
   `WITH done AS (
-  SELECT DISTINCT ON (q.service_id) q.service_id, r.id AS run_id, r.as_of
-  FROM billing_collections c
-  JOIN billing_runs r ON r.id = c.run_id AND r.status = 'completed'
-  JOIN purchases q ON q.id = c.purchase_id
+  SELECT DISTINCT q.service_id, c.operator_id
+  FROM billing_collections c JOIN purchases q ON q.id = c.purchase_id
   WHERE c.id IN (SELECT value::uuid FROM jsonb_array_elements_text(:collectionIds::jsonb)) AND c.status = 'done'
-  ORDER BY q.service_id, r.as_of DESC
+), reached AS (
+  SELECT d.service_id, r.id AS run_id, r.as_of
+  FROM done d
+  CROSS JOIN LATERAL (
+    SELECT id, as_of FROM billing_runs WHERE operator_id = d.operator_id AND status = 'completed' ORDER BY as_of DESC LIMIT 1
+  ) r
+), open AS MATERIALIZED (
+  -- Only the services at hand: any of their collections still open.
+  SELECT DISTINCT q.service_id FROM purchases q JOIN billing_collections c ON c.purchase_id = q.id
+  WHERE q.service_id IN (SELECT service_id FROM done) AND c.status <> 'done'
 ), suspended AS (
   UPDATE services s SET status = 'Suspended', billing_status = 'Suspended', updated_at = :now
-  FROM done d, products p
+  FROM reached d, products p
   WHERE s.id = d.service_id AND p.id = s.product_id AND ${suspendable('d.as_of')}
   RETURNING s.id, s.operator_id, s.customer_id, s.suspension_date, s.latest_period_end_date, d.run_id, d.as_of
 ), counted AS (
