@@ -47,6 +47,26 @@ async function billOn(asOf: IsoDate) {
   return res.body as { purchases_failed: number; services_suspended: number; collections_started: number };
 }
 
+/**
+ * A HybridDayBundle product of its own (a 7-day bundle, recharged 5 days before it ends) ordered for the
+ * demo customer, activated, and its order paid with an approving card: its next recharge is Scheduled.
+ */
+async function hybridOfItsOwn(name: string): Promise<{ serviceId: string; good: string }> {
+  const staff = { token: h.tokens.integrator };
+  const product = await h.call('POST', '/products', {
+    ...staff,
+    body: { name, billing_scheme: 'HybridDayBundle', auto_recharge_lead_days: 5, prices: [{ description: '7 Day', purchase_line_type_id: 1, price_incl: 70, period_contribution_per_quantity: 7, on_order: true, buy_now: true }] },
+  });
+  expect(product.status, product.text).toBe(201);
+  const order = await h.call('POST', '/orders', { ...staff, body: { customer_id: DEMO.customerId, product_id: product.body.id, collector_id: DEMO.collectorId } });
+  expect(order.status, order.text).toBe(201);
+  const serviceId = order.body.service.id as string;
+  expect((await h.call('PATCH', `/services/${serviceId}`, { ...staff, body: { service_status: 'Active' } })).status).toBe(200);
+  const good = await sandboxCardMedium(h, 'approve', 'PayFast', '4242');
+  expect((await h.call('POST', '/purchases/submit-for-collection', { body: { service_id: serviceId, purchase_id: order.body.upfront_purchase.id, medium_id: good } })).status).toBe(200);
+  return { serviceId, good };
+}
+
 describe('auto-recharge', () => {
   it('is charged on its date, once, and schedules the next one', async () => {
     const [scheduled] = await recharges();
@@ -133,18 +153,7 @@ describe('auto-recharge', () => {
   });
 
   it('a recharge given up on before its bundle ends is owed no more: the service is PaidUp again, and Suspended when the bundle ends', async () => {
-    const staff = { token: h.tokens.integrator };
-    const product = await h.call('POST', '/products', {
-      ...staff,
-      body: { name: 'Hybrid 7 early', billing_scheme: 'HybridDayBundle', auto_recharge_lead_days: 5, prices: [{ description: '7 Day', purchase_line_type_id: 1, price_incl: 70, period_contribution_per_quantity: 7, on_order: true, buy_now: true }] },
-    });
-    expect(product.status, product.text).toBe(201);
-    const order = await h.call('POST', '/orders', { ...staff, body: { customer_id: DEMO.customerId, product_id: product.body.id, collector_id: DEMO.collectorId } });
-    expect(order.status, order.text).toBe(201);
-    const serviceId = order.body.service.id as string;
-    expect((await h.call('PATCH', `/services/${serviceId}`, { ...staff, body: { service_status: 'Active' } })).status).toBe(200);
-    const good = await sandboxCardMedium(h, 'approve', 'PayFast', '4242');
-    expect((await h.call('POST', '/purchases/submit-for-collection', { body: { service_id: serviceId, purchase_id: order.body.upfront_purchase.id, medium_id: good } })).status).toBe(200);
+    const { serviceId } = await hybridOfItsOwn('Hybrid 7 early');
     const declining = await sandboxCardMedium(h, 'decline', 'PayFast', '0002');
     expect((await h.call('PUT', `/active-payment-medium-for-service?serviceId=${serviceId}`, { body: { medium_id: declining } })).status).toBe(200);
     const ends = (await service(serviceId)).latestPeriodEndDate!;
@@ -176,17 +185,7 @@ describe('auto-recharge', () => {
   });
 
   it('a recharge reopened by a return of its payment stays owed: it is not given up on', async () => {
-    const staff = { token: h.tokens.integrator };
-    const product = await h.call('POST', '/products', {
-      ...staff,
-      body: { name: 'Hybrid 7 returned', billing_scheme: 'HybridDayBundle', auto_recharge_lead_days: 5, prices: [{ description: '7 Day', purchase_line_type_id: 1, price_incl: 70, period_contribution_per_quantity: 7, on_order: true, buy_now: true }] },
-    });
-    expect(product.status, product.text).toBe(201);
-    const order = await h.call('POST', '/orders', { ...staff, body: { customer_id: DEMO.customerId, product_id: product.body.id, collector_id: DEMO.collectorId } });
-    const serviceId = order.body.service.id as string;
-    expect((await h.call('PATCH', `/services/${serviceId}`, { ...staff, body: { service_status: 'Active' } })).status).toBe(200);
-    const good = await sandboxCardMedium(h, 'approve', 'PayFast', '4242');
-    expect((await h.call('POST', '/purchases/submit-for-collection', { body: { service_id: serviceId, purchase_id: order.body.upfront_purchase.id, medium_id: good } })).status).toBe(200);
+    const { serviceId, good } = await hybridOfItsOwn('Hybrid 7 returned');
     expect((await h.call('PUT', `/active-payment-medium-for-service?serviceId=${serviceId}`, { body: { medium_id: good } })).status).toBe(200);
     const due = addDays((await service(serviceId)).latestPeriodEndDate!, -5);
     const [recharge] = await h.ctx.database.db.select().from(t.purchases).where(and(eq(t.purchases.serviceId, serviceId), eq(t.purchases.creationEventId, 3)));
