@@ -331,7 +331,7 @@ SELECT (SELECT count(*) FROM suspended)::int AS suspended`,
 /**
  * The suspensions runs left to collections' outcomes: once the last open collection of a service is done,
  * the service is Suspended if it is due by the date its operator's runs have reached (the latest completed
- * run's as_of, whichever run queued the collection: a run skips a service whose collection an earlier run
+ * run's as_of up to today, whichever run queued the collection: a run skips a service whose collection an earlier run
  * queued and the workers have not yet worked), and that run's figure counts it. Only completed runs count:
  * a run still under way suspends in its last step, which sees the collections done by then (one done
  * between that step and its commit leaves the service to the next day's run, as does a process that dies
@@ -339,7 +339,7 @@ SELECT (SELECT count(*) FROM suspended)::int AS suspended`,
  * waits on a run.
  */
 export const SUSPEND_AFTER_COLLECTIONS = statement<'collectionIds' | 'now'>(
-  'payrail_billing_suspend_after_v2',
+  'payrail_billing_suspend_after_v3',
   `WITH done AS (
   SELECT DISTINCT q.service_id, c.operator_id
   FROM billing_collections c JOIN purchases q ON q.id = c.purchase_id
@@ -348,7 +348,9 @@ export const SUSPEND_AFTER_COLLECTIONS = statement<'collectionIds' | 'now'>(
   SELECT d.service_id, r.id AS run_id, r.as_of
   FROM done d
   CROSS JOIN LATERAL (
-    SELECT id, as_of FROM billing_runs WHERE operator_id = d.operator_id AND status = 'completed' ORDER BY as_of DESC LIMIT 1
+    SELECT id, as_of FROM billing_runs
+    WHERE operator_id = d.operator_id AND status = 'completed' AND as_of <= ${civil(':now::timestamptz')}
+    ORDER BY as_of DESC LIMIT 1
   ) r
 ), open AS MATERIALIZED (
   -- Only the services at hand: any of their collections still open.
