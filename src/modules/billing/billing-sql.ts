@@ -334,9 +334,9 @@ SELECT (SELECT count(*) FROM suspended)::int AS suspended`,
  * run's as_of up to today, whichever run queued the collection: a run skips a service whose collection an earlier run
  * queued and the workers have not yet worked), and that run's figure counts it. Only completed runs count:
  * a run still under way suspends in its last step, which sees the collections done by then (one done
- * between that step and its commit leaves the service to the next day's run, as does a process that dies
- * between writing the outcomes and this statement). A completed run's row is not held, so this never
- * waits on a run.
+ * between that step and its commit leaves the service to the next day's run). Written in the transaction
+ * that writes the collections' outcomes (work-collections.ts). A completed run's row is not held, so this
+ * never waits on a run.
  */
 export const SUSPEND_AFTER_COLLECTIONS = statement<'collectionIds' | 'now'>(
   'payrail_billing_suspend_after_v3',

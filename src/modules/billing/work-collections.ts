@@ -110,12 +110,18 @@ export async function workBillingCollections(ctx: AppContext, options: { limit?:
   const flush = async () => {
     if (pending.length === 0) return;
     const finishes = pending.splice(0);
-    await run(ctx.database.query, FINISH, { finishes: JSON.stringify(finishes), now: ctx.clock() });
-    // A run leaves a service with an open collection to its outcome; the last one done decides.
     const done = finishes.filter((f) => f.done).map((f) => f.id);
     const failed = finishes.filter((f) => f.done && f.outcome === 'failed').map((f) => f.id);
-    if (failed.length > 0) await run(ctx.database.query, RECHARGES_OWED, { collectionIds: JSON.stringify(failed), now: ctx.clock() });
-    if (done.length > 0) await run(ctx.database.query, SUSPEND_AFTER_COLLECTIONS, { collectionIds: JSON.stringify(done), now: ctx.clock() });
+    const now = ctx.clock();
+    // The outcomes and what they decide for their services, together: a process that dies here leaves
+    // the collections running (claimed again after their lease), never done with their services undecided.
+    await ctx.database.transaction(async (tx) => {
+      await run(tx.query, FINISH, { finishes: JSON.stringify(finishes), now });
+      // A declined auto-recharge is owed; a run leaves a service with an open collection to its outcome,
+      // and the last one done decides whether it is suspended.
+      if (failed.length > 0) await run(tx.query, RECHARGES_OWED, { collectionIds: JSON.stringify(failed), now });
+      if (done.length > 0) await run(tx.query, SUSPEND_AFTER_COLLECTIONS, { collectionIds: JSON.stringify(done), now });
+    });
   };
   // Several at a time: a collection mostly waits (for the provider, for the database).
   let next = 0;
