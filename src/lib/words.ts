@@ -2,4 +2,4 @@
 export const article = (word: string): 'a' | 'an' => (/^[aeiou]/i.test(word) ? 'an' : 'a');
 
 /** The word with its article, capitalised to start a sentence: "An Active service", "A Suspended service". */
-export const A = (word: string): string => `${article(word) === 'an' ? 'An' : 'A'} ${word}`;
+export const withArticle = (word: string): string => `${article(word) === 'an' ? 'An' : 'A'} ${word}`;

@@ -2,9 +2,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Role } from '../../domain/enums.ts';
 import { AppError, ForbiddenError } from '../../lib/errors.ts';
 import { Lru } from '../../lib/lru.ts';
+import { article } from '../../lib/words.ts';
 import type { Principal, TokenVerifier } from '../auth.ts';
 import { sendUnauthorized } from '../problem.ts';
-import { article } from '../../lib/words.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {

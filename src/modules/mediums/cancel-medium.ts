@@ -1,6 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import type { Actor, AppContext } from '../../context.ts';
 import { ConnectorError, NotFoundError, UnprocessableError } from '../../lib/errors.ts';
+import { withArticle } from '../../lib/words.ts';
 import { recordAudit } from '../audit/record.ts';
 import { connectorContext } from '../payments/connector-context.ts';
 import type { ServiceScope } from '../services/repo.ts';
@@ -8,7 +9,6 @@ import { purchasePlans } from '../services/schema.ts';
 import { enqueueEvents, type OutboxEvent } from '../webhooks/enqueue-event.ts';
 import { findMedium, GLOBAL_OPAQUE_MEDIUM_ID, revealMediumToken, type MediumRow } from './repo.ts';
 import { mediums } from './schema.ts';
-import { A } from '../../lib/words.ts';
 
 /**
  * `DELETE /payment-mediums/{id}` (SPEC §11): the customer withdraws a card or bank account. Where the
@@ -22,7 +22,7 @@ export async function cancelMedium(ctx: AppContext, scope: ServiceScope, actor: 
   if (!medium || medium.id === GLOBAL_OPAQUE_MEDIUM_ID || (scope.customerId !== null && medium.customerId !== scope.customerId)) throw new NotFoundError('medium', mediumId);
   if (medium.status === 'Invalid') return medium;
   if (medium.mediumType !== 'CreditCard' && medium.mediumType !== 'BankAccount') {
-    throw new UnprocessableError('medium.not_cancellable', `${A(medium.mediumType)} medium is not the customer's to withdraw: only cards and bank accounts are.`);
+    throw new UnprocessableError('medium.not_cancellable', `${withArticle(medium.mediumType)} medium is not the customer's to withdraw: only cards and bank accounts are.`);
   }
   const connector = medium.provider ? ctx.connectors.find(medium.provider) : undefined;
   if (connector?.cancelToken) {

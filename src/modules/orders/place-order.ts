@@ -5,6 +5,7 @@ import { PurchaseCreationEvent, PurchaseLineType, PurchaseStatus } from '../../d
 import { addDays, civilDate, daysBetween, isCollectionDay, nextCollectionDate, type IsoDate } from '../../domain/periods.ts';
 import { upfrontLines } from '../../domain/pricing.ts';
 import { IdTakenError, UnprocessableError } from '../../lib/errors.ts';
+import { withArticle } from '../../lib/words.ts';
 import { uuid7 } from '../../lib/uuid7.ts';
 import { recordAudit, type AuditEntry } from '../audit/record.ts';
 import { findProduct, schemeOf, toDomainPrice } from '../catalog/repo.ts';
@@ -14,7 +15,6 @@ import { findCollector, findOperator } from '../operators/repo.ts';
 import { insertPurchase, type PurchaseRecord } from '../purchases/repo.ts';
 import { checkOnNetworkDate } from '../services/on-network-date.ts';
 import { findService, insertService, type ServiceRecord } from '../services/repo.ts';
-import { A } from '../../lib/words.ts';
 
 export interface PlaceOrderInput {
   serviceId?: string;
@@ -80,7 +80,7 @@ export async function placeOrder(ctx: Pick<AppContext, 'database' | 'vault' | 'c
         });
       }
     } else if (input.collectionDay !== undefined) {
-      throw new UnprocessableError('order.collection_day_not_applicable', `${A(scheme)} service has no collection day.`, {
+      throw new UnprocessableError('order.collection_day_not_applicable', `${withArticle(scheme)} service has no collection day.`, {
         errors: [{ name: 'body.collection_day', reason: `does not apply to ${scheme} products` }],
       });
     }
@@ -89,7 +89,7 @@ export async function placeOrder(ctx: Pick<AppContext, 'database' | 'vault' | 'c
       throw new UnprocessableError('order.meter_required', 'A prepaid-utility service needs the meter its tokens are for.', { errors: [{ name: 'body.meter_id', reason: 'is required for PrepaidUtility products' }] });
     }
     if (scheme !== 'PrepaidUtility' && input.meterId !== undefined) {
-      throw new UnprocessableError('order.meter_not_applicable', `${A(scheme)} service has no meter.`, { errors: [{ name: 'body.meter_id', reason: `does not apply to ${scheme} products` }] });
+      throw new UnprocessableError('order.meter_not_applicable', `${withArticle(scheme)} service has no meter.`, { errors: [{ name: 'body.meter_id', reason: `does not apply to ${scheme} products` }] });
     }
 
     const serviceId = input.serviceId?.toLowerCase() ?? uuid7();

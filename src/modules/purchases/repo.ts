@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.ts';
 import type { PurchaseCreationEventId, PurchaseStatusId } from '../../domain/enums.ts';
 import type { IsoDate } from '../../domain/periods.ts';

@@ -1,9 +1,9 @@
 import type { Actor, AppContext } from '../../context.ts';
 import { NotFoundError, UnprocessableError } from '../../lib/errors.ts';
+import { withArticle } from '../../lib/words.ts';
 import { recordAudit } from '../audit/record.ts';
 import { findMedium, type MediumRow } from '../mediums/repo.ts';
 import { findService, setActiveMedium as storeActiveMedium, type ServiceScope } from './repo.ts';
-import { A } from '../../lib/words.ts';
 
 /** The medium future recurring and auto-recharge purchases of the service are charged to, if any. */
 export async function getActiveMedium(ctx: Pick<AppContext, 'database'>, scope: ServiceScope, serviceId: string): Promise<MediumRow | null> {
@@ -37,7 +37,7 @@ export async function setActiveMedium(
       });
     }
     if (medium.mediumType !== 'CreditCard' && medium.mediumType !== 'BankAccount') {
-      throw new UnprocessableError('medium.not_eligible', `${A(medium.mediumType)} medium cannot be the active medium: only a credit card or bank account can.`, {
+      throw new UnprocessableError('medium.not_eligible', `${withArticle(medium.mediumType)} medium cannot be the active medium: only a credit card or bank account can.`, {
         errors: [{ name: 'body.medium_id', reason: 'must be a CreditCard or BankAccount medium' }],
       });
     }

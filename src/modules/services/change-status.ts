@@ -4,6 +4,7 @@ import type { Executor } from '../../db/client.ts';
 import { PurchaseCreationEvent, PurchaseStatus } from '../../domain/enums.ts';
 import { addDays, civilDate, maxDate, nextCollectionDate, type IsoDate } from '../../domain/periods.ts';
 import { ConflictError, NotFoundError, UnprocessableError } from '../../lib/errors.ts';
+import { withArticle } from '../../lib/words.ts';
 import { recordAudit } from '../audit/record.ts';
 import { findOperator } from '../operators/repo.ts';
 import { products } from '../catalog/schema.ts';
@@ -12,7 +13,6 @@ import { enqueueEvents } from '../webhooks/enqueue-event.ts';
 import { checkOnNetworkDate } from './on-network-date.ts';
 import { findService, type ServiceRecord } from './repo.ts';
 import { services } from './schema.ts';
-import { A } from '../../lib/words.ts';
 
 export interface ServiceStatusChange {
   serviceStatus: 'Active' | 'Cancelled';
@@ -58,7 +58,7 @@ export async function changeServiceStatus(ctx: Pick<AppContext, 'database' | 'cl
       return;
     }
     if (!MOVES[change.serviceStatus].includes(row.status)) {
-      throw new ConflictError('service.status_move_not_allowed', `${A(row.status)} service cannot become ${change.serviceStatus}.`, { extensions: { service_status: row.status } });
+      throw new ConflictError('service.status_move_not_allowed', `${withArticle(row.status)} service cannot become ${change.serviceStatus}.`, { extensions: { service_status: row.status } });
     }
 
     if (change.serviceStatus === 'Active') {
