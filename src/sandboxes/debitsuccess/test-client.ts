@@ -38,7 +38,9 @@ export async function startReceiver() {
     },
     answer: (path: string, status: number) => answers.set(path, status),
     at,
-    async waitFor(path: string, count: number, timeoutMs = 5_000): Promise<Received[]> {
+    // Returns as soon as `count` have arrived; the bound only matters when one never does, and a loaded
+    // machine (the whole suite on two cores) can take more than 5 s to deliver a sandbox's webhook.
+    async waitFor(path: string, count: number, timeoutMs = 20_000): Promise<Received[]> {
       const until = Date.now() + timeoutMs;
       while (at(path).length < count && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
       return at(path);
