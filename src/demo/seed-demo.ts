@@ -168,8 +168,9 @@ export async function seedDemo(ctx: Pick<AppContext, 'database' | 'vault' | 'clo
       });
     };
     const longAgo = new Date(now.getTime() - 40 * 86_400_000);
+    // Paid up to its next collection day, from which it is billed monthly: no day between is left neither paid nor billed.
     await paidUp(
-      { id: DEMO.services.recurringPaidUp, planId: DEMO.plans.recurringPaidUp, productId: DEMO.products.recurring, status: 'Active', billingStatus: 'PaidUp', collectionDay: 1, periodEnd: addDays(today, 20), createdAt: longAgo },
+      { id: DEMO.services.recurringPaidUp, planId: DEMO.plans.recurringPaidUp, productId: DEMO.products.recurring, status: 'Active', billingStatus: 'PaidUp', collectionDay: 1, periodEnd: nextCollectionDate(today, 1), createdAt: longAgo },
       [daysLine(price(DEMO.prices.monthly), 30, 1500, UPFRONT_MONTHLY_DESCRIPTION)],
     );
     await paidUp(

@@ -69,6 +69,16 @@ async function billOn(asOf: IsoDate) {
   return res;
 }
 
+describe('the demo data', () => {
+  it('has its paid-up Recurring service paid to the day its monthly billing starts: no day is left neither paid nor billed', async () => {
+    // Read before any run of this file bills it.
+    const demo = await serviceRow(DEMO.services.recurringPaidUp);
+    expect(demo.status).toBe('Active');
+    expect(demo.billedThrough).not.toBeNull();
+    expect(demo.latestPeriodEndDate).toBe(demo.billedThrough);
+  });
+});
+
 describe('a Recurring service walked through a year of billing runs', () => {
   it('collection day 15: twelve monthly purchases, each charged once; repeated runs and concurrent runs add nothing', async () => {
     today = '2027-01-05';
