@@ -4,6 +4,7 @@ import type { FastifyReply } from 'fastify';
 import type { AppContext } from '../../context.ts';
 import type { Executor } from '../../db/client.ts';
 import { httpFetch } from '../../lib/http-transport.ts';
+import { groupWriter, type GroupWriter } from '../../lib/group-commit.ts';
 import type { App } from '../../http/route-kit.ts';
 import { sandboxBehaviours, sandboxNotifications, sandboxTransactions } from './schema.ts';
 
@@ -182,7 +183,7 @@ function scheduleDelivery(
       status = null;
     }
     const delivered = status !== null && status >= 200 && status < 300;
-    await ctx.database.query(DELIVERY_TRIED.text, [notice.id, status, delivered ? new Date() : null], DELIVERY_TRIED.name).catch(() => undefined);
+    await deliveryLog(ctx).write({ id: notice.id, status, delivered_at: delivered ? new Date().toISOString() : null }).catch(() => undefined);
     if (!delivered && attempt < plan.attempts) setTimeout(() => void deliver(attempt + 1), plan.firstDelayMs * 2 ** (attempt - 1)).unref();
   };
   // A notice may be sent late (`delayMs`): providers deliver on their own schedule.
@@ -190,10 +191,31 @@ function scheduleDelivery(
   else setImmediate(() => void deliver(plan.startAt).catch(() => undefined));
 }
 
-/** One delivery attempt of a notice: counted, with the status it met, and when it was delivered. */
+/**
+ * Delivery attempts of notices: each counted, with the status it met and when it was delivered. Attempts
+ * made at about the same moment are written together (a notice's attempts are seconds apart, so one
+ * group never holds two of the same notice).
+ */
 const DELIVERY_TRIED = {
-  name: 'sandbox_notice_tried_v1',
-  text: 'UPDATE sandbox.notifications SET attempts = attempts + 1, last_status = $2, delivered_at = coalesce($3, delivered_at) WHERE id = $1',
+  name: 'sandbox_notice_tried_v2',
+  text: `UPDATE sandbox.notifications n SET attempts = n.attempts + 1, last_status = t.status, delivered_at = coalesce(t.delivered_at, n.delivered_at)
+FROM jsonb_to_recordset($1::jsonb) AS t(id text, status int, delivered_at timestamptz) WHERE n.id = t.id`,
+};
+
+type DeliveryTried = { id: string; status: number | null; delivered_at: string | null };
+const deliveryLogs = new WeakMap<SandboxContext, GroupWriter<DeliveryTried, void>>();
+const deliveryLog = (ctx: SandboxContext): GroupWriter<DeliveryTried, void> => {
+  let log = deliveryLogs.get(ctx);
+  if (!log) {
+    log = groupWriter<DeliveryTried, void>({
+      writeMany: async (tries) => {
+        await ctx.database.query(DELIVERY_TRIED.text, [JSON.stringify(tries)], DELIVERY_TRIED.name);
+        return tries.map(() => undefined);
+      },
+    });
+    deliveryLogs.set(ctx, log);
+  }
+  return log;
 };
 
 /** Notices being delivered per sandbox context, so that closing can wait for them and stop further ones. */

@@ -326,7 +326,7 @@ describe('a token that changes while it is being charged', () => {
       let changed = false;
       database.query = (async (text: string, params?: readonly unknown[], name?: string) => {
         const rows = await query(text, params, name);
-        if (name === 'sandbox_payfast_adhoc_read_v1' && !changed) {
+        if (name === 'sandbox_payfast_adhoc_read_v2' && !changed) {
           changed = true;
           await query(`UPDATE sandbox.tokens SET ${change} WHERE token = $1`, [token]);
         }

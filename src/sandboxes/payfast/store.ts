@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { and, desc, eq, inArray } from 'drizzle-orm';
 import type { LedgerRow, SandboxContext, StoredNotice } from '../kit/kit.ts';
+import { groupWriter, type GroupWriter } from '../../lib/group-commit.ts';
 import { sandboxSessions, sandboxTokens, sandboxTransactions } from '../kit/schema.ts';
 
 /** The PayFast sandbox's state: its rows in the shared sandbox tables, always under provider 'PayFast'. */
@@ -40,13 +41,13 @@ export async function record(ctx: SandboxContext, row: NewLedgerRow): Promise<Le
 }
 
 /**
- * What an ad hoc charge reads first, in one statement: the token's card, the sandbox's behaviour settings,
- * and — only when they say ITNs carry the previous charge's m_payment_id (issue #152) — that charge.
- * No row: no such token.
+ * What an ad hoc charge reads first: the token's card, the sandbox's behaviour settings, and — only when
+ * they say ITNs carry the previous charge's m_payment_id (issue #152) — that charge. Charges arriving
+ * together are read in one statement (group commit, lib/group-commit.ts). No row: no such token.
  */
 const READ_ADHOC = {
-  name: 'sandbox_payfast_adhoc_read_v1',
-  text: `SELECT t.status, t.outcome, t.card_bin, t.card_last4, t.expiry_month::int AS expiry_month, t.expiry_year::int AS expiry_year, t.notify_url,
+  name: 'sandbox_payfast_adhoc_read_v2',
+  text: `SELECT t.token, t.status, t.outcome, t.card_bin, t.card_last4, t.expiry_month::int AS expiry_month, t.expiry_year::int AS expiry_year, t.notify_url,
   to_char(t.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS billing_date, b.settings AS behaviour, prev.id AS previous_id, prev.merchant_reference AS previous_reference
 FROM sandbox.tokens t
 LEFT JOIN sandbox.behaviours b ON b.provider = 'PayFast'
@@ -55,7 +56,7 @@ LEFT JOIN LATERAL (
   WHERE b.settings->>'itn' = 'old_m_payment_id' AND x.provider = 'PayFast' AND x.token = t.token AND x.kind = 'token' AND x.status IN ('approved', 'declined')
   ORDER BY x.created_at DESC, x.id DESC LIMIT 1
 ) prev ON true
-WHERE t.provider = 'PayFast' AND t.token = $1`,
+WHERE t.provider = 'PayFast' AND t.token = ANY($1::text[])`,
 };
 
 /** What an ad hoc charge needs of its token: the card's outcome and details, and where its ITNs go. */
@@ -79,9 +80,11 @@ export interface AdhocRead {
   previous: { id: string; merchantReference: string | null } | null;
 }
 
-export async function readAdhoc(ctx: SandboxContext, token: string): Promise<AdhocRead | null> {
-  const [row] = await ctx.database.query<Record<string, unknown>>(READ_ADHOC.text, [token], READ_ADHOC.name);
-  if (!row) return null;
+export function readAdhoc(ctx: SandboxContext, token: string): Promise<AdhocRead | null> {
+  return groupOf(ctx).reads.write(token);
+}
+
+function adhocRead(row: Record<string, unknown>): AdhocRead {
   const text = (k: string): string => String(row[k]);
   return {
     card: {
@@ -100,46 +103,92 @@ export async function readAdhoc(ctx: SandboxContext, token: string): Promise<Adh
 }
 
 /**
- * An approving card's charge and its notifications, in one statement (the charge's hot path): recorded only
- * while the token is still active, approving and the card it was read as (a card update in between takes the
- * general path), so a charge and the ITNs that tell of it are stored together or not at all.
+ * Approving cards' charges and their notifications, in one statement (the charge's hot path; charges
+ * arriving together are written together): each recorded only while its token is still active, approving
+ * and the card it was read as (a card update in between takes the general path), so a charge and the ITNs
+ * that tell of it are stored together or not at all.
  */
 const CHARGE_APPROVED = {
-  name: 'sandbox_payfast_adhoc_charge_v1',
-  text: `WITH card AS (
-  SELECT 1 FROM sandbox.tokens
-  WHERE provider = 'PayFast' AND token = $1 AND status = 'active' AND outcome = 'approve'
-    AND card_bin = $7 AND card_last4 = $8 AND expiry_month::int = $9 AND expiry_year::int = $10 AND notify_url IS NOT DISTINCT FROM $11
+  name: 'sandbox_payfast_adhoc_charge_v2',
+  text: `WITH input AS (
+  SELECT * FROM jsonb_to_recordset($1::jsonb) AS i(token text, m_payment_id text, pf_payment_id text, amount_cents bigint, details jsonb, at timestamptz,
+    card_bin text, card_last4 text, expiry_month int, expiry_year int, notify_url text, notices jsonb)
 ), charged AS (
   INSERT INTO sandbox.transactions (id, provider, merchant_reference, token, kind, amount_cents, status, result_code, result_description, card_bin, card_last4, details, created_at)
-  SELECT $3, 'PayFast', $2, $1, 'token', $4, 'approved', '${RESULTS.approved.code}', '${RESULTS.approved.description}', $7, $8, $5::jsonb, $6::timestamptz FROM card
+  SELECT i.pf_payment_id, 'PayFast', i.m_payment_id, i.token, 'token', i.amount_cents, 'approved', '${RESULTS.approved.code}', '${RESULTS.approved.description}', i.card_bin, i.card_last4, i.details, i.at
+  FROM input i JOIN sandbox.tokens t ON t.provider = 'PayFast' AND t.token = i.token AND t.status = 'active' AND t.outcome = 'approve'
+    AND t.card_bin = i.card_bin AND t.card_last4 = i.card_last4 AND t.expiry_month::int = i.expiry_month AND t.expiry_year::int = i.expiry_year
+    AND t.notify_url IS NOT DISTINCT FROM i.notify_url
   ON CONFLICT (id) DO NOTHING
   RETURNING id
 ), noticed AS (
   INSERT INTO sandbox.notifications (id, provider, url, content_type, body, headers)
   SELECT n.id, 'PayFast', n.url, n.content_type, n.body, n.headers
-  FROM jsonb_to_recordset($12::jsonb) AS n(id text, url text, content_type text, body text, headers jsonb)
-  WHERE EXISTS (SELECT 1 FROM charged)
+  FROM input i JOIN charged c ON c.id = i.pf_payment_id
+  CROSS JOIN LATERAL jsonb_to_recordset(i.notices) AS n(id text, url text, content_type text, body text, headers jsonb)
   RETURNING 1
 )
 SELECT id FROM charged`,
 };
+
+interface ApprovedCharge {
+  token: string;
+  card: AdhocCard;
+  pfPaymentId: string;
+  mPaymentId: string | null;
+  amountCents: number;
+  details: Record<string, unknown>;
+  at: Date;
+  notices: readonly StoredNotice[];
+}
 
 /**
  * Charges an approving card read by readAdhoc under `pfPaymentId`, storing its notifications with it (each
  * built by the caller for that id). False when nothing was recorded (the card changed, or the id was drawn
  * before): the caller takes the general path.
  */
-export async function chargeApproved(
-  ctx: SandboxContext,
-  token: string,
-  card: AdhocCard,
-  input: { pfPaymentId: string; mPaymentId: string | null; amountCents: number; details: Record<string, unknown>; at: Date; notices: readonly StoredNotice[] },
-): Promise<boolean> {
-  const notices = input.notices.map((n) => ({ id: n.id, url: n.url, content_type: n.headers['content-type'], body: n.body, headers: n.headers }));
-  const params = [token, input.mPaymentId, input.pfPaymentId, input.amountCents, JSON.stringify(input.details), input.at.toISOString(), card.cardBin, card.cardLast4, card.expiryMonth, card.expiryYear, card.notifyUrl, JSON.stringify(notices)];
-  const rows = await ctx.database.query(CHARGE_APPROVED.text, params, CHARGE_APPROVED.name);
-  return rows.length > 0;
+export function chargeApproved(ctx: SandboxContext, token: string, card: AdhocCard, input: Omit<ApprovedCharge, 'token' | 'card'>): Promise<boolean> {
+  return groupOf(ctx).charges.write({ token, card, ...input });
+}
+
+/** The ad hoc charges' reads and approved charges of one sandbox, each written in groups. */
+const groups = new WeakMap<SandboxContext, { reads: GroupWriter<string, AdhocRead | null>; charges: GroupWriter<ApprovedCharge, boolean> }>();
+function groupOf(ctx: SandboxContext) {
+  let g = groups.get(ctx);
+  if (!g) {
+    g = {
+      reads: groupWriter<string, AdhocRead | null>({
+        writeMany: async (tokens) => {
+          const rows = await ctx.database.query<Record<string, unknown>>(READ_ADHOC.text, [[...new Set(tokens)]], READ_ADHOC.name);
+          const byToken = new Map(rows.map((row) => [String(row.token), adhocRead(row)]));
+          return tokens.map((token) => byToken.get(token) ?? null);
+        },
+      }),
+      charges: groupWriter<ApprovedCharge, boolean>({
+        writeMany: async (charges) => {
+          const input = charges.map((c) => ({
+            token: c.token,
+            m_payment_id: c.mPaymentId,
+            pf_payment_id: c.pfPaymentId,
+            amount_cents: c.amountCents,
+            details: c.details,
+            at: c.at.toISOString(),
+            card_bin: c.card.cardBin,
+            card_last4: c.card.cardLast4,
+            expiry_month: c.card.expiryMonth,
+            expiry_year: c.card.expiryYear,
+            notify_url: c.card.notifyUrl,
+            notices: c.notices.map((n) => ({ id: n.id, url: n.url, content_type: n.headers['content-type'], body: n.body, headers: n.headers })),
+          }));
+          const rows = await ctx.database.query<{ id: string }>(CHARGE_APPROVED.text, [JSON.stringify(input)], CHARGE_APPROVED.name);
+          const charged = new Set(rows.map((r) => r.id));
+          return charges.map((c) => charged.has(c.pfPaymentId));
+        },
+      }),
+    };
+    groups.set(ctx, g);
+  }
+  return g;
 }
 
 /** A fresh pf_payment_id for a charge recorded by chargeApproved. */
