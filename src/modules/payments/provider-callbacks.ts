@@ -3,6 +3,7 @@ import { and, asc, desc, eq, inArray, isNull, lte } from 'drizzle-orm';
 import { SYSTEM_ACTOR, type AppContext } from '../../context.ts';
 import { isUniqueViolation } from '../../db/errors.ts';
 import { run, statement } from '../../db/statement.ts';
+import { groupWriter, type GroupWriter } from '../../lib/group-commit.ts';
 import type { Provider } from '../../domain/enums.ts';
 import type { AttemptResult, CallbackVerdict, Connector, InboundRequest, VerifiedCallback } from '../../providers/contract.ts';
 import { recordAudit } from '../audit/record.ts';
@@ -66,11 +67,11 @@ export async function receiveCallback(ctx: AppContext, provider: Provider, reque
     receivedAt: now,
     nextAttemptAt: new Date(now.getTime() + FIRST_RETRY_MS),
   };
-  // Stored, and in the same statement recorded as processed if it only repeats what its attempt settled.
-  const [row] = await run<{ payment_id: string | null; outcome: string | null }, ReceiveParams>(ctx.database.query, RECEIVE, {
+  // Stored, and in the same statement recorded as processed if it only repeats what its attempt settled;
+  // with the other callbacks arriving at the same moment, in one statement (receiverOf).
+  const row = await receiverOf(ctx).write({
     ...stored,
     headers: JSON.stringify(stored.headers),
-    now,
     ...(await repeatOf(ctx, provider, request).catch((err: unknown) => {
       // Whatever went wrong, the callback is stored; processing verifies it fully.
       ctx.log.warn({ provider, err: (err as Error).message }, 'could not check whether a provider callback repeats a settled attempt');
@@ -246,14 +247,19 @@ function withoutNul<T>(value: T): T {
   return value;
 }
 
-/** The settled attempt of :provider a notice with these `repeat*` values repeats (repeatOf). */
-const REPEATED_ATTEMPT = `SELECT p.* FROM payments p
-  WHERE p.provider = :provider AND p.merchant_reference = :repeatReference AND p.status IN ('succeeded', 'failed') AND p.status = :repeatStatus
-    AND p.provider_reference = :repeatProviderReference
-    AND CASE WHEN :repeatAmountCents::bigint IS NULL THEN p.status = 'failed' ELSE p.currency = :repeatCurrency AND abs(p.amount_cents - :repeatAmountCents::bigint) <= 1 END
+/**
+ * The settled attempt of :provider a notice with these `repeat*` values repeats (repeatOf); each value from
+ * `v`: a statement's parameter, or a column of RECEIVE_MANY's input rows.
+ */
+const param = (name: string) => `:${name}`;
+const repeatedAttempt = (v = param) => `SELECT p.* FROM payments p
+  WHERE p.provider = ${v('provider')} AND p.merchant_reference = ${v('repeatReference')} AND p.status IN ('succeeded', 'failed') AND p.status = ${v('repeatStatus')}
+    AND p.provider_reference = ${v('repeatProviderReference')}
+    AND CASE WHEN ${v('repeatAmountCents')}::bigint IS NULL THEN p.status = 'failed' ELSE p.currency = ${v('repeatCurrency')} AND abs(p.amount_cents - ${v('repeatAmountCents')}::bigint) <= 1 END
   LIMIT 1`;
+const REPEATED_ATTEMPT = repeatedAttempt();
 
-const repeatOutcome = (p: string) => `'processed: repeats the settled outcome of payment ' || ${p}.id || ' (' || ${p}.status || '); not confirmed with ' || :provider || ', as it changes nothing'`;
+const repeatOutcome = (p: string, provider = ':provider') => `'processed: repeats the settled outcome of payment ' || ${p}.id || ' (' || ${p}.status || '); not confirmed with ' || ${provider} || ', as it changes nothing'`;
 
 type ReceiveParams = RepeatParams | 'id' | 'provider' | 'channel' | 'remoteAddress' | 'headers' | 'body' | 'merchantReference' | 'receivedAt' | 'nextAttemptAt' | 'now';
 
@@ -268,6 +274,45 @@ SELECT :id, :provider, :channel, false, :merchantReference, r.id, :remoteAddress
 FROM (SELECT 1) one LEFT JOIN repeated r ON true
 RETURNING payment_id, outcome`,
 );
+
+/**
+ * RECEIVE for several callbacks in one statement (group commit: callbacks arriving together, such as the
+ * notices of a billing worker's chunk of charges, are stored together). :events holds RECEIVE's parameters
+ * but :now (a repeat is processed as it is received), one object per callback; a row back for each, by id.
+ */
+const RECEIVE_MANY = statement<'events'>(
+  'payrail_callback_receive_many_v1',
+  `WITH input AS (
+  SELECT * FROM jsonb_to_recordset(:events::jsonb) AS a(id uuid, provider text, channel text, "merchantReference" text, "remoteAddress" text, headers jsonb, body text,
+    "receivedAt" timestamptz, "nextAttemptAt" timestamptz, "repeatReference" text, "repeatStatus" text, "repeatProviderReference" text, "repeatAmountCents" bigint, "repeatCurrency" text)
+)
+INSERT INTO provider_events (id, provider, channel, verified, merchant_reference, payment_id, remote_address, headers, body, received_at, processed_at, outcome, attempts, next_attempt_at)
+SELECT a.id, a.provider, a.channel, false, a."merchantReference", r.id, a."remoteAddress", a.headers, a.body, a."receivedAt",
+  CASE WHEN r.id IS NULL THEN NULL ELSE a."receivedAt" END, CASE WHEN r.id IS NULL THEN NULL ELSE ${repeatOutcome('r', 'a.provider')} END,
+  0, CASE WHEN r.id IS NULL THEN a."nextAttemptAt" END
+FROM input a LEFT JOIN LATERAL (${repeatedAttempt((name) => `a."${name}"`)}) r ON true
+RETURNING id, payment_id, outcome`,
+);
+
+type ReceiveRow = { payment_id: string | null; outcome: string | null };
+
+/** The callbacks being stored, by process: those that arrive together are written in one statement. */
+const receivers = new WeakMap<AppContext, GroupWriter<Record<Exclude<ReceiveParams, 'now'>, unknown>, ReceiveRow>>();
+function receiverOf(ctx: AppContext) {
+  let receiver = receivers.get(ctx);
+  if (!receiver) {
+    receiver = groupWriter({
+      writeMany: async (events) => {
+        if (events.length === 1) return run<ReceiveRow, ReceiveParams>(ctx.database.query, RECEIVE, { ...events[0]!, now: events[0]!.receivedAt });
+        const rows = await run<ReceiveRow & { id: string }, 'events'>(ctx.database.query, RECEIVE_MANY, { events: JSON.stringify(events.map((e) => ({ ...e, headers: JSON.parse(e.headers as string) }))) });
+        const byId = new Map(rows.map((r) => [r.id, r]));
+        return events.map((e) => byId.get(e.id as string) ?? { payment_id: null, outcome: null });
+      },
+    });
+    receivers.set(ctx, receiver);
+  }
+  return receiver;
+}
 
 /** A stored callback found to repeat a settled attempt: processed, naming it; returns the attempt. */
 const REPEATED = statement<RepeatParams | 'provider' | 'rowId' | 'now'>(
