@@ -15,7 +15,7 @@ import { operators } from '../modules/operators/schema.ts';
 import { datesToRun, runBilling } from '../modules/billing/run-billing.ts';
 import { workBillingCollections } from '../modules/billing/work-collections.ts';
 
-export const COLLECTIONS_BATCH = 50;
+export const COLLECTIONS_BATCH = 100;
 /** Runs made are not a batch to repeat at once: the next look is a minute away. */
 export const DAILY_BATCH = Number.POSITIVE_INFINITY;
 const LOOK_EVERY_MS = 60_000;

@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { openPostgres } from '../../src/db/client.ts';
@@ -8,6 +8,7 @@ import { addDays, nextCollectionDate, type IsoDate } from '../../src/domain/peri
 import { BILL_MONTH, RETRY_MONTHS } from '../../src/modules/billing/billing-sql.ts';
 import { runBilling, sliceSettings } from '../../src/modules/billing/run-billing.ts';
 import { workBillingCollections } from '../../src/modules/billing/work-collections.ts';
+import { GLOBAL_OPAQUE_MEDIUM_ID } from '../../src/modules/mediums/repo.ts';
 import { approvedCharges, ledger, sandboxCardMedium, type CardOutcome } from '../helpers/collections.ts';
 import { createHarness, type Harness } from '../helpers/harness.ts';
 
@@ -751,6 +752,90 @@ describe('a billing worker’s outcomes', () => {
     expect(figures).toMatchObject({ queued: 0, failed: 0, unsettled: 0 });
     expect(figures.succeeded).toBeGreaterThanOrEqual(1);
     expect(figures.skipped).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('a chunk of collections worked together', () => {
+  it('starts, charges and settles each as it would alone: two months of one service, a decline, an abandoned payment page', async () => {
+    today = '2038-03-02';
+    const [behind, plain, declining, withPage] = [await activeRecurring(10), await activeRecurring(10), await activeRecurring(10), await activeRecurring(10)];
+    // The runs of this test bill these four alone (the file's other services are set aside, and back after).
+    const mine = [behind, plain, declining, withPage].map((s) => s.serviceId);
+    const others = (await h.ctx.database.db.select().from(t.services).where(eq(t.services.status, 'Active'))).filter((s) => !mine.includes(s.id)).map((s) => s.id);
+    await h.ctx.database.db.update(t.services).set({ status: 'PendingIspApplication' }).where(inArray(t.services.id, others));
+    // The services' first month is 2038-03-10; the run of 2038-04-10 bills two months of `behind`, whose first
+    // month the run of 2038-03-10 billed for the others (paid, each once) while `behind` was suspended by hand.
+    await h.ctx.database.db.update(t.services).set({ status: 'Suspended' }).where(eq(t.services.id, behind.serviceId));
+    await billOn('2038-03-10');
+    await h.ctx.database.db.update(t.services).set({ status: 'Active' }).where(eq(t.services.id, behind.serviceId));
+    expect(await monthly(behind.serviceId)).toHaveLength(0);
+    // From April, one card declines.
+    const declines = await sandboxCardMedium(h, 'decline', 'PayFast', '0002');
+    expect((await h.call('PUT', `/active-payment-medium-for-service?serviceId=${declining.serviceId}`, { body: { medium_id: declines } })).status).toBe(200);
+    // The day before the worker comes, the customer opens a payment page for withPage's April month and leaves it.
+    today = '2038-04-10';
+    const april = await h.call('POST', '/billing/runs', { token: staff(), body: { as_of: today } });
+    expect(april.status).toBe(201);
+    const [, aprilOfPage] = await monthly(withPage.serviceId);
+    today = '2038-04-09';
+    const page = await h.call('POST', '/purchases/submit-for-collection', { body: { service_id: withPage.serviceId, purchase_id: aprilOfPage!.id, medium_id: GLOBAL_OPAQUE_MEDIUM_ID } });
+    expect(page.status).toBe(200);
+    expect(page.body.payment_link_url).toMatch(/^http/);
+    today = '2038-04-10';
+
+    const queued = await h.ctx.database.db.select().from(t.billingCollections).where(and(eq(t.billingCollections.runId, april.body.id), eq(t.billingCollections.status, 'queued')));
+    expect(queued).toHaveLength(5); // behind × 2, plain, declining, withPage
+    // One chunk: its attempts started in one statement and its plain successes settled in one (the second
+    // month of `behind` is settled on its own: one service per statement).
+    const named: string[] = [];
+    const query = h.ctx.database.query;
+    h.ctx.database.query = ((text: string, params?: readonly unknown[], name?: string) => (name && named.push(name), query(text, params, name))) as typeof query;
+    try {
+      expect(await workBillingCollections(h.ctx, { limit: 25 })).toBe(5);
+    } finally {
+      h.ctx.database.query = query;
+    }
+    const count = (name: string) => named.filter((n) => n === name).length;
+    // The purchase with a page open is started on its own (twice: once to find the page, once after superseding it).
+    expect([count('payrail_start_attempts_v1'), count('payrail_start_attempt_v6'), count('payrail_settle_pay_fast_many_v1')]).toEqual([1, 2, 1]);
+
+    const months = await monthly(behind.serviceId);
+    expect(months.map((p) => [p.periodStart, p.statusId])).toEqual([['2038-03-10', 4], ['2038-04-10', 4]]);
+    expect(await chargesFor(months.map((p) => p.id))).toHaveLength(2);
+    expect(await serviceRow(behind.serviceId)).toMatchObject({ billingStatus: 'PaidUp', latestPeriodEndDate: '2038-05-10', suspensionDate: null });
+
+    const [, aprilOfPlain] = await monthly(plain.serviceId);
+    expect(aprilOfPlain!.statusId).toBe(4);
+    expect(await chargesFor([aprilOfPlain!.id])).toHaveLength(1);
+    expect(await serviceRow(plain.serviceId)).toMatchObject({ billingStatus: 'PaidUp', latestPeriodEndDate: '2038-05-10' });
+
+    const [, aprilDeclined] = await monthly(declining.serviceId);
+    expect(aprilDeclined!.statusId).toBe(3);
+    const declined = await attemptsAt([aprilDeclined!.id]);
+    expect(declined.map((c) => c.status)).toEqual(['declined']);
+    expect((await h.ctx.database.db.select().from(t.payments).where(eq(t.payments.purchaseId, aprilDeclined!.id))).map((p) => p.status)).toEqual(['failed']);
+
+    // The page nobody paid was superseded, and the card charged once.
+    const attempts = await h.ctx.database.db.select().from(t.payments).where(eq(t.payments.purchaseId, aprilOfPage!.id));
+    expect(attempts.map((p) => [p.kind, p.status]).sort()).toEqual([
+      ['hosted', 'failed'],
+      ['token', 'succeeded'],
+    ]);
+    expect(attempts.find((p) => p.kind === 'hosted')!.failureMessage).toMatch(/replaced by a new attempt/i);
+    expect((await monthly(withPage.serviceId))[1]!.statusId).toBe(4);
+    expect(await chargesFor([aprilOfPage!.id])).toHaveLength(1);
+
+    const rows = await h.ctx.database.db.select().from(t.billingCollections).where(eq(t.billingCollections.runId, april.body.id));
+    expect(rows.map((r) => r.outcome).sort()).toEqual(['failed', 'succeeded', 'succeeded', 'succeeded', 'succeeded']);
+    // Every attempt is audited as started once, and each paid purchase tells the operator once.
+    const started = await h.ctx.database.db.select().from(t.auditEvents).where(eq(t.auditEvents.action, 'payment.started'));
+    for (const p of [...months, aprilOfPlain!, aprilDeclined!]) {
+      const ids = (await h.ctx.database.db.select().from(t.payments).where(eq(t.payments.purchaseId, p.id))).map((x) => x.id);
+      expect(started.filter((a) => ids.includes(a.entityId)).length).toBe(ids.length);
+    }
+    const paidEvents = (await h.ctx.database.db.select().from(t.outboxEvents).where(eq(t.outboxEvents.type, 'purchase.paid'))).map((e) => (e.payload as { data: { purchase_id: string } }).data.purchase_id);
+    for (const p of [...months, aprilOfPlain!, aprilOfPage!]) expect(paidEvents.filter((id) => id === p.id)).toHaveLength(1);
+    await h.ctx.database.db.update(t.services).set({ status: 'Active' }).where(inArray(t.services.id, others));
   });
 });
 

@@ -2,7 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import type { AppContext } from '../../context.ts';
 import { AppError } from '../../lib/errors.ts';
 import { run, statement } from '../../db/statement.ts';
-import { collectPurchase } from '../payments/collect-purchase.ts';
+import { collectPurchases, type CollectInput, type CollectionOutcome } from '../payments/collect-purchase.ts';
 import type { TargetRow } from '../payments/plan-collection.ts';
 import { TARGET_COLUMNS } from '../payments/settlement-sql.ts';
 import { services } from '../services/schema.ts';
@@ -11,8 +11,10 @@ import { billingRuns } from './schema.ts';
 
 /** A claimed collection is not claimed again for this long: a worker that died holding it leaves it due again. */
 export const DEFAULT_LEASE_MS = 60_000;
-/** Collections a process works at once. */
-export const DEFAULT_CONCURRENCY = 8;
+/** Collections a process works as one chunk (PAYRAIL_BILLING_CONCURRENCY): started together, their providers asked at once, settled together. */
+export const DEFAULT_CONCURRENCY = 25;
+/** Chunks a process has in flight at once: one waits on its providers while the other is at the database. */
+const CHUNKS_AT_ONCE = 2;
 /** Who collects: payrail itself, recorded on each attempt (`payments.created_by`), by which a re-claim knows its own. */
 const BILLING_ACTOR_ID = 'billing';
 
@@ -103,9 +105,10 @@ export async function workBillingCollections(ctx: AppContext, options: { limit?:
   const now = ctx.clock();
   const leaseUntil = new Date(now.getTime() + (options.leaseMs ?? ctx.config.jobs.billingLeaseMs ?? DEFAULT_LEASE_MS));
   const claimed = await ctx.database.query<Claimed>(CLAIM, [leaseUntil, now, options.limit ?? 25]);
+  if (claimed.length === 0) return 0;
   const width = Math.min(ctx.config.jobs.billingConcurrency ?? DEFAULT_CONCURRENCY, claimed.length);
-  // Outcomes are written a lane-width at a time: one statement for several collections, and none waits
-  // long (a slow provider makes a batch slow, not its figures late).
+  // Outcomes are written a chunk at a time: one statement for several collections, and none waits long
+  // (a slow provider makes a batch slow, not its figures late).
   const pending: Finish[] = [];
   const flush = async () => {
     if (pending.length === 0) return;
@@ -123,69 +126,92 @@ export async function workBillingCollections(ctx: AppContext, options: { limit?:
       if (done.length > 0) await run(tx.query, SUSPEND_AFTER_COLLECTIONS, { collectionIds: JSON.stringify(done), now });
     });
   };
-  // Several at a time: a collection mostly waits (for the provider, for the database).
+  // A chunk of `width` collections at a time: their attempts are started in one statement, their providers
+  // asked at once, and their outcomes written together (collectPurchases); two chunks are in flight, so one
+  // waits on its providers while the other is at the database.
+  const chunks: Claimed[][] = [];
+  for (let i = 0; i < claimed.length; i += width) chunks.push(claimed.slice(i, i + width));
   let next = 0;
   const lane = async () => {
-    while (next < claimed.length) {
-      const finish = await workOne(ctx, claimed[next++]!);
-      if (finish) pending.push(finish);
+    while (next < chunks.length) {
+      const finishes = await workChunk(ctx, chunks[next++]!);
+      pending.push(...finishes.filter((f): f is Finish => f !== null));
       if (pending.length >= width) await flush();
     }
   };
-  // Every lane ends before the last outcomes are written (a lane that failed leaves its claim to expire).
-  const lanes = await Promise.allSettled(Array.from({ length: width }, lane));
+  // Every lane ends before the last outcomes are written (a lane that failed leaves its claims to expire).
+  const lanes = await Promise.allSettled(Array.from({ length: Math.min(CHUNKS_AT_ONCE, chunks.length) }, lane));
   await flush();
   const failed = lanes.find((l): l is PromiseRejectedResult => l.status === 'rejected');
   if (failed) throw failed.reason;
   return claimed.length;
 }
 
-async function workOne(ctx: AppContext, job: Claimed): Promise<Finish | null> {
-  const done = (outcome: string, detail: string | null, paymentId: string | null = null): Finish => ({ id: job.collection_id, done: true, outcome, detail: detail?.slice(0, 500) ?? null, payment_id: paymentId, lease_until: null });
+const inputOf = (job: Claimed): CollectInput => ({
+  serviceId: job.service_id as string,
+  purchaseId: job.job_purchase_id,
+  mediumId: job.active_medium_id as string,
+  actor: { id: BILLING_ACTOR_ID, role: 'system', operatorId: job.operator_id, customerId: null, requestId: `billing-run:${job.run_id}:${job.attempt}` },
+});
 
-  if (!job.purchase_id) return done('skipped', 'the purchase is gone');
-  if (!job.active_medium_id) return done('skipped', 'the service has no active medium');
-  if (job.service_status === 'Cancelled') return done('skipped', 'the service is cancelled');
-  const serviceId = job.service_id as string;
+/** The collections of a chunk, each to its outcome (null: left to its lease, to be tried again). */
+async function workChunk(ctx: AppContext, jobs: Claimed[]): Promise<(Finish | null)[]> {
+  const finishes: (Finish | null)[] = jobs.map(skipped);
+  const collectable = jobs.filter((_, i) => finishes[i] === null);
+  const outcomes = await collectPurchases(ctx, collectable.map((job) => ({ input: inputOf(job), read: job })));
+  await Promise.all(collectable.map(async (job, k) => (finishes[jobs.indexOf(job)] = await finishOf(ctx, job, outcomes[k]!))));
+  return finishes;
+}
 
-  try {
-    const outcome = await collectPurchase(
-      ctx,
-      {
-        serviceId,
-        purchaseId: job.job_purchase_id,
-        mediumId: job.active_medium_id,
-        actor: { id: BILLING_ACTOR_ID, role: 'system', operatorId: job.operator_id, customerId: null, requestId: `billing-run:${job.run_id}:${job.attempt}` },
-      },
-      job,
-    );
+const doneWith = (job: Claimed, outcome: string, detail: string | null, paymentId: string | null = null): Finish => ({
+  id: job.collection_id,
+  done: true,
+  outcome,
+  detail: detail?.slice(0, 500) ?? null,
+  payment_id: paymentId,
+  lease_until: null,
+});
+
+/** A collection with nothing to collect, and why; null when there is something. */
+function skipped(job: Claimed): Finish | null {
+  if (!job.purchase_id) return doneWith(job, 'skipped', 'the purchase is gone');
+  if (!job.active_medium_id) return doneWith(job, 'skipped', 'the service has no active medium');
+  if (job.service_status === 'Cancelled') return doneWith(job, 'skipped', 'the service is cancelled');
+  return null;
+}
+
+/** What a collection's outcome leaves on its row. */
+async function finishOf(ctx: AppContext, job: Claimed, settled: PromiseSettledResult<CollectionOutcome>): Promise<Finish | null> {
+  const done = (outcome: string, detail: string | null, paymentId: string | null = null) => doneWith(job, outcome, detail, paymentId);
+  if (settled.status === 'fulfilled') {
+    const outcome = settled.value;
     const status = outcome.payment?.status ?? 'skipped';
-    if (status === 'succeeded' && job.service_status === 'Suspended') await countReinstatement(ctx, job, serviceId);
+    if (status === 'succeeded' && job.service_status === 'Suspended') await countReinstatement(ctx, job, job.service_id as string);
     return done(status, null, outcome.payment?.id ?? null);
-  } catch (err) {
-    if (err instanceof AppError && err.code === 'purchase.collection_in_flight') {
-      // An attempt started earlier (a worker died after starting it) is not settled yet: the janitor asks its
-      // provider. Come back after the lease: the purchase is then paid, or payable again and collected.
-      const later = new Date(ctx.clock().getTime() + (ctx.config.jobs.billingLeaseMs ?? DEFAULT_LEASE_MS));
-      return { id: job.collection_id, done: false, outcome: null, detail: `${err.code}: ${err.message}`.slice(0, 500), payment_id: null, lease_until: later.toISOString() };
-    }
-    if (err instanceof AppError && err.code === 'purchase.already_paid') {
-      // Paid by this collection before its worker died, or by the customer (Pay Now, off-system) meanwhile.
-      const [mine] = await run<{ id: string }, 'purchaseId' | 'since' | 'actorId'>(ctx.database.query, PAID_BY_BILLING, { purchaseId: job.job_purchase_id, since: job.collection_created_at, actorId: BILLING_ACTOR_ID });
-      return mine ? done('succeeded', null, mine.id) : done('skipped', `${err.code}: ${err.message}`);
-    }
-    if (err instanceof AppError && err.status < 500) {
-      // An attempt in flight, a medium no longer usable …: nothing to do here, and why.
-      return done('skipped', `${err.code}: ${err.message}`);
-    }
-    if (err instanceof AppError) {
-      // Refused before anything was sent (the provider is unavailable): the attempt is failed; a retry day comes.
-      return done('failed', `${err.code}: ${err.message}`);
-    }
-    // Unexpected: leave the claim to expire, so the collection is tried again (the core keeps it exactly once).
-    ctx.log.error({ err, collectionId: job.collection_id, purchaseId: job.job_purchase_id }, 'billing collection failed unexpectedly; it will be tried again');
-    return null;
   }
+  const err = settled.reason as unknown;
+  if (err instanceof AppError && err.code === 'purchase.collection_in_flight') {
+    // An attempt started earlier (a worker died after starting it) is not settled yet: the janitor asks its
+    // provider. Come back after the lease: the purchase is then paid, or payable again and collected.
+    const later = new Date(ctx.clock().getTime() + (ctx.config.jobs.billingLeaseMs ?? DEFAULT_LEASE_MS));
+    return { id: job.collection_id, done: false, outcome: null, detail: `${err.code}: ${err.message}`.slice(0, 500), payment_id: null, lease_until: later.toISOString() };
+  }
+  if (err instanceof AppError && err.code === 'purchase.already_paid') {
+    // Paid by this collection before its worker died, or by the customer (Pay Now, off-system) meanwhile.
+    const [mine] = await run<{ id: string }, 'purchaseId' | 'since' | 'actorId'>(ctx.database.query, PAID_BY_BILLING, { purchaseId: job.job_purchase_id, since: job.collection_created_at, actorId: BILLING_ACTOR_ID });
+    return mine ? done('succeeded', null, mine.id) : done('skipped', `${err.code}: ${err.message}`);
+  }
+  if (err instanceof AppError && err.status < 500) {
+    // An attempt in flight, a medium no longer usable …: nothing to do here, and why.
+    return done('skipped', `${err.code}: ${err.message}`);
+  }
+  if (err instanceof AppError) {
+    // Refused before anything was sent (the provider is unavailable): the attempt is failed; a retry day comes.
+    return done('failed', `${err.code}: ${err.message}`);
+  }
+  // Unexpected: leave the claim to expire, so the collection is tried again (the core keeps it exactly once).
+  ctx.log.error({ err, collectionId: job.collection_id, purchaseId: job.job_purchase_id }, 'billing collection failed unexpectedly; it will be tried again');
+  return null;
 }
 
 /** The run's figure of services its collections reinstated (the trigger made the service Active). */

@@ -10,8 +10,8 @@ import { loadTarget, planCollection, targetOf, type TargetRow } from './plan-col
 import type { PaymentRow } from './repo.ts';
 import { notificationUrl } from './return-urls.ts';
 import { payments } from './schema.ts';
-import { settlePayment, settleStarted, type StartedAttempt } from './settle-payment.ts';
-import { startAttempt } from './start-attempt.ts';
+import { settlePayment, settleStarted, settleStartedMany, type Settlement, type StartedAttempt } from './settle-payment.ts';
+import { startAttempt, startAttempts } from './start-attempt.ts';
 
 export type { CollectInput, CollectionActor, CollectionOutcome } from './collection-types.ts';
 
@@ -47,8 +47,83 @@ export async function collectPurchase(ctx: AppContext, input: CollectInput, read
   return plan.kind === 'token' ? chargeToken(ctx, input, target, plan, attempt) : openSession(ctx, input, target, plan, attempt.payment);
 }
 
-/** A stored token charged now. Refused before anything was sent: failed. Sent without an answer: unknown. */
+/**
+ * collectPurchase for several purchases at once (a billing worker's chunk), each exactly as collectPurchase
+ * would collect it on its own, with the round trips shared: the stored-token charges' attempts are started
+ * in one statement (startAttempts), then every provider is asked at once, and each answer is settled. Any
+ * other collection (a page, a link, a deferral, the same purchase twice) takes collectPurchase. The result
+ * of each, in the items' order, is its outcome or the error collectPurchase would have thrown.
+ */
+export async function collectPurchases(ctx: AppContext, items: readonly { input: CollectInput; read: TargetRow }[]): Promise<PromiseSettledResult<CollectionOutcome>[]> {
+  const results: PromiseSettledResult<CollectionOutcome>[] = new Array(items.length);
+  const settle = async (i: number, outcome: Promise<CollectionOutcome>) => {
+    results[i] = await outcome.then(
+      (value) => ({ status: 'fulfilled', value }) as const,
+      (reason: unknown) => ({ status: 'rejected', reason }) as const,
+    );
+  };
+  const charges: { i: number; input: CollectInput; target: Target; plan: Plan }[] = [];
+  const alone: number[] = [];
+  const purchases = new Set<string>();
+  await Promise.all(
+    items.map(async ({ input, read }, i) => {
+      try {
+        const target = targetOf(read, input);
+        const plan = await planCollection(ctx, target, input);
+        const key = input.purchaseId.toLowerCase();
+        if (plan.kind !== 'token' || input.processImmediate === false || purchases.has(key)) return alone.push(i);
+        purchases.add(key);
+        charges.push({ i, input, target, plan });
+      } catch (reason) {
+        results[i] = { status: 'rejected', reason };
+      }
+    }),
+  );
+  let started: Awaited<ReturnType<typeof startAttempts>>;
+  try {
+    started = await startAttempts(ctx, charges);
+  } catch (reason) {
+    started = charges.map(() => reason as Error);
+  }
+  // Every provider asked at once, then the answers settled together (settleStartedMany).
+  const answered = (
+    await Promise.all(
+      charges.map(async ({ i, input, target, plan }, k) => {
+        const attempt = started[k]!;
+        if (attempt instanceof Error) return void (results[i] = { status: 'rejected', reason: attempt });
+        try {
+          const result = await askToCharge(ctx, input, target, plan, attempt);
+          return { i, settle: { input: { paymentId: attempt.payment.id, purchaseId: target.purchase.id, via: 'charge' as const, actor: input.actor, result }, started: attempt } };
+        } catch (reason) {
+          results[i] = { status: 'rejected', reason };
+        }
+      }),
+    )
+  ).filter((a) => a !== undefined);
+  let settlements: (Settlement | Error)[];
+  try {
+    settlements = await settleStartedMany(ctx, answered.map((a) => a.settle));
+  } catch (reason) {
+    settlements = answered.map(() => reason as Error);
+  }
+  answered.forEach(({ i }, j) => {
+    const s = settlements[j]!;
+    results[i] = s instanceof Error ? { status: 'rejected', reason: s } : { status: 'fulfilled', value: { paymentLinkUrl: null, payment: s.payment, purchaseStatusId: s.purchaseStatusId } };
+  });
+  // After the charges: a purchase met twice is then paid, or payable again.
+  await Promise.all(alone.map((i) => settle(i, collectPurchase(ctx, items[i]!.input, items[i]!.read))));
+  return results;
+}
+
+/** A stored token charged now, and the answer settled. */
 async function chargeToken(ctx: AppContext, input: CollectInput, target: Target, plan: Plan, attempt: StartedAttempt): Promise<CollectionOutcome> {
+  const result = await askToCharge(ctx, input, target, plan, attempt);
+  const settled = await settleStarted(ctx, { paymentId: attempt.payment.id, purchaseId: target.purchase.id, via: 'charge', actor: input.actor, result }, attempt);
+  return { paymentLinkUrl: null, payment: settled.payment, purchaseStatusId: settled.purchaseStatusId };
+}
+
+/** The provider asked to charge a stored token. Refused before anything was sent: settled failed, and thrown. Sent without an answer: unknown. */
+async function askToCharge(ctx: AppContext, input: CollectInput, target: Target, plan: Plan, attempt: StartedAttempt): Promise<AttemptResult> {
   const { payment } = attempt;
   let result: AttemptResult;
   try {
@@ -68,8 +143,7 @@ async function chargeToken(ctx: AppContext, input: CollectInput, target: Target,
     ctx.log.error({ err, paymentId: payment.id }, 'charging a token ended without an answer: the outcome is unknown');
     result = { status: 'unknown', providerReference: null, raw: { error: 'no answer from the connector' } };
   }
-  const settled = await settleStarted(ctx, { paymentId: payment.id, purchaseId: target.purchase.id, via: 'charge', actor: input.actor, result }, attempt);
-  return { paymentLinkUrl: null, payment: settled.payment, purchaseStatusId: settled.purchaseStatusId };
+  return result;
 }
 
 /** A hosted page or payment link: nothing is charged until the customer completes the provider's page. */

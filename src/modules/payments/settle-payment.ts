@@ -16,7 +16,7 @@ import { fulfilment, scheduleNextAutoRecharge, type Fulfilment } from '../purcha
 import { purchasePlans } from '../services/schema.ts';
 import { toPaymentRow, type PaymentRow } from './repo.ts';
 import { auditJson, eventsJson, failedRecords, lateRecords, paidRecords, unknownRecords, type PurchaseOfAttempt } from './settlement-records.ts';
-import { FAIL, LATE_OF_ATTEMPT, LATE_REFUND_DUE, LOCK_ATTEMPT, LOCK_SERVICE, PAY, PAY_FAST, PAY_LATE, PURCHASE_OF_ATTEMPT, RECHECK, type PaidParams } from './settlement-sql.ts';
+import { FAIL, LATE_OF_ATTEMPT, LATE_REFUND_DUE, LOCK_ATTEMPT, LOCK_SERVICE, PAY, PAY_FAST, PAY_FAST_MANY, PAY_LATE, PURCHASE_OF_ATTEMPT, RECHECK, type PaidParams } from './settlement-sql.ts';
 import { uuid7 } from '../../lib/uuid7.ts';
 
 export type { PaymentRow } from './repo.ts';
@@ -101,9 +101,7 @@ export async function settlePayment(ctx: AppContext, input: SettleInput, outerTx
  */
 export async function settleStarted(ctx: AppContext, input: SettleInput, started: StartedAttempt): Promise<Settlement> {
   const { payment, purchase, service } = started;
-  const result = input.result;
-  const plain = result.status === 'succeeded' && payment.status === 'pending' && !service.autoRecharge && !(result.token && payment.tokenise) && outcome(payment, result).next === 'succeeded';
-  if (plain) {
+  if (isPlain(input, started)) {
     const now = ctx.clock();
     const done = fulfilment(service, now);
     try {
@@ -119,6 +117,57 @@ export async function settleStarted(ctx: AppContext, input: SettleInput, started
     }
   }
   return settlePayment(ctx, { ...input, purchaseId: purchase.id });
+}
+
+/** A plain success of an attempt just started: written in one statement (PAY_FAST, PAY_FAST_MANY) if nothing moved meanwhile. */
+function isPlain(input: SettleInput, { payment, service }: StartedAttempt): boolean {
+  const result = input.result;
+  return result.status === 'succeeded' && payment.status === 'pending' && !service.autoRecharge && !(result.token && payment.tokenise) && outcome(payment, result).next === 'succeeded';
+}
+
+/**
+ * settleStarted for several answers at once (a billing worker's chunk): the plain successes of attempts on
+ * distinct services in one statement (PAY_FAST_MANY), everything else — and any success that statement did
+ * not write — one by one, as settleStarted settles it. Each item's settlement, or the error settling it met.
+ */
+export async function settleStartedMany(ctx: AppContext, items: readonly { input: SettleInput; started: StartedAttempt }[]): Promise<(Settlement | Error)[]> {
+  const now = ctx.clock();
+  const services = new Set<string>();
+  const fast: { k: number; values: Record<string, unknown> }[] = [];
+  items.forEach(({ input, started }, k) => {
+    const { payment, purchase, service } = started;
+    if (!isPlain(input, started) || services.has(purchase.serviceId)) return;
+    services.add(purchase.serviceId);
+    const v = paidValues(input, payment, purchase, fulfilment(service, now), null, null, now);
+    fast.push({ k, values: { ...v, raw: JSON.parse(v.raw as string), audit: JSON.parse(v.audit as string), events: JSON.parse(v.events as string), serviceVersion: service.version } });
+  });
+  const paid = new Map<number, Settlement>();
+  if (fast.length > 1) {
+    try {
+      const rows = await run(ctx.database.query, PAY_FAST_MANY, { payments: JSON.stringify(fast.map((f) => f.values)), now });
+      const byId = new Map(rows.filter((r) => r.id).map((r) => [String(r.id), r]));
+      for (const { k } of fast) {
+        const row = byId.get(items[k]!.started.payment.id);
+        if (!row) continue;
+        const payment = toPaymentRow(row);
+        ctx.telemetry.paymentOutcomes.inc({ provider: payment.provider, kind: payment.kind, status: 'succeeded' });
+        paid.set(k, { payment, purchaseStatusId: PurchaseStatus.Paid, changed: true, conflict: null });
+      }
+    } catch (err) {
+      // Half matched (payrail_assert), or a deadlock with a concurrent settlement: nothing was written.
+      if (!['P0004', '40P01', '40001'].includes(sqlState(err) ?? '')) throw err;
+      ctx.log.warn({ err }, 'settling a chunk in one statement met a concurrent change: settling each on its own');
+    }
+  }
+  return Promise.all(
+    items.map(async ({ input, started }, k) => {
+      try {
+        return paid.get(k) ?? (await settleStarted(ctx, input, started));
+      } catch (err) {
+        return err as Error;
+      }
+    }),
+  );
 }
 
 /** What a provider's answer means for an attempt: a success for another amount is not ours (unknown). */

@@ -72,13 +72,23 @@ audited AS (
 
 type RecordParams = 'now' | 'audit' | 'events';
 
-/** What a success writes (PAY and PAY_FAST): the attempt, the purchase (Paid, period applied) and the service's fulfilment. */
-const PAYMENT_SUCCEEDED = `status = 'succeeded', settled_at = :now, next_check_at = NULL, failure_code = NULL, failure_message = NULL,
-    last_check_error = NULL, provider_reference = :providerReference, raw = :raw::jsonb, created_medium_id = :createdMediumId, updated_at = :now`;
-const PURCHASE_PAID = `status_id = ${PurchaseMoves.pay.to}, paid_at = :now, payment_reference = :paymentReference, medium_id = :purchaseMediumId,
-    purchase_source_id = coalesce(:purchaseSourceId, purchase_source_id), comment = coalesce(:comment, comment), period_applied = true, updated_at = :now`;
-const SERVICE_FULFILLED = `latest_period_end_date = :periodEnd::date, billing_status = :billingStatus,
-    suspension_date = CASE WHEN :clearSuspension::boolean THEN NULL ELSE suspension_date END, version = version + 1, updated_at = :now`;
+/**
+ * What a success writes (PAY, PAY_FAST and PAY_FAST_MANY): the attempt, the purchase (Paid, period applied)
+ * and the service's fulfilment, each value taken from `v`: a statement's parameter (`:name`), or a column of
+ * PAY_FAST_MANY's input rows.
+ */
+const param = (name: string) => `:${name}`;
+/** PAY_FAST_MANY's input column of a value (its comment is "purchaseComment": a bare `comment` would be the purchase's own column too). */
+const inputColumn = (name: string) => `a."${name === 'comment' ? 'purchaseComment' : name}"`;
+const paymentSucceeded = (v = param) => `status = 'succeeded', settled_at = :now, next_check_at = NULL, failure_code = NULL, failure_message = NULL,
+    last_check_error = NULL, provider_reference = ${v('providerReference')}, raw = ${v('raw')}::jsonb, created_medium_id = ${v('createdMediumId')}, updated_at = :now`;
+const purchasePaid = (v = param) => `status_id = ${PurchaseMoves.pay.to}, paid_at = :now, payment_reference = ${v('paymentReference')}, medium_id = ${v('purchaseMediumId')},
+    purchase_source_id = coalesce(${v('purchaseSourceId')}, purchase_source_id), comment = coalesce(${v('comment')}, comment), period_applied = true, updated_at = :now`;
+const serviceFulfilled = (v = param) => `latest_period_end_date = ${v('periodEnd')}::date, billing_status = ${v('billingStatus')},
+    suspension_date = CASE WHEN ${v('clearSuspension')}::boolean THEN NULL ELSE suspension_date END, version = version + 1, updated_at = :now`;
+const PAYMENT_SUCCEEDED = paymentSucceeded();
+const PURCHASE_PAID = purchasePaid();
+const SERVICE_FULFILLED = serviceFulfilled();
 
 export type PaidParams =
   | RecordParams
@@ -145,6 +155,51 @@ export const PAY_FAST = statement<PaidParams | 'serviceVersion'>(
   FROM paid WHERE py.id = :paymentId AND py.purchase_id = paid.id AND py.status IN ('pending', 'unknown') RETURNING py.*
 ),${records('EXISTS (SELECT 1 FROM pay)')}
 SELECT pay.* FROM (SELECT payrail_assert(NOT EXISTS (SELECT 1 FROM fulfilled) OR EXISTS (SELECT 1 FROM pay), 'payrail_settle_pay_fast: the service matched but its purchase or attempt did not') AS ok) checked
+LEFT JOIN pay ON true`,
+);
+
+/**
+ * PAY_FAST for several attempts in one statement (a billing worker's chunk): :payments is a JSON array of
+ * PAY_FAST's parameters, one object per attempt (its audit entries and events inside it), each of another
+ * service. The same locks in the same order (purchases and attempts, by purchase id), the same checks for
+ * each, and a row for each attempt that was paid; an attempt with none is settled the locked way by the
+ * caller. If any service matched and its purchase or attempt did not, nothing is written.
+ */
+export const PAY_FAST_MANY = statement<'payments' | 'now'>(
+  'payrail_settle_pay_fast_many_v1',
+  `WITH input AS (
+  SELECT * FROM jsonb_to_recordset(:payments::jsonb) AS a("paymentId" uuid, "purchaseId" uuid, "serviceId" uuid, "serviceVersion" bigint, "providerReference" text,
+    raw jsonb, "createdMediumId" uuid, "paymentReference" text, "purchaseMediumId" uuid, "purchaseSourceId" uuid, "purchaseComment" text, "periodEnd" date,
+    "billingStatus" text, "clearSuspension" boolean, audit jsonb, events jsonb)
+), locked AS (
+  SELECT py.id FROM purchases pu JOIN payments py ON py.purchase_id = pu.id
+  WHERE (pu.id, py.id) IN (SELECT "purchaseId", "paymentId" FROM input)
+  ORDER BY pu.id FOR UPDATE OF pu, py
+), fulfilled AS (
+  UPDATE services SET ${serviceFulfilled(inputColumn)}
+  FROM input a WHERE services.id = a."serviceId" AND services.version = a."serviceVersion" AND a."paymentId" IN (SELECT id FROM locked) RETURNING a."paymentId"
+), paid AS (
+  UPDATE purchases p SET ${purchasePaid(inputColumn)}
+  FROM input a JOIN fulfilled f ON f."paymentId" = a."paymentId"
+  WHERE p.id = a."purchaseId" AND p.service_id = a."serviceId" AND p.status_id IN (${list(PurchaseMoves.pay.from)}) RETURNING a."paymentId"
+), pay AS (
+  UPDATE payments py SET ${paymentSucceeded(inputColumn)}
+  FROM input a JOIN paid ON paid."paymentId" = a."paymentId"
+  WHERE py.id = a."paymentId" AND py.purchase_id = a."purchaseId" AND py.status IN ('pending', 'unknown') RETURNING py.*
+), audited AS (
+  INSERT INTO audit_events (operator_id, entity_type, entity_id, action, from_state, to_state, actor_id, actor_role, request_id, data, created_at)
+  SELECT r."operatorId", r."entityType", r."entityId", r.action, r."fromState", r."toState", r."actorId", r."actorRole", r."requestId", r.data, :now
+  FROM input a JOIN pay ON pay.id = a."paymentId"
+  CROSS JOIN LATERAL jsonb_to_recordset(a.audit) AS r("operatorId" uuid, "entityType" text, "entityId" uuid, action text, "fromState" text, "toState" text, "actorId" text, "actorRole" text, "requestId" text, data jsonb)
+  RETURNING 1
+), evented AS (
+  INSERT INTO outbox_events (id, operator_id, type, payload, created_at, dispatched_at)
+  SELECT e.id, e.operator_id, e.type, e.payload, :now, ${DISPATCHED_IF_UNSUBSCRIBED}
+  FROM input a JOIN pay ON pay.id = a."paymentId"
+  CROSS JOIN LATERAL jsonb_to_recordset(a.events) AS e(id uuid, operator_id uuid, type text, payload jsonb)
+  RETURNING 1
+)
+SELECT pay.* FROM (SELECT payrail_assert(NOT EXISTS (SELECT 1 FROM fulfilled f WHERE f."paymentId" NOT IN (SELECT id FROM pay)), 'payrail_settle_pay_fast_many: a service matched but its purchase or attempt did not') AS ok) checked
 LEFT JOIN pay ON true`,
 );
 
@@ -285,6 +340,63 @@ FROM target t
 JOIN services s ON s.id = t.service_id
 JOIN products pr ON pr.id = s.product_id
 LEFT JOIN live l ON true LEFT JOIN inserted i ON true`,
+);
+
+/**
+ * START_ATTEMPT for several purchases in one statement (a billing worker's chunk of collections): the same
+ * locks, checks and writes for each, and a row for each input (`input_purchase_id`; `target_id` null when
+ * there is no such purchase) with the columns START_ATTEMPT returns. The purchases are locked in id order,
+ * so two chunks never wait on each other in a cycle. Each purchase at most once (the caller sees to it): a
+ * second attempt on one purchase in the same statement would meet the unique index on live attempts.
+ */
+export const START_ATTEMPTS = statement<'attempts' | 'now' | 'actorRole'>(
+  'payrail_start_attempts_v1',
+  `WITH input AS (
+  SELECT * FROM jsonb_to_recordset(:attempts::jsonb) AS a(purchase_id uuid, payment_id uuid, medium_id uuid, provider text, kind text, merchant_reference text,
+    tokenise boolean, created_by text, next_check_at timestamptz, purchase_medium_id uuid, actor_id text, request_id text, audit_data jsonb)
+), target AS (
+  SELECT id, operator_id, status_id, amount_cents, currency, creation_event_id, service_id, customer_id, small_key, medium_id, period_end FROM purchases
+  WHERE id IN (SELECT purchase_id FROM input) ORDER BY id FOR UPDATE
+), live AS (
+  SELECT DISTINCT ON (purchase_id) purchase_id, id, status, kind, created_at, redirect_url FROM payments
+  WHERE purchase_id IN (SELECT purchase_id FROM input) AND (status IN ('pending', 'unknown') OR (status = 'succeeded' AND returned_at IS NULL))
+  ORDER BY purchase_id, created_at DESC
+), inserted AS (
+  INSERT INTO payments (id, operator_id, purchase_id, medium_id, provider, kind, status, amount_cents, currency, merchant_reference,
+    payable_status_id, success_url, failure_url, tokenise, purchase_source_id, comment, created_by, next_check_at, created_at, updated_at)
+  SELECT a.payment_id, t.operator_id, t.id, a.medium_id, a.provider, a.kind, 'pending', t.amount_cents, t.currency, a.merchant_reference,
+    CASE WHEN t.status_id = ${P.Quote} OR t.creation_event_id = ${PurchaseCreationEvent.BuyNow} THEN ${P.Quote} ELSE ${P.Unpaid} END,
+    NULL, NULL, a.tokenise, NULL, NULL, a.created_by, a.next_check_at, :now, :now
+  FROM input a JOIN target t ON t.id = a.purchase_id
+  WHERE t.status_id IN (${list(PurchaseMoves.submit.from)}) AND t.amount_cents > 0 AND NOT EXISTS (SELECT 1 FROM live l WHERE l.purchase_id = t.id)
+  RETURNING *
+), submitted AS (
+  UPDATE purchases p SET status_id = ${PurchaseMoves.submit.to}, medium_id = coalesce(a.purchase_medium_id, p.medium_id), updated_at = :now
+  FROM inserted i JOIN input a ON a.payment_id = i.id WHERE p.id = i.purchase_id
+  RETURNING 1
+), audited AS (
+  INSERT INTO audit_events (operator_id, entity_type, entity_id, action, to_state, actor_id, actor_role, request_id, data, created_at)
+  SELECT i.operator_id, 'payment', i.id, 'payment.started', 'pending', a.actor_id, :actorRole, a.request_id, a.audit_data, :now
+  FROM inserted i JOIN input a ON a.payment_id = i.id
+  RETURNING 1
+)
+SELECT a.purchase_id AS input_purchase_id, t.id AS target_id,
+  t.status_id AS purchase_status_id, t.amount_cents AS purchase_amount_cents, l.id AS live_id, l.status AS live_status,
+  l.kind AS live_kind, l.created_at AS live_created_at, l.redirect_url AS live_redirect_url,
+  t.service_id AS purchase_service_id, t.customer_id AS purchase_customer_id, t.small_key AS purchase_small_key,
+  coalesce(a.purchase_medium_id, t.medium_id) AS purchase_medium_id,
+  s.version::text AS svc_version, s.latest_period_end_date AS svc_latest_period_end_date, s.billing_status AS svc_billing_status,
+  pr.auto_recharge AS svc_auto_recharge,
+  ${OWING('t.service_id', 't.id')} AS svc_owing,
+  ${PURCHASED_DAYS('t.id')} AS svc_purchased_days,
+  t.period_end AS svc_covered_until,
+  i.*
+FROM input a
+LEFT JOIN target t ON t.id = a.purchase_id
+LEFT JOIN services s ON s.id = t.service_id
+LEFT JOIN products pr ON pr.id = s.product_id
+LEFT JOIN live l ON l.purchase_id = t.id
+LEFT JOIN inserted i ON i.id = a.payment_id`,
 );
 
 /** What a collection reads about its service, purchase, customer, operator and medium (COLLECTION_TARGET, and billing's claim). */

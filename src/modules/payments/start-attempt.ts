@@ -14,7 +14,7 @@ import { newMerchantReference } from './merchant-reference.ts';
 import { toPaymentRow } from './repo.ts';
 import { payments } from './schema.ts';
 import { settlePayment, type Settlement, type StartedAttempt } from './settle-payment.ts';
-import { START_ATTEMPT } from './settlement-sql.ts';
+import { START_ATTEMPT, START_ATTEMPTS } from './settlement-sql.ts';
 
 /** A hosted page or link opened this recently is still in use (a double click, a slow page): not superseded. */
 const SUPERSEDE_AFTER_MS = 10_000;
@@ -89,6 +89,56 @@ async function startOnce(ctx: AppContext, input: CollectInput, plan: Plan, mayTa
   }
 }
 
+/**
+ * Step 1 for several stored-token charges at once (a billing worker's chunk), in one statement
+ * (START_ATTEMPTS): each item gets what startAttempt would have given it, its attempt or the error
+ * refusing it. Each purchase at most once. Should the statement fail on the unique index (an attempt of one
+ * of them started elsewhere meanwhile), each is started on its own, which names the attempt in flight.
+ */
+export async function startAttempts(ctx: AppContext, items: readonly { input: CollectInput; plan: Plan }[]): Promise<(StartedAttempt | Error)[]> {
+  if (items.length === 0) return [];
+  const now = ctx.clock();
+  const roles = new Set(items.map((i) => i.input.actor.role));
+  if (roles.size > 1 || items.some((i) => i.plan.kind !== 'token') || new Set(items.map((i) => i.input.purchaseId.toLowerCase())).size < items.length) {
+    throw new Error('startAttempts: token charges of distinct purchases by one kind of actor only');
+  }
+  const attempts = items.map(({ input, plan }) => ({
+    purchase_id: input.purchaseId,
+    payment_id: randomUUID(),
+    medium_id: plan.medium.id,
+    provider: plan.provider,
+    kind: plan.kind,
+    merchant_reference: newMerchantReference(),
+    tokenise: plan.tokenise,
+    created_by: input.actor.id,
+    next_check_at: new Date(now.getTime() + (ctx.config.jobs.firstCheckAfterMs ?? plan.connector.timing.firstCheckAfterMs)).toISOString(),
+    purchase_medium_id: plan.medium.id === GLOBAL_OPAQUE_MEDIUM_ID ? null : plan.medium.id,
+    actor_id: input.actor.id,
+    request_id: input.actor.requestId,
+    audit_data: { purchase_id: input.purchaseId, provider: plan.provider, kind: plan.kind, medium_id: plan.medium.id },
+  }));
+  let rows: Record<string, unknown>[];
+  try {
+    rows = await run(ctx.database.query, START_ATTEMPTS, { attempts: JSON.stringify(attempts), now, actorRole: items[0]!.input.actor.role });
+  } catch (err) {
+    if (!isUniqueViolation(err)) throw err;
+    return Promise.all(items.map(({ input, plan }) => startAttempt(ctx, input, plan).then((s) => s.attempt, (e: unknown) => e as Error)));
+  }
+  const byPurchase = new Map(rows.map((row) => [String(row.input_purchase_id).toLowerCase(), row]));
+  return Promise.all(
+    items.map(async ({ input, plan }) => {
+      const row = byPurchase.get(input.purchaseId.toLowerCase());
+      try {
+        // A payment page or link left open on it: startAttempt decides whether it is abandoned (superseded) or still in use.
+        if (row && !row.id && row.live_id && row.live_status === 'pending' && (row.live_kind === 'hosted' || row.live_kind === 'link')) return (await startAttempt(ctx, input, plan)).attempt;
+        return await started(ctx, input.purchaseId, row?.target_id ? row : undefined);
+      } catch (err) {
+        return err as Error;
+      }
+    }),
+  );
+}
+
 /** START_ATTEMPT met a page or link nobody paid: it is superseded, then the attempt starts again. */
 class Superseding extends Error {
   constructor(readonly live: string) {
@@ -117,6 +167,8 @@ async function supersede(ctx: AppContext, input: CollectInput, paymentId: string
 
 /** Columns START_ATTEMPT returns beside the attempt's own. */
 const CONTEXT_COLUMNS = new Set([
+  'input_purchase_id',
+  'target_id',
   'purchase_status_id',
   'purchase_amount_cents',
   'live_id',
