@@ -229,7 +229,7 @@ async function main(): Promise<number> {
     process.stdout.write(
       `\nbilling run: ${billing.services.toLocaleString('en')} services in ${billing.runSeconds.toFixed(1)} s = ${billing.servicesPerSec.toLocaleString('en')} services/s; ` +
         `baseline INSERT … SELECT ${billing.baselineRowsPerSec.toLocaleString('en')} rows/s; ratio ${billing.ratio}; peak heap ${billing.peakHeapMb} MB; ${billing.collectionsStarted} collection jobs; ${billing.ids} ids; WAL ${billing.walMb} MB; ${billing.backendPageWrites} backend page writes (shared_buffers ${billing.sharedBuffers})\n` +
-        billing.collections.map((c) => `collections, ${c.workers} worker(s): ${c.perSec}/s (${c.collections} in ${c.seconds.toFixed(1)} s), ${c.paid} paid, ${c.doubleCharges} double charges\n`).join(''),
+        billing.collections.map((c) => `collections, ${c.workers} worker(s): ${c.perSec}/s (${c.collections} in ${c.seconds.toFixed(1)} s from the first attempt; ${c.withStartUpSeconds.toFixed(1)} s with start-up), ${c.paid} paid, ${c.doubleCharges} double charges\n`).join(''),
     );
     log(`results: ${writeJson('billing', billing)}`);
     failed ||= billing.collections.some((c) => c.doubleCharges > 0 || c.paid !== c.collections);
