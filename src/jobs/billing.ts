@@ -49,5 +49,6 @@ export async function runDailyBilling(ctx: AppContext): Promise<number> {
 }
 
 export async function runBillingCollections(ctx: AppContext): Promise<number> {
-  return workBillingCollections(ctx, { limit: COLLECTIONS_BATCH });
+  // At least two chunks a batch (work-collections.ts): a chunk waits on its providers while the other is at the database.
+  return workBillingCollections(ctx, { limit: Math.max(COLLECTIONS_BATCH, 2 * ctx.config.jobs.billingConcurrency) });
 }

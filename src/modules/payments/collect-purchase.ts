@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm';
 import type { AppContext } from '../../context.ts';
 import { PurchaseStatus } from '../../domain/enums.ts';
 import { ConnectorError } from '../../lib/errors.ts';
+import { groupWriter } from '../../lib/group-commit.ts';
 import type { AttemptResult, CheckoutInput } from '../../providers/contract.ts';
 import { purchases } from '../purchases/schema.ts';
 import type { CollectInput, CollectionOutcome, Plan, Target } from './collection-types.ts';
@@ -10,7 +11,7 @@ import { loadTarget, planCollection, targetOf, type TargetRow } from './plan-col
 import type { PaymentRow } from './repo.ts';
 import { notificationUrl } from './return-urls.ts';
 import { payments } from './schema.ts';
-import { settlePayment, settleStarted, settleStartedMany, type Settlement, type StartedAttempt } from './settle-payment.ts';
+import { settlePayment, settleStarted, settleStartedMany, type Settlement, type SettleInput, type StartedAttempt } from './settle-payment.ts';
 import { startAttempt, startAttempts } from './start-attempt.ts';
 
 export type { CollectInput, CollectionActor, CollectionOutcome } from './collection-types.ts';
@@ -85,31 +86,22 @@ export async function collectPurchases(ctx: AppContext, items: readonly { input:
   } catch (reason) {
     started = charges.map(() => reason as Error);
   }
-  // Every provider asked at once, then the answers settled together (settleStartedMany).
-  const answered = (
-    await Promise.all(
-      charges.map(async ({ i, input, target, plan }, k) => {
-        const attempt = started[k]!;
-        if (attempt instanceof Error) return void (results[i] = { status: 'rejected', reason: attempt });
-        try {
-          const result = await askToCharge(ctx, input, target, plan, attempt);
-          return { i, settle: { input: { paymentId: attempt.payment.id, purchaseId: target.purchase.id, via: 'charge' as const, actor: input.actor, result }, started: attempt } };
-        } catch (reason) {
-          results[i] = { status: 'rejected', reason };
-        }
-      }),
-    )
-  ).filter((a) => a !== undefined);
-  let settlements: (Settlement | Error)[];
-  try {
-    settlements = await settleStartedMany(ctx, answered.map((a) => a.settle));
-  } catch (reason) {
-    settlements = answered.map(() => reason as Error);
-  }
-  answered.forEach(({ i }, j) => {
-    const s = settlements[j]!;
-    results[i] = s instanceof Error ? { status: 'rejected', reason: s } : { status: 'fulfilled', value: { paymentLinkUrl: null, payment: s.payment, purchaseStatusId: s.purchaseStatusId } };
-  });
+  // Every provider asked at once; each answer settled as it comes, with the others that come meanwhile
+  // (settleStartedMany, one statement for a group), so a notice racing its answer finds it settled.
+  const settler = groupWriter<{ input: SettleInput; started: StartedAttempt }, Settlement | Error>({ writeMany: (answers) => settleStartedMany(ctx, answers) });
+  await Promise.all(
+    charges.map(({ i, input, target, plan }, k) => {
+      const attempt = started[k]!;
+      const collected = async (): Promise<CollectionOutcome> => {
+        if (attempt instanceof Error) throw attempt;
+        const result = await askToCharge(ctx, input, target, plan, attempt);
+        const settled = await settler.write({ input: { paymentId: attempt.payment.id, purchaseId: target.purchase.id, via: 'charge', actor: input.actor, result }, started: attempt });
+        if (settled instanceof Error) throw settled;
+        return { paymentLinkUrl: null, payment: settled.payment, purchaseStatusId: settled.purchaseStatusId };
+      };
+      return settle(i, collected());
+    }),
+  );
   // After the charges: a purchase met twice is then paid, or payable again.
   await Promise.all(alone.map((i) => settle(i, collectPurchase(ctx, items[i]!.input, items[i]!.read))));
   return results;

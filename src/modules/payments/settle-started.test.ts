@@ -10,8 +10,8 @@ import { insertPurchase } from '../purchases/repo.ts';
 import { run } from '../../db/statement.ts';
 import { enqueueEvents } from '../webhooks/enqueue-event.ts';
 import { loadTarget, planCollection } from './plan-collection.ts';
-import { settleStarted } from './settle-payment.ts';
-import { startAttempt } from './start-attempt.ts';
+import { settleStarted, settleStartedMany, type StartedAttempt } from './settle-payment.ts';
+import { startAttempt, startAttempts } from './start-attempt.ts';
 import type { CollectInput, CollectionActor } from './collection-types.ts';
 import { LOCK_ATTEMPT, LOCK_SERVICE } from './settlement-sql.ts';
 
@@ -103,6 +103,106 @@ describe('settling a success in one statement', () => {
     expect(after.latestPeriodEndDate).toBe(addDays(before.latestPeriodEndDate!, 30));
     expect((await purchase(purchaseId)).statusId).toBe(4);
     expect(await eventsOf(purchaseId)).toEqual(['payment.late_success', 'purchase.paid']);
+  });
+});
+
+/** Attempts started in one statement (startAttempts) on new 30-day purchases of each service, with the demo card, as a billing chunk starts them. */
+async function startedTogether(serviceIds: string[]) {
+  const system: CollectionActor = { id: 'billing', role: 'system', requestId: 'test', operatorId: DEMO.operatorId, customerId: null };
+  const items = await Promise.all(
+    serviceIds.map(async (serviceId) => {
+      const purchaseId = randomUUID();
+      await insertPurchase(h.ctx.database.db, {
+        id: purchaseId,
+        operatorId: DEMO.operatorId,
+        customerId: DEMO.customerId,
+        serviceId,
+        purchasePlanId: null,
+        statusId: 3,
+        creationEventId: 5,
+        purchaseDate: new Date(),
+        lines: [{ id: randomUUID(), lineTypeId: 1, description: '30 days', quantity: 30, unitPriceIncl: rational(1_000), totalCents: 30_000, rateBp: 1500, periodContributionPerQuantity: 1, productPriceId: null }],
+      });
+      const input: CollectInput = { serviceId, purchaseId, mediumId: DEMO.mediums.card, actor: system };
+      return { input, plan: await planCollection(h.ctx, await loadTarget(h.ctx, input), input) };
+    }),
+  );
+  const attempts = await startAttempts(h.ctx, items);
+  return items.map(({ input }, k) => ({ serviceId: input.serviceId, purchaseId: input.purchaseId, attempt: attempts[k] as StartedAttempt }));
+}
+
+/** The named statements `work` runs. */
+async function statementsOf(work: () => Promise<unknown>): Promise<string[]> {
+  const named: string[] = [];
+  const query = h.ctx.database.query;
+  h.ctx.database.query = ((text: string, params?: readonly unknown[], name?: string) => (name && named.push(name), query(text, params, name))) as typeof query;
+  try {
+    await work();
+  } finally {
+    h.ctx.database.query = query;
+  }
+  return named;
+}
+
+describe('settling several successes in one statement (a billing chunk)', () => {
+  const SERVICES = [DEMO.services.recurringInArrears, DEMO.services.dayBundle];
+  const serviceRow = async (id: string) => (await h.ctx.database.db.select().from(t.services).where(eq(t.services.id, id)))[0]!;
+  const periodFrom = (end: string | null) => {
+    const today = civilDate(new Date());
+    return (end && end > today ? end : today) as IsoDate;
+  };
+
+  it('pays each, moves each period from the state its attempt read, and writes each one’s audit entries and events once', async () => {
+    const chunk = await startedTogether(SERVICES);
+    expect(chunk.every((c) => c.attempt.payment.status === 'pending')).toBe(true);
+    const before = await Promise.all(SERVICES.map(serviceRow));
+    let settled: Awaited<ReturnType<typeof settleStartedMany>> = [];
+    const named = await statementsOf(async () => {
+      settled = await settleStartedMany(h.ctx, chunk.map((c, k) => ({ input: { paymentId: c.attempt.payment.id, purchaseId: c.purchaseId, via: 'charge', result: { ...success, providerReference: `pf-many-${k}` } }, started: c.attempt })));
+    });
+    expect(named.filter((n) => n.startsWith('payrail_settle_'))).toEqual(['payrail_settle_pay_fast_many_v1']);
+    for (const [k, c] of chunk.entries()) {
+      expect(settled[k]).toMatchObject({ changed: true, purchaseStatusId: 4, conflict: null, payment: { id: c.attempt.payment.id, status: 'succeeded', providerReference: `pf-many-${k}` } });
+      const after = await serviceRow(c.serviceId);
+      expect(after.latestPeriodEndDate).toBe(addDays(periodFrom(before[k]!.latestPeriodEndDate), 30));
+      expect(after.version).toBe(before[k]!.version + 1);
+      expect((await purchase(c.purchaseId)).statusId).toBe(4);
+      expect(await eventsOf(c.purchaseId)).toEqual(['payment.succeeded', 'purchase.paid']);
+      expect(await auditOf(c.attempt.payment.id)).toEqual(['payment.started', 'payment.succeeded.charge']);
+      expect(await auditOf(c.purchaseId)).toEqual(['purchase.paid']);
+    }
+  });
+
+  it('a service changed since its attempt started is left out of the statement and fulfilled from its current state; the others are written by it', async () => {
+    const chunk = await startedTogether(SERVICES);
+    const untouched = await serviceRow(SERVICES[1]!);
+    await h.ctx.database.db.update(t.services).set({ latestPeriodEndDate: '2031-01-01' }).where(eq(t.services.id, SERVICES[0]!));
+    const named = await statementsOf(() => settleStartedMany(h.ctx, chunk.map((c) => ({ input: { paymentId: c.attempt.payment.id, purchaseId: c.purchaseId, via: 'charge', result: success }, started: c.attempt }))));
+    // Both in the one statement, which paid only the untouched one; the moved one then on its own (and, as
+    // its version moved, the locked way).
+    expect(named.filter((n) => n.startsWith('payrail_settle_'))).toEqual(['payrail_settle_pay_fast_many_v1', 'payrail_settle_pay_fast_v5']);
+    expect((await serviceRow(SERVICES[0]!)).latestPeriodEndDate).toBe('2031-01-31');
+    expect((await serviceRow(SERVICES[1]!)).latestPeriodEndDate).toBe(addDays(periodFrom(untouched.latestPeriodEndDate), 30));
+    for (const c of chunk) {
+      expect((await purchase(c.purchaseId)).statusId).toBe(4);
+      expect(await eventsOf(c.purchaseId)).toEqual(['payment.succeeded', 'purchase.paid']);
+    }
+  });
+
+  it('an attempt failed meanwhile without its purchase changing: the statement writes nothing at all, and each is settled on its own', async () => {
+    const chunk = await startedTogether(SERVICES);
+    await h.ctx.database.db.update(t.payments).set({ status: 'failed', settledAt: new Date() }).where(eq(t.payments.id, chunk[0]!.attempt.payment.id));
+    const before = await Promise.all(SERVICES.map(serviceRow));
+    const settled = await settleStartedMany(h.ctx, chunk.map((c) => ({ input: { paymentId: c.attempt.payment.id, purchaseId: c.purchaseId, via: 'charge', result: success }, started: c.attempt })));
+    // The failed attempt stays failed and its money pays the purchase (a late success); the other is paid as usual.
+    expect(settled[0]).toMatchObject({ late: { disposition: 'paid_purchase' } });
+    expect(settled[1]).toMatchObject({ changed: true, purchaseStatusId: 4, payment: { status: 'succeeded' } });
+    for (const [k, c] of chunk.entries()) {
+      expect((await purchase(c.purchaseId)).statusId).toBe(4);
+      expect((await serviceRow(c.serviceId)).latestPeriodEndDate).toBe(addDays(periodFrom(before[k]!.latestPeriodEndDate), 30));
+    }
+    expect(await eventsOf(chunk[0]!.purchaseId)).toEqual(['payment.late_success', 'purchase.paid']);
+    expect(await eventsOf(chunk[1]!.purchaseId)).toEqual(['payment.succeeded', 'purchase.paid']);
   });
 });
 
