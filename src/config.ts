@@ -244,7 +244,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd(), declarat
     attemptDeadlineMs: str('PAYRAIL_ATTEMPT_DEADLINE_MS') === null ? null : int('PAYRAIL_ATTEMPT_DEADLINE_MS', 0, 1_000, 86_400_000),
     billingTime: billingTime(str('PAYRAIL_BILLING_TIME') ?? '02:00', problems),
     billingLeaseMs: int('PAYRAIL_BILLING_LEASE_MS', 60_000, 1_000, 3_600_000),
-    billingConcurrency: int('PAYRAIL_BILLING_CONCURRENCY', 50, 1, 200),
+    billingConcurrency: int('PAYRAIL_BILLING_CONCURRENCY', 100, 1, 200),
     billingRunLanes: int('PAYRAIL_BILLING_RUN_LANES', 2, 1, 32),
   };
   const sandboxes = {

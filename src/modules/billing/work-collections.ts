@@ -12,7 +12,7 @@ import { billingRuns } from './schema.ts';
 /** A claimed collection is not claimed again for this long: a worker that died holding it leaves it due again. */
 export const DEFAULT_LEASE_MS = 60_000;
 /** Collections a process works as one chunk (PAYRAIL_BILLING_CONCURRENCY): started together, their providers asked at once, settled together. */
-export const DEFAULT_CONCURRENCY = 50;
+export const DEFAULT_CONCURRENCY = 100;
 /** Chunks a process has in flight at once: one waits on its providers while the other is at the database. */
 const CHUNKS_AT_ONCE = 2;
 /** Who collects: payrail itself, recorded on each attempt (`payments.created_by`), by which a re-claim knows its own. */
