@@ -273,6 +273,21 @@ SELECT * FROM pay`,
 );
 
 /**
+ * What START_ATTEMPT and START_ATTEMPTS return of a purchase (target t), its service (s) and product (pr), its
+ * live attempt (l) and the attempt they recorded (i): `purchaseMedium` is the medium the purchase is to keep.
+ */
+const STARTED_COLUMNS = (purchaseMedium: string) => `t.status_id AS purchase_status_id, t.amount_cents AS purchase_amount_cents, l.id AS live_id, l.status AS live_status,
+  l.kind AS live_kind, l.created_at AS live_created_at, l.redirect_url AS live_redirect_url,
+  t.service_id AS purchase_service_id, t.customer_id AS purchase_customer_id, t.small_key AS purchase_small_key,
+  coalesce(${purchaseMedium}, t.medium_id) AS purchase_medium_id,
+  s.version::text AS svc_version, s.latest_period_end_date AS svc_latest_period_end_date, s.billing_status AS svc_billing_status,
+  pr.auto_recharge AS svc_auto_recharge,
+  ${OWING('t.service_id', 't.id')} AS svc_owing,
+  ${PURCHASED_DAYS('t.id')} AS svc_purchased_days,
+  t.period_end AS svc_covered_until,
+  i.*`;
+
+/**
  * Step 1 of a collection, in one statement: lock the purchase; if it is payable and has no attempt in
  * flight, record a pending attempt, mark the purchase Submitted and audit it. Returns the purchase's
  * status and any live attempt either way (no row: no such purchase). A concurrent duplicate waits on the
@@ -326,16 +341,7 @@ export const START_ATTEMPT = statement<
   SELECT i.operator_id, 'payment', i.id, 'payment.started', 'pending', :actorId, :actorRole, :requestId, :auditData::jsonb, :now FROM inserted i
   RETURNING 1
 )
-SELECT t.status_id AS purchase_status_id, t.amount_cents AS purchase_amount_cents, l.id AS live_id, l.status AS live_status,
-  l.kind AS live_kind, l.created_at AS live_created_at, l.redirect_url AS live_redirect_url,
-  t.service_id AS purchase_service_id, t.customer_id AS purchase_customer_id, t.small_key AS purchase_small_key,
-  coalesce(:purchaseMediumId, t.medium_id) AS purchase_medium_id,
-  s.version::text AS svc_version, s.latest_period_end_date AS svc_latest_period_end_date, s.billing_status AS svc_billing_status,
-  pr.auto_recharge AS svc_auto_recharge,
-  ${OWING('t.service_id', 't.id')} AS svc_owing,
-  ${PURCHASED_DAYS('t.id')} AS svc_purchased_days,
-  t.period_end AS svc_covered_until,
-  i.*
+SELECT ${STARTED_COLUMNS(':purchaseMediumId')}
 FROM target t
 JOIN services s ON s.id = t.service_id
 JOIN products pr ON pr.id = s.product_id
@@ -380,17 +386,7 @@ export const START_ATTEMPTS = statement<'attempts' | 'now' | 'actorRole'>(
   FROM inserted i JOIN input a ON a.payment_id = i.id
   RETURNING 1
 )
-SELECT a.purchase_id AS input_purchase_id, t.id AS target_id,
-  t.status_id AS purchase_status_id, t.amount_cents AS purchase_amount_cents, l.id AS live_id, l.status AS live_status,
-  l.kind AS live_kind, l.created_at AS live_created_at, l.redirect_url AS live_redirect_url,
-  t.service_id AS purchase_service_id, t.customer_id AS purchase_customer_id, t.small_key AS purchase_small_key,
-  coalesce(a.purchase_medium_id, t.medium_id) AS purchase_medium_id,
-  s.version::text AS svc_version, s.latest_period_end_date AS svc_latest_period_end_date, s.billing_status AS svc_billing_status,
-  pr.auto_recharge AS svc_auto_recharge,
-  ${OWING('t.service_id', 't.id')} AS svc_owing,
-  ${PURCHASED_DAYS('t.id')} AS svc_purchased_days,
-  t.period_end AS svc_covered_until,
-  i.*
+SELECT a.purchase_id AS input_purchase_id, t.id AS target_id, ${STARTED_COLUMNS('a.purchase_medium_id')}
 FROM input a
 LEFT JOIN target t ON t.id = a.purchase_id
 LEFT JOIN services s ON s.id = t.service_id
