@@ -13,7 +13,7 @@ import type { AppContext } from '../context.ts';
 import { addDays, civilDate, OPERATOR_UTC_OFFSET_MINUTES, type IsoDate } from '../domain/periods.ts';
 import { operators } from '../modules/operators/schema.ts';
 import { datesToRun, runBilling } from '../modules/billing/run-billing.ts';
-import { workBillingCollections } from '../modules/billing/work-collections.ts';
+import { claimSize, workBillingCollections } from '../modules/billing/work-collections.ts';
 
 export const COLLECTIONS_BATCH = 100;
 /** Runs made are not a batch to repeat at once: the next look is a minute away. */
@@ -49,6 +49,9 @@ export async function runDailyBilling(ctx: AppContext): Promise<number> {
 }
 
 export async function runBillingCollections(ctx: AppContext): Promise<number> {
-  // At least two chunks a batch (work-collections.ts): a chunk waits on its providers while the other is at the database.
-  return workBillingCollections(ctx, { limit: Math.max(COLLECTIONS_BATCH, 2 * ctx.config.jobs.billingConcurrency) });
+  // A claim of the chunks a process works at once (work-collections.ts). A full one may leave more waiting:
+  // it counts as a full batch, so the runner claims again at once.
+  const limit = claimSize(ctx);
+  const claimed = await workBillingCollections(ctx, { limit });
+  return claimed >= limit ? Math.max(claimed, COLLECTIONS_BATCH) : claimed;
 }

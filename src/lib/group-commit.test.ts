@@ -40,9 +40,10 @@ describe('group commit', () => {
     expect(groups.map((g) => g.length)).toEqual([2, 2, 1]);
   });
 
-  it('writes a failed group again one by one: only the bad item fails, each caller learns its own outcome', async () => {
+  it('writes a group that failed without writing again one by one: only the bad item fails, each caller learns its own outcome', async () => {
     const groups: number[][] = [];
     const writer = groupWriter<number, number>({
+      retryAlone: (err) => (err as Error).message.includes('breaks the statement'),
       writeMany: async (items) => {
         groups.push(items);
         if (items.includes(3)) throw new Error('item 3 breaks the statement');
@@ -54,10 +55,26 @@ describe('group commit', () => {
     expect(groups).toEqual([[1, 2, 3, 4], [1], [2], [3], [4]]);
   });
 
-  it('refuses a writer that answers for the wrong number of items (never resolves a caller with another one’s row)', async () => {
-    const writer = groupWriter<number, number>({ writeMany: async (items) => items.slice(1) });
+  it('refuses a writer that answers for the wrong number of items (never resolves a caller with another one’s row), and writes nothing again', async () => {
+    let calls = 0;
+    const writer = groupWriter<number, number>({ retryAlone: () => true, writeMany: async (items) => (calls++, items.slice(1)) });
     const results = await Promise.allSettled([1, 2].map((n) => writer.write(n)));
     expect(results.every((r) => r.status === 'rejected')).toBe(true);
+    expect(calls).toBe(1);
+  });
+
+  it('fails every caller of a group whose failure may have come after it was written (a lost connection): writing again could write twice', async () => {
+    const groups: number[][] = [];
+    const writer = groupWriter<number, number>({
+      retryAlone: (err) => (err as Error).message !== 'connection lost',
+      writeMany: async (items) => {
+        groups.push(items);
+        throw new Error('connection lost');
+      },
+    });
+    const results = await Promise.allSettled([1, 2, 3].map((n) => writer.write(n)));
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    expect(groups).toEqual([[1, 2, 3]]);
   });
 
   it('drain waits for every write asked for', async () => {

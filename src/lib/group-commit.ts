@@ -9,7 +9,9 @@
  * one. Nothing is acknowledged before it is written: a process that dies holding a group has answered none
  * of it.
  *
- * A group whose statement fails is written again one by one, so one bad item fails only its own caller.
+ * A group whose statement failed without writing anything (`retryAlone` says so: a constraint, a bad value,
+ * a deadlock) is written again one by one, so one bad item fails only its own caller. Any other failure (a
+ * connection lost, perhaps after the commit) fails every caller of the group: writing again could write twice.
  */
 export interface GroupWriter<In, Out> {
   /** Writes `item` with whatever else is waiting; resolves with its result once committed. */
@@ -25,7 +27,12 @@ export interface GroupOptions<In, Out> {
   maxInFlight?: number;
   /** The largest group (a bigger backlog is split). */
   maxGroup?: number;
+  /** Whether a group that failed with `err` wrote nothing, so that its items may be written one by one (default: never). */
+  retryAlone?(err: unknown): boolean;
 }
+
+/** The writer's own refusal of a statement that answered for the wrong number of items (it may have written them). */
+class WrongCount extends Error {}
 
 interface Waiting<In, Out> {
   item: In;
@@ -42,7 +49,7 @@ export function groupWriter<In, Out>(options: GroupOptions<In, Out>): GroupWrite
 
   const writeMany = async (items: In[]): Promise<Out[]> => {
     const outs = await options.writeMany(items);
-    if (outs.length !== items.length) throw new Error(`group commit: ${outs.length} results for ${items.length} items`);
+    if (outs.length !== items.length) throw new WrongCount(`group commit: ${outs.length} results for ${items.length} items`);
     return outs;
   };
   const settle = async (group: Waiting<In, Out>[]) => {
@@ -50,7 +57,7 @@ export function groupWriter<In, Out>(options: GroupOptions<In, Out>): GroupWrite
       const outs = await writeMany(group.map((w) => w.item));
       group.forEach((w, i) => w.resolve(outs[i]!));
     } catch (err) {
-      if (group.length === 1) return group[0]!.reject(err);
+      if (group.length === 1 || err instanceof WrongCount || !(options.retryAlone?.(err) ?? false)) return group.forEach((w) => w.reject(err));
       // One by one: each caller gets its own item's outcome.
       await Promise.all(
         group.map(async (w) => {

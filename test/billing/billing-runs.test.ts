@@ -796,8 +796,9 @@ describe('a chunk of collections worked together', () => {
       h.ctx.database.query = query;
     }
     const count = (name: string) => named.filter((n) => n === name).length;
-    // The purchase with a page open is started on its own (twice: once to find the page, once after superseding it).
-    expect([count('payrail_start_attempts_v1'), count('payrail_start_attempt_v6')]).toEqual([1, 2]);
+    // On their own: the purchase with a page open (twice: once to find the page, once after superseding it),
+    // and `behind`'s second month (one purchase of a service a statement).
+    expect([count('payrail_start_attempts_v1'), count('payrail_start_attempt_v6')]).toEqual([1, 3]);
 
     const months = await monthly(behind.serviceId);
     expect(months.map((p) => [p.periodStart, p.statusId])).toEqual([['2038-03-10', 4], ['2038-04-10', 4]]);

@@ -15,6 +15,9 @@ export const DEFAULT_LEASE_MS = 60_000;
 export const DEFAULT_CONCURRENCY = 100;
 /** Chunks a process has in flight at once: one waits on its providers while the other is at the database. */
 const CHUNKS_AT_ONCE = 2;
+
+/** The collections a process claims at once: the chunks it works at once, so none waits its turn while its lease runs. */
+export const claimSize = (ctx: AppContext): number => CHUNKS_AT_ONCE * (ctx.config.jobs.billingConcurrency ?? DEFAULT_CONCURRENCY);
 /** Who collects: payrail itself, recorded on each attempt (`payments.created_by`), by which a re-claim knows its own. */
 const BILLING_ACTOR_ID = 'billing';
 
@@ -159,7 +162,16 @@ async function workChunk(ctx: AppContext, jobs: Claimed[]): Promise<(Finish | nu
   const finishes: (Finish | null)[] = jobs.map(skipped);
   const collectable = jobs.filter((_, i) => finishes[i] === null);
   const outcomes = await collectPurchases(ctx, collectable.map((job) => ({ input: inputOf(job), read: job })));
-  await Promise.all(collectable.map(async (job, k) => (finishes[jobs.indexOf(job)] = await finishOf(ctx, job, outcomes[k]!))));
+  await Promise.all(
+    collectable.map(async (job, k) => {
+      try {
+        finishes[jobs.indexOf(job)] = await finishOf(ctx, job, outcomes[k]!);
+      } catch (err) {
+        // Its outcome could not be looked into (the database went away a moment): this one is left to its lease, not the chunk.
+        ctx.log.error({ err, collectionId: job.collection_id }, 'could not record a billing collection’s outcome; it will be claimed again');
+      }
+    }),
+  );
   return finishes;
 }
 

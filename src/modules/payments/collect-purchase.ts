@@ -52,7 +52,7 @@ export async function collectPurchase(ctx: AppContext, input: CollectInput, read
  * collectPurchase for several purchases at once (a billing worker's chunk), each exactly as collectPurchase
  * would collect it on its own, with the round trips shared: the stored-token charges' attempts are started
  * in one statement (startAttempts), then every provider is asked at once, and each answer is settled. Any
- * other collection (a page, a link, a deferral, the same purchase twice) takes collectPurchase. The result
+ * other collection (a page, a link, a deferral, a second purchase of one service) takes collectPurchase. The result
  * of each, in the items' order, is its outcome or the error collectPurchase would have thrown.
  */
 export async function collectPurchases(ctx: AppContext, items: readonly { input: CollectInput; read: TargetRow }[]): Promise<PromiseSettledResult<CollectionOutcome>[]> {
@@ -65,15 +65,16 @@ export async function collectPurchases(ctx: AppContext, items: readonly { input:
   };
   const charges: { i: number; input: CollectInput; target: Target; plan: Plan }[] = [];
   const alone: number[] = [];
-  const purchases = new Set<string>();
+  const services = new Set<string>();
   await Promise.all(
     items.map(async ({ input, read }, i) => {
       try {
         const target = targetOf(read, input);
         const plan = await planCollection(ctx, target, input);
-        const key = input.purchaseId.toLowerCase();
-        if (plan.kind !== 'token' || input.processImmediate === false || purchases.has(key)) return alone.push(i);
-        purchases.add(key);
+        // One purchase of a service a statement (startAttempts); the service's others are collected alone, after.
+        const key = input.serviceId.toLowerCase();
+        if (plan.kind !== 'token' || input.processImmediate === false || services.has(key)) return alone.push(i);
+        services.add(key);
         charges.push({ i, input, target, plan });
       } catch (reason) {
         results[i] = { status: 'rejected', reason };
@@ -88,7 +89,11 @@ export async function collectPurchases(ctx: AppContext, items: readonly { input:
   }
   // Every provider asked at once; each answer settled as it comes, with the others that come meanwhile
   // (settleStartedMany, one statement for a group), so a notice racing its answer finds it settled.
-  const settler = groupWriter<{ input: SettleInput; started: StartedAttempt }, Settlement | Error>({ writeMany: (answers) => settleStartedMany(ctx, answers) });
+  const settler = groupWriter<{ input: SettleInput; started: StartedAttempt }, Settlement | Error>({
+    writeMany: (answers) => settleStartedMany(ctx, answers),
+    // Settling is guarded by each attempt's status and its service's version: settling again writes nothing twice.
+    retryAlone: () => true,
+  });
   await Promise.all(
     charges.map(({ i, input, target, plan }, k) => {
       const attempt = started[k]!;
@@ -102,7 +107,7 @@ export async function collectPurchases(ctx: AppContext, items: readonly { input:
       return settle(i, collected());
     }),
   );
-  // After the charges: a purchase met twice is then paid, or payable again.
+  // After the charges: a service's second purchase sees its first paid (or payable again), as it would in turn.
   await Promise.all(alone.map((i) => settle(i, collectPurchase(ctx, items[i]!.input, items[i]!.read))));
   return results;
 }

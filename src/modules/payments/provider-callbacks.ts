@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { and, asc, desc, eq, inArray, isNull, lte } from 'drizzle-orm';
 import { SYSTEM_ACTOR, type AppContext } from '../../context.ts';
-import { isUniqueViolation } from '../../db/errors.ts';
+import { isUniqueViolation, nothingWritten } from '../../db/errors.ts';
 import { run, statement } from '../../db/statement.ts';
 import { groupWriter, type GroupWriter } from '../../lib/group-commit.ts';
 import type { Provider } from '../../domain/enums.ts';
@@ -302,6 +302,7 @@ function receiverOf(ctx: AppContext) {
   let receiver = receivers.get(ctx);
   if (!receiver) {
     receiver = groupWriter({
+      retryAlone: nothingWritten,
       writeMany: async (events) => {
         if (events.length === 1) return run<ReceiveRow, ReceiveParams>(ctx.database.query, RECEIVE, { ...events[0]!, now: events[0]!.receivedAt });
         const rows = await run<ReceiveRow & { id: string }, 'events'>(ctx.database.query, RECEIVE_MANY, { events: JSON.stringify(events.map((e) => ({ ...e, headers: JSON.parse(e.headers as string) }))) });

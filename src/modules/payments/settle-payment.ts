@@ -139,7 +139,9 @@ export async function settleStartedMany(ctx: AppContext, items: readonly { input
     if (!isPlain(input, started) || services.has(purchase.serviceId)) return;
     services.add(purchase.serviceId);
     const v = paidValues(input, payment, purchase, fulfilment(service, now), null, null, now);
-    fast.push({ k, values: { ...v, raw: JSON.parse(v.raw as string), audit: JSON.parse(v.audit as string), events: JSON.parse(v.events as string), serviceVersion: service.version } });
+    // PAY_FAST's values under PAY_FAST_MANY's input names (its comment is "purchaseComment"; raw stays JSON text, as PAY_FAST takes it).
+    const { comment, ...rest } = v;
+    fast.push({ k, values: { ...rest, purchaseComment: comment, audit: JSON.parse(v.audit as string), events: JSON.parse(v.events as string), serviceVersion: service.version } });
   });
   const paid = new Map<number, Settlement>();
   if (fast.length > 1) {

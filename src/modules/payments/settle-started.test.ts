@@ -160,7 +160,7 @@ describe('settling several successes in one statement (a billing chunk)', () => 
     const named = await statementsOf(async () => {
       settled = await settleStartedMany(h.ctx, chunk.map((c, k) => ({ input: { paymentId: c.attempt.payment.id, purchaseId: c.purchaseId, via: 'charge', result: { ...success, providerReference: `pf-many-${k}` } }, started: c.attempt })));
     });
-    expect(named.filter((n) => n.startsWith('payrail_settle_'))).toEqual(['payrail_settle_pay_fast_many_v1']);
+    expect(named.filter((n) => n.startsWith('payrail_settle_'))).toEqual(['payrail_settle_pay_fast_many_v2']);
     for (const [k, c] of chunk.entries()) {
       expect(settled[k]).toMatchObject({ changed: true, purchaseStatusId: 4, conflict: null, payment: { id: c.attempt.payment.id, status: 'succeeded', providerReference: `pf-many-${k}` } });
       const after = await serviceRow(c.serviceId);
@@ -170,6 +170,8 @@ describe('settling several successes in one statement (a billing chunk)', () => 
       expect(await eventsOf(c.purchaseId)).toEqual(['payment.succeeded', 'purchase.paid']);
       expect(await auditOf(c.attempt.payment.id)).toEqual(['payment.started', 'payment.succeeded.charge']);
       expect(await auditOf(c.purchaseId)).toEqual(['purchase.paid']);
+      // The provider's answer is kept as PAY_FAST keeps it.
+      expect((await h.ctx.database.db.select().from(t.payments).where(eq(t.payments.id, c.attempt.payment.id)))[0]!.raw).toEqual({ ok: true });
     }
   });
 
@@ -180,7 +182,7 @@ describe('settling several successes in one statement (a billing chunk)', () => 
     const named = await statementsOf(() => settleStartedMany(h.ctx, chunk.map((c) => ({ input: { paymentId: c.attempt.payment.id, purchaseId: c.purchaseId, via: 'charge', result: success }, started: c.attempt }))));
     // Both in the one statement, which paid only the untouched one; the moved one then on its own (and, as
     // its version moved, the locked way).
-    expect(named.filter((n) => n.startsWith('payrail_settle_'))).toEqual(['payrail_settle_pay_fast_many_v1', 'payrail_settle_pay_fast_v5']);
+    expect(named.filter((n) => n.startsWith('payrail_settle_'))).toEqual(['payrail_settle_pay_fast_many_v2', 'payrail_settle_pay_fast_v5']);
     expect((await serviceRow(SERVICES[0]!)).latestPeriodEndDate).toBe('2031-01-31');
     expect((await serviceRow(SERVICES[1]!)).latestPeriodEndDate).toBe(addDays(periodFrom(untouched.latestPeriodEndDate), 30));
     for (const c of chunk) {

@@ -166,10 +166,10 @@ LEFT JOIN pay ON true`,
  * caller. If any service matched and its purchase or attempt did not, nothing is written.
  */
 export const PAY_FAST_MANY = statement<'payments' | 'now'>(
-  'payrail_settle_pay_fast_many_v1',
+  'payrail_settle_pay_fast_many_v2',
   `WITH input AS (
   SELECT * FROM jsonb_to_recordset(:payments::jsonb) AS a("paymentId" uuid, "purchaseId" uuid, "serviceId" uuid, "serviceVersion" bigint, "providerReference" text,
-    raw jsonb, "createdMediumId" uuid, "paymentReference" text, "purchaseMediumId" uuid, "purchaseSourceId" uuid, "purchaseComment" text, "periodEnd" date,
+    raw text, "createdMediumId" uuid, "paymentReference" text, "purchaseMediumId" uuid, "purchaseSourceId" uuid, "purchaseComment" text, "periodEnd" date,
     "billingStatus" text, "clearSuspension" boolean, audit jsonb, events jsonb)
 ), locked AS (
   SELECT py.id FROM purchases pu JOIN payments py ON py.purchase_id = pu.id

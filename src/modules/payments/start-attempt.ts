@@ -92,15 +92,16 @@ async function startOnce(ctx: AppContext, input: CollectInput, plan: Plan, mayTa
 /**
  * Step 1 for several stored-token charges at once (a billing worker's chunk), in one statement
  * (START_ATTEMPTS): each item gets what startAttempt would have given it, its attempt or the error
- * refusing it. Each purchase at most once. Should the statement fail on the unique index (an attempt of one
- * of them started elsewhere meanwhile), each is started on its own, which names the attempt in flight.
+ * refusing it. Each purchase at most once, and each service: the statement bumps a service's version once
+ * however many of its purchases it starts, which a settlement of one of them would take for its own.
+ * Should the statement fail, each is started on its own.
  */
 export async function startAttempts(ctx: AppContext, items: readonly { input: CollectInput; plan: Plan }[]): Promise<(StartedAttempt | Error)[]> {
   if (items.length === 0) return [];
   const now = ctx.clock();
   const roles = new Set(items.map((i) => i.input.actor.role));
-  if (roles.size > 1 || items.some((i) => i.plan.kind !== 'token') || new Set(items.map((i) => i.input.purchaseId.toLowerCase())).size < items.length) {
-    throw new Error('startAttempts: token charges of distinct purchases by one kind of actor only');
+  if (roles.size > 1 || items.some((i) => i.plan.kind !== 'token') || new Set(items.map((i) => i.input.serviceId.toLowerCase())).size < items.length) {
+    throw new Error('startAttempts: token charges of distinct services by one kind of actor only');
   }
   const attempts = items.map(({ input, plan }) => ({
     purchase_id: input.purchaseId,
@@ -120,8 +121,10 @@ export async function startAttempts(ctx: AppContext, items: readonly { input: Co
   let rows: Record<string, unknown>[];
   try {
     rows = await run(ctx.database.query, START_ATTEMPTS, { attempts: JSON.stringify(attempts), now, actorRole: items[0]!.input.actor.role });
-  } catch (err) {
-    if (!isUniqueViolation(err)) throw err;
+  } catch {
+    // The statement is all or nothing: whatever stopped it (an attempt started elsewhere meanwhile, a
+    // deadlock with another chunk, one bad row), each is started on its own, which decides it alone and
+    // names an attempt in flight (one this statement recorded before the connection was lost, say).
     return Promise.all(items.map(({ input, plan }) => startAttempt(ctx, input, plan).then((s) => s.attempt, (e: unknown) => e as Error)));
   }
   const byPurchase = new Map(rows.map((row) => [String(row.input_purchase_id).toLowerCase(), row]));

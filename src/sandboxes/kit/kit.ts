@@ -3,6 +3,7 @@ import { and, asc, eq, sql } from 'drizzle-orm';
 import type { FastifyReply } from 'fastify';
 import type { AppContext } from '../../context.ts';
 import type { Executor } from '../../db/client.ts';
+import { nothingWritten } from '../../db/errors.ts';
 import { httpFetch } from '../../lib/http-transport.ts';
 import { groupWriter, type GroupWriter } from '../../lib/group-commit.ts';
 import type { App } from '../../http/route-kit.ts';
@@ -208,6 +209,7 @@ const deliveryLog = (ctx: SandboxContext): GroupWriter<DeliveryTried, void> => {
   let log = deliveryLogs.get(ctx);
   if (!log) {
     log = groupWriter<DeliveryTried, void>({
+      retryAlone: nothingWritten,
       writeMany: async (tries) => {
         await ctx.database.query(DELIVERY_TRIED.text, [JSON.stringify(tries)], DELIVERY_TRIED.name);
         return tries.map(() => undefined);

@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { and, desc, eq, inArray } from 'drizzle-orm';
 import type { LedgerRow, SandboxContext, StoredNotice } from '../kit/kit.ts';
+import { nothingWritten } from '../../db/errors.ts';
 import { groupWriter, type GroupWriter } from '../../lib/group-commit.ts';
 import { sandboxSessions, sandboxTokens, sandboxTransactions } from '../kit/schema.ts';
 
@@ -158,6 +159,7 @@ function groupOf(ctx: SandboxContext) {
   if (!g) {
     g = {
       reads: groupWriter<string, AdhocRead | null>({
+        retryAlone: () => true, // reads write nothing
         writeMany: async (tokens) => {
           const rows = await ctx.database.query<Record<string, unknown>>(READ_ADHOC.text, [[...new Set(tokens)]], READ_ADHOC.name);
           const byToken = new Map(rows.map((row) => [String(row.token), adhocRead(row)]));
@@ -165,6 +167,8 @@ function groupOf(ctx: SandboxContext) {
         },
       }),
       charges: groupWriter<ApprovedCharge, boolean>({
+        // A group committed whose answer was lost must not be charged again.
+        retryAlone: nothingWritten,
         writeMany: async (charges) => {
           const input = charges.map((c) => ({
             token: c.token,
