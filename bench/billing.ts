@@ -147,7 +147,7 @@ export async function benchBilling(adminUrl: string): Promise<BillingBenchReport
     if (cards === 'each') await insertDueCustomers(run.database, n, today);
     else await insertDueServices(run.database, n, today, null);
     // BENCH_BILLING_WEBHOOK=subscribed: the operator has an enabled endpoint taking purchase.created, so
-    // the run writes each event undispatched (for the dispatcher), as a subscribed operator's run does.
+    // the run writes each event (for the dispatcher), as a subscribed operator's run does; without, none.
     const webhook = process.env.BENCH_BILLING_WEBHOOK === 'subscribed' ? 'subscribed' : 'none';
     if (webhook === 'subscribed') {
       const id = randomUUID();

@@ -11,6 +11,7 @@ import { workBillingCollections } from '../../src/modules/billing/work-collectio
 import { GLOBAL_OPAQUE_MEDIUM_ID } from '../../src/modules/mediums/repo.ts';
 import { approvedCharges, ledger, sandboxCardMedium, type CardOutcome } from '../helpers/collections.ts';
 import { createHarness, type Harness } from '../helpers/harness.ts';
+import { takeEveryEvent } from '../helpers/events.ts';
 
 /**
  * Recurring billing (SPEC §10), decided by `as_of` alone: the test moves payrail's clock day by day
@@ -20,8 +21,10 @@ import { createHarness, type Harness } from '../helpers/harness.ts';
 let today: IsoDate = '2027-01-05';
 const clock = () => new Date(`${today}T10:00:00+02:00`);
 let h: Harness;
+let everyEvent: string;
 beforeAll(async () => {
   h = await createHarness({ listen: true, clock });
+  everyEvent = await takeEveryEvent(h.ctx); // the outbox keeps only events an endpoint takes
 });
 afterAll(() => h?.close());
 
@@ -265,14 +268,11 @@ describe('the service lifecycle', () => {
   it('a Cancelled service is never billed again, its Scheduled purchases are Cancelled, and moves the machine forbids are 409', async () => {
     today = '2030-01-02';
     const { serviceId } = await activeRecurring(10);
-    // An endpoint that takes purchase.created gets the run's events; with none, they are written dispatched.
-    const endpoint = await h.call('POST', '/webhook-endpoints', { token: staff(), body: { url: 'http://127.0.0.1:9/hooks', event_types: ['purchase.created'] } });
-    expect(endpoint.status, endpoint.text).toBe(201);
+    // An endpoint that takes purchase.created gets the run's events, waiting for the webhook job.
     await billOn('2030-01-10');
     const created = await eventsOf('purchase.created', serviceId);
     expect(created).toHaveLength(1);
     expect(created[0]!.dispatchedAt).toBeNull();
-    expect((await h.call('PATCH', `/webhook-endpoints/${endpoint.body.id}`, { token: staff(), body: { enabled: false } })).status).toBe(200);
     const cancel = await h.call('PATCH', `/services/${serviceId}`, { token: staff(), body: { service_status: 'Cancelled' } });
     expect(cancel.status).toBe(200);
     expect(cancel.body.service_status).toBe('Cancelled');
@@ -287,6 +287,26 @@ describe('the service lifecycle', () => {
     const suspend = await h.call('PATCH', `/services/${serviceId}`, { token: staff(), body: { service_status: 'Suspended' } });
     expect(suspend.status).toBe(400);
     expect(suspend.body.errors).toEqual([{ name: 'body.service_status', reason: 'must be equal to one of the allowed values' }]);
+  });
+});
+
+describe('the events of a run', () => {
+  it('are written only for an endpoint that takes them: with none, a run bills and writes no purchase.created', async () => {
+    today = '2030-04-02';
+    const { serviceId } = await activeRecurring(4);
+    const setEnabled = async (enabled: boolean) => expect((await h.call('PATCH', `/webhook-endpoints/${everyEvent}`, { token: staff(), body: { enabled } })).status).toBe(200);
+    await setEnabled(false);
+    try {
+      const outbox = async () => (await h.ctx.database.db.select({ id: t.outboxEvents.id }).from(t.outboxEvents)).length;
+      const before = await outbox();
+      const run = await billOn('2030-04-04');
+      expect(run.body.purchases_created).toBeGreaterThanOrEqual(1);
+      expect(await monthly(serviceId)).toHaveLength(1);
+      expect(await eventsOf('purchase.created', serviceId)).toEqual([]);
+      expect(await outbox()).toBe(before);
+    } finally {
+      await setEnabled(true);
+    }
   });
 });
 

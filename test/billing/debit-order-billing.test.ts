@@ -9,6 +9,7 @@ import { insertMedium } from '../../src/modules/mediums/repo.ts';
 import { readPaymentFeeds } from '../../src/modules/payments/payment-feeds.ts';
 import { captureBankAccount } from '../helpers/debitsuccess.ts';
 import { createHarness, type Harness } from '../helpers/harness.ts';
+import { takeEveryEvent } from '../helpers/events.ts';
 
 /**
  * Billing runs collecting Recurring services from bank accounts (SPEC §10, §11), over real HTTP to the
@@ -28,6 +29,7 @@ const clock = () => new Date(`${today}T10:00:00+02:00`);
 let h: Harness;
 beforeAll(async () => {
   h = await createHarness({ listen: true, clock });
+  await takeEveryEvent(h.ctx); // the outbox keeps only events an endpoint takes
 });
 afterAll(() => h?.close());
 

@@ -5,6 +5,7 @@ import { DEMO } from '../../src/demo/ids.ts';
 import type { IsoDate } from '../../src/domain/periods.ts';
 import { runBilling } from '../../src/modules/billing/run-billing.ts';
 import { createHarness, type Harness } from '../helpers/harness.ts';
+import { takeEveryEvent } from '../helpers/events.ts';
 
 /**
  * A billing run commits slice by slice (SPEC §10): one that stops part way keeps what it billed, stays
@@ -16,6 +17,7 @@ const clock = () => new Date(`${today}T10:00:00+02:00`);
 let h: Harness;
 beforeAll(async () => {
   h = await createHarness({ clock });
+  await takeEveryEvent(h.ctx); // the outbox keeps only events an endpoint takes
 });
 afterAll(() => h?.close());
 

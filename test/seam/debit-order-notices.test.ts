@@ -13,6 +13,7 @@ import { runWebhookJobs } from '../../src/jobs/webhooks.ts';
 import { RETRY_AFTER_MS } from '../../src/sandboxes/debitsuccess/webhooks.ts';
 import { captureBankAccount } from '../helpers/debitsuccess.ts';
 import { createHarness, type Harness } from '../helpers/harness.ts';
+import { takeEveryEvent } from '../helpers/events.ts';
 
 /**
  * What Debitsuccess tells payrail about debit orders after they are made (SPEC §11), over real HTTP to its
@@ -22,9 +23,12 @@ import { createHarness, type Harness } from '../helpers/harness.ts';
  * the service in arrears, and `payment.returned` delivered signed to the operator.
  */
 let h: Harness;
+let paidEvents: string;
 let offset = 0;
 beforeAll(async () => {
   h = await createHarness({ listen: true, clock: () => new Date(Date.now() + offset) });
+  // The outbox keeps only events an endpoint takes; payment.returned is taken by its test's own receiver.
+  paidEvents = await takeEveryEvent(h.ctx, { eventTypes: ['purchase.paid'] });
 });
 afterAll(() => h?.close());
 
@@ -179,6 +183,8 @@ describe('a debit order returned after it cleared (2222222222)', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as { port: number }).port;
+    // The endpoint that nothing listens at waits (disabled), so the jobs deliver to this receiver alone.
+    expect((await h.call('PATCH', `/webhook-endpoints/${paidEvents}`, { token: h.tokens.integrator, body: { enabled: false } })).status).toBe(200);
     const { secret } = await createWebhookEndpoint(h.ctx, DEMO.operatorId, SYSTEM_ACTOR, { url: `http://127.0.0.1:${port}/payrail`, eventTypes: ['payment.returned'] });
     try {
       const order = await debitOrder('2222222222');

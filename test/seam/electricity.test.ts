@@ -15,6 +15,7 @@ import { workVendAdvices } from '../../src/modules/utility/advices.ts';
 import { workVends } from '../../src/modules/utility/vend.ts';
 import { sandboxCardMedium } from '../helpers/collections.ts';
 import { createHarness, type Harness } from '../helpers/harness.ts';
+import { takeEveryEvent } from '../helpers/events.ts';
 
 /**
  * Prepaid electricity (SPEC §12) over real HTTP to the vendor sandbox and PayFast's: a meter's owner shown
@@ -44,6 +45,7 @@ beforeAll(async () => {
     },
   });
   h = await createHarness({ listen: true, log: pino({ level: 'debug' }, sink) });
+  await takeEveryEvent(h.ctx); // the outbox keeps only events an endpoint takes
   await createWebhookEndpoint(h.ctx, DEMO.operatorId, SYSTEM_ACTOR, { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/events` });
 });
 const receivers: Server[] = [];

@@ -15,6 +15,7 @@ import { withSignature } from '../../src/providers/peach/signature.ts';
 import { approvedCharges, eventually, firstPaymentOf, payOnHostedPage, purchaseStatusOf, sandboxCardMedium, unpaidPurchase } from '../helpers/collections.ts';
 import { testConfig } from '../helpers/config.ts';
 import { createHarness, type Harness } from '../helpers/harness.ts';
+import { takeEveryEvent } from '../helpers/events.ts';
 
 /**
  * Nothing stuck: an attempt whose request never reached its provider fails `not_sent` once its deadline has
@@ -29,6 +30,7 @@ const clock = () => new Date(Date.now() + offsetMs);
 let h: Harness;
 beforeAll(async () => {
   h = await createHarness({ listen: true, clock, config: testConfig({ PAYRAIL_ATTEMPT_DEADLINE_MS: '60000' }) });
+  await takeEveryEvent(h.ctx); // the outbox keeps only events an endpoint takes
 });
 afterAll(async () => {
   offsetMs = 0;

@@ -6,6 +6,7 @@ import { processDueCallbacks } from '../../src/modules/payments/provider-callbac
 import { settleUnsettledPayments } from '../../src/modules/payments/settle-unsettled-payments.ts';
 import { approvedCharges, eventually, firstPaymentOf, purchaseStatusOf, sandboxBehaviour, sandboxCardMedium, storedCallbacks, unpaidPurchase } from '../helpers/collections.ts';
 import { testConfig } from '../helpers/config.ts';
+import { takeEveryEvent } from '../helpers/events.ts';
 import { createHarness, type Harness } from '../helpers/harness.ts';
 
 /**
@@ -17,7 +18,9 @@ import { createHarness, type Harness } from '../helpers/harness.ts';
 const E14 = DEMO.services.recurringInArrears;
 
 async function harness(env: Record<string, string> = {}): Promise<Harness> {
-  return createHarness({ listen: true, config: testConfig(env) });
+  const h = await createHarness({ listen: true, config: testConfig(env) });
+  await takeEveryEvent(h.ctx); // the outbox keeps only events an endpoint takes
+  return h;
 }
 
 function helpers(h: () => Harness) {

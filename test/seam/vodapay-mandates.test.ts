@@ -13,6 +13,7 @@ import { insertPurchase } from '../../src/modules/purchases/repo.ts';
 import { signVodaPayNotification, VODAPAY_SANDBOX_MERCHANT } from '../../src/sandboxes/vodapay/merchant.ts';
 import { CARDS, eventually, sandboxBehaviour } from '../helpers/collections.ts';
 import { createHarness, type Harness } from '../helpers/harness.ts';
+import { takeEveryEvent } from '../helpers/events.ts';
 
 /**
  * Card mandates through VodaPay Gateway (SPEC §11, seed 001), over real HTTP to its sandbox: with VodaPay as
@@ -26,6 +27,7 @@ const clock = () => new Date(`${today}T10:00:00+02:00`);
 let h: Harness;
 beforeAll(async () => {
   h = await createHarness({ listen: true, clock });
+  await takeEveryEvent(h.ctx); // the outbox keeps only events an endpoint takes
   const set = await h.call('PATCH', '/operator', { token: h.tokens.admin, body: { default_providers: { credit_card: 'VodaPay' } } });
   expect(set.status, set.text).toBe(200);
 });

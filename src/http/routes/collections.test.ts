@@ -6,6 +6,7 @@ import { GLOBAL_OPAQUE_MEDIUM_ID } from '../../modules/mediums/repo.ts';
 import { settleUnsettledPayments } from '../../modules/payments/settle-unsettled-payments.ts';
 import { approvedCharges, eventually, payOnHostedPage, postForm, formOf, sandboxCardMedium, CARDS, unpaidPurchase as newUnpaidPurchase } from '../../../test/helpers/collections.ts';
 import { createHarness, type Harness } from '../../../test/helpers/harness.ts';
+import { takeEveryEvent } from '../../../test/helpers/events.ts';
 
 const E14 = 'E14C231D-5899-44BE-B7A1-AA46893C8D83';
 const ARREARS = DEMO.purchases.arrears;
@@ -13,6 +14,7 @@ const ARREARS = DEMO.purchases.arrears;
 let h: Harness;
 beforeAll(async () => {
   h = await createHarness({ listen: true });
+  await takeEveryEvent(h.ctx); // the outbox keeps only events an endpoint takes
 });
 afterAll(async () => h?.close());
 

@@ -7,6 +7,7 @@ import { createHarness, type Harness } from '../../../test/helpers/harness.ts';
 import * as t from '../../db/schema.ts';
 import { checkOpenCaptures } from '../../modules/mediums/capture-medium.ts';
 import { DEMO } from '../../demo/ids.ts';
+import { takeEveryEvent } from '../../../test/helpers/events.ts';
 
 /**
  * `POST /payment-mediums/capture` (SPEC §11) with the operator's default bank provider, Debitsuccess, served
@@ -24,6 +25,7 @@ let offsetMs = 0;
 let h: Harness;
 beforeAll(async () => {
   h = await createHarness({ listen: true, clock: () => new Date(Date.now() + offsetMs), log: pino({ level: 'debug' }, logSink) });
+  await takeEveryEvent(h.ctx); // the outbox keeps only events an endpoint takes
 });
 afterAll(() => h?.close());
 

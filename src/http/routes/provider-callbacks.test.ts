@@ -12,11 +12,14 @@ import { PAYFAST_SANDBOX_MERCHANT } from '../../providers/payfast/credentials.ts
 import { itnSignature, paramString } from '../../providers/payfast/signature.ts';
 import { approvedCharges, CARDS, eventually, formOf, payOnHostedPage, postForm, storedCallbacks, unpaidPurchase as newUnpaidPurchase } from '../../../test/helpers/collections.ts';
 import { createHarness, type Harness } from '../../../test/helpers/harness.ts';
+import { takeEveryEvent } from '../../../test/helpers/events.ts';
 
 const E14 = DEMO.services.recurringInArrears;
 let h: Harness;
+let everyEvent: string;
 beforeAll(async () => {
   h = await createHarness({ listen: true });
+  everyEvent = await takeEveryEvent(h.ctx); // the outbox keeps only events an endpoint takes
 });
 afterAll(async () => h?.close());
 
@@ -256,6 +259,8 @@ describe('outbound webhooks', () => {
 
   it('purchase.paid reaches the operator signed; a receiver failing twice gets it on the third try, and the log shows all three', async () => {
     const port = (receiver.address() as { port: number }).port;
+    // The endpoint that nothing listens at waits (disabled), so the jobs deliver to this receiver alone.
+    expect((await h.call('PATCH', `/webhook-endpoints/${everyEvent}`, { token: h.tokens.integrator, body: { enabled: false } })).status).toBe(200);
     const created = await h.call('POST', '/webhook-endpoints', { token: h.tokens.integrator, body: { url: `http://127.0.0.1:${port}/hooks`, event_types: ['purchase.paid'] } });
     expect(created.status).toBe(201);
     const purchaseId = await unpaidPurchase();

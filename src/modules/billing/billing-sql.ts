@@ -1,6 +1,6 @@
 import { PurchaseCreationEvent, PurchaseLineType, PurchaseStatus } from '../../domain/enums.ts';
 import { statement } from '../../db/statement.ts';
-import { dispatchedIfUnsubscribed } from '../webhooks/outbox-sql.ts';
+import { takenByAnEndpoint } from '../webhooks/outbox-sql.ts';
 
 /**
  * The statements of a billing run (run-billing.ts). Each is set-based: one statement decides for every
@@ -16,15 +16,17 @@ const civil = (instant: string) => `((${instant}) AT TIME ZONE 'UTC' + interval 
 
 /**
  * An outbox row for each row of `source`, `data` a jsonb expression over it (the envelope of
- * enqueue-event.ts), written dispatched when no enabled endpoint of the operator takes the type (the
- * outbox's rule, webhooks/outbox-sql.ts).
+ * enqueue-event.ts), written only when an enabled endpoint of the operator takes the type (the outbox's
+ * rule, webhooks/outbox-sql.ts). `operatorId` is the operator's id as the statement knows it: a parameter
+ * when the statement is one operator's (the rule is then looked at once, and nothing is built when no
+ * endpoint takes the type), or a column of `source`.
  */
-const outbox = (source: string, type: string, data: string) => `
-  INSERT INTO outbox_events (id, operator_id, type, payload, created_at, dispatched_at)
+const outbox = (source: string, type: string, data: string, operatorId = 'x.operator_id') => `
+  INSERT INTO outbox_events (id, operator_id, type, payload, created_at)
   SELECT e.id, e.operator_id, '${type}', jsonb_build_object('id', e.id, 'type', '${type}',
-    'created_at', to_char(:now::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'data', e.data), :now,
-    ${dispatchedIfUnsubscribed({ operatorId: 'e.operator_id', type: `'${type}'` }, ':now::timestamptz')}
-  FROM (SELECT payrail_uuid7() AS id, x.operator_id, ${data} AS data FROM ${source} x) e
+    'created_at', to_char(:now::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'data', e.data), :now
+  FROM (SELECT payrail_uuid7() AS id, x.operator_id, ${data} AS data FROM ${source} x
+    WHERE ${takenByAnEndpoint({ operatorId, type: `'${type}'` })}) e
   RETURNING 1`;
 
 /**
@@ -102,7 +104,7 @@ const OWES = `((d.billed_status IS NULL AND NOT d.prepaid) OR d.billed_status IN
  * statement fail (its line's purchase is missing) and the slice is billed again (run-billing.ts billSlice).
  */
 export const BILL_MONTH = statement<'operatorId' | 'asOf' | 'runId' | 'now' | 'afterId' | 'uptoId'>(
-  'payrail_billing_month_v7',
+  'payrail_billing_month_v8',
   `WITH due AS (
   SELECT s.id AS service_id, s.operator_id, s.customer_id, pp.id AS plan_id, s.billed_through AS period_start, pe.period_end,
     pr.id AS price_id, pr.description, pr.price_incl_cents, o.vat_rate_bp, o.grace_days,
@@ -168,6 +170,7 @@ export const BILL_MONTH = statement<'operatorId' | 'asOf' | 'runId' | 'now' | 'a
     `jsonb_build_object('purchase_id', x.id, 'service_id', x.service_id, 'customer_id', x.customer_id, 'small_key', x.small_key,
       'purchase_status_id', ${P.Unpaid}, 'purchase_creation_event_id', ${E.RecurringBilling}, 'amount', round(x.amount_cents / 100.0, 2),
       'currency', 'ZAR', 'period_start', x.period_start, 'period_end', x.period_end)`,
+    ':operatorId::uuid',
   )})
 SELECT (SELECT count(*) FROM created)::int AS created, (SELECT count(*) FROM advanced)::int AS advanced,
   (SELECT count(*) FROM advanced WHERE behind)::int AS behind,
@@ -237,7 +240,7 @@ RETURNING 1`,
  * one a return reopened (record-return.ts), which stays owed.
  */
 export const FAIL_RECHARGES = statement<'operatorId' | 'asOf' | 'now'>(
-  'payrail_billing_fail_recharges_v5',
+  'payrail_billing_fail_recharges_v6',
   `WITH failed AS (
   UPDATE purchases p SET status_id = ${P.Failed}, updated_at = :now
   FROM operators o
@@ -259,6 +262,7 @@ export const FAIL_RECHARGES = statement<'operatorId' | 'asOf' | 'now'>(
     'purchase.failed',
     `jsonb_build_object('purchase_id', x.id, 'service_id', x.service_id, 'customer_id', x.customer_id, 'small_key', x.small_key,
       'purchase_status_id', ${P.Failed}, 'purchase_creation_event_id', ${E.AutoRecharge}, 'amount', round(x.amount_cents / 100.0, 2), 'currency', 'ZAR')`,
+    ':operatorId::uuid',
   )})
 SELECT (SELECT count(*) FROM failed)::int AS failed`,
 );
@@ -305,12 +309,13 @@ const OPEN_SERVICES = (operator: string) => `open AS MATERIALIZED (
   FROM billing_collections c WHERE c.status <> 'done' AND c.operator_id = ${operator}
 )`;
 
-const suspendedEvent = (asOf: string) =>
+const suspendedEvent = (asOf: string, operatorId?: string) =>
   outbox(
     'suspended',
     'service.suspended',
     `jsonb_build_object('service_id', x.id, 'customer_id', x.customer_id, 'service_status', 'Suspended', 'billing_status', 'Suspended',
       'suspension_date', x.suspension_date, 'latest_period_end_date', x.latest_period_end_date, 'as_of', ${asOf})`,
+    operatorId,
   );
 
 /**
@@ -318,13 +323,13 @@ const suspendedEvent = (asOf: string) =>
  * `suspendable`). Paying what is owed reinstates them (the services_reinstate trigger, migration 0007).
  */
 export const SUSPEND = statement<'operatorId' | 'asOf' | 'now'>(
-  'payrail_billing_suspend_v5',
+  'payrail_billing_suspend_v6',
   `WITH ${OPEN_SERVICES(':operatorId::uuid')}, suspended AS (
   UPDATE services s SET status = 'Suspended', billing_status = 'Suspended', updated_at = :now
   FROM products p
   WHERE p.id = s.product_id AND s.operator_id = :operatorId AND ${suspendable(':asOf::date')}
   RETURNING s.id, s.operator_id, s.customer_id, s.suspension_date, s.latest_period_end_date
-), events AS (${suspendedEvent(':asOf::date')})
+), events AS (${suspendedEvent(':asOf::date', ':operatorId::uuid')})
 SELECT (SELECT count(*) FROM suspended)::int AS suspended`,
 );
 
@@ -339,7 +344,7 @@ SELECT (SELECT count(*) FROM suspended)::int AS suspended`,
  * never waits on a run.
  */
 export const SUSPEND_AFTER_COLLECTIONS = statement<'collectionIds' | 'now'>(
-  'payrail_billing_suspend_after_v3',
+  'payrail_billing_suspend_after_v4',
   `WITH done AS (
   SELECT DISTINCT q.service_id, c.operator_id
   FROM billing_collections c JOIN purchases q ON q.id = c.purchase_id

@@ -14,6 +14,7 @@ import { settleStarted, settleStartedMany, type StartedAttempt } from './settle-
 import { startAttempt, startAttempts } from './start-attempt.ts';
 import type { CollectInput, CollectionActor } from './collection-types.ts';
 import { LOCK_ATTEMPT, LOCK_SERVICE } from './settlement-sql.ts';
+import { takeEveryEvent } from '../../../test/helpers/events.ts';
 
 /**
  * settleStarted writes a plain success in one statement, guarded by the service's version: these tests
@@ -21,8 +22,10 @@ import { LOCK_ATTEMPT, LOCK_SERVICE } from './settlement-sql.ts';
  * ever written (the locked path takes over).
  */
 let h: Harness;
+let everyEvent: string;
 beforeAll(async () => {
   h = await createHarness();
+  everyEvent = await takeEveryEvent(h.ctx); // the outbox keeps only events an endpoint takes
 });
 afterAll(async () => h?.close());
 
@@ -160,7 +163,7 @@ describe('settling several successes in one statement (a billing chunk)', () => 
     const named = await statementsOf(async () => {
       settled = await settleStartedMany(h.ctx, chunk.map((c, k) => ({ input: { paymentId: c.attempt.payment.id, purchaseId: c.purchaseId, via: 'charge', result: { ...success, providerReference: `pf-many-${k}` } }, started: c.attempt })));
     });
-    expect(named.filter((n) => n.startsWith('payrail_settle_'))).toEqual(['payrail_settle_pay_fast_many_v2']);
+    expect(named.filter((n) => n.startsWith('payrail_settle_'))).toEqual(['payrail_settle_pay_fast_many_v3']);
     for (const [k, c] of chunk.entries()) {
       expect(settled[k]).toMatchObject({ changed: true, purchaseStatusId: 4, conflict: null, payment: { id: c.attempt.payment.id, status: 'succeeded', providerReference: `pf-many-${k}` } });
       const after = await serviceRow(c.serviceId);
@@ -182,7 +185,7 @@ describe('settling several successes in one statement (a billing chunk)', () => 
     const named = await statementsOf(() => settleStartedMany(h.ctx, chunk.map((c) => ({ input: { paymentId: c.attempt.payment.id, purchaseId: c.purchaseId, via: 'charge', result: success }, started: c.attempt }))));
     // Both in the one statement, which paid only the untouched one; the moved one then on its own (and, as
     // its version moved, the locked way).
-    expect(named.filter((n) => n.startsWith('payrail_settle_'))).toEqual(['payrail_settle_pay_fast_many_v2', 'payrail_settle_pay_fast_v5']);
+    expect(named.filter((n) => n.startsWith('payrail_settle_'))).toEqual(['payrail_settle_pay_fast_many_v3', 'payrail_settle_pay_fast_v6']);
     expect((await serviceRow(SERVICES[0]!)).latestPeriodEndDate).toBe('2031-01-31');
     expect((await serviceRow(SERVICES[1]!)).latestPeriodEndDate).toBe(addDays(periodFrom(untouched.latestPeriodEndDate), 30));
     for (const c of chunk) {
@@ -248,40 +251,45 @@ describe.runIf(inject('engine') === 'postgres')('a notice settling the same atte
   });
 });
 
-describe('outbox events nobody subscribes to', () => {
-  it('are dispatched as they are written; an event type an endpoint subscribes to waits for the webhook job', async () => {
+describe('outbox events nobody takes', () => {
+  it('are not written; an event type an endpoint takes is written, waiting for the webhook job', async () => {
     const undispatched = async (purchaseId: string) =>
       (await h.ctx.database.db.select().from(t.outboxEvents).where(sql`${t.outboxEvents.dispatchedAt} IS NULL`))
         .filter((e) => (e.payload as { data: { purchase_id?: string } }).data.purchase_id === purchaseId)
         .map((e) => e.type);
-
-    const first = await started();
-    await settleStarted(h.ctx, { paymentId: first.attempt.payment.id, purchaseId: first.purchaseId, via: 'charge', result: success }, first.attempt);
-    expect(await eventsOf(first.purchaseId)).toEqual(['payment.succeeded', 'purchase.paid']);
-    expect(await undispatched(first.purchaseId)).toEqual([]);
-
+    const enable = (id: string, enabled: boolean) => h.ctx.database.db.update(t.webhookEndpoints).set({ enabled }).where(eq(t.webhookEndpoints.id, id));
+    await enable(everyEvent, false);
     const endpointId = randomUUID();
-    await h.ctx.database.db.insert(t.webhookEndpoints).values({ id: endpointId, operatorId: DEMO.operatorId, url: 'http://127.0.0.1:9/hook', eventTypes: ['purchase.paid'], sealedSecret: 'sealed' });
     try {
+      // No enabled endpoint: the settlement writes its audit entries and no event.
+      const first = await started();
+      await settleStarted(h.ctx, { paymentId: first.attempt.payment.id, purchaseId: first.purchaseId, via: 'charge', result: success }, first.attempt);
+      expect((await purchase(first.purchaseId)).statusId).toBe(4);
+      expect(await auditOf(first.purchaseId)).toContain('purchase.paid');
+      expect(await eventsOf(first.purchaseId)).toEqual([]);
+
+      // An endpoint taking purchase.paid: that event alone is written, for the webhook job.
+      await h.ctx.database.db.insert(t.webhookEndpoints).values({ id: endpointId, operatorId: DEMO.operatorId, url: 'http://127.0.0.1:9/hook', eventTypes: ['purchase.paid'], sealedSecret: 'sealed' });
       const second = await started();
       await settleStarted(h.ctx, { paymentId: second.attempt.payment.id, purchaseId: second.purchaseId, via: 'charge', result: success }, second.attempt);
+      expect(await eventsOf(second.purchaseId)).toEqual(['purchase.paid']);
       expect(await undispatched(second.purchaseId)).toEqual(['purchase.paid']);
 
       // enqueueEvents, which every other use-case writes with, applies the same rule in its insert.
-      const now = new Date();
-      const [unsubscribed, subscribed] = await enqueueEvents(
+      const ids = await enqueueEvents(
         h.ctx.database.db,
         [
-          { operatorId: DEMO.operatorId, type: 'payment.failed', data: { purchase_id: 'by-trigger' } },
-          { operatorId: DEMO.operatorId, type: 'purchase.paid', data: { purchase_id: 'by-trigger' } },
+          { operatorId: DEMO.operatorId, type: 'payment.failed', data: { purchase_id: 'by-enqueue' } },
+          { operatorId: DEMO.operatorId, type: 'purchase.paid', data: { purchase_id: 'by-enqueue' } },
         ],
-        now,
+        new Date(),
       );
-      const rows = await h.ctx.database.db.select().from(t.outboxEvents).where(inArray(t.outboxEvents.id, [unsubscribed!, subscribed!]));
-      expect(rows.find((r) => r.id === unsubscribed)!.dispatchedAt).toEqual(rows.find((r) => r.id === unsubscribed)!.createdAt);
-      expect(rows.find((r) => r.id === subscribed)!.dispatchedAt).toBeNull();
+      expect(ids).toHaveLength(1);
+      expect(await eventsOf('by-enqueue')).toEqual(['purchase.paid']);
+      expect((await h.ctx.database.db.select().from(t.outboxEvents).where(inArray(t.outboxEvents.id, ids)))[0]).toMatchObject({ type: 'purchase.paid', dispatchedAt: null });
     } finally {
       await h.ctx.database.db.update(t.webhookEndpoints).set({ enabled: false }).where(and(eq(t.webhookEndpoints.id, endpointId)));
+      await enable(everyEvent, true);
     }
   });
 });

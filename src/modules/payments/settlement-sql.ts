@@ -9,7 +9,7 @@
 import { statement } from '../../db/statement.ts';
 import { PurchaseCreationEvent, PurchaseLineType, PurchaseStatus as P } from '../../domain/enums.ts';
 import { OWED_PURCHASE_STATUS, PurchaseMoves } from '../../domain/state-machines.ts';
-import { dispatchedIfUnsubscribed } from '../webhooks/outbox-sql.ts';
+import { takenByAnEndpoint } from '../webhooks/outbox-sql.ts';
 
 const list = (values: readonly number[]): string => values.join(', ');
 
@@ -48,8 +48,8 @@ WHERE s.id = :serviceId
 FOR UPDATE OF s`,
 );
 
-/** The outbox's rule (webhooks/outbox-sql.ts), over the events being written. */
-const DISPATCHED_IF_UNSUBSCRIBED = dispatchedIfUnsubscribed({ operatorId: 'e.operator_id', type: 'e.type' }, ':now');
+/** The outbox's rule (webhooks/outbox-sql.ts), over the events being written: only those an endpoint takes. */
+const TAKEN = takenByAnEndpoint({ operatorId: 'e.operator_id', type: 'e.type' });
 
 /**
  * Audit entries and outbox events of a settlement, passed as JSON arrays (:audit, :events) and written in
@@ -63,10 +63,10 @@ audited AS (
   WHERE ${onlyIf}
   RETURNING 1
 ), evented AS (
-  INSERT INTO outbox_events (id, operator_id, type, payload, created_at, dispatched_at)
-  SELECT e.id, e.operator_id, e.type, e.payload, :now, ${DISPATCHED_IF_UNSUBSCRIBED}
+  INSERT INTO outbox_events (id, operator_id, type, payload, created_at)
+  SELECT e.id, e.operator_id, e.type, e.payload, :now
   FROM jsonb_to_recordset(:events::jsonb) AS e(id uuid, operator_id uuid, type text, payload jsonb)
-  WHERE ${onlyIf}
+  WHERE ${onlyIf} AND ${TAKEN}
   RETURNING 1
 )`;
 
@@ -108,7 +108,7 @@ export type PaidParams =
 
 /** Succeeded: the attempt, the purchase and the service in one statement, with the audit entries and outbox events. */
 export const PAY = statement<PaidParams>(
-  'payrail_settle_pay_v6',
+  'payrail_settle_pay_v7',
   `WITH pay AS (
   UPDATE payments SET ${PAYMENT_SUCCEEDED}
   WHERE id = :paymentId RETURNING *
@@ -139,7 +139,7 @@ SELECT * FROM pay`,
  * statement rather than leave half of it.
  */
 export const PAY_FAST = statement<PaidParams | 'serviceVersion'>(
-  'payrail_settle_pay_fast_v5',
+  'payrail_settle_pay_fast_v6',
   `WITH locked AS (
   SELECT pu.id FROM purchases pu JOIN payments py ON py.purchase_id = pu.id
   WHERE pu.id = :purchaseId AND py.id = :paymentId
@@ -166,7 +166,7 @@ LEFT JOIN pay ON true`,
  * caller. If any service matched and its purchase or attempt did not, nothing is written.
  */
 export const PAY_FAST_MANY = statement<'payments' | 'now'>(
-  'payrail_settle_pay_fast_many_v2',
+  'payrail_settle_pay_fast_many_v3',
   `WITH input AS (
   SELECT * FROM jsonb_to_recordset(:payments::jsonb) AS a("paymentId" uuid, "purchaseId" uuid, "serviceId" uuid, "serviceVersion" bigint, "providerReference" text,
     raw text, "createdMediumId" uuid, "paymentReference" text, "purchaseMediumId" uuid, "purchaseSourceId" uuid, "purchaseComment" text, "periodEnd" date,
@@ -193,10 +193,11 @@ export const PAY_FAST_MANY = statement<'payments' | 'now'>(
   CROSS JOIN LATERAL jsonb_to_recordset(a.audit) AS r("operatorId" uuid, "entityType" text, "entityId" uuid, action text, "fromState" text, "toState" text, "actorId" text, "actorRole" text, "requestId" text, data jsonb)
   RETURNING 1
 ), evented AS (
-  INSERT INTO outbox_events (id, operator_id, type, payload, created_at, dispatched_at)
-  SELECT e.id, e.operator_id, e.type, e.payload, :now, ${DISPATCHED_IF_UNSUBSCRIBED}
+  INSERT INTO outbox_events (id, operator_id, type, payload, created_at)
+  SELECT e.id, e.operator_id, e.type, e.payload, :now
   FROM input a JOIN pay ON pay.id = a."paymentId"
   CROSS JOIN LATERAL jsonb_to_recordset(a.events) AS e(id uuid, operator_id uuid, type text, payload jsonb)
+  WHERE ${TAKEN}
   RETURNING 1
 )
 SELECT pay.* FROM (SELECT payrail_assert(NOT EXISTS (SELECT 1 FROM fulfilled f WHERE f."paymentId" NOT IN (SELECT id FROM pay)), 'payrail_settle_pay_fast_many: a service matched but its purchase or attempt did not') AS ok) checked
@@ -216,7 +217,7 @@ function lateSuccess(disposition: 'paid_purchase' | 'refund_due'): string {
  * fulfilment, with the late success recorded; the attempt itself stays failed.
  */
 export const PAY_LATE = statement<Exclude<PaidParams, 'createdMediumId' | 'raw'> | 'lateId' | 'reason'>(
-  'payrail_settle_pay_late_v1',
+  'payrail_settle_pay_late_v2',
   `WITH paid AS (
   UPDATE purchases SET ${PURCHASE_PAID}
   WHERE id = :purchaseId AND status_id IN (${list(PurchaseMoves.payLate.from)}) RETURNING 1
@@ -235,7 +236,7 @@ SELECT (SELECT count(*) FROM paid)::int AS paid, (SELECT id FROM late) AS late_i
  * :markSucceeded; a failed attempt stays failed.
  */
 export const LATE_REFUND_DUE = statement<RecordParams | 'paymentId' | 'lateId' | 'reason' | 'markSucceeded' | 'providerReference' | 'raw' | 'createdMediumId'>(
-  'payrail_settle_late_refund_v1',
+  'payrail_settle_late_refund_v2',
   `WITH pay AS (
   UPDATE payments SET ${PAYMENT_SUCCEEDED}
   WHERE id = :paymentId AND :markSucceeded::boolean AND status IN ('pending', 'unknown') RETURNING *
@@ -250,7 +251,7 @@ export const LATE_OF_ATTEMPT = statement<'paymentId'>('payrail_late_of_attempt_v
 
 /** Failed: the attempt, and the purchase back to payable if it was waiting on it. */
 export const FAIL = statement<RecordParams | 'paymentId' | 'failureCode' | 'failureMessage' | 'providerReference' | 'raw'>(
-  'payrail_settle_fail_v6',
+  'payrail_settle_fail_v7',
   `WITH pay AS (
   UPDATE payments SET status = 'failed', settled_at = :now, next_check_at = NULL, failure_code = :failureCode, failure_message = :failureMessage,
     provider_reference = :providerReference, raw = :raw::jsonb, updated_at = :now
@@ -264,7 +265,7 @@ SELECT * FROM pay`,
 
 /** Unknown, or still pending: when to ask again, and what the provider said last. */
 export const RECHECK = statement<RecordParams | 'paymentId' | 'status' | 'nextCheckAt' | 'checkError' | 'providerReference' | 'raw'>(
-  'payrail_settle_recheck_v6',
+  'payrail_settle_recheck_v7',
   `WITH pay AS (
   UPDATE payments SET status = :status, next_check_at = :nextCheckAt, last_check_error = :checkError, provider_reference = :providerReference, raw = :raw::jsonb, updated_at = :now
   WHERE id = :paymentId RETURNING *

@@ -5,7 +5,7 @@ import type { Executor } from '../../db/client.ts';
 import { ConflictError, NotFoundError, UnprocessableError, ValidationError, type FieldError } from '../../lib/errors.ts';
 import { afterCursor, type PageRequest } from '../../lib/pagination.ts';
 import { recordAudit, type AuditEntry } from '../audit/record.ts';
-import { enqueueEvent } from './enqueue-event.ts';
+import { outboxRow } from './enqueue-event.ts';
 import { EVENT_TYPE_NAMES, isEventType, type EventType } from './event-types.ts';
 import { outboxEvents, webhookAttempts, webhookDeliveries, webhookEndpoints } from './schema.ts';
 import { checkTarget, systemResolver } from './target-policy.ts';
@@ -131,8 +131,10 @@ export async function sendTestEvent(ctx: Ctx, operatorId: string, id: string): P
     const endpoint = await findWebhookEndpoint(tx, operatorId, id);
     if (!endpoint) throw new NotFoundError('webhook_endpoint', id);
     if (!endpoint.enabled) throw new ConflictError('webhook_endpoint.disabled', 'The endpoint is disabled; enable it to send it a test event.');
-    const eventId = await enqueueEvent(tx, { operatorId, type: 'webhook.test', data: { endpoint_id: id, message: 'A test event from payrail.' } }, now);
-    await tx.update(outboxEvents).set({ dispatchedAt: now }).where(eq(outboxEvents.id, eventId));
+    // Written for this endpoint whatever types it takes, and dispatched already: no other endpoint gets it.
+    const event = outboxRow({ operatorId, type: 'webhook.test', data: { endpoint_id: id, message: 'A test event from payrail.' } }, now);
+    const eventId = event.id;
+    await tx.insert(outboxEvents).values({ id: eventId, operatorId, type: event.type, payload: event.payload, createdAt: now, dispatchedAt: now });
     const deliveryId = randomUUID();
     await tx.insert(webhookDeliveries).values({ id: deliveryId, operatorId, eventId, endpointId: id, nextAttemptAt: now, createdAt: now, updatedAt: now });
     return { eventId, deliveryId };

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.ts';
 import type { EventType } from './event-types.ts';
-import { dispatchedIfUnsubscribed } from './outbox-sql.ts';
+import { takenByAnEndpoint } from './outbox-sql.ts';
 
 export interface OutboxEvent {
   operatorId: string;
@@ -20,13 +20,15 @@ export interface EventPayload {
 }
 
 /**
- * Write an event to the outbox in the caller's transaction (SPEC §7). Call it inside the transaction
- * that makes the change the event reports: the event then commits with the change or not at all, and
- * the webhook jobs deliver it afterwards. Returns the event id (receivers see it as `payrail-event-id`).
+ * Write an event to the outbox in the caller's transaction (SPEC §7), if an enabled endpoint of its
+ * operator takes its type (the outbox's rule, outbox-sql.ts). Call it inside the transaction that makes
+ * the change the event reports: the event then commits with the change or not at all, and the webhook
+ * jobs deliver it afterwards. Returns the event id (receivers see it as `payrail-event-id`), or null when
+ * no endpoint takes it.
  */
-export async function enqueueEvent(tx: Executor, event: OutboxEvent, now: Date): Promise<string> {
+export async function enqueueEvent(tx: Executor, event: OutboxEvent, now: Date): Promise<string | null> {
   const [id] = await enqueueEvents(tx, [event], now);
-  return id!;
+  return id ?? null;
 }
 
 /** An outbox row for an event, for callers that write it in a statement of their own (settle-payment). */
@@ -35,18 +37,19 @@ export function outboxRow(event: OutboxEvent, now: Date): { id: string; operator
   return { id, operator_id: event.operatorId, type: event.type, payload: { id, type: event.type, created_at: now.toISOString(), data: event.data } };
 }
 
-/** Several events of one change, in one statement (same rules as enqueueEvent), dispatched already if no endpoint takes them. */
+/** Several events of one change, in one statement (same rules as enqueueEvent): the ids of those written. */
 export async function enqueueEvents(tx: Executor, events: readonly OutboxEvent[], now: Date): Promise<string[]> {
   if (events.length === 0) return [];
-  const rows = events.map((event) => {
-    const id = randomUUID();
-    const payload: EventPayload = { id, type: event.type, created_at: now.toISOString(), data: event.data };
-    return { id, operator_id: event.operatorId, type: event.type, payload, created_at: payload.created_at };
-  });
-  await tx.execute(sql`INSERT INTO outbox_events (id, operator_id, type, payload, created_at, dispatched_at)
-    SELECT e.id, e.operator_id, e.type, e.payload, e.created_at, ${sql.raw(dispatchedIfUnsubscribed({ operatorId: 'e.operator_id', type: 'e.type' }, 'e.created_at'))}
-    FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS e(id uuid, operator_id uuid, type text, payload jsonb, created_at timestamptz)`);
-  return rows.map((r) => r.id);
+  const rows = events.map((event) => ({ ...outboxRow(event, now), created_at: now.toISOString() }));
+  const result = await tx.execute(sql`INSERT INTO outbox_events (id, operator_id, type, payload, created_at)
+    SELECT e.id, e.operator_id, e.type, e.payload, e.created_at
+    FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS e(id uuid, operator_id uuid, type text, payload jsonb, created_at timestamptz)
+    WHERE ${sql.raw(takenByAnEndpoint({ operatorId: 'e.operator_id', type: 'e.type' }))}
+    RETURNING id`);
+  // node-postgres answers { rows }, PGlite's driver the rows themselves.
+  const written = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as { id: string }[];
+  const ids = new Set(written.map((r) => r.id));
+  return rows.filter((r) => ids.has(r.id)).map((r) => r.id);
 }
 
 /**

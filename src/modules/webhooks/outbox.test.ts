@@ -9,8 +9,8 @@ import { DEMO } from '../../demo/ids.ts';
 import { runWebhookJobs } from '../../jobs/webhooks.ts';
 import { backoffDelay, claimDueDeliveries, LEASE_MS, MAX_BACKOFF_MS } from './deliver-webhooks.ts';
 import { dispatchEvents } from './dispatch-events.ts';
-import { createWebhookEndpoint } from './endpoints.ts';
-import { enqueueEvent } from './enqueue-event.ts';
+import { createWebhookEndpoint, sendTestEvent } from './endpoints.ts';
+import { enqueueEvent, enqueueEvents } from './enqueue-event.ts';
 import type { EventType } from './event-types.ts';
 import { outboxEvents, webhookAttempts, webhookDeliveries, webhookEndpoints } from './schema.ts';
 import { verifyPayrailSignature } from './signature.ts';
@@ -57,8 +57,12 @@ afterAll(() => h.close());
 const endpoint = (url: string, options: { operatorId?: string; eventTypes?: string[]; enabled?: boolean } = {}) =>
   createWebhookEndpoint(h.ctx, options.operatorId ?? DEMO.operatorId, SYSTEM_ACTOR, { url, eventTypes: options.eventTypes, enabled: options.enabled });
 
-const enqueue = (type: EventType, data: Record<string, unknown> = {}, now = new Date(), operatorId: string = DEMO.operatorId) =>
-  h.ctx.database.db.transaction((tx) => enqueueEvent(tx, { operatorId, type, data }, now));
+/** An event an endpoint takes (the test sets one up first): its id. */
+const enqueue = async (type: EventType, data: Record<string, unknown> = {}, now = new Date(), operatorId: string = DEMO.operatorId) => {
+  const id = await h.ctx.database.db.transaction((tx) => enqueueEvent(tx, { operatorId, type, data }, now));
+  if (!id) throw new Error(`no endpoint takes ${type}: nothing was written`);
+  return id;
+};
 
 const later = (from: Date, ms: number) => new Date(from.getTime() + ms);
 
@@ -109,7 +113,7 @@ describe('the outbox', () => {
     let eventId = '';
     await expect(
       h.ctx.database.db.transaction(async (tx) => {
-        eventId = await enqueueEvent(tx, { operatorId: DEMO.operatorId, type: 'purchase.paid', data: {} }, new Date());
+        eventId = (await enqueueEvent(tx, { operatorId: DEMO.operatorId, type: 'purchase.paid', data: {} }, new Date())) ?? '';
         throw new Error('the state change failed');
       }),
     ).rejects.toThrow('the state change failed');
@@ -117,6 +121,33 @@ describe('the outbox', () => {
     expect(await h.ctx.database.db.select().from(outboxEvents).where(eq(outboxEvents.id, eventId))).toEqual([]);
     expect(await runWebhookJobs(h.ctx)).toEqual({ dispatched: 0, attempted: 0 });
     expect(r.requests).toHaveLength(0);
+  });
+
+  it('writes only the events an enabled endpoint of the operator takes', async () => {
+    const count = async () => (await h.ctx.database.db.select({ id: outboxEvents.id }).from(outboxEvents)).length;
+    const before = await count();
+    const write = (type: EventType, operatorId: string = DEMO.operatorId) => h.ctx.database.db.transaction((tx) => enqueueEvent(tx, { operatorId, type, data: {} }, new Date()));
+    // No endpoint: nothing is written, nothing is left to dispatch.
+    expect(await write('purchase.paid')).toBeNull();
+    // An endpoint of another operator, a disabled one, one taking other types: still nothing.
+    const r = await receiver();
+    await endpoint(r.url, { operatorId: FIX.otherOperator.operatorId });
+    await endpoint(r.url, { enabled: false });
+    const { endpoint: some } = await endpoint(r.url, { eventTypes: ['payment.failed'] });
+    expect(await write('purchase.paid')).toBeNull();
+    expect(await count()).toBe(before);
+    // Of several events of one change, only those taken are written, and their ids answered.
+    const ids = await h.ctx.database.db.transaction((tx) =>
+      enqueueEvents(tx, [{ operatorId: DEMO.operatorId, type: 'purchase.paid', data: {} }, { operatorId: DEMO.operatorId, type: 'payment.failed', data: {} }], new Date()),
+    );
+    expect(ids).toHaveLength(1);
+    expect((await h.ctx.database.db.select().from(outboxEvents).where(eq(outboxEvents.id, ids[0]!)))[0]).toMatchObject({ type: 'payment.failed', dispatchedAt: null });
+    expect(await count()).toBe(before + 1);
+    // A test event reaches its endpoint whatever types it takes.
+    const test = await sendTestEvent(h.ctx, DEMO.operatorId, some.id);
+    expect((await deliveriesOf(test.eventId)).map((d) => d.endpointId)).toEqual([some.id]);
+    await runWebhookJobs(h.ctx);
+    expect(r.requests.map((q) => q.headers['payrail-event-type']).sort()).toEqual(['payment.failed', 'webhook.test']);
   });
 
   it("never sends an event to another operator's endpoints, nor to disabled ones", async () => {
